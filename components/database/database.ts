@@ -1,0 +1,285 @@
+/**
+ * Database: the database operator of database-operator.md, Pulumi-native. Its args mirror the
+ * Database CRD spec; its outputs mirror the CRD status (phase, replicas, readyReplicas) plus what
+ * clients need (host, port, secret name, connection URL as a secret).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { ContainerSpec } from "../k8s/container";
+import { selectorLabels } from "../k8s/labels";
+import { CRUD, PolicyRule, READ } from "../k8s/rbac";
+import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
+import { requireDnsLabel } from "../k8s/validation";
+import { VolumeClaim, Workload } from "../k8s/workload";
+import { DatabaseType, EngineContext, ENGINES, SECRET_KEYS } from "./engines";
+import { DatabaseSpec, validateDatabaseSpec } from "./spec";
+
+/** API group of the Database CRD that the deployer role mirrors. */
+export const DATABASE_GROUP = "database-operator.io";
+
+/** The operator's RBAC from database-operator.md, verb for verb; secrets are read-only. */
+export const DATABASE_DEPLOYER_RULES: PolicyRule[] = [
+    { apiGroups: [DATABASE_GROUP], resources: ["databases"], verbs: CRUD },
+    { apiGroups: [DATABASE_GROUP], resources: ["databases/status"], verbs: ["get", "update", "patch"] },
+    { apiGroups: [DATABASE_GROUP], resources: ["databases/finalizers"], verbs: ["update"] },
+    { apiGroups: ["apps"], resources: ["statefulsets", "deployments"], verbs: CRUD },
+    { apiGroups: [""], resources: ["services", "configmaps", "persistentvolumeclaims"], verbs: CRUD },
+    { apiGroups: [""], resources: ["secrets"], verbs: READ },
+];
+
+export type DatabasePhase = "Pending" | "Creating" | "Ready";
+
+export interface DatabaseArgs extends DatabaseSpec {
+    namespace: pulumi.Input<string>;
+    /** Who may connect (on the client port). Nobody else can. */
+    clients?: Peer[];
+    /** System label (app.kubernetes.io/part-of). */
+    partOf?: string;
+    /** Keep data through `pulumi destroy`: protect the workload, retain standalone claims. */
+    protect?: boolean;
+    /** SQL/JS files run once on first start (postgresql, mysql, mongodb), file name -> content. */
+    initScripts?: Record<string, string>;
+}
+
+/** Phase of the CRD status, from what the API server reports about the workload. */
+export function phaseOf(desired: number, ready: number | undefined): DatabasePhase {
+    if (ready === undefined) {
+        return "Pending";
+    }
+    return ready >= desired ? "Ready" : "Creating";
+}
+
+function connectionUrl(type: DatabaseType, user: string, password: string | undefined, host: string, port: number,
+    db: string, replicaSet?: string): string {
+    const scheme = ENGINES[type].urlScheme;
+    const u = encodeURIComponent(user);
+    const auth = password === undefined ? "" : type === "redis" ? `:${encodeURIComponent(password)}@` : `${u}:${encodeURIComponent(password)}@`;
+    switch (type) {
+        case "postgresql":
+        case "mysql":
+            return `${scheme}://${auth}${host}:${port}/${db}`;
+        case "mongodb":
+            return `${scheme}://${auth}${host}:${port}/${db}?authSource=admin${replicaSet ? `&replicaSet=${replicaSet}` : ""}`;
+        case "redis":
+            return `${scheme}://${auth}${host}:${port}/0`;
+        case "elasticsearch":
+            return `${scheme}://${auth}${host}:${port}`;
+        case "sqlite":
+            return `${scheme}://${host}:${port}`;
+    }
+}
+
+/** Replicas of postgresql clone the primary (ordinal 0) on first start. */
+function postgresReplicaBootstrap(ctx: EngineContext, image: string, resources: EngineContext["resources"]): ContainerSpec {
+    const primary = `${ctx.name}-0.${ctx.headless}`;
+    return {
+        name: "clone-primary",
+        image,
+        command: ["sh", "-c"],
+        args: [[
+            'ORDINAL="${HOSTNAME##*-}"',
+            'if [ "$ORDINAL" = "0" ] || [ -s "$PGDATA/PG_VERSION" ]; then exit 0; fi',
+            `until pg_isready -h ${primary} -U "$POSTGRES_USER"; do sleep 2; done`,
+            `PGPASSWORD="$POSTGRES_PASSWORD" pg_basebackup -h ${primary} -U "$POSTGRES_USER" -D "$PGDATA" -R -X stream`,
+        ].join("\n")],
+        env: ENGINES.postgresql.container(ctx).env,
+        resources,
+        volumeMounts: [{ name: "data", mountPath: ENGINES.postgresql.dataPath }],
+    };
+}
+
+/** mongod refuses a key file readable by others: copy it with mode 0400 into an emptyDir. */
+function mongoKeyfileInit(image: string, resources: EngineContext["resources"]): ContainerSpec {
+    return {
+        name: "install-keyfile",
+        image,
+        command: ["sh", "-c", "cp /keyfile-src/keyfile /etc/mongodb-keyfile/keyfile && chmod 0400 /etc/mongodb-keyfile/keyfile"],
+        env: [],
+        resources,
+        volumeMounts: [
+            { name: "mongodb-keyfile-src", mountPath: "/keyfile-src", readOnly: true },
+            { name: "mongodb-keyfile", mountPath: "/etc/mongodb-keyfile" },
+        ],
+    };
+}
+
+export class Database extends pulumi.ComponentResource {
+    public readonly type: DatabaseType;
+    public readonly host: pulumi.Output<string>;
+    public readonly port: pulumi.Output<number>;
+    public readonly secretName: pulumi.Output<string>;
+    /** Full connection URL including the password: a secret output. */
+    public readonly connectionUrl: pulumi.Output<string>;
+    public readonly phase: pulumi.Output<DatabasePhase>;
+    public readonly replicas: pulumi.Output<number>;
+    public readonly readyReplicas: pulumi.Output<number>;
+    public readonly version: pulumi.Output<string>;
+    /** The database pods as a traffic peer. */
+    public readonly peer: Peer;
+    public readonly workload: Workload;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:database:Database", name, {}, opts);
+        const key = `Database(${name})`;
+        requireDnsLabel(`${key}.name`, name, 40);
+        const spec = validateDatabaseSpec(key, {
+            type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
+            credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
+            elasticsearch: args.elasticsearch, sqlite: args.sqlite,
+        });
+        const engine = ENGINES[spec.type];
+        const version = spec.version ?? engine.defaultVersion;
+        const replicas = spec.replicas ?? 1;
+        const image = engine.image(version);
+        const resources = spec.resources ?? engine.defaultResources;
+        const username = spec.credentials?.username ?? engine.defaultUser;
+        const databaseName = spec.databaseName ?? "app";
+        const child = { parent: this };
+        const labels = {
+            "app.kubernetes.io/name": name, "app.kubernetes.io/component": "database",
+            "app.kubernetes.io/part-of": args.partOf ?? "database-service", "app.kubernetes.io/managed-by": "pulumi",
+        };
+        this.type = spec.type;
+
+        // Credentials: an existing Secret, or a generated password kept only in a Secret.
+        let secretName: pulumi.Output<string>;
+        let password: pulumi.Output<string> | undefined;
+        const needsKeyfile = spec.type === "mongodb" && replicas > 1;
+        if (spec.credentials?.existingSecret) {
+            secretName = pulumi.output(spec.credentials.existingSecret);
+        } else {
+            const pw = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, child);
+            password = pw.result;
+            const stringData: Record<string, pulumi.Input<string>> = {
+                [SECRET_KEYS.username]: username,
+                [SECRET_KEYS.password]: pw.result,
+            };
+            if (needsKeyfile) {
+                stringData[SECRET_KEYS.keyfile] = new random.RandomPassword(`${name}-keyfile`, { length: 756, special: false }, child).result;
+            }
+            const secret = new k8s.core.v1.Secret(`${name}-credentials`, {
+                metadata: { name: `${name}-credentials`, namespace: args.namespace, labels },
+                type: "Opaque",
+                stringData,
+            }, { ...child, additionalSecretOutputs: ["data", "stringData"] });
+            secretName = secret.metadata.name;
+        }
+        this.secretName = secretName;
+
+        const headless = `${name}-headless`;
+        const ctx: EngineContext = {
+            name, namespace: args.namespace, version, replicas, secretName, username, databaseName, headless,
+            mongoReplicaSet: spec.mongodb?.replicaSetName ?? "rs0",
+            redisMode: spec.redis?.mode ?? "standalone",
+            redisAppendOnly: spec.redis?.appendOnly ?? true,
+            redisMaxMemory: spec.redis?.maxMemory,
+            redisMaxMemoryPolicy: spec.redis?.maxMemoryPolicy,
+            esClusterName: spec.elasticsearch?.clusterName ?? name,
+            esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
+            sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
+            resources,
+        };
+
+        // Init scripts: the user's, plus what replication needs on the primary.
+        const scripts: Record<string, string> = { ...(args.initScripts ?? {}) };
+        if (spec.type === "postgresql" && replicas > 1) {
+            scripts["00-allow-replication.sh"] =
+                '#!/bin/sh\nset -e\necho "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"\n';
+        }
+        if (Object.keys(scripts).length > 0 && !engine.initScriptsPath) {
+            throw new Error(`${key}.initScripts: ${spec.type} runs no init scripts; allowed for: postgresql, mysql, mongodb`);
+        }
+        const volumes: k8s.types.input.core.v1.Volume[] = [];
+        const engineContainer = engine.container(ctx);
+        const mounts: k8s.types.input.core.v1.VolumeMount[] = [...(engineContainer.volumeMounts ?? []), { name: "data", mountPath: engine.dataPath }];
+        (engine.extraClaims ?? []).forEach(c => mounts.push({ name: c.name, mountPath: c.mountPath }));
+        if (Object.keys(scripts).length > 0) {
+            const cm = new k8s.core.v1.ConfigMap(`${name}-init`, {
+                metadata: { name: `${name}-init`, namespace: args.namespace, labels },
+                data: scripts,
+            }, child);
+            volumes.push({ name: "init-scripts", configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
+            mounts.push({ name: "init-scripts", mountPath: engine.initScriptsPath!, readOnly: true });
+        }
+        const initContainers: ContainerSpec[] = [];
+        if (spec.type === "postgresql" && replicas > 1) {
+            initContainers.push(postgresReplicaBootstrap(ctx, image, resources));
+        }
+        if (needsKeyfile) {
+            volumes.push({ name: "mongodb-keyfile-src", secret: { secretName, items: [{ key: SECRET_KEYS.keyfile, path: "keyfile" }], defaultMode: 0o400 } });
+            volumes.push({ name: "mongodb-keyfile", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } });
+            initContainers.push(mongoKeyfileInit(image, resources));
+        }
+
+        const ports: PortSpec[] = engine.ports.map(p => ({ port: p.containerPort }));
+        const clientPorts: PortSpec[] = [{ port: engine.clientPort }];
+        const identity = { name, component: "database", partOf: args.partOf ?? "database-service", version };
+        const self: Peer = { kind: "pods", namespace: args.namespace, selector: selectorLabels(identity) };
+        const ingress: TrafficRule[] = (args.clients ?? []).map(peer => ({ peer, ports: clientPorts }));
+        const egress: TrafficRule[] = [];
+        if (replicas > 1) {
+            // Members replicate among themselves on every engine port.
+            ingress.push({ peer: self, ports });
+            egress.push({ peer: self, ports });
+        }
+
+        const isSqlite = spec.type === "sqlite";
+        const storageClass = spec.storage.storageClass;
+        const claims: VolumeClaim[] = isSqlite ? [] : [
+            { name: "data", size: spec.storage.size, storageClass },
+            ...(engine.extraClaims ?? []).map(c => ({ name: c.name, size: spec.storage.configSize ?? "1Gi", storageClass })),
+        ];
+        if (isSqlite) {
+            const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
+                metadata: { name: `${name}-data`, namespace: args.namespace, labels },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: storageClass,
+                    resources: { requests: { storage: spec.storage.size } },
+                },
+            }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+            volumes.push({ name: "data", persistentVolumeClaim: { claimName: pvc.metadata.name } });
+        }
+
+        this.workload = new Workload(`${name}`, {
+            namespace: args.namespace,
+            identity,
+            kind: isSqlite ? "Deployment" : "StatefulSet",
+            replicas,
+            runAsUser: engine.runAsUser,
+            containers: [{
+                name: spec.type,
+                image,
+                ...engineContainer,
+                ports: engine.ports,
+                resources,
+                volumeMounts: mounts,
+            }],
+            initContainers,
+            volumes,
+            volumeClaims: claims,
+            servicePorts: engine.ports.map(p => ({ name: p.name, port: p.containerPort })),
+            primaryOnlyService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && ctx.redisMode !== "cluster",
+            traffic: { ingress, egress },
+            recreate: isSqlite,
+            protect: args.protect,
+        }, { parent: this });
+
+        this.peer = this.workload.peer;
+        this.host = this.workload.host.apply(h => h ?? "");
+        this.port = pulumi.output(engine.clientPort);
+        this.replicas = pulumi.output(replicas);
+        this.readyReplicas = this.workload.readyReplicas.apply(r => r ?? 0);
+        this.phase = this.workload.readyReplicas.apply(r => phaseOf(replicas, r));
+        this.version = pulumi.output(version);
+        const replicaSet = spec.type === "mongodb" && replicas > 1 ? ctx.mongoReplicaSet : undefined;
+        this.connectionUrl = pulumi.secret(pulumi.all([this.host, password ?? pulumi.output(undefined)]).apply(([h, pw]) =>
+            connectionUrl(spec.type, username, pw, h, engine.clientPort, databaseName, replicaSet)));
+
+        this.registerOutputs({
+            host: this.host, port: this.port, secretName: this.secretName, connectionUrl: this.connectionUrl,
+            phase: this.phase, replicas: this.replicas, readyReplicas: this.readyReplicas, version: this.version,
+        });
+    }
+}

@@ -1,0 +1,142 @@
+/**
+ * The Database spec (the CRD's spec, database-operator.md) and its validation. The stack config
+ * module and the Database constructor both call validateDatabaseSpec, so the rules live here once.
+ */
+import { ResourceSpec, validateResources } from "../k8s/container";
+import {
+    rejectUnknownKeys, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    requireQuantity, ValidationError,
+} from "../k8s/validation";
+import { DATABASE_TYPES, DatabaseType, ENGINES, REDIS_EVICTION_POLICIES, REDIS_MODES, RedisMode } from "./engines";
+
+export const MIN_REPLICAS = 1;
+export const MAX_REPLICAS = 10;
+
+export interface DatabaseSpec {
+    type: DatabaseType;
+    /** Engine version = image tag (e.g. 16.4, 7.0.14, 7.2.5). Defaults per engine. */
+    version?: string;
+    /** 1-10. SQLite is always 1. */
+    replicas?: number;
+    storage: {
+        size: string;
+        storageClass?: string;
+        /** MongoDB's config volume (/data/configdb). */
+        configSize?: string;
+    };
+    resources?: ResourceSpec;
+    credentials?: {
+        /** An existing Secret with keys "username" and "password"; otherwise one is generated. */
+        existingSecret?: string;
+        username?: string;
+    };
+    databaseName?: string;
+    mongodb?: { replicaSetName?: string };
+    redis?: { mode?: RedisMode; appendOnly?: boolean; maxMemory?: string; maxMemoryPolicy?: string };
+    elasticsearch?: { clusterName?: string; nodeRoles?: string[] };
+    sqlite?: { filePath?: string };
+}
+
+const SPEC_KEYS = ["type", "version", "replicas", "storage", "resources", "credentials", "databaseName", "mongodb", "redis", "elasticsearch", "sqlite"];
+const ENGINE_SECTIONS: Record<string, DatabaseType> = { mongodb: "mongodb", redis: "redis", elasticsearch: "elasticsearch", sqlite: "sqlite" };
+const ES_ROLES = ["master", "data", "ingest", "ml", "remote_cluster_client", "transform"];
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Validates a raw spec (from config or args) and returns it typed. `key` prefixes every error. */
+export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
+    const spec = requireObject(key, raw);
+    rejectUnknownKeys(key, spec, SPEC_KEYS);
+    const type = requireOneOf(`${key}.type`, spec.type, DATABASE_TYPES);
+    const engine = ENGINES[type];
+    if (spec.version !== undefined) {
+        const v = requireNonEmptyString(`${key}.version`, spec.version);
+        if (!VERSION.test(v) || v === "latest") {
+            throw new ValidationError(`${key}.version`, `${JSON.stringify(v)} is not allowed; allowed: a pinned version tag such as ${engine.defaultVersion}`);
+        }
+    }
+    const replicas = requireIntInRange(`${key}.replicas`, spec.replicas ?? 1, MIN_REPLICAS, MAX_REPLICAS);
+    if (type === "sqlite" && replicas !== 1) {
+        throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed for sqlite; allowed: 1 (a single-writer file database)`);
+    }
+    const storage = requireObject(`${key}.storage`, spec.storage);
+    rejectUnknownKeys(`${key}.storage`, storage, ["size", "storageClass", "configSize"]);
+    requireQuantity(`${key}.storage.size`, storage.size, "storage");
+    if (storage.storageClass !== undefined) {
+        requireNonEmptyString(`${key}.storage.storageClass`, storage.storageClass);
+    }
+    if (storage.configSize !== undefined) {
+        if (type !== "mongodb") {
+            throw new ValidationError(`${key}.storage.configSize`, `only mongodb has a config volume; allowed for type ${type}: no configSize`);
+        }
+        requireQuantity(`${key}.storage.configSize`, storage.configSize, "storage");
+    }
+    if (spec.resources !== undefined) {
+        validateResources(`${key}.resources`, spec.resources as ResourceSpec);
+    }
+    if (spec.credentials !== undefined) {
+        const c = requireObject(`${key}.credentials`, spec.credentials);
+        rejectUnknownKeys(`${key}.credentials`, c, ["existingSecret", "username"]);
+        if (c.existingSecret !== undefined) {
+            requireDnsLabel(`${key}.credentials.existingSecret`, c.existingSecret, 253);
+        }
+        if (c.username !== undefined) {
+            requireNonEmptyString(`${key}.credentials.username`, c.username);
+        }
+    }
+    if (spec.databaseName !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(String(spec.databaseName))) {
+        throw new ValidationError(`${key}.databaseName`, `${JSON.stringify(spec.databaseName)} is not allowed; allowed: letters, digits and '_', starting with a letter or '_'`);
+    }
+    for (const [section, owner] of Object.entries(ENGINE_SECTIONS)) {
+        if (spec[section] !== undefined && owner !== type) {
+            throw new ValidationError(`${key}.${section}`, `settings for ${owner} on a ${type} database; allowed: only the "${type}" section`);
+        }
+    }
+    if (type === "redis" && spec.redis !== undefined) {
+        const r = requireObject(`${key}.redis`, spec.redis);
+        rejectUnknownKeys(`${key}.redis`, r, ["mode", "appendOnly", "maxMemory", "maxMemoryPolicy"]);
+        const mode = r.mode === undefined ? "standalone" : requireOneOf(`${key}.redis.mode`, r.mode, REDIS_MODES);
+        if (mode === "standalone" && replicas !== 1) {
+            throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/cluster`);
+        }
+        if (mode === "cluster" && replicas < 3) {
+            throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode cluster; allowed: 3 to ${MAX_REPLICAS}`);
+        }
+        if (r.maxMemory !== undefined && !/^[0-9]+(b|kb|mb|gb)?$/i.test(String(r.maxMemory))) {
+            throw new ValidationError(`${key}.redis.maxMemory`, `${JSON.stringify(r.maxMemory)} is not allowed; allowed: a Redis size such as 512mb`);
+        }
+        if (r.maxMemoryPolicy !== undefined) {
+            requireOneOf(`${key}.redis.maxMemoryPolicy`, r.maxMemoryPolicy, REDIS_EVICTION_POLICIES);
+        }
+    } else if (type === "redis" && replicas !== 1) {
+        throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/cluster`);
+    }
+    if (type === "elasticsearch" && spec.elasticsearch !== undefined) {
+        const e = requireObject(`${key}.elasticsearch`, spec.elasticsearch);
+        rejectUnknownKeys(`${key}.elasticsearch`, e, ["clusterName", "nodeRoles"]);
+        if (e.clusterName !== undefined) {
+            requireNonEmptyString(`${key}.elasticsearch.clusterName`, e.clusterName);
+        }
+        if (e.nodeRoles !== undefined) {
+            if (!Array.isArray(e.nodeRoles) || e.nodeRoles.length === 0) {
+                throw new ValidationError(`${key}.elasticsearch.nodeRoles`, `allowed: a non-empty list of ${ES_ROLES.join(", ")}`);
+            }
+            e.nodeRoles.forEach((r, i) => requireOneOf(`${key}.elasticsearch.nodeRoles[${i}]`, r, ES_ROLES));
+        }
+    }
+    if (type === "mongodb" && spec.mongodb !== undefined) {
+        const m = requireObject(`${key}.mongodb`, spec.mongodb);
+        rejectUnknownKeys(`${key}.mongodb`, m, ["replicaSetName"]);
+        if (m.replicaSetName !== undefined) {
+            requireDnsLabel(`${key}.mongodb.replicaSetName`, m.replicaSetName, 63);
+        }
+    }
+    if (type === "sqlite" && spec.sqlite !== undefined) {
+        const s = requireObject(`${key}.sqlite`, spec.sqlite);
+        rejectUnknownKeys(`${key}.sqlite`, s, ["filePath"]);
+        const p = requireNonEmptyString(`${key}.sqlite.filePath`, s.filePath);
+        if (!p.startsWith("/data/")) {
+            throw new ValidationError(`${key}.sqlite.filePath`, `${JSON.stringify(p)} is not allowed; allowed: a file under /data/ (the persistent volume)`);
+        }
+    }
+    return spec as unknown as DatabaseSpec;
+}

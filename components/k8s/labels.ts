@@ -1,0 +1,41 @@
+/** The app.kubernetes.io/* recommended labels, and the selector subset that must never change. */
+
+export const LABELS = {
+    name: "app.kubernetes.io/name",
+    instance: "app.kubernetes.io/instance",
+    component: "app.kubernetes.io/component",
+    partOf: "app.kubernetes.io/part-of",
+    version: "app.kubernetes.io/version",
+    managedBy: "app.kubernetes.io/managed-by",
+} as const;
+
+/** Blue/green colour of a pod; the stable Service selects on it. */
+export const COLOR_LABEL = "platform.io/color";
+
+export interface AppIdentity {
+    /** Unique workload name in its namespace; also the Kubernetes object name. */
+    name: string;
+    /** Role inside the system (model, database, prometheus, ...). */
+    component: string;
+    /** The system the workload belongs to (restapi, database-service, greenfield, cstore, outbox). */
+    partOf: string;
+    version?: string;
+}
+
+/** Labels a Deployment/StatefulSet selects on: immutable after creation, so version is not part of them. */
+export function selectorLabels(id: AppIdentity): Record<string, string> {
+    return { [LABELS.name]: id.name, [LABELS.partOf]: id.partOf };
+}
+
+export function standardLabels(id: AppIdentity): Record<string, string> {
+    const labels: Record<string, string> = {
+        ...selectorLabels(id),
+        [LABELS.instance]: id.name,
+        [LABELS.component]: id.component,
+        [LABELS.managedBy]: "pulumi",
+    };
+    if (id.version) {
+        labels[LABELS.version] = id.version.replace(/[^A-Za-z0-9._-]/g, "_").substring(0, 63);
+    }
+    return labels;
+}

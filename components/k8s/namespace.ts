@@ -1,0 +1,118 @@
+/**
+ * NamespaceBaseline: the namespace every system lives in, with its guard rails: default-deny
+ * NetworkPolicy in both directions, explicit DNS egress, a ResourceQuota and a LimitRange, and the
+ * "restricted" Pod Security Standard enforced by the API server itself.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DNS_PEER, DNS_PORTS, networkPolicySpec } from "./traffic";
+import { requireDnsLabel, requireQuantity, requireIntInRange } from "./validation";
+import { validateResources } from "./container";
+
+export interface QuotaSpec {
+    requestsCpu: string;
+    requestsMemory: string;
+    limitsCpu: string;
+    limitsMemory: string;
+    requestsStorage: string;
+    pods: number;
+    persistentVolumeClaims: number;
+}
+
+export interface LimitRangeSpec {
+    defaultRequest: { cpu: string; memory: string };
+    default: { cpu: string; memory: string };
+    max: { cpu: string; memory: string };
+}
+
+export interface NamespaceBaselineArgs {
+    /** The namespace name (kept as given: network policies select on it). */
+    name: string;
+    quota: QuotaSpec;
+    limits: LimitRangeSpec;
+    labels?: Record<string, string>;
+}
+
+export function validateQuota(key: string, q: QuotaSpec): void {
+    requireQuantity(`${key}.requestsCpu`, q.requestsCpu, "cpu");
+    requireQuantity(`${key}.limitsCpu`, q.limitsCpu, "cpu");
+    requireQuantity(`${key}.requestsMemory`, q.requestsMemory, "memory");
+    requireQuantity(`${key}.limitsMemory`, q.limitsMemory, "memory");
+    requireQuantity(`${key}.requestsStorage`, q.requestsStorage, "storage");
+    requireIntInRange(`${key}.pods`, q.pods, 1, 10000);
+    requireIntInRange(`${key}.persistentVolumeClaims`, q.persistentVolumeClaims, 0, 10000);
+}
+
+export function validateLimitRange(key: string, l: LimitRangeSpec): void {
+    validateResources(`${key}`, { requests: l.defaultRequest, limits: l.default });
+    validateResources(`${key}`, { requests: l.default, limits: l.max });
+}
+
+export class NamespaceBaseline extends pulumi.ComponentResource {
+    /** The namespace name as an Output, so dependents wait for the namespace to exist. */
+    public readonly name: pulumi.Output<string>;
+
+    constructor(name: string, args: NamespaceBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:k8s:NamespaceBaseline", name, {}, opts);
+        const key = `NamespaceBaseline(${name})`;
+        requireDnsLabel(`${key}.name`, args.name, 63);
+        validateQuota(`${key}.quota`, args.quota);
+        validateLimitRange(`${key}.limits`, args.limits);
+
+        const labels = { "app.kubernetes.io/managed-by": "pulumi", ...(args.labels ?? {}) };
+        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: {
+                name: args.name,
+                labels: {
+                    ...labels,
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
+        }, { parent: this });
+        this.name = ns.metadata.name;
+        const metadata = (n: string) => ({ name: n, namespace: this.name, labels });
+        const child = { parent: this };
+
+        new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
+            metadata: metadata("default-deny"),
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        }, child);
+
+        new k8s.networking.v1.NetworkPolicy(`${name}-allow-dns`, {
+            metadata: metadata("allow-dns"),
+            spec: { ...networkPolicySpec({}, { ingress: [], egress: [{ peer: DNS_PEER, ports: DNS_PORTS }] }), podSelector: {}, policyTypes: ["Egress"] },
+        }, child);
+
+        const q = args.quota;
+        new k8s.core.v1.ResourceQuota(`${name}-quota`, {
+            metadata: metadata("compute-and-storage"),
+            spec: {
+                hard: {
+                    "requests.cpu": q.requestsCpu,
+                    "requests.memory": q.requestsMemory,
+                    "limits.cpu": q.limitsCpu,
+                    "limits.memory": q.limitsMemory,
+                    "requests.storage": q.requestsStorage,
+                    pods: String(q.pods),
+                    persistentvolumeclaims: String(q.persistentVolumeClaims),
+                },
+            },
+        }, child);
+
+        new k8s.core.v1.LimitRange(`${name}-limits`, {
+            metadata: metadata("container-defaults"),
+            spec: {
+                limits: [{
+                    type: "Container",
+                    defaultRequest: args.limits.defaultRequest,
+                    default: args.limits.default,
+                    max: args.limits.max,
+                }],
+            },
+        }, child);
+
+        this.registerOutputs({ name: this.name });
+    }
+}

@@ -1,0 +1,307 @@
+/**
+ * Workload: the one building block every component uses for a running thing. It owns a dedicated
+ * ServiceAccount, a Deployment or StatefulSet with secure pod defaults, its Services, a
+ * PodDisruptionBudget when replicated, an optional HPA and the NetworkPolicy generated from the
+ * workload's traffic rules.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AppIdentity, selectorLabels, standardLabels } from "./labels";
+import { ContainerSpec, scratchVolumes, secureContainer } from "./container";
+import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
+import { requireIntInRange, requireQuantity, ValidationError } from "./validation";
+
+import CoreInput = k8s.types.input.core.v1;
+
+export interface ServicePort {
+    name: string;
+    port: number;
+    targetPort?: number | string;
+    protocol?: "TCP" | "UDP";
+}
+
+export interface VolumeClaim {
+    /** Volume name, mounted by containers through volumeMounts. */
+    name: string;
+    size: string;
+    storageClass?: pulumi.Input<string>;
+    accessModes?: string[];
+}
+
+export interface AutoscalingSpec {
+    minReplicas: number;
+    maxReplicas: number;
+    targetCPUUtilizationPercentage?: number;
+    targetMemoryUtilizationPercentage?: number;
+    behavior?: k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerBehavior;
+}
+
+export interface RollingUpdateSpec {
+    maxSurge: number | string;
+    maxUnavailable: number | string;
+}
+
+export interface WorkloadArgs {
+    namespace: pulumi.Input<string>;
+    identity: AppIdentity;
+    kind: "Deployment" | "StatefulSet";
+    replicas: number;
+    containers: ContainerSpec[];
+    initContainers?: ContainerSpec[];
+    /** UID/GID the pod runs as (non-root). */
+    runAsUser?: number;
+    fsGroup?: number;
+    volumes?: CoreInput.Volume[];
+    /** StatefulSet only: one claim per replica, kept when the StatefulSet is deleted or scaled. */
+    volumeClaims?: VolumeClaim[];
+    /** Ports of the client (ClusterIP) Service; no Service when empty. */
+    servicePorts?: ServicePort[];
+    /** StatefulSet with one writable primary: the client Service targets ordinal 0 only. */
+    primaryOnlyService?: boolean;
+    /** StatefulSet: also a headless Service for stable pod DNS names (default true). */
+    headlessService?: boolean;
+    /** Extra pod labels (not part of the selector unless listed in selectorExtra). */
+    podLabels?: Record<string, string>;
+    /** Extra selector labels, e.g. the blue/green colour; they also become pod labels. */
+    selectorExtra?: Record<string, string>;
+    podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    autoscaling?: AutoscalingSpec;
+    traffic: WorkloadTraffic;
+    rollingUpdate?: RollingUpdateSpec;
+    /** Deployments with a ReadWriteOnce volume must not surge a second pod onto it. */
+    recreate?: boolean;
+    terminationGracePeriodSeconds?: number;
+    /** Mount an API token only for workloads that talk to the API server. */
+    automountServiceAccountToken?: boolean;
+    /** Extra ServiceAccount; defaults to a dedicated one named after the workload. */
+    serviceAccountName?: pulumi.Input<string>;
+    /** Protect the workload from `pulumi destroy` (data-bearing workloads in prod). */
+    protect?: boolean;
+}
+
+/** minAvailable that tolerates one voluntary disruption and stays within the HPA floor. */
+export function pdbMinAvailable(replicas: number, hpaMin?: number): number {
+    const floor = hpaMin === undefined ? replicas : Math.min(replicas, hpaMin);
+    return Math.max(1, floor - 1);
+}
+
+export function validateAutoscaling(key: string, a: AutoscalingSpec, cap = 100): void {
+    requireIntInRange(`${key}.minReplicas`, a.minReplicas, 1, cap);
+    requireIntInRange(`${key}.maxReplicas`, a.maxReplicas, 1, cap);
+    if (a.minReplicas > a.maxReplicas) {
+        throw new ValidationError(`${key}.minReplicas`,
+            `${a.minReplicas} is above maxReplicas ${a.maxReplicas}; allowed: minReplicas <= maxReplicas`);
+    }
+    if (a.targetCPUUtilizationPercentage === undefined && a.targetMemoryUtilizationPercentage === undefined) {
+        throw new ValidationError(key, "no metric target; allowed: targetCPUUtilizationPercentage and/or targetMemoryUtilizationPercentage");
+    }
+    if (a.targetCPUUtilizationPercentage !== undefined) {
+        requireIntInRange(`${key}.targetCPUUtilizationPercentage`, a.targetCPUUtilizationPercentage, 1, 100);
+    }
+    if (a.targetMemoryUtilizationPercentage !== undefined) {
+        requireIntInRange(`${key}.targetMemoryUtilizationPercentage`, a.targetMemoryUtilizationPercentage, 1, 100);
+    }
+}
+
+export class Workload extends pulumi.ComponentResource {
+    public readonly name: string;
+    public readonly namespace: pulumi.Output<string>;
+    public readonly selector: Record<string, string>;
+    /** The pods of this workload as a traffic peer. */
+    public readonly peer: Peer;
+    public readonly serviceName: pulumi.Output<string | undefined>;
+    /** In-cluster DNS name of the client Service. */
+    public readonly host: pulumi.Output<string | undefined>;
+    public readonly headlessServiceName: pulumi.Output<string | undefined>;
+    public readonly serviceAccountName: pulumi.Output<string>;
+    public readonly replicas: pulumi.Output<number>;
+    public readonly readyReplicas: pulumi.Output<number | undefined>;
+    public readonly deployment?: k8s.apps.v1.Deployment;
+    public readonly statefulSet?: k8s.apps.v1.StatefulSet;
+    public readonly service?: k8s.core.v1.Service;
+
+    constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:k8s:Workload", name, {}, opts);
+        const key = `Workload(${name})`;
+        const id = args.identity;
+        requireIntInRange(`${key}.replicas`, args.replicas, 0, 100);
+        if (args.autoscaling) {
+            validateAutoscaling(`${key}.autoscaling`, args.autoscaling);
+        }
+        if (args.volumeClaims?.length && args.kind !== "StatefulSet") {
+            throw new ValidationError(`${key}.volumeClaims`, "only a StatefulSet has volumeClaimTemplates; allowed: kind StatefulSet");
+        }
+        args.volumeClaims?.forEach((c, i) => requireQuantity(`${key}.volumeClaims[${i}].size`, c.size, "storage"));
+
+        this.name = id.name;
+        this.selector = { ...selectorLabels(id), ...(args.selectorExtra ?? {}) };
+        this.peer = { kind: "pods", namespace: args.namespace, selector: this.selector };
+        const labels = standardLabels(id);
+        const podLabels = { ...labels, ...(args.podLabels ?? {}), ...(args.selectorExtra ?? {}) };
+        const metaName = Object.values(args.selectorExtra ?? {}).length
+            ? `${id.name}-${Object.values(args.selectorExtra!).join("-")}` : id.name;
+        const metadata = { name: metaName, namespace: args.namespace, labels };
+        const childOpts: pulumi.CustomResourceOptions = { parent: this };
+
+        const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+            metadata,
+            automountServiceAccountToken: args.automountServiceAccountToken ?? false,
+        }, childOpts);
+        this.serviceAccountName = pulumi.output(args.serviceAccountName ?? sa.metadata.name);
+
+        const hpaMin = args.autoscaling?.minReplicas;
+        const replicas = args.autoscaling ? Math.max(args.replicas, args.autoscaling.minReplicas) : args.replicas;
+        const podSpec: CoreInput.PodSpec = {
+            serviceAccountName: this.serviceAccountName,
+            automountServiceAccountToken: args.automountServiceAccountToken ?? false,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? 30,
+            securityContext: {
+                runAsNonRoot: true,
+                runAsUser: args.runAsUser ?? 10001,
+                runAsGroup: args.runAsUser ?? 10001,
+                fsGroup: args.fsGroup ?? args.runAsUser ?? 10001,
+                fsGroupChangePolicy: "OnRootMismatch",
+                seccompProfile: { type: "RuntimeDefault" },
+            },
+            initContainers: args.initContainers?.map((c, i) => secureContainer(c, `${key}.initContainers[${i}]`, true)),
+            containers: args.containers.map((c, i) => secureContainer(c, `${key}.containers[${i}]`)),
+            volumes: [...(args.volumes ?? []), ...scratchVolumes([...args.containers, ...(args.initContainers ?? [])])],
+            affinity: replicas > 1 || (args.autoscaling?.maxReplicas ?? 0) > 1 ? {
+                podAntiAffinity: {
+                    preferredDuringSchedulingIgnoredDuringExecution: [{
+                        weight: 100,
+                        podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: this.selector } },
+                    }],
+                },
+            } : undefined,
+        };
+        const template = { metadata: { labels: podLabels, annotations: args.podAnnotations }, spec: podSpec };
+        // An HPA owns the replica count once it exists: do not fight it on every `pulumi up`.
+        const workloadOpts: pulumi.CustomResourceOptions = {
+            ...childOpts,
+            protect: args.protect,
+            ignoreChanges: args.autoscaling ? ["spec.replicas"] : undefined,
+        };
+
+        let workloadRef: { apiVersion: string; kind: string; name: pulumi.Output<string> };
+        const servicePorts = args.servicePorts ?? [];
+        const headless = args.kind === "StatefulSet" && (args.headlessService ?? true);
+        let headlessSvc: k8s.core.v1.Service | undefined;
+        if (headless) {
+            headlessSvc = new k8s.core.v1.Service(`${name}-headless`, {
+                metadata: { ...metadata, name: `${metaName}-headless` },
+                spec: {
+                    clusterIP: "None",
+                    publishNotReadyAddresses: true,
+                    selector: this.selector,
+                    ports: servicePorts.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
+                },
+            }, childOpts);
+        }
+        this.headlessServiceName = headlessSvc ? headlessSvc.metadata.name : pulumi.output(undefined);
+
+        if (args.kind === "StatefulSet") {
+            this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
+                metadata,
+                spec: {
+                    replicas,
+                    serviceName: headlessSvc ? headlessSvc.metadata.name : metaName,
+                    selector: { matchLabels: this.selector },
+                    podManagementPolicy: "OrderedReady",
+                    updateStrategy: { type: "RollingUpdate" },
+                    // Claims outlive the StatefulSet: deleting or scaling it never deletes data.
+                    persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                    template,
+                    volumeClaimTemplates: (args.volumeClaims ?? []).map(c => ({
+                        metadata: { name: c.name, labels },
+                        spec: {
+                            accessModes: c.accessModes ?? ["ReadWriteOnce"],
+                            storageClassName: c.storageClass,
+                            resources: { requests: { storage: c.size } },
+                        },
+                    })),
+                },
+            }, workloadOpts);
+            workloadRef = { apiVersion: "apps/v1", kind: "StatefulSet", name: this.statefulSet.metadata.name };
+            this.readyReplicas = this.statefulSet.status.apply(s => s?.readyReplicas);
+        } else {
+            this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
+                metadata,
+                spec: {
+                    replicas,
+                    selector: { matchLabels: this.selector },
+                    revisionHistoryLimit: 5,
+                    strategy: args.recreate ? { type: "Recreate" } : {
+                        type: "RollingUpdate",
+                        rollingUpdate: args.rollingUpdate ?? { maxSurge: "25%", maxUnavailable: "25%" },
+                    },
+                    template,
+                },
+            }, workloadOpts);
+            workloadRef = { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name };
+            this.readyReplicas = this.deployment.status.apply(s => s?.readyReplicas);
+        }
+        this.replicas = pulumi.output(replicas);
+
+        if (servicePorts.length > 0) {
+            this.service = new k8s.core.v1.Service(`${name}-service`, {
+                metadata,
+                spec: {
+                    type: "ClusterIP",
+                    selector: args.primaryOnlyService
+                        ? { ...this.selector, "statefulset.kubernetes.io/pod-name": `${metaName}-0` } : this.selector,
+                    ports: servicePorts.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
+                },
+            }, childOpts);
+            this.serviceName = this.service.metadata.name;
+            this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
+        } else {
+            this.serviceName = pulumi.output(undefined);
+            this.host = pulumi.output(undefined);
+        }
+
+        const effectiveMin = hpaMin === undefined ? replicas : Math.min(replicas, hpaMin);
+        if (effectiveMin > 1) {
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
+                metadata,
+                spec: { minAvailable: pdbMinAvailable(replicas, hpaMin), selector: { matchLabels: this.selector } },
+            }, childOpts);
+        }
+
+        if (args.autoscaling) {
+            const a = args.autoscaling;
+            const metrics: k8s.types.input.autoscaling.v2.MetricSpec[] = [];
+            if (a.targetCPUUtilizationPercentage !== undefined) {
+                metrics.push({ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.targetCPUUtilizationPercentage } } });
+            }
+            if (a.targetMemoryUtilizationPercentage !== undefined) {
+                metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: a.targetMemoryUtilizationPercentage } } });
+            }
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, {
+                metadata,
+                spec: {
+                    scaleTargetRef: workloadRef,
+                    minReplicas: a.minReplicas,
+                    maxReplicas: a.maxReplicas,
+                    metrics,
+                    behavior: a.behavior,
+                },
+            }, childOpts);
+        }
+
+        new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
+            metadata,
+            spec: networkPolicySpec(this.selector, args.traffic),
+        }, childOpts);
+
+        this.namespace = pulumi.output(args.namespace);
+        this.registerOutputs({
+            namespace: this.namespace,
+            serviceName: this.serviceName,
+            host: this.host,
+            serviceAccountName: this.serviceAccountName,
+            replicas: this.replicas,
+        });
+    }
+}

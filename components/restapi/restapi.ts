@@ -1,0 +1,245 @@
+/**
+ * RestApi: the RestAPI operator of restapi-operator.md, Pulumi-native. One Deployment + Service
+ * per MVC+R part (per colour when blue/green is on), an HPA per Deployment, env from a ConfigMap
+ * and a Secret, network policies that follow the design's data flow, and the deployer RBAC.
+ * Outputs mirror the CRD status: activeEnvironment, lastDeploymentTime, replicas, readyReplicas.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { httpProbe } from "../k8s/container";
+import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s/labels";
+import { CRUD, DeployerIdentity, PolicyRule, READ } from "../k8s/rbac";
+import { Endpoint, Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
+import { requireDnsLabel } from "../k8s/validation";
+import { Workload } from "../k8s/workload";
+import {
+    Color, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart, validateRestApiSpec,
+} from "./spec";
+
+/** API group of the RestAPI CRD that the deployer role mirrors. */
+export const RESTAPI_GROUP = "restapi-operator.io";
+
+/** The operator's RBAC from restapi-operator.md: CRUD on its objects, secrets read-only. */
+export const RESTAPI_DEPLOYER_RULES: PolicyRule[] = [
+    { apiGroups: [RESTAPI_GROUP], resources: ["restapis"], verbs: CRUD },
+    { apiGroups: ["apps"], resources: ["deployments"], verbs: CRUD },
+    { apiGroups: [""], resources: ["services", "configmaps"], verbs: CRUD },
+    { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: CRUD },
+    { apiGroups: [""], resources: ["secrets"], verbs: READ },
+];
+
+export interface Backend {
+    /** What the repository talks to (a database's peer) and on which ports. */
+    peer: Peer;
+    ports: PortSpec[];
+}
+
+export interface RestApiArgs extends RestApiSpec {
+    namespace: pulumi.Input<string>;
+    /** Values that must stay secret (passwords, tokens): they go to a Secret, never a ConfigMap. */
+    secretEnvVars?: Record<string, pulumi.Input<string>>;
+    /** Who may call the view from outside the system (e.g. the ingress controller). */
+    externalAccess?: Peer[];
+    /** Who scrapes /metrics (e.g. Prometheus). */
+    metricsScrapers?: Peer[];
+    /** Data stores the repository may reach. */
+    backends?: Backend[];
+    partOf?: string;
+    /** Create the namespaced deployer identity from the design (default true). */
+    deployer?: boolean;
+}
+
+/** Request flow and service communication of restapi-operator.md, as (from, to) pairs. */
+export const INTERNAL_FLOWS: [RestPart, RestPart][] = [
+    ["view", "model"],
+    ["model", "controller"],
+    ["controller", "model"],
+    ["controller", "repository"],
+    ["repository", "controller"],
+    ["controller", "view"],
+];
+
+/** The pods of one part (both colours) as a traffic peer; known before the RestApi exists. */
+export function restApiPartPeer(name: string, part: RestPart, namespace: pulumi.Input<string>, partOf = "restapi"): Peer {
+    return { kind: "pods", namespace, selector: selectorLabels({ name: `${name}-${part}`, component: part, partOf }) };
+}
+
+export class RestApi extends pulumi.ComponentResource {
+    public readonly activeEnvironment: pulumi.Output<Color>;
+    public readonly lastDeploymentTime: pulumi.Output<string>;
+    /** Desired replicas of the active environment, all parts. */
+    public readonly replicas: pulumi.Output<number>;
+    public readonly readyReplicas: pulumi.Output<number>;
+    /** Stable Service name per part. */
+    public readonly serviceNames: Record<RestPart, pulumi.Output<string>>;
+    /** In-cluster URL of the view, the only externally reachable part. */
+    public readonly viewUrl: pulumi.Output<string>;
+    public readonly deployerServiceAccount?: pulumi.Output<string>;
+    public readonly configMapName: pulumi.Output<string>;
+    public readonly secretName: pulumi.Output<string>;
+    /** Traffic plan of this RestAPI, for docs and tests. */
+    public readonly trafficPlan: TrafficPlan;
+    /** Pods of each part (both colours) as traffic peers. */
+    public readonly peers: Record<RestPart, Peer>;
+
+    constructor(name: string, args: RestApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:restapi:RestApi", name, {}, opts);
+        const key = `RestApi(${name})`;
+        requireDnsLabel(`${key}.name`, name, 30);
+        const spec = validateRestApiSpec(key, {
+            image: args.image, replicas: args.replicas, envVars: args.envVars, model: args.model, view: args.view,
+            controller: args.controller, repository: args.repository, autoScaling: args.autoScaling,
+            healthCheck: args.healthCheck, blueGreen: args.blueGreen,
+        });
+        const partOf = args.partOf ?? "restapi";
+        const child = { parent: this };
+        const blueGreen = spec.blueGreen?.enabled ?? false;
+        const active: Color = spec.blueGreen?.activeEnvironment ?? "blue";
+        const colors: (Color | undefined)[] = blueGreen ? ["blue", "green"] : [undefined];
+        const parts = REST_PARTS.map(p => resolvePart(spec, p));
+        const identity = (part: RestPart): AppIdentity => ({ name: `${name}-${part}`, component: part, partOf });
+        const commonLabels = { ...standardLabels({ name, component: "restapi", partOf }) };
+
+        // Env: plain values in a ConfigMap, secret values in a Secret; parts find each other by Service name.
+        const discovery: Record<string, string> = {};
+        parts.forEach(p => { discovery[`${p.part.toUpperCase()}_URL`] = `http://${name}-${p.part}:${p.port}`; });
+        const cm = new k8s.core.v1.ConfigMap(`${name}-env`, {
+            metadata: { name: `${name}-env`, namespace: args.namespace, labels: commonLabels },
+            data: { ...discovery, ...(spec.envVars ?? {}) },
+        }, child);
+        const secret = new k8s.core.v1.Secret(`${name}-env`, {
+            metadata: { name: `${name}-env`, namespace: args.namespace, labels: commonLabels },
+            type: "Opaque",
+            stringData: args.secretEnvVars ?? {},
+        }, { ...child, additionalSecretOutputs: ["data", "stringData"] });
+        this.configMapName = cm.metadata.name;
+        this.secretName = secret.metadata.name;
+
+        // Traffic plan: the design's flows between parts, callers of the view, scrapers, backends.
+        const endpoints = {} as Record<RestPart, Endpoint>;
+        this.peers = {} as Record<RestPart, Peer>;
+        for (const p of parts) {
+            this.peers[p.part] = restApiPartPeer(name, p.part, args.namespace, partOf);
+            endpoints[p.part] = { id: `${partOf}/${name}-${p.part}`, peer: this.peers[p.part] };
+        }
+        const port = (part: RestPart) => [{ port: parts.find(p => p.part === part)!.port }];
+        const plan = new TrafficPlan();
+        INTERNAL_FLOWS.forEach(([from, to]) => plan.allow(endpoints[from], endpoints[to], port(to)));
+        (args.externalAccess ?? []).forEach((peer, i) => plan.allow({ id: `external-${i}`, peer }, endpoints.view, port("view")));
+        (args.metricsScrapers ?? []).forEach((peer, i) =>
+            parts.forEach(p => plan.allow({ id: `scraper-${i}`, peer }, endpoints[p.part], port(p.part))));
+        (args.backends ?? []).forEach((b, i) => plan.allow(endpoints.repository, { id: `backend-${i}`, peer: b.peer }, b.ports));
+        this.trafficPlan = plan;
+
+        const health = spec.healthCheck ?? {};
+        const probeOpts = {
+            initialDelaySeconds: health.initialDelaySeconds ?? 10,
+            periodSeconds: health.periodSeconds ?? 10,
+            timeoutSeconds: health.timeoutSeconds ?? 3,
+            failureThreshold: health.failureThreshold ?? 3,
+        };
+        const healthPath = health.path ?? "/health";
+
+        const repoStorage = { ...REPOSITORY_STORAGE_DEFAULT, ...(spec.repository?.storage ?? {}) };
+        const repoPvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-repository-data`, {
+            metadata: { name: `${name}-repository-data`, namespace: args.namespace, labels: standardLabels(identity("repository")) },
+            spec: {
+                accessModes: [repoStorage.accessMode],
+                storageClassName: repoStorage.storageClass,
+                resources: { requests: { storage: repoStorage.size } },
+            },
+        }, child);
+
+        const workloads: { part: RestPart; color?: Color; workload: Workload }[] = [];
+        for (const p of parts) {
+            for (const color of colors) {
+                const colorImage = color === "blue" ? spec.blueGreen?.blueImage : color === "green" ? spec.blueGreen?.greenImage : undefined;
+                const image = p.image ?? colorImage ?? spec.image;
+                const id = { ...identity(p.part), version: image.substring(image.lastIndexOf(":") + 1) };
+                const isRepo = p.part === "repository";
+                const workload = new Workload(color ? `${name}-${p.part}-${color}` : `${name}-${p.part}`, {
+                    namespace: args.namespace,
+                    identity: id,
+                    kind: "Deployment",
+                    replicas: p.replicas,
+                    selectorExtra: color ? { [COLOR_LABEL]: color } : undefined,
+                    containers: [{
+                        name: p.part,
+                        image,
+                        ports: [{ name: "http", containerPort: p.port }],
+                        env: [
+                            { name: "COMPONENT", value: p.part },
+                            { name: "PORT", value: String(p.port) },
+                            ...(color ? [{ name: "ENVIRONMENT_COLOR", value: color }] : []),
+                            ...Object.entries(p.envVars).map(([k, v]) => ({ name: k, value: v })),
+                        ],
+                        envFrom: [{ configMapRef: { name: cm.metadata.name } }, { secretRef: { name: secret.metadata.name } }],
+                        resources: p.resources,
+                        livenessProbe: httpProbe(healthPath, p.port, probeOpts),
+                        readinessProbe: httpProbe(healthPath, p.port, { ...probeOpts, initialDelaySeconds: Math.min(5, probeOpts.initialDelaySeconds) }),
+                        volumeMounts: isRepo ? [{ name: "data", mountPath: "/data" }] : [],
+                    }],
+                    volumes: isRepo ? [{ name: "data", persistentVolumeClaim: { claimName: repoPvc.metadata.name } }] : [],
+                    podAnnotations: {
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": String(p.port),
+                        "prometheus.io/path": "/metrics",
+                    },
+                    autoscaling: p.autoscaling,
+                    traffic: plan.rulesFor(endpoints[p.part]),
+                    rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+                }, child);
+                workloads.push({ part: p.part, color, workload });
+            }
+        }
+
+        // Stable Services select the active colour; preview Services the other one. Switching
+        // colour changes only these selectors: no Deployment is replaced.
+        const idle: Color = active === "blue" ? "green" : "blue";
+        this.serviceNames = {} as Record<RestPart, pulumi.Output<string>>;
+        for (const p of parts) {
+            const base = selectorLabels(identity(p.part));
+            const ports = [{ name: "http", port: p.port, targetPort: p.port, protocol: "TCP" }];
+            const svc = new k8s.core.v1.Service(`${name}-${p.part}`, {
+                metadata: { name: `${name}-${p.part}`, namespace: args.namespace, labels: standardLabels(identity(p.part)) },
+                spec: { type: "ClusterIP", selector: blueGreen ? { ...base, [COLOR_LABEL]: active } : base, ports },
+            }, child);
+            this.serviceNames[p.part] = svc.metadata.name;
+            if (blueGreen) {
+                new k8s.core.v1.Service(`${name}-${p.part}-preview`, {
+                    metadata: { name: `${name}-${p.part}-preview`, namespace: args.namespace, labels: standardLabels(identity(p.part)) },
+                    spec: { type: "ClusterIP", selector: { ...base, [COLOR_LABEL]: idle }, ports },
+                }, child);
+            }
+        }
+        const viewPort = parts.find(p => p.part === "view")!.port;
+        this.viewUrl = pulumi.interpolate`http://${this.serviceNames.view}.${args.namespace}.svc.cluster.local:${viewPort}`;
+
+        if (args.deployer ?? true) {
+            const deployer = new DeployerIdentity(`${name}-deployer`, {
+                namespace: args.namespace, design: "restapi", rules: RESTAPI_DEPLOYER_RULES, partOf,
+            }, child);
+            this.deployerServiceAccount = deployer.serviceAccountName;
+        }
+
+        const activeWorkloads = workloads.filter(w => w.color === undefined || w.color === active).map(w => w.workload);
+        this.activeEnvironment = pulumi.output(active);
+        this.replicas = pulumi.all(activeWorkloads.map(w => w.replicas)).apply(rs => rs.reduce((a, b) => a + b, 0));
+        this.readyReplicas = pulumi.all(activeWorkloads.map(w => w.readyReplicas)).apply(rs => rs.reduce<number>((a, b) => a + (b ?? 0), 0));
+        // The newest rollout of the active Deployments, as the API server reports it.
+        this.lastDeploymentTime = pulumi.all(activeWorkloads.map(w => w.deployment!.status)).apply(statuses => {
+            const times = statuses.flatMap(s => (s?.conditions ?? [])
+                .filter(c => c.type === "Progressing").map(c => c.lastUpdateTime ?? c.lastTransitionTime))
+                .filter((t): t is string => !!t).sort();
+            return times.length ? times[times.length - 1] : "pending";
+        });
+
+        this.registerOutputs({
+            activeEnvironment: this.activeEnvironment,
+            lastDeploymentTime: this.lastDeploymentTime,
+            replicas: this.replicas,
+            readyReplicas: this.readyReplicas,
+            viewUrl: this.viewUrl,
+        });
+    }
+}

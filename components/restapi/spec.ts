@@ -1,0 +1,250 @@
+/**
+ * The RestAPI spec (restapi-operator.md CRD spec) with the design's per-part defaults, and its
+ * validation, shared by the stack config module and the RestApi constructor.
+ */
+import { ResourceSpec, validateResources } from "../k8s/container";
+import {
+    rejectUnknownKeys, requireBoolean, requireDistinctPorts, requireIntInRange, requireObject, requireOneOf,
+    requirePinnedImage, requireQuantity, ValidationError,
+} from "../k8s/validation";
+import { validateAutoscaling } from "../k8s/workload";
+
+export const REST_PARTS = ["model", "view", "controller", "repository"] as const;
+export type RestPart = typeof REST_PARTS[number];
+export const COLORS = ["blue", "green"] as const;
+export type Color = typeof COLORS[number];
+export const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteMany"] as const;
+
+export interface AutoScalingSpec {
+    enabled?: boolean;
+    minReplicas?: number;
+    maxReplicas?: number;
+    targetCPUUtilizationPercentage?: number;
+    targetMemoryUtilizationPercentage?: number;
+}
+
+export interface ComponentSpec {
+    image?: string;
+    replicas?: number;
+    port?: number;
+    resources?: ResourceSpec;
+    autoScaling?: AutoScalingSpec;
+    envVars?: Record<string, string>;
+    /** Repository only: its persistent volume. */
+    storage?: { size?: string; storageClass?: string; accessMode?: typeof ACCESS_MODES[number] };
+}
+
+export interface HealthCheckSpec {
+    path?: string;
+    initialDelaySeconds?: number;
+    periodSeconds?: number;
+    timeoutSeconds?: number;
+    failureThreshold?: number;
+}
+
+export interface BlueGreenSpec {
+    enabled?: boolean;
+    activeEnvironment?: Color;
+    /** Image of each colour; defaults to the RestAPI image. */
+    blueImage?: string;
+    greenImage?: string;
+}
+
+export interface RestApiSpec {
+    image: string;
+    replicas?: number;
+    envVars?: Record<string, string>;
+    model?: ComponentSpec;
+    view?: ComponentSpec;
+    controller?: ComponentSpec;
+    repository?: ComponentSpec;
+    autoScaling?: { enabled?: boolean };
+    healthCheck?: HealthCheckSpec;
+    blueGreen?: BlueGreenSpec;
+}
+
+export interface PartDefaults {
+    port: number;
+    autoScaling: Required<Pick<AutoScalingSpec, "minReplicas" | "maxReplicas" | "targetCPUUtilizationPercentage">>;
+    resources: ResourceSpec;
+}
+
+/** Ports, HPA bounds and resource profiles from restapi-operator.md. */
+export const PART_DEFAULTS: Record<RestPart, PartDefaults> = {
+    // CPU-intensive: higher CPU limits.
+    model: {
+        port: 8080,
+        autoScaling: { minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 70 },
+        resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "2", memory: "512Mi" } },
+    },
+    // Memory-intensive: higher memory limits.
+    view: {
+        port: 3000,
+        autoScaling: { minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 80 },
+        resources: { requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
+    },
+    // Balanced CPU/memory.
+    controller: {
+        port: 8081,
+        autoScaling: { minReplicas: 2, maxReplicas: 20, targetCPUUtilizationPercentage: 60 },
+        resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+    },
+    // I/O-intensive, with persistent storage.
+    repository: {
+        port: 8082,
+        autoScaling: { minReplicas: 1, maxReplicas: 8, targetCPUUtilizationPercentage: 75 },
+        resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+    },
+};
+
+export const REPOSITORY_STORAGE_DEFAULT = { size: "5Gi", accessMode: "ReadWriteMany" as const };
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function validateEnv(key: string, env: unknown): void {
+    const vars = requireObject(key, env);
+    for (const [k, v] of Object.entries(vars)) {
+        if (!ENV_NAME.test(k)) {
+            throw new ValidationError(`${key}.${k}`, "not a valid variable name; allowed: letters, digits and '_', not starting with a digit");
+        }
+        if (typeof v !== "string") {
+            throw new ValidationError(`${key}.${k}`, `${JSON.stringify(v)} is not allowed; allowed: a string`);
+        }
+    }
+}
+
+export interface ResolvedPart {
+    part: RestPart;
+    port: number;
+    replicas: number;
+    resources: ResourceSpec;
+    autoscaling?: { minReplicas: number; maxReplicas: number; targetCPUUtilizationPercentage?: number; targetMemoryUtilizationPercentage?: number };
+    image?: string;
+    envVars: Record<string, string>;
+}
+
+/** The effective settings of one part: design defaults, then the RestAPI's, then the part's own. */
+export function resolvePart(spec: RestApiSpec, part: RestPart): ResolvedPart {
+    const d = PART_DEFAULTS[part];
+    const c = spec[part] ?? {};
+    const hpaOn = (spec.autoScaling?.enabled ?? true) && (c.autoScaling?.enabled ?? true);
+    const autoscaling = hpaOn ? {
+        minReplicas: c.autoScaling?.minReplicas ?? d.autoScaling.minReplicas,
+        maxReplicas: c.autoScaling?.maxReplicas ?? d.autoScaling.maxReplicas,
+        targetCPUUtilizationPercentage: c.autoScaling?.targetCPUUtilizationPercentage ?? d.autoScaling.targetCPUUtilizationPercentage,
+        targetMemoryUtilizationPercentage: c.autoScaling?.targetMemoryUtilizationPercentage,
+    } : undefined;
+    const replicas = c.replicas ?? autoscaling?.minReplicas ?? spec.replicas ?? 1;
+    return {
+        part,
+        port: c.port ?? d.port,
+        replicas: autoscaling ? Math.max(replicas, autoscaling.minReplicas) : replicas,
+        resources: c.resources ?? d.resources,
+        autoscaling,
+        image: c.image,
+        envVars: c.envVars ?? {},
+    };
+}
+
+const SPEC_KEYS = ["image", "replicas", "envVars", ...REST_PARTS, "autoScaling", "healthCheck", "blueGreen"];
+const PART_KEYS = ["image", "replicas", "port", "resources", "autoScaling", "envVars", "storage"];
+
+export function validateRestApiSpec(key: string, raw: unknown): RestApiSpec {
+    const spec = requireObject(key, raw);
+    rejectUnknownKeys(key, spec, SPEC_KEYS);
+    requirePinnedImage(`${key}.image`, spec.image);
+    if (spec.replicas !== undefined) {
+        requireIntInRange(`${key}.replicas`, spec.replicas, 1, 100);
+    }
+    if (spec.envVars !== undefined) {
+        validateEnv(`${key}.envVars`, spec.envVars);
+    }
+    if (spec.autoScaling !== undefined) {
+        const a = requireObject(`${key}.autoScaling`, spec.autoScaling);
+        rejectUnknownKeys(`${key}.autoScaling`, a, ["enabled"]);
+        if (a.enabled !== undefined) {
+            requireBoolean(`${key}.autoScaling.enabled`, a.enabled);
+        }
+    }
+    for (const part of REST_PARTS) {
+        const pk = `${key}.${part}`;
+        if (spec[part] === undefined) {
+            continue;
+        }
+        const c = requireObject(pk, spec[part]);
+        rejectUnknownKeys(pk, c, PART_KEYS);
+        if (c.image !== undefined) {
+            requirePinnedImage(`${pk}.image`, c.image);
+        }
+        if (c.replicas !== undefined) {
+            requireIntInRange(`${pk}.replicas`, c.replicas, 1, 100);
+        }
+        if (c.resources !== undefined) {
+            validateResources(`${pk}.resources`, c.resources as ResourceSpec);
+        }
+        if (c.envVars !== undefined) {
+            validateEnv(`${pk}.envVars`, c.envVars);
+        }
+        if (c.autoScaling !== undefined) {
+            const a = requireObject(`${pk}.autoScaling`, c.autoScaling);
+            rejectUnknownKeys(`${pk}.autoScaling`, a, ["enabled", "minReplicas", "maxReplicas", "targetCPUUtilizationPercentage", "targetMemoryUtilizationPercentage"]);
+        }
+        if (c.storage !== undefined) {
+            if (part !== "repository") {
+                throw new ValidationError(`${pk}.storage`, "only the repository has persistent storage; allowed: repository.storage");
+            }
+            const s = requireObject(`${pk}.storage`, c.storage);
+            rejectUnknownKeys(`${pk}.storage`, s, ["size", "storageClass", "accessMode"]);
+            if (s.size !== undefined) {
+                requireQuantity(`${pk}.storage.size`, s.size, "storage");
+            }
+            if (s.accessMode !== undefined) {
+                requireOneOf(`${pk}.storage.accessMode`, s.accessMode, ACCESS_MODES);
+            }
+        }
+    }
+    const typed = spec as unknown as RestApiSpec;
+    const resolved = REST_PARTS.map(p => resolvePart(typed, p));
+    resolved.forEach(r => {
+        if (r.autoscaling) {
+            validateAutoscaling(`${key}.${r.part}.autoScaling`, r.autoscaling);
+        }
+    });
+    requireDistinctPorts(`${key}.port`, resolved.map(r => ({ name: r.part, port: r.port })));
+    if (spec.healthCheck !== undefined) {
+        const h = requireObject(`${key}.healthCheck`, spec.healthCheck);
+        rejectUnknownKeys(`${key}.healthCheck`, h, ["path", "initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold"]);
+        if (h.path !== undefined && (typeof h.path !== "string" || !h.path.startsWith("/"))) {
+            throw new ValidationError(`${key}.healthCheck.path`, `${JSON.stringify(h.path)} is not allowed; allowed: an HTTP path starting with "/"`);
+        }
+        for (const k of ["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold"]) {
+            if (h[k] !== undefined) {
+                requireIntInRange(`${key}.healthCheck.${k}`, h[k], k === "initialDelaySeconds" ? 0 : 1, 3600);
+            }
+        }
+    }
+    if (spec.blueGreen !== undefined) {
+        const b = requireObject(`${key}.blueGreen`, spec.blueGreen);
+        rejectUnknownKeys(`${key}.blueGreen`, b, ["enabled", "activeEnvironment", "blueImage", "greenImage"]);
+        if (b.enabled !== undefined) {
+            requireBoolean(`${key}.blueGreen.enabled`, b.enabled);
+        }
+        if (b.activeEnvironment !== undefined) {
+            requireOneOf(`${key}.blueGreen.activeEnvironment`, b.activeEnvironment, COLORS);
+        }
+        if (b.blueImage !== undefined) {
+            requirePinnedImage(`${key}.blueGreen.blueImage`, b.blueImage);
+        }
+        if (b.greenImage !== undefined) {
+            requirePinnedImage(`${key}.blueGreen.greenImage`, b.greenImage);
+        }
+    }
+    // A ReadWriteOnce volume cannot be shared by several repository pods (replicas, HPA or two colours).
+    const repo = resolved.find(r => r.part === "repository")!;
+    const repoMax = Math.max(repo.replicas, repo.autoscaling?.maxReplicas ?? 0) * (typed.blueGreen?.enabled ? 2 : 1);
+    const mode = typed.repository?.storage?.accessMode ?? REPOSITORY_STORAGE_DEFAULT.accessMode;
+    if (mode === "ReadWriteOnce" && repoMax > 1) {
+        throw new ValidationError(`${key}.repository.storage.accessMode`,
+            `ReadWriteOnce cannot serve ${repoMax} repository pods; allowed: ReadWriteMany, or a single repository pod (replicas 1, autoScaling off, blueGreen off)`);
+    }
+    return typed;
+}

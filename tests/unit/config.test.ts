@@ -1,0 +1,134 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { loadPlatformConfig, parsePlatformConfig } from "../../config";
+import { deepClone, stackConfig } from "./helpers";
+
+/** Parses the dev stack with one change applied; returns the error message, or "" when valid. */
+function errorWith(change: (cfg: Record<string, any>) => void): string { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const cfg = deepClone(stackConfig("dev"));
+    change(cfg);
+    try {
+        parsePlatformConfig(cfg);
+        return "";
+    } catch (e) {
+        return (e as Error).message;
+    }
+}
+
+describe("stack config", () => {
+    it("accepts the dev stack file", () => {
+        const cfg = parsePlatformConfig(stackConfig("dev"));
+        expect(cfg.environment).to.equal("dev");
+        expect(cfg.protectData).to.equal(false);
+        expect(cfg.databases.instances.map(i => i.name)).to.deep.equal(["orders-db", "orders-cache"]);
+        expect(cfg.databases.instances[0].spec.storage.storageClass).to.equal("standard");
+    });
+
+    it("accepts the prod stack file with data protection on", () => {
+        const cfg = parsePlatformConfig(stackConfig("prod"));
+        expect(cfg.environment).to.equal("prod");
+        expect(cfg.protectData).to.equal(true);
+        expect(cfg.restapi.spec.blueGreen?.enabled).to.equal(true);
+        expect(cfg.databases.instances.map(i => i.spec.replicas)).to.deep.equal([3, 3]);
+    });
+
+    it("defaults protectData to true in prod when the key is absent", () => {
+        const raw = stackConfig("prod");
+        delete raw.protectData;
+        expect(parsePlatformConfig(raw).protectData).to.equal(true);
+    });
+
+    it("rejects database replicas 0 naming the key and the range", () => {
+        expect(errorWith(c => { c.databases.instances["orders-db"].replicas = 0; }))
+            .to.equal("k8s-platform:databases.instances.orders-db.replicas: 0 is not allowed; allowed: an integer from 1 to 10");
+    });
+
+    it("rejects database replicas 11", () => {
+        expect(errorWith(c => { c.databases.instances["orders-db"].replicas = 11; }))
+            .to.contain("orders-db.replicas: 11 is not allowed; allowed: an integer from 1 to 10");
+    });
+
+    it("rejects an unknown database type listing the engines", () => {
+        expect(errorWith(c => { c.databases.instances["orders-db"].type = "oracle"; }))
+            .to.equal('k8s-platform:databases.instances.orders-db.type: "oracle" is not allowed; ' +
+                "allowed: postgresql, mysql, mongodb, redis, elasticsearch, sqlite");
+    });
+
+    it("rejects a storage size that is not a quantity", () => {
+        expect(errorWith(c => { c.databases.instances["orders-db"].storage.size = "ten gigs"; }))
+            .to.equal('k8s-platform:databases.instances.orders-db.storage.size: "ten gigs" is not a storage quantity; allowed: e.g. 512Mi or 10Gi');
+    });
+
+    it("rejects HPA min above max", () => {
+        expect(errorWith(c => { c.restapi.controller.autoScaling = { minReplicas: 5, maxReplicas: 3 }; }))
+            .to.equal("k8s-platform:restapi.controller.autoScaling.minReplicas: 5 is above maxReplicas 3; allowed: minReplicas <= maxReplicas");
+    });
+
+    it("rejects two RestAPI parts on one port", () => {
+        expect(errorWith(c => { c.restapi.view = { port: 8080 }; }))
+            .to.equal('k8s-platform:restapi.port: port 8080 is used by both "model" and "view"; allowed: a distinct port per part');
+    });
+
+    it("rejects an unknown top-level key", () => {
+        expect(errorWith(c => { c.replicaCount = 3; })).to.match(/^k8s-platform:replicaCount: unknown key; allowed keys: environment, /);
+    });
+
+    it("rejects an unknown environment", () => {
+        expect(errorWith(c => { c.environment = "staging"; }))
+            .to.equal('k8s-platform:environment: "staging" is not allowed; allowed: dev, prod, local');
+    });
+
+    it("rejects an image tagged latest", () => {
+        expect(errorWith(c => { c.restapi.image = "ghcr.io/k8s-platform/restapi-mvcr:latest"; }))
+            .to.contain('k8s-platform:restapi.image: "ghcr.io/k8s-platform/restapi-mvcr:latest" is not pinned');
+    });
+
+    it("rejects an unknown blue/green colour", () => {
+        expect(errorWith(c => { c.restapi.blueGreen = { enabled: true, activeEnvironment: "red" }; }))
+            .to.equal('k8s-platform:restapi.blueGreen.activeEnvironment: "red" is not allowed; allowed: blue, green');
+    });
+
+    it("rejects a ReadWriteOnce repository volume shared by several pods", () => {
+        expect(errorWith(c => { c.restapi.repository.storage.accessMode = "ReadWriteOnce"; }))
+            .to.contain("k8s-platform:restapi.repository.storage.accessMode: ReadWriteOnce cannot serve 2 repository pods");
+    });
+
+    it("rejects a quota that is not a quantity", () => {
+        expect(errorWith(c => { c.quota.limitsMemory = "lots"; }))
+            .to.equal('k8s-platform:quota.limitsMemory: "lots" is not a memory quantity; allowed: e.g. 512Mi or 10Gi');
+    });
+
+    it("rejects a limit below its request", () => {
+        expect(errorWith(c => {
+            c.databases.instances["orders-db"].resources = { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } };
+        })).to.equal("k8s-platform:databases.instances.orders-db.resources.limits.cpu: 1 is below the request 2; " +
+            "allowed: a limit greater than or equal to the request");
+    });
+
+    it("rejects redis replicas in standalone mode", () => {
+        expect(errorWith(c => { c.databases.instances["orders-cache"].replicas = 3; }))
+            .to.contain("orders-cache.replicas: 3 is not allowed with redis mode standalone");
+    });
+
+    it("rejects settings of another engine", () => {
+        expect(errorWith(c => { c.databases.instances["orders-db"].redis = { mode: "standalone" }; }))
+            .to.equal('k8s-platform:databases.instances.orders-db.redis: settings for redis on a postgresql database; allowed: only the "postgresql" section');
+    });
+
+    it("reads the values from the Pulumi runtime config", () => {
+        const before = pulumi.runtime.allConfig();
+        try {
+            pulumi.runtime.setAllConfig({
+                "k8s-platform:environment": "prod",
+                "k8s-platform:databases": JSON.stringify({ instances: { cache: { type: "redis", storage: { size: "1Gi" } } } }),
+                "kubernetes:namespace": "ignored",
+            });
+            const cfg = loadPlatformConfig();
+            expect(cfg.environment).to.equal("prod");
+            expect(cfg.restapi.enabled).to.equal(false);
+            expect(cfg.databases.instances[0].spec.type).to.equal("redis");
+        } finally {
+            pulumi.runtime.setAllConfig(before);
+        }
+    });
+});

@@ -1,0 +1,94 @@
+/** Test helpers: read Outputs, wait for registrations, find recorded resources. */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { recorded, RecordedResource } from "./mocks";
+
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise(resolve => output.apply(v => { resolve(v); return v; }));
+}
+
+export async function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
+    return pulumi.isSecret(output);
+}
+
+/** Waits until no new resource has been registered for a few turns of the event loop. */
+export async function settle(): Promise<void> {
+    let last = -1;
+    let stable = 0;
+    while (stable < 5) {
+        await new Promise(r => setTimeout(r, 2));
+        if (recorded.length === last) {
+            stable++;
+        } else {
+            stable = 0;
+            last = recorded.length;
+        }
+    }
+}
+
+/** Runs `build` and returns exactly the resources it registered. */
+export async function capture(build: () => void): Promise<RecordedResource[]> {
+    await settle();
+    const start = recorded.length;
+    build();
+    await settle();
+    return recorded.slice(start);
+}
+
+export const T = {
+    deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    service: "kubernetes:core/v1:Service",
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
+    secret: "kubernetes:core/v1:Secret",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    pvc: "kubernetes:core/v1:PersistentVolumeClaim",
+    namespace: "kubernetes:core/v1:Namespace",
+    quota: "kubernetes:core/v1:ResourceQuota",
+    limitRange: "kubernetes:core/v1:LimitRange",
+    pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+    hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    password: "random:index/randomPassword:RandomPassword",
+} as const;
+
+export function ofType(list: RecordedResource[], type: string): RecordedResource[] {
+    return list.filter(r => r.type === type);
+}
+
+/** The one resource of a type with this Kubernetes name (metadata.name). */
+export function byName(list: RecordedResource[], type: string, name: string): RecordedResource {
+    const found = list.filter(r => r.type === type && r.inputs.metadata?.name === name);
+    if (found.length !== 1) {
+        const names = ofType(list, type).map(r => r.inputs.metadata?.name).join(", ");
+        throw new Error(`expected one ${type} named ${name}, found ${found.length} (have: ${names})`);
+    }
+    return found[0];
+}
+
+/** Reads Pulumi.<stack>.yaml and returns its k8s-platform:* values keyed without the prefix. */
+export function stackConfig(stack: string): Record<string, unknown> {
+    const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
+    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc.config)) {
+        if (k.startsWith("k8s-platform:")) {
+            out[k.substring("k8s-platform:".length)] = v;
+        }
+    }
+    return out;
+}
+
+/** Pod template spec of a Deployment or StatefulSet. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function podSpec(r: RecordedResource): any {
+    return r.inputs.spec.template.spec;
+}
+
+export function deepClone<T>(v: T): T {
+    return JSON.parse(JSON.stringify(v));
+}

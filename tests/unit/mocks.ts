@@ -1,0 +1,35 @@
+/**
+ * Pulumi mocks for the unit tests, loaded by .mocharc.json before any test file, so the program is
+ * always imported after the mocks are set. Every registered resource is recorded with its inputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    // Inputs as the engine would receive them (Outputs resolved).
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    inputs: any;
+}
+
+export const recorded: RecordedResource[] = [];
+
+/** Mock value of a generated password: recognisable, so tests can prove it never leaks. */
+export const mockPassword = (name: string): string => `mockpw-${name}-0123456789`;
+
+pulumi.runtime.setMocks({
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const state = { ...args.inputs };
+        if (args.type === "random:index/randomPassword:RandomPassword") {
+            state.result = mockPassword(args.name);
+        }
+        if (args.type.startsWith("kubernetes:") && state.metadata && !state.metadata.name) {
+            state.metadata = { ...state.metadata, name: `${args.name}-generated` };
+        }
+        return { id: `${args.name}-id`, state };
+    },
+    call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+    },
+}, "k8s-platform", "dev", false);
