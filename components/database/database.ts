@@ -120,7 +120,7 @@ export class Database extends pulumi.ComponentResource {
     public readonly workload: Workload;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:database:Database", name, {}, opts);
+        // Validate before registering anything: bad input never leaves a half-built component.
         const key = `Database(${name})`;
         requireDnsLabel(`${key}.name`, name, 40);
         const spec = validateDatabaseSpec(key, {
@@ -128,6 +128,7 @@ export class Database extends pulumi.ComponentResource {
             credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
             elasticsearch: args.elasticsearch, sqlite: args.sqlite,
         });
+        super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
         const version = spec.version ?? engine.defaultVersion;
         const replicas = spec.replicas ?? 1;

@@ -70,12 +70,17 @@ export const CONTAINER_SECURITY_CONTEXT: Input.SecurityContext = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-export function secureContainer(spec: ContainerSpec, key: string, init = false): Input.Container {
+/** Pinned image, complete resources, and probes for every long-running container. */
+export function validateContainer(spec: ContainerSpec, key: string, init = false): void {
     requirePinnedImage(`${key}.image`, spec.image);
     validateResources(`${key}.resources`, spec.resources);
     if (!init && (!spec.livenessProbe || !spec.readinessProbe)) {
         throw new ValidationError(key, "a long-running container needs a livenessProbe and a readinessProbe");
     }
+}
+
+export function secureContainer(spec: ContainerSpec, key: string, init = false): Input.Container {
+    validateContainer(spec, key, init);
     const writable = ["/tmp", ...(spec.writablePaths ?? [])];
     const scratchMounts = [...new Set(writable)].map(p => ({ name: scratchVolumeName(p), mountPath: p }));
     return {

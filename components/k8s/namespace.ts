@@ -53,11 +53,11 @@ export class NamespaceBaseline extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
 
     constructor(name: string, args: NamespaceBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:k8s:NamespaceBaseline", name, {}, opts);
         const key = `NamespaceBaseline(${name})`;
         requireDnsLabel(`${key}.name`, args.name, 63);
         validateQuota(`${key}.quota`, args.quota);
         validateLimitRange(`${key}.limits`, args.limits);
+        super("platform:k8s:NamespaceBaseline", name, {}, opts);
 
         const labels = { "app.kubernetes.io/managed-by": "pulumi", ...(args.labels ?? {}) };
         const ns = new k8s.core.v1.Namespace(`${name}-namespace`, {

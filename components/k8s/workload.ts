@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppIdentity, selectorLabels, standardLabels } from "./labels";
-import { ContainerSpec, scratchVolumes, secureContainer } from "./container";
+import { ContainerSpec, scratchVolumes, secureContainer, validateContainer } from "./container";
 import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
 import { requireIntInRange, requireQuantity, ValidationError } from "./validation";
 
@@ -121,7 +121,6 @@ export class Workload extends pulumi.ComponentResource {
     public readonly service?: k8s.core.v1.Service;
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:k8s:Workload", name, {}, opts);
         const key = `Workload(${name})`;
         const id = args.identity;
         requireIntInRange(`${key}.replicas`, args.replicas, 0, 100);
@@ -132,6 +131,9 @@ export class Workload extends pulumi.ComponentResource {
             throw new ValidationError(`${key}.volumeClaims`, "only a StatefulSet has volumeClaimTemplates; allowed: kind StatefulSet");
         }
         args.volumeClaims?.forEach((c, i) => requireQuantity(`${key}.volumeClaims[${i}].size`, c.size, "storage"));
+        args.containers.forEach((c, i) => validateContainer(c, `${key}.containers[${i}]`));
+        args.initContainers?.forEach((c, i) => validateContainer(c, `${key}.initContainers[${i}]`, true));
+        super("platform:k8s:Workload", name, {}, opts);
 
         this.name = id.name;
         this.selector = { ...selectorLabels(id), ...(args.selectorExtra ?? {}) };

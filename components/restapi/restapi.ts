@@ -83,7 +83,7 @@ export class RestApi extends pulumi.ComponentResource {
     public readonly peers: Record<RestPart, Peer>;
 
     constructor(name: string, args: RestApiArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:restapi:RestApi", name, {}, opts);
+        // Validate before registering anything: bad input never leaves a half-built component.
         const key = `RestApi(${name})`;
         requireDnsLabel(`${key}.name`, name, 30);
         const spec = validateRestApiSpec(key, {
@@ -91,6 +91,7 @@ export class RestApi extends pulumi.ComponentResource {
             controller: args.controller, repository: args.repository, autoScaling: args.autoScaling,
             healthCheck: args.healthCheck, blueGreen: args.blueGreen,
         });
+        super("platform:restapi:RestApi", name, {}, opts);
         const partOf = args.partOf ?? "restapi";
         const child = { parent: this };
         const blueGreen = spec.blueGreen?.enabled ?? false;

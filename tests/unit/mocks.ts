@@ -7,6 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 export interface RecordedResource {
     type: string;
     name: string;
+    /** Inputs as sent, secrets still wrapped in Pulumi's secret envelope. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    raw: any;
     // Inputs as the engine would receive them (Outputs resolved).
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     inputs: any;
@@ -14,12 +17,35 @@ export interface RecordedResource {
 
 export const recorded: RecordedResource[] = [];
 
+const SECRET_SIG = pulumi.runtime.specialSigKey;
+
+/** Replaces Pulumi secret envelopes by their values. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function unwrapSecrets(v: any): any {
+    if (Array.isArray(v)) {
+        return v.map(unwrapSecrets);
+    }
+    if (v && typeof v === "object") {
+        if (v[SECRET_SIG] === pulumi.runtime.specialSecretSig) {
+            return unwrapSecrets(v.value);
+        }
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    }
+    return v;
+}
+
+/** True when the value is (or contains) a Pulumi secret envelope. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function containsSecret(v: any): boolean {
+    return JSON.stringify(v ?? null).includes(SECRET_SIG);
+}
+
 /** Mock value of a generated password: recognisable, so tests can prove it never leaks. */
 export const mockPassword = (name: string): string => `mockpw-${name}-0123456789`;
 
 pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+        recorded.push({ type: args.type, name: args.name, raw: args.inputs, inputs: unwrapSecrets(args.inputs) });
         const state = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
             state.result = mockPassword(args.name);

@@ -1,0 +1,107 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { parsePlatformConfig } from "../../config";
+import { createPlatform, PlatformOutputs } from "../../components/platform";
+import { byName, capture, isSecret, ofType, podSpec, stackConfig, T, valueOf } from "./helpers";
+import { containsSecret, RecordedResource } from "./mocks";
+
+async function build(stack: string): Promise<{ res: RecordedResource[]; out: PlatformOutputs }> {
+    let out: PlatformOutputs | undefined;
+    const res = await capture(() => { out = createPlatform(parsePlatformConfig(stackConfig(stack))); });
+    return { res, out: out! };
+}
+
+describe("stacks", () => {
+    describe("dev", () => {
+        let res: RecordedResource[];
+        let out: PlatformOutputs;
+        before(async () => ({ res, out } = await build("dev")));
+
+        it("creates one baseline per namespace", () => {
+            expect(ofType(res, T.namespace).map(n => n.inputs.metadata.name).sort()).to.deep.equal(["databases", "restapi"]);
+            expect(ofType(res, T.netpol).filter(n => n.inputs.metadata.name === "default-deny")).to.have.length(2);
+        });
+
+        it("runs single replicas and small volumes", () => {
+            const sts = byName(res, T.statefulSet, "orders-db").inputs.spec;
+            expect(sts.replicas).to.equal(1);
+            expect(sts.volumeClaimTemplates[0].spec.resources.requests.storage).to.equal("1Gi");
+            expect(ofType(res, T.deployment).map(d => d.inputs.spec.replicas)).to.deep.equal([1, 1, 1, 1]);
+            expect(ofType(res, T.pdb)).to.have.length(0);
+        });
+
+        it("runs no blue/green in dev", () => {
+            expect(ofType(res, T.deployment).map(d => d.inputs.metadata.name).sort())
+                .to.deep.equal(["orders-controller", "orders-model", "orders-repository", "orders-view"]);
+        });
+
+        it("lets only the RestAPI repository reach the databases", () => {
+            const np = byName(res, T.netpol, "orders-db").inputs.spec;
+            expect(np.ingress.map((r: { from: { podSelector: { matchLabels: Record<string, string> } }[] }) => r.from[0].podSelector.matchLabels))
+                .to.deep.equal([{ "app.kubernetes.io/name": "orders-repository", "app.kubernetes.io/part-of": "restapi" }]);
+            const repo = byName(res, T.netpol, "orders-repository").inputs.spec;
+            expect(repo.egress.map((r: { ports: { port: number }[] }) => r.ports[0].port).sort()).to.deep.equal([5432, 6379, 8081]);
+        });
+
+        it("exports database endpoints with secret connection URLs", async () => {
+            expect(await valueOf(out.databases["orders-db"].host)).to.equal("orders-db.databases.svc.cluster.local");
+            expect(await valueOf(out.databases["orders-cache"].port)).to.equal(6379);
+            expect(await isSecret(out.databases["orders-db"].connectionUrl)).to.equal(true);
+            expect(await valueOf(out.restapi!.viewUrl)).to.equal("http://orders-view.restapi.svc.cluster.local:3000");
+        });
+
+        it("keeps every generated password inside Secrets only", () => {
+            const leaks = res.filter(r => r.type !== T.secret && r.type !== T.password && containsSecret(r.raw));
+            expect(leaks.map(r => `${r.type} ${r.name}`)).to.deep.equal([]);
+        });
+    });
+
+    describe("prod", () => {
+        let res: RecordedResource[];
+        before(async () => ({ res } = await build("prod")));
+
+        it("runs the HA numbers: 3 database members with PDBs", () => {
+            expect(byName(res, T.statefulSet, "orders-db").inputs.spec.replicas).to.equal(3);
+            expect(byName(res, T.statefulSet, "orders-cache").inputs.spec.replicas).to.equal(3);
+            expect(byName(res, T.pdb, "orders-db").inputs.spec.minAvailable).to.equal(2);
+        });
+
+        it("runs blue and green with the design's HPA bounds", () => {
+            expect(ofType(res, T.deployment)).to.have.length(8);
+            const ctl = byName(res, T.hpa, "orders-controller-blue").inputs.spec;
+            expect([ctl.minReplicas, ctl.maxReplicas]).to.deep.equal([2, 20]);
+            expect(byName(res, T.pdb, "orders-controller-green").inputs.spec.minAvailable).to.equal(1);
+        });
+
+        it("uses the prod storage class and sizes", () => {
+            const claim = byName(res, T.statefulSet, "orders-db").inputs.spec.volumeClaimTemplates[0].spec;
+            expect(claim.storageClassName).to.equal("ssd");
+            expect(claim.resources.requests.storage).to.equal("20Gi");
+            expect(podSpec(byName(res, T.statefulSet, "orders-db")).containers[0].resources.limits).to.deep.equal({ cpu: "2", memory: "4Gi" });
+        });
+
+        it("creates both deployer identities", () => {
+            expect(ofType(res, T.role).map(r => r.inputs.metadata.labels["platform.io/deployer"]).sort()).to.deep.equal(["database", "restapi"]);
+        });
+    });
+
+    describe("the program (index.ts)", () => {
+        it("loads the stack config and exports the outputs", async () => {
+            const before = pulumi.runtime.allConfig();
+            const cfg: Record<string, string> = {};
+            for (const [k, v] of Object.entries(stackConfig("dev"))) {
+                cfg[`k8s-platform:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+            }
+            pulumi.runtime.setAllConfig(cfg);
+            try {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const program = require("../../index");
+                expect(program.environment).to.equal("dev");
+                expect(await valueOf(program.databases["orders-db"].secretName)).to.equal("orders-db-credentials");
+                expect(await valueOf(pulumi.output(program.namespaces))).to.deep.equal(["databases", "restapi"]);
+            } finally {
+                pulumi.runtime.setAllConfig(before);
+            }
+        });
+    });
+});
