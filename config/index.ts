@@ -110,8 +110,9 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
     }
     const environment = requireOneOf(k("environment"), raw.environment ?? "dev", ENVIRONMENTS);
     const storageClass = requireNonEmptyString(k("storageClass"), raw.storageClass ?? "standard");
-    const quota = { ...DEFAULT_QUOTA, ...(raw.quota === undefined ? {} : requireObject(k("quota"), raw.quota)) } as QuotaSpec;
-    rejectUnknownKeys(k("quota"), quota as unknown as Record<string, unknown>, Object.keys(DEFAULT_QUOTA));
+    const rawQuota = raw.quota === undefined ? {} : requireObject(k("quota"), raw.quota);
+    rejectUnknownKeys(k("quota"), rawQuota, Object.keys(DEFAULT_QUOTA));
+    const quota: QuotaSpec = { ...DEFAULT_QUOTA, ...(rawQuota as Partial<QuotaSpec>) };
     validateQuota(k("quota"), quota);
     const limits = (raw.limits === undefined ? DEFAULT_LIMITS : requireObject(k("limits"), raw.limits)) as unknown as LimitRangeSpec;
     validateLimitRange(k("limits"), limits);

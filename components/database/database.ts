@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ContainerSpec } from "../k8s/container";
-import { selectorLabels } from "../k8s/labels";
+import { selectorLabels, standardLabels } from "../k8s/labels";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
@@ -137,10 +137,7 @@ export class Database extends pulumi.ComponentResource {
         const username = spec.credentials?.username ?? engine.defaultUser;
         const databaseName = spec.databaseName ?? "app";
         const child = { parent: this };
-        const labels = {
-            "app.kubernetes.io/name": name, "app.kubernetes.io/component": "database",
-            "app.kubernetes.io/part-of": args.partOf ?? "database-service", "app.kubernetes.io/managed-by": "pulumi",
-        };
+        const labels = standardLabels({ name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service" });
         this.type = spec.type;
 
         // Credentials: an existing Secret, or a generated password kept only in a Secret.
@@ -215,7 +212,7 @@ export class Database extends pulumi.ComponentResource {
 
         const ports: PortSpec[] = engine.ports.map(p => ({ port: p.containerPort }));
         const clientPorts: PortSpec[] = [{ port: engine.clientPort }];
-        const identity = { name, component: "database", partOf: args.partOf ?? "database-service", version };
+        const identity = { name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service", version };
         const self: Peer = { kind: "pods", namespace: args.namespace, selector: selectorLabels(identity) };
         const ingress: TrafficRule[] = (args.clients ?? []).map(peer => ({ peer, ports: clientPorts }));
         const egress: TrafficRule[] = [];

@@ -83,7 +83,7 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
             requireNonEmptyString(`${key}.credentials.username`, c.username);
         }
     }
-    if (spec.databaseName !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(String(spec.databaseName))) {
+    if (spec.databaseName !== undefined && (typeof spec.databaseName !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(spec.databaseName))) {
         throw new ValidationError(`${key}.databaseName`, `${JSON.stringify(spec.databaseName)} is not allowed; allowed: letters, digits and '_', starting with a letter or '_'`);
     }
     for (const [section, owner] of Object.entries(ENGINE_SECTIONS)) {
@@ -101,7 +101,7 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         if (mode === "cluster" && replicas < 3) {
             throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode cluster; allowed: 3 to ${MAX_REPLICAS}`);
         }
-        if (r.maxMemory !== undefined && !/^[0-9]+(b|kb|mb|gb)?$/i.test(String(r.maxMemory))) {
+        if (r.maxMemory !== undefined && (typeof r.maxMemory !== "string" || !/^[0-9]+(b|kb|mb|gb)?$/i.test(r.maxMemory))) {
             throw new ValidationError(`${key}.redis.maxMemory`, `${JSON.stringify(r.maxMemory)} is not allowed; allowed: a Redis size such as 512mb`);
         }
         if (r.maxMemoryPolicy !== undefined) {

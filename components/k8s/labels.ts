@@ -13,8 +13,10 @@ export const LABELS = {
 export const COLOR_LABEL = "platform.io/color";
 
 export interface AppIdentity {
-    /** Unique workload name in its namespace; also the Kubernetes object name. */
+    /** Unique workload name in its namespace: the object name and app.kubernetes.io/instance. */
     name: string;
+    /** The application (app.kubernetes.io/name), e.g. "postgresql" or "restapi"; defaults to name. */
+    app?: string;
     /** Role inside the system (model, database, prometheus, ...). */
     component: string;
     /** The system the workload belongs to (restapi, database-service, greenfield, cstore, outbox). */
@@ -24,13 +26,13 @@ export interface AppIdentity {
 
 /** Labels a Deployment/StatefulSet selects on: immutable after creation, so version is not part of them. */
 export function selectorLabels(id: AppIdentity): Record<string, string> {
-    return { [LABELS.name]: id.name, [LABELS.partOf]: id.partOf };
+    return { [LABELS.instance]: id.name, [LABELS.partOf]: id.partOf };
 }
 
 export function standardLabels(id: AppIdentity): Record<string, string> {
     const labels: Record<string, string> = {
         ...selectorLabels(id),
-        [LABELS.instance]: id.name,
+        [LABELS.name]: id.app ?? id.name,
         [LABELS.component]: id.component,
         [LABELS.managedBy]: "pulumi",
     };

@@ -33,7 +33,8 @@ export class DeployerIdentity extends pulumi.ComponentResource {
     constructor(name: string, args: DeployerIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:k8s:DeployerIdentity", name, {}, opts);
         const labels = {
-            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/name": "deployer",
+            "app.kubernetes.io/instance": name,
             "app.kubernetes.io/component": "deployer",
             "app.kubernetes.io/part-of": args.partOf,
             "app.kubernetes.io/managed-by": "pulumi",

@@ -61,7 +61,7 @@ export const INTERNAL_FLOWS: [RestPart, RestPart][] = [
 
 /** The pods of one part (both colours) as a traffic peer; known before the RestApi exists. */
 export function restApiPartPeer(name: string, part: RestPart, namespace: pulumi.Input<string>, partOf = "restapi"): Peer {
-    return { kind: "pods", namespace, selector: selectorLabels({ name: `${name}-${part}`, component: part, partOf }) };
+    return { kind: "pods", namespace, selector: selectorLabels({ name: `${name}-${part}`, app: "restapi", component: part, partOf }) };
 }
 
 export class RestApi extends pulumi.ComponentResource {
@@ -98,8 +98,8 @@ export class RestApi extends pulumi.ComponentResource {
         const active: Color = spec.blueGreen?.activeEnvironment ?? "blue";
         const colors: (Color | undefined)[] = blueGreen ? ["blue", "green"] : [undefined];
         const parts = REST_PARTS.map(p => resolvePart(spec, p));
-        const identity = (part: RestPart): AppIdentity => ({ name: `${name}-${part}`, component: part, partOf });
-        const commonLabels = { ...standardLabels({ name, component: "restapi", partOf }) };
+        const identity = (part: RestPart): AppIdentity => ({ name: `${name}-${part}`, app: "restapi", component: part, partOf });
+        const commonLabels = standardLabels({ name, app: "restapi", component: "restapi", partOf });
 
         // Env: plain values in a ConfigMap, secret values in a Secret; parts find each other by Service name.
         const discovery: Record<string, string> = {};

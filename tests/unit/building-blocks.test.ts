@@ -72,7 +72,7 @@ describe("Workload", () => {
     it("labels pods with app.kubernetes.io/* and selects on name and part-of", async () => {
         const res = await capture(() => new Workload("lbl", baseArgs()));
         const d = ofType(res, T.deployment)[0].inputs;
-        expect(d.spec.selector.matchLabels).to.deep.equal({ "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "demo" });
+        expect(d.spec.selector.matchLabels).to.deep.equal({ "app.kubernetes.io/instance": "web", "app.kubernetes.io/part-of": "demo" });
         expect(d.spec.template.metadata.labels).to.include({
             "app.kubernetes.io/component": "frontend", "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/instance": "web",
         });
@@ -122,7 +122,7 @@ describe("Workload", () => {
     });
 
     it("generates its NetworkPolicy from the traffic plan", async () => {
-        const web = { id: "web", peer: { kind: "pods" as const, namespace: "apps", selector: { "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "demo" } } };
+        const web = { id: "web", peer: { kind: "pods" as const, namespace: "apps", selector: { "app.kubernetes.io/instance": "web", "app.kubernetes.io/part-of": "demo" } } };
         const api = { id: "api", peer: { kind: "pods" as const, namespace: "backend", selector: { "app.kubernetes.io/name": "api" } } };
         const lb = { id: "ingress", peer: { kind: "namespace" as const, namespace: "ingress-nginx" } };
         const plan = new TrafficPlan().allow(lb, web, [{ port: 8080 }]).allow(web, api, [{ port: 9000 }]);

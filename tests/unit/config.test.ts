@@ -4,7 +4,7 @@ import { loadPlatformConfig, parsePlatformConfig } from "../../config";
 import { deepClone, stackConfig } from "./helpers";
 
 /** Parses the dev stack with one change applied; returns the error message, or "" when valid. */
-function errorWith(change: (cfg: Record<string, any>) => void): string { // eslint-disable-line @typescript-eslint/no-explicit-any
+function errorWith(change: (cfg: Record<string, any>) => void): string {
     const cfg = deepClone(stackConfig("dev"));
     change(cfg);
     try {

@@ -114,7 +114,7 @@ describe("Database", () => {
     it("lets replicated members talk to each other on every engine port", async () => {
         const res = await capture(() => new Database("es-ha", args("elasticsearch", { replicas: 3 })));
         const np = ofType(res, T.netpol)[0].inputs.spec;
-        const self = { matchLabels: { "app.kubernetes.io/name": "es-ha", "app.kubernetes.io/part-of": "database-service" } };
+        const self = { matchLabels: { "app.kubernetes.io/instance": "es-ha", "app.kubernetes.io/part-of": "database-service" } };
         expect(np.ingress[1].from[0].podSelector).to.deep.equal(self);
         expect(np.egress[0].ports.map((p: { port: number }) => p.port)).to.deep.equal([9200, 9300]);
         const env = podSpec(ofType(res, T.statefulSet)[0]).containers[0].env;
@@ -149,10 +149,9 @@ describe("Database", () => {
         expect(byName(res, T.pvc, "lite-data").inputs.spec.resources.requests.storage).to.equal("2Gi");
     });
 
-    it("protects the StatefulSet when asked to (prod)", async () => {
+    it("protects the StatefulSet when asked to (prod)", () => {
         const db = new Database("pg-prot", args("postgresql", { protect: true }));
         const sts = db.workload.statefulSet!;
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         expect((sts as any).__protect).to.equal(true);
     });
 

@@ -84,7 +84,6 @@ export function stackConfig(stack: string): Record<string, unknown> {
 }
 
 /** Pod template spec of a Deployment or StatefulSet. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function podSpec(r: RecordedResource): any {
     return r.inputs.spec.template.spec;
 }

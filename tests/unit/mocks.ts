@@ -8,10 +8,8 @@ export interface RecordedResource {
     type: string;
     name: string;
     /** Inputs as sent, secrets still wrapped in Pulumi's secret envelope. */
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     raw: any;
     // Inputs as the engine would receive them (Outputs resolved).
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     inputs: any;
 }
 
@@ -20,7 +18,6 @@ export const recorded: RecordedResource[] = [];
 const SECRET_SIG = pulumi.runtime.specialSigKey;
 
 /** Replaces Pulumi secret envelopes by their values. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function unwrapSecrets(v: any): any {
     if (Array.isArray(v)) {
         return v.map(unwrapSecrets);
@@ -35,7 +32,6 @@ export function unwrapSecrets(v: any): any {
 }
 
 /** True when the value is (or contains) a Pulumi secret envelope. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function containsSecret(v: any): boolean {
     return JSON.stringify(v ?? null).includes(SECRET_SIG);
 }
@@ -43,7 +39,7 @@ export function containsSecret(v: any): boolean {
 /** Mock value of a generated password: recognisable, so tests can prove it never leaks. */
 export const mockPassword = (name: string): string => `mockpw-${name}-0123456789`;
 
-pulumi.runtime.setMocks({
+void pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
         recorded.push({ type: args.type, name: args.name, raw: args.inputs, inputs: unwrapSecrets(args.inputs) });
         const state = { ...args.inputs };

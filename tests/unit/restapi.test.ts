@@ -17,11 +17,10 @@ function args(over: Partial<RestApiArgs> = {}): RestApiArgs {
 
 const deploymentOf = (res: RecordedResource[], name: string) => byName(res, T.deployment, name);
 const policyOf = (res: RecordedResource[], name: string) => byName(res, T.netpol, name).inputs.spec;
-/** Names of the parts a NetworkPolicy rule list admits (by app.kubernetes.io/name) or namespaces. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** Names of the parts a NetworkPolicy rule list admits (by app.kubernetes.io/instance) or namespaces. */
 const peersOf = (rules: any[], dir: "from" | "to") => rules.map(r => {
     const p = r[dir][0];
-    return p.podSelector?.matchLabels?.["app.kubernetes.io/name"] ?? p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"];
+    return p.podSelector?.matchLabels?.["app.kubernetes.io/instance"] ?? p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"];
 }).sort();
 
 describe("RestApi", () => {
@@ -93,7 +92,7 @@ describe("RestApi", () => {
         let res: RecordedResource[];
         before(async () => {
             res = await capture(() => new RestApi("net", args({
-                backends: [{ peer: { kind: "pods", namespace: "data", selector: { "app.kubernetes.io/name": "orders-db" } }, ports: [{ port: 5432 }] }],
+                backends: [{ peer: { kind: "pods", namespace: "data", selector: { "app.kubernetes.io/instance": "orders-db" } }, ports: [{ port: 5432 }] }],
             })));
         });
 

@@ -38,7 +38,7 @@ describe("stacks", () => {
         it("lets only the RestAPI repository reach the databases", () => {
             const np = byName(res, T.netpol, "orders-db").inputs.spec;
             expect(np.ingress.map((r: { from: { podSelector: { matchLabels: Record<string, string> } }[] }) => r.from[0].podSelector.matchLabels))
-                .to.deep.equal([{ "app.kubernetes.io/name": "orders-repository", "app.kubernetes.io/part-of": "restapi" }]);
+                .to.deep.equal([{ "app.kubernetes.io/instance": "orders-repository", "app.kubernetes.io/part-of": "restapi" }]);
             const repo = byName(res, T.netpol, "orders-repository").inputs.spec;
             expect(repo.egress.map((r: { ports: { port: number }[] }) => r.ports[0].port).sort()).to.deep.equal([5432, 6379, 8081]);
         });

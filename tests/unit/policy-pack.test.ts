@@ -1,0 +1,75 @@
+/**
+ * The whole program, dev and prod, under mocks, checked by the real policy pack: zero violations;
+ * and deliberately broken variants of the same resources are rejected by the right policy.
+ */
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { parsePlatformConfig } from "../../config";
+import { createPlatform } from "../../components/platform";
+import { PackConfig, PlainResource, runAll, Violation } from "../../policies/policies";
+import { capture, deepClone, stackConfig, T } from "./helpers";
+
+function packConfig(stack: string): PackConfig {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policies", `config.${stack}.json`), "utf8")) as PackConfig;
+}
+
+async function stackResources(stack: string): Promise<PlainResource[]> {
+    const res = await capture(() => createPlatform(parsePlatformConfig(stackConfig(stack))));
+    return res.filter(r => r.type.startsWith("kubernetes:")).map(r => ({ type: r.type, name: r.name, props: deepClone(r.inputs) }));
+}
+
+const summary = (vs: Violation[]) => vs.map(v => `${v.policy}: ${v.message}`);
+
+describe("policy pack on the program", () => {
+    for (const stack of ["dev", "prod"]) {
+        it(`finds zero violations in the ${stack} stack`, async () => {
+            const violations = await runAll(await stackResources(stack), packConfig(stack));
+            expect(summary(violations)).to.deep.equal([]);
+        });
+    }
+
+    describe("broken variants of the prod stack", () => {
+        let good: PlainResource[];
+        before(async () => { good = await stackResources("prod"); });
+        const policiesHit = async (resources: PlainResource[]) =>
+            [...new Set((await runAll(resources, packConfig("prod"))).map(v => v.policy))].sort();
+
+        it("rejects a wildcard Role", async () => {
+            const broken = deepClone(good);
+            broken.find(r => r.type === T.role)!.props.rules = [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }];
+            expect(await policiesHit(broken)).to.include.members(["rbac-no-wildcards", "rbac-deployer-roles"]);
+        });
+
+        it("rejects a container without limits", async () => {
+            const broken = deepClone(good);
+            const dep = broken.find(r => r.type === T.deployment)!;
+            delete (dep.props as any).spec.template.spec.containers[0].resources.limits;
+            expect(await policiesHit(broken)).to.include("container-resources-required");
+        });
+
+        it("rejects a namespace without default-deny", async () => {
+            const broken = deepClone(good).filter(r => !(r.type === T.netpol && (r.props.metadata as { name: string }).name === "default-deny"));
+            expect(await policiesHit(broken)).to.include("network-default-deny");
+        });
+
+        it("rejects a flow outside the traffic plan", async () => {
+            const broken = deepClone(good);
+            // Open the database to the RestAPI view, which the design never lets talk to a database.
+            const np = broken.find(r => r.type === T.netpol && (r.props.metadata as { name: string }).name === "orders-db")!;
+            (np.props as any).spec.ingress.push({
+                from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "restapi" } }, podSelector: { matchLabels: { "app.kubernetes.io/instance": "orders-view" } } }],
+                ports: [{ port: 5432, protocol: "TCP" }],
+            });
+            const view = broken.find(r => r.type === T.netpol && (r.props.metadata as { name: string }).name === "orders-view-blue")!;
+            (view.props as any).spec.egress.push({
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "databases" } }, podSelector: { matchLabels: { "app.kubernetes.io/instance": "orders-db" } } }],
+                ports: [{ port: 5432, protocol: "TCP" }],
+            });
+            const violations = await runAll(broken, packConfig("prod"));
+            expect(summary(violations).filter(s => s.startsWith("traffic-plan"))).to.deep.equal([
+                "traffic-plan: flow restapi/orders-view-blue -> databases/orders-db on TCP/5432 is not in the traffic plan",
+            ]);
+        });
+    });
+});
