@@ -144,7 +144,7 @@ describe("traffic-plan", () => {
         expect(await checkStack(trafficPlan, list, { extraRules: extra })).to.deep.equal([]);
         // with no ingress namespace configured, ingress-nginx is an unknown namespace, not "outside"
         expect(await checkStack(trafficPlan, base, { ingressNamespaces: [] })).to.deep.equal([
-            "flow namespaces(kubernetes.io/metadata.name=ingress-nginx)/* -> api/view on TCP/3000 is not in the traffic plan",
+            "flow ingress-nginx/* -> api/view on TCP/3000 is not in the traffic plan",
         ]);
     });
     it("a missing default-deny shows up as flows outside the plan", async () => {

@@ -235,6 +235,12 @@ export function analyzeTraffic(resources: K8sResource[], options: AnalysisOption
         }
         const matches = [...nsLabels.entries()].filter(([, l]) => selectorMatches(peer.namespaceSelector!, l)).map(([n]) => n);
         if (matches.length === 0) {
+            // A namespace outside the stack named by its kubernetes.io/metadata.name label.
+            const sel = peer.namespaceSelector;
+            const named = sel.matchLabels["kubernetes.io/metadata.name"];
+            if (named && Object.keys(sel.matchLabels).length === 1 && sel.requirements.length === 0 && !sel.unknown) {
+                return [{ id: `${named}/${podPart}`, kind: "namespace", namespace: named, labels: podSel }];
+            }
             return [{ id: `namespaces(${describeSelector(peer.namespaceSelector)})/${podPart}`, kind: "namespace", labels: podSel }];
         }
         return matches

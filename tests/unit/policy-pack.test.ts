@@ -4,28 +4,21 @@
  */
 import { expect } from "chai";
 import * as fs from "fs";
-import * as path from "path";
-import { parsePlatformConfig } from "../../config";
-import { createPlatform } from "../../components/platform";
-import { PackConfig, PlainResource, runAll, Violation } from "../../policies/policies";
-import { capture, deepClone, stackConfig, T } from "./helpers";
-
-function packConfig(stack: string): PackConfig {
-    return JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policies", `config.${stack}.json`), "utf8")) as PackConfig;
-}
-
-async function stackResources(stack: string): Promise<PlainResource[]> {
-    const res = await capture(() => createPlatform(parsePlatformConfig(stackConfig(stack))));
-    return res.filter(r => r.type.startsWith("kubernetes:")).map(r => ({ type: r.type, name: r.name, props: deepClone(r.inputs) }));
-}
+import { PlainResource, runAll, Violation } from "../../policies/policies";
+import { deepClone, T } from "./helpers";
+import { packConfig, stackResources, STACKS, trafficDoc, trafficDocPath } from "./stack-resources";
 
 const summary = (vs: Violation[]) => vs.map(v => `${v.policy}: ${v.message}`);
 
 describe("policy pack on the program", () => {
-    for (const stack of ["dev", "prod"]) {
+    for (const stack of STACKS) {
         it(`finds zero violations in the ${stack} stack`, async () => {
             const violations = await runAll(await stackResources(stack), packConfig(stack));
             expect(summary(violations)).to.deep.equal([]);
+        });
+
+        it(`has an up-to-date generated docs/traffic-${stack}.md (npm run docs:traffic)`, async () => {
+            expect(fs.readFileSync(trafficDocPath(stack), "utf8")).to.equal(await trafficDoc(stack));
         });
     }
 
