@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs the real Pulumi engine on a stack of this project, offline, with the policy pack.
+#
+#   scripts/stack.sh preview <stack> [pulumi args]   pulumi preview, pack enforced
+#   scripts/stack.sh up      <stack> [pulumi args]   pulumi up --yes, pack enforced
+#   scripts/stack.sh render  <stack> [pulumi args]   pulumi up in render mode: manifests -> rendered/<stack>/
+#   scripts/stack.sh destroy|refresh <stack> [args]
+#
+# Embedded default: a file state backend in .state/backend and a passphrase secrets provider with
+# a local-only passphrase. Set PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE(_FILE) to use your
+# own. The committed Pulumi.<stack>.yaml files are never modified: the engine reads a generated copy
+# (.state/config/) that adds the stack's encryption salt and, for render, the render directory.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+die() { echo "stack.sh: $*" >&2; exit 2; }
+
+[ $# -ge 2 ] || die "usage: scripts/stack.sh <preview|up|render|destroy|refresh> <stack> [pulumi args]"
+cmd=$1; stack=$2; shift 2
+case "$cmd" in preview|up|render|destroy|refresh) ;; *) die "unknown command '$cmd'; allowed: preview, up, render, destroy, refresh" ;; esac
+stacks=$(cd "$ROOT" && ls Pulumi.*.yaml | sed -E 's/^Pulumi\.(.*)\.yaml$/\1/' | tr '\n' ' ')
+[ -f "$ROOT/Pulumi.$stack.yaml" ] || die "no stack '$stack'; allowed: $stacks"
+
+toolchain_bin=$("$ROOT/scripts/toolchain.sh" --print-path)
+# Node 22 from the node@22 dev dependency first, then the Pulumi CLI and language host.
+export PATH="$ROOT/node_modules/.bin:$toolchain_bin:$PATH"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# CI and `npm run typecheck` type-check; the engine only needs to run the program.
+export PULUMI_NODEJS_TRANSPILE_ONLY=true
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ROOT/.state/backend}"
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  export PULUMI_CONFIG_PASSPHRASE=k8s-platform-local-only
+fi
+case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}" ;; esac
+
+# Render mode uses its own stack, so rendering never pretends resources exist in a cluster.
+target=$stack
+[ "$cmd" = render ] && target="$stack-render"
+state="$ROOT/.state"
+mkdir -p "$state/config" "$state/salt"
+
+# Create the stack once; keep its salt beside, not in, the committed stack file.
+salt_file="$state/salt/$target"
+if ! (cd "$ROOT" && pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$target\""); then
+  scratch=$(mktemp -d)
+  cp "$ROOT/Pulumi.yaml" "$scratch/"
+  (cd "$scratch" && pulumi stack init "$target" --secrets-provider passphrase >/dev/null)
+  grep '^encryptionsalt:' "$scratch/Pulumi.$target.yaml" > "$salt_file"
+  rm -rf "$scratch"
+fi
+[ -s "$salt_file" ] || die "stack '$target' exists in $PULUMI_BACKEND_URL but its salt ($salt_file) is missing"
+
+config="$state/config/Pulumi.$target.yaml"
+{
+  cat "$ROOT/Pulumi.$stack.yaml"
+  if [ "$cmd" = render ]; then
+    rm -rf "$ROOT/rendered/$stack"
+    echo "  kubernetes:renderYamlToDirectory: $ROOT/rendered/$stack"
+  fi
+  cat "$salt_file"
+} > "$config"
+
+pack_config="$ROOT/policies/config.$stack.json"
+[ -f "$pack_config" ] || pack_config="$ROOT/policies/config.dev.json"
+pack=(--policy-pack "$ROOT/policies" --policy-pack-config "$pack_config")
+common=(--stack "$target" --config-file "$config" --non-interactive)
+
+cd "$ROOT"
+case "$cmd" in
+  preview) exec pulumi preview "${common[@]}" "${pack[@]}" "$@" ;;
+  up)      exec pulumi up --yes "${common[@]}" "${pack[@]}" "$@" ;;
+  render)  pulumi up --yes "${common[@]}" "${pack[@]}" "$@"
+           echo "rendered: $(find "$ROOT/rendered/$stack" -name '*.yaml' | wc -l) manifests in rendered/$stack" ;;
+  destroy) exec pulumi destroy --yes "${common[@]}" "$@" ;;
+  refresh) exec pulumi refresh --yes "${common[@]}" "$@" ;;
+esac

@@ -1,0 +1,42 @@
+/** Drives the real Pulumi CLI (built by scripts/toolchain.sh) through scripts/stack.sh. */
+import { spawnSync } from "child_process";
+import * as path from "path";
+
+export const ROOT = path.join(__dirname, "..", "..");
+
+export interface RunResult {
+    status: number;
+    output: string;
+    seconds: number;
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+    const start = Date.now();
+    const r = spawnSync(cmd, args, {
+        cwd: opts.cwd ?? ROOT,
+        env: { ...process.env, ...(opts.env ?? {}) },
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+    });
+    return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}`, seconds: (Date.now() - start) / 1000 };
+}
+
+export function stack(cmd: string, name: string, ...extra: string[]): RunResult {
+    return run(path.join(ROOT, "scripts", "stack.sh"), [cmd, name, ...extra]);
+}
+
+/** PATH and Pulumi environment for running the CLI directly (as scripts/stack.sh does). */
+export function pulumiEnv(backendDir: string): NodeJS.ProcessEnv {
+    const bin = run(path.join(ROOT, "scripts", "toolchain.sh"), ["--print-path"]);
+    if (bin.status !== 0) {
+        throw new Error(`toolchain unavailable:\n${bin.output}`);
+    }
+    return {
+        PATH: `${path.join(ROOT, "node_modules", ".bin")}:${bin.output.trim().split("\n").pop()}:${process.env.PATH ?? ""}`,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+        PULUMI_BACKEND_URL: `file://${backendDir}`,
+        PULUMI_CONFIG_PASSPHRASE: "engine-test",
+    };
+}
