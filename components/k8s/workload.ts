@@ -56,6 +56,8 @@ export interface WorkloadArgs {
     volumeClaims?: VolumeClaim[];
     /** Ports of the client (ClusterIP) Service; no Service when empty. */
     servicePorts?: ServicePort[];
+    /** StatefulSet: "Parallel" for quorum systems whose members must start together. */
+    podManagementPolicy?: "OrderedReady" | "Parallel";
     /** StatefulSet with one writable primary: the client Service targets ordinal 0 only. */
     primaryOnlyService?: boolean;
     /** StatefulSet: also a headless Service for stable pod DNS names (default true). */
@@ -210,7 +212,7 @@ export class Workload extends pulumi.ComponentResource {
                     replicas,
                     serviceName: headlessSvc ? headlessSvc.metadata.name : metaName,
                     selector: { matchLabels: this.selector },
-                    podManagementPolicy: "OrderedReady",
+                    podManagementPolicy: args.podManagementPolicy ?? "OrderedReady",
                     updateStrategy: { type: "RollingUpdate" },
                     // Claims outlive the StatefulSet: deleting or scaling it never deletes data.
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },

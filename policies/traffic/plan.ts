@@ -203,6 +203,18 @@ export const DEFAULT_PLAN: PlanRule[] = [
     { description: "OTel collector -> Prometheus", from: { role: ["otel-collector", "opentelemetry-collector"] }, to: { role: "prometheus" } },
     { description: "Prometheus scrapes its targets (never the data stores directly)", from: { role: "prometheus" }, to: { anyWorkload: true, notRole: DATASTORES } },
     { description: "Grafana -> Prometheus", from: { role: "grafana" }, to: { role: "prometheus" } },
+    { description: "Prometheus -> Kubernetes API server (service discovery)", from: { role: "prometheus" }, to: { outside: true }, ports: tcp(443, 6443) },
+    { description: "from the ingress controller to Grafana", from: { outside: true }, to: { role: "grafana" }, ports: tcp(3000) },
+    { description: "sealed-secrets controller -> Kubernetes API server", from: { role: "sealed-secrets" }, to: { outside: true }, ports: tcp(443, 6443) },
+    {
+        description: "Kubernetes API server (service proxy for kubeseal --fetch-cert) -> sealed-secrets controller",
+        from: { outside: true }, to: { role: "sealed-secrets" }, ports: tcp(8080),
+    },
+    {
+        description: "backups -> the data store they dump (same system)",
+        from: { role: "backup" }, to: { role: ["postgres", "postgresql", "mysql", "mongodb"], sameAs: [PART_OF] }, ports: tcp(5432, 3306, 27017),
+    },
+    { description: "Redis exporter -> the Redis it exports", from: { role: "redis-exporter" }, to: { role: "redis" }, ports: tcp(6379) },
     { description: "Grafana -> Jaeger", from: { role: "grafana" }, to: { role: "jaeger" } },
 ];
 

@@ -1,0 +1,279 @@
+/**
+ * DatabaseBackup (greenfield-cluster.md "Backup Strategy": regular pg_dump, mysqldump, mongodump):
+ * a CronJob per database that dumps into a backup claim and keeps the newest N dumps.
+ *
+ * The Workload building block runs Deployments and StatefulSets only, so the CronJob is assembled
+ * here from the same secure defaults (secureContainer, scratchVolumes, the pod security context
+ * Workload uses) and its NetworkPolicy from networkPolicySpec: egress to the database only.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerSpec, ResourceSpec, scratchVolumes, secretEnv, secureContainer, validateContainer, validateResources } from "../k8s/container";
+import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
+import { networkPolicySpec, Peer } from "../k8s/traffic";
+import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
+import { requireCronSchedule } from "./cron";
+
+export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb"] as const;
+export type BackupEngine = typeof BACKUP_ENGINES[number];
+
+/** Keys of the database Secret (as components/database writes it). */
+export const CREDENTIAL_KEYS = { username: "username", password: "password" } as const;
+
+/** Where dumps are written (the backup claim). */
+export const BACKUP_DIR = "/backups";
+
+interface EngineBackup {
+    /** Same pinned images the Database component runs, so client and server versions match. */
+    image: string;
+    runAsUser: number;
+    extension: string;
+    /** Shell lines that dump "$DB_NAME" into "$OUT" (a temporary name, renamed when complete). */
+    dump: string[];
+    passwordEnv: string;
+}
+
+export const BACKUP_ENGINE_DEFS: Record<BackupEngine, EngineBackup> = {
+    postgresql: {
+        image: "postgres:16.4",
+        runAsUser: 999,
+        extension: "dump",
+        passwordEnv: "PGPASSWORD",
+        dump: [
+            'pg_dump --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --dbname="$DB_NAME" --format=custom --no-password --file="$OUT"',
+        ],
+    },
+    mysql: {
+        image: "mysql:8.4.2",
+        runAsUser: 999,
+        extension: "sql",
+        passwordEnv: "DB_PASSWORD",
+        dump: [
+            // The password goes through an option file in the /tmp emptyDir, never the command line.
+            'printf "[client]\\npassword=\\"%s\\"\\n" "$DB_PASSWORD" > /tmp/backup.cnf',
+            'mysqldump --defaults-extra-file=/tmp/backup.cnf --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" ' +
+                '--single-transaction --routines --triggers --no-tablespaces --result-file="$OUT" "$DB_NAME"',
+        ],
+    },
+    mongodb: {
+        image: "mongo:7.0.14",
+        runAsUser: 999,
+        extension: "archive.gz",
+        passwordEnv: "DB_PASSWORD",
+        dump: [
+            'printf "password: \\"%s\\"\\n" "$DB_PASSWORD" > /tmp/mongodump.yaml',
+            'mongodump --config=/tmp/mongodump.yaml --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" ' +
+                '--authenticationDatabase=admin --db="$DB_NAME" --gzip --archive="$OUT"',
+        ],
+    },
+};
+
+/** Deletes all but the newest $KEEP files "<dir>/<prefix>-*.<ext>" (names carry a sortable UTC timestamp). */
+export function retentionScript(dir: string, prefix: string, extension: string): string[] {
+    return [
+        `ls -1 "${dir}/${prefix}"-*.${extension} 2>/dev/null | sort -r | tail -n +$((KEEP + 1)) | while read -r old; do`,
+        '  echo "removing old dump $old"; rm -f -- "$old"',
+        "done",
+    ];
+}
+
+/** The whole job script: dump to a temporary file, rename it when complete, then apply retention. */
+export function backupScript(engine: BackupEngine, dir = BACKUP_DIR): string {
+    const e = BACKUP_ENGINE_DEFS[engine];
+    return [
+        "set -eu",
+        "umask 077",
+        `rm -f "${dir}/$DB_NAME"-*.partial`,
+        'STAMP="$(date -u +%Y%m%dT%H%M%SZ)"',
+        `FINAL="${dir}/$DB_NAME-$STAMP.${e.extension}"`,
+        'OUT="$FINAL.partial"',
+        ...e.dump,
+        'mv "$OUT" "$FINAL"',
+        'echo "wrote $FINAL"',
+        ...retentionScript(dir, "$DB_NAME", e.extension),
+        "",
+    ].join("\n");
+}
+
+export interface DatabaseBackupArgs {
+    /** Namespace of the database: its Secret is read through secretKeyRef, which is namespace-local. */
+    namespace: pulumi.Input<string>;
+    engine: BackupEngine;
+    /** Database host (Service DNS name), port and database name to dump. */
+    host: pulumi.Input<string>;
+    port: number;
+    databaseName: string;
+    /** Secret with keys "username" and "password" (the Database's, or a dedicated read-only backup user's). */
+    secretName: pulumi.Input<string>;
+    /** The database pods: the only egress the backup pods get. */
+    databasePeer: Peer;
+    /** Cron schedule, e.g. "0 2 * * *" (daily at 02:00). */
+    schedule: string;
+    /** IANA time zone of the schedule (default: the controller's, usually UTC). */
+    timeZone?: string;
+    /** How many dumps to keep (the newest N). */
+    retention: number;
+    storage: { size: string; storageClass?: pulumi.Input<string> };
+    successfulJobsHistoryLimit?: number;
+    failedJobsHistoryLimit?: number;
+    /** Seconds a run may take before it is killed (default 3600). */
+    activeDeadlineSeconds?: number;
+    backoffLimit?: number;
+    /** Seconds after the scheduled time a missed run may still start (default 600). */
+    startingDeadlineSeconds?: number;
+    suspend?: boolean;
+    image?: string;
+    resources?: ResourceSpec;
+    partOf?: string;
+    /** Keep the backup claim through `pulumi destroy` (prod). */
+    protect?: boolean;
+}
+
+const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+
+export function validateDatabaseBackup(key: string, a: DatabaseBackupArgs): void {
+    requireOneOf(`${key}.engine`, a.engine, BACKUP_ENGINES);
+    requireIntInRange(`${key}.port`, a.port, 1, 65535);
+    if (typeof a.databaseName !== "string" || !/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(a.databaseName)) {
+        throw new ValidationError(`${key}.databaseName`, `${JSON.stringify(a.databaseName)} is not allowed; allowed: letters, digits, '_' and '-', starting with a letter or '_'`);
+    }
+    if (typeof a.host === "string") {
+        requireNonEmptyString(`${key}.host`, a.host);
+    }
+    if (typeof a.secretName === "string") {
+        requireDnsLabel(`${key}.secretName`, a.secretName, 253);
+    }
+    if (!a.databasePeer || a.databasePeer.kind !== "pods") {
+        throw new ValidationError(`${key}.databasePeer`, "allowed: the database pods as a peer ({ kind: \"pods\", namespace, selector }), e.g. database.peer");
+    }
+    requireCronSchedule(`${key}.schedule`, a.schedule);
+    if (a.timeZone !== undefined && (typeof a.timeZone !== "string" || !/^(UTC|[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+)$/.test(a.timeZone))) {
+        throw new ValidationError(`${key}.timeZone`, `${JSON.stringify(a.timeZone)} is not allowed; allowed: an IANA time zone such as Etc/UTC or Europe/Berlin`);
+    }
+    requireIntInRange(`${key}.retention`, a.retention, 1, 366);
+    requireQuantity(`${key}.storage.size`, a.storage?.size, "storage");
+    if (a.successfulJobsHistoryLimit !== undefined) {
+        requireIntInRange(`${key}.successfulJobsHistoryLimit`, a.successfulJobsHistoryLimit, 0, 10);
+    }
+    if (a.failedJobsHistoryLimit !== undefined) {
+        requireIntInRange(`${key}.failedJobsHistoryLimit`, a.failedJobsHistoryLimit, 0, 10);
+    }
+    if (a.activeDeadlineSeconds !== undefined) {
+        requireIntInRange(`${key}.activeDeadlineSeconds`, a.activeDeadlineSeconds, 60, 86400);
+    }
+    if (a.backoffLimit !== undefined) {
+        requireIntInRange(`${key}.backoffLimit`, a.backoffLimit, 0, 10);
+    }
+    if (a.startingDeadlineSeconds !== undefined) {
+        requireIntInRange(`${key}.startingDeadlineSeconds`, a.startingDeadlineSeconds, 10, 86400);
+    }
+    if (a.resources !== undefined) {
+        validateResources(`${key}.resources`, a.resources);
+    }
+}
+
+export class DatabaseBackup extends pulumi.ComponentResource {
+    public readonly cronJobName: pulumi.Output<string>;
+    public readonly claimName: pulumi.Output<string>;
+    public readonly schedule: pulumi.Output<string>;
+    public readonly retention: pulumi.Output<number>;
+    /** The backup pods as a traffic peer: add it to the database's clients. */
+    public readonly peer: Peer;
+
+    constructor(name: string, args: DatabaseBackupArgs, opts?: pulumi.ComponentResourceOptions) {
+        const key = `DatabaseBackup(${name})`;
+        // CronJob names are limited to 52 characters (the controller appends a timestamp to Job names).
+        requireDnsLabel(`${key}.name`, name, 45);
+        validateDatabaseBackup(key, args);
+        const engine = BACKUP_ENGINE_DEFS[args.engine];
+        const container: ContainerSpec = {
+            name: "backup",
+            image: args.image ?? engine.image,
+            command: ["/bin/sh", "-c"],
+            args: [backupScript(args.engine)],
+            env: [
+                { name: "DB_HOST", value: args.host },
+                { name: "DB_PORT", value: String(args.port) },
+                { name: "DB_NAME", value: args.databaseName },
+                { name: "KEEP", value: String(args.retention) },
+                { name: "HOME", value: "/tmp" },
+                secretEnv("DB_USER", args.secretName, CREDENTIAL_KEYS.username),
+                secretEnv(engine.passwordEnv, args.secretName, CREDENTIAL_KEYS.password),
+            ],
+            resources: args.resources ?? DEFAULT_RESOURCES,
+            volumeMounts: [{ name: "backups", mountPath: BACKUP_DIR }],
+        };
+        // A run-to-completion container: pinned image and resources, no probes.
+        validateContainer(container, `${key}.container`, true);
+        super("platform:backup:DatabaseBackup", name, {}, opts);
+        const child = { parent: this };
+
+        const identity: AppIdentity = { name, app: "backup", component: "backup", partOf: args.partOf ?? "database-service" };
+        const labels = standardLabels(identity);
+        const podLabels = { ...labels, "platform.io/backup-engine": args.engine };
+        const selector = selectorLabels(identity);
+        const metadata = { name, namespace: args.namespace, labels };
+        this.peer = { kind: "pods", namespace: args.namespace, selector };
+
+        const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, child);
+        const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-storage`, {
+            metadata: { ...metadata, name: `${name}-storage` },
+            spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: args.storage.storageClass,
+                resources: { requests: { storage: args.storage.size } },
+            },
+        }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+
+        const podSpec: k8s.types.input.core.v1.PodSpec = {
+            serviceAccountName: sa.metadata.name,
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            restartPolicy: "Never",
+            securityContext: {
+                runAsNonRoot: true,
+                runAsUser: engine.runAsUser,
+                runAsGroup: engine.runAsUser,
+                fsGroup: engine.runAsUser,
+                fsGroupChangePolicy: "OnRootMismatch",
+                seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [secureContainer(container, `${key}.container`, true)],
+            volumes: [
+                { name: "backups", persistentVolumeClaim: { claimName: pvc.metadata.name } },
+                ...scratchVolumes([container]),
+            ],
+        };
+        const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {
+            metadata,
+            spec: {
+                schedule: args.schedule,
+                timeZone: args.timeZone,
+                concurrencyPolicy: "Forbid",
+                suspend: args.suspend ?? false,
+                startingDeadlineSeconds: args.startingDeadlineSeconds ?? 600,
+                successfulJobsHistoryLimit: args.successfulJobsHistoryLimit ?? 3,
+                failedJobsHistoryLimit: args.failedJobsHistoryLimit ?? 1,
+                jobTemplate: {
+                    metadata: { labels },
+                    spec: {
+                        backoffLimit: args.backoffLimit ?? 2,
+                        activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
+                        template: { metadata: { labels: podLabels }, spec: podSpec },
+                    },
+                },
+            },
+        }, child);
+
+        new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
+            metadata,
+            spec: networkPolicySpec(selector, { ingress: [], egress: [{ peer: args.databasePeer, ports: [{ port: args.port }] }] }),
+        }, child);
+
+        this.cronJobName = cronJob.metadata.name;
+        this.claimName = pvc.metadata.name;
+        this.schedule = pulumi.output(args.schedule);
+        this.retention = pulumi.output(args.retention);
+        this.registerOutputs({ cronJobName: this.cronJobName, claimName: this.claimName, schedule: this.schedule, retention: this.retention });
+    }
+}

@@ -1,0 +1,4 @@
+export * from "./validation";
+export * from "./ingress";
+export * from "./nginx-conf";
+export * from "./cdn";

@@ -1,0 +1,373 @@
+/**
+ * The edge of cstore.md's "Ingress Layer": one networking.k8s.io/v1 Ingress per host for the
+ * ingress-nginx controller, TLS certificates issued by cert-manager, per-client rate limiting,
+ * CORS on the CDN host and HTTP basic auth in front of Grafana.
+ */
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, ValidationError } from "../k8s/validation";
+import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "./validation";
+
+/** ingress-nginx annotation prefix. */
+export const NGINX = "nginx.ingress.kubernetes.io";
+export const CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer";
+/** Tells the Pulumi Kubernetes provider not to wait for a load balancer address on the Ingress. */
+export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
+
+export interface IngressBackend {
+    /** URL path prefix routed to the Service ("/" for the whole host). */
+    path: string;
+    serviceName: pulumi.Input<string>;
+    /** Service port number or name. */
+    servicePort: number | string;
+}
+
+export interface CorsSpec {
+    /** "*" or a list of origins (https://host[:port]). */
+    allowOrigins: string[];
+    allowMethods?: string[];
+    allowHeaders?: string[];
+    maxAgeSeconds?: number;
+    allowCredentials?: boolean;
+}
+
+export interface BasicAuthRef {
+    /** Secret (same namespace as the Ingress) with key "auth" holding htpasswd lines. */
+    secretName: pulumi.Input<string>;
+    realm?: string;
+}
+
+export interface SecureIngressArgs {
+    namespace: pulumi.Input<string>;
+    host: string;
+    backends: IngressBackend[];
+    /** cert-manager ClusterIssuer that issues the host's certificate. */
+    clusterIssuer: string;
+    /** Secret cert-manager writes the certificate to; defaults to "<host with dots as dashes>-tls". */
+    tlsSecretName?: string;
+    ingressClassName?: string;
+    rateLimit?: RateLimit;
+    cors?: CorsSpec;
+    basicAuth?: BasicAuthRef;
+    /** Set only where no load balancer ever reports an address (kind, bare metal without MetalLB). */
+    skipAwait?: boolean;
+    /** System label (app.kubernetes.io/part-of). */
+    partOf?: string;
+}
+
+export const DEFAULT_CORS_METHODS = ["GET", "HEAD", "OPTIONS"];
+export const DEFAULT_CORS_HEADERS = ["Accept", "Accept-Encoding", "Content-Type", "Origin", "Range"];
+
+/** "api.cstore.example.com" -> "api-cstore-example-com-tls" (a valid Secret name). */
+export function tlsSecretNameFor(host: string): string {
+    return `${host.replace(/\./g, "-")}-tls`.substring(0, 253);
+}
+
+/**
+ * One htpasswd line in the {SHA} format nginx's auth_basic accepts: user:{SHA}base64(sha1(password)).
+ * Unsalted, so only fit for long random passwords like the generated one.
+ */
+export function htpasswdSha1(user: string, password: string): string {
+    return `${user}:{SHA}${crypto.createHash("sha1").update(password, "utf8").digest("base64")}`;
+}
+
+export function validateSecureIngress(key: string, a: SecureIngressArgs): void {
+    requireHostname(`${key}.host`, a.host);
+    requireNonEmptyString(`${key}.clusterIssuer`, a.clusterIssuer);
+    if (a.tlsSecretName !== undefined) {
+        requireDnsLabel(`${key}.tlsSecretName`, a.tlsSecretName, 253);
+    }
+    if (a.ingressClassName !== undefined) {
+        requireDnsLabel(`${key}.ingressClassName`, a.ingressClassName, 63);
+    }
+    if (!Array.isArray(a.backends) || a.backends.length === 0) {
+        throw new ValidationError(`${key}.backends`, "no backend; allowed: at least one { path, serviceName, servicePort }");
+    }
+    const paths = new Set<string>();
+    a.backends.forEach((b, i) => {
+        const p = requirePathPrefix(`${key}.backends[${i}].path`, b.path);
+        if (paths.has(p)) {
+            throw new ValidationError(`${key}.backends[${i}].path`, `${p} is routed twice; allowed: one backend per path`);
+        }
+        paths.add(p);
+        if (typeof b.servicePort === "number") {
+            requireIntInRange(`${key}.backends[${i}].servicePort`, b.servicePort, 1, 65535);
+        } else {
+            requireDnsLabel(`${key}.backends[${i}].servicePort`, b.servicePort, 15);
+        }
+    });
+    if (a.rateLimit !== undefined) {
+        validateRateLimit(`${key}.rateLimit`, a.rateLimit);
+    }
+    if (a.cors !== undefined) {
+        requireOrigins(`${key}.cors.allowOrigins`, a.cors.allowOrigins);
+        a.cors.allowMethods?.forEach((m, i) => {
+            if (!/^[A-Z]+$/.test(m)) {
+                throw new ValidationError(`${key}.cors.allowMethods[${i}]`, `${JSON.stringify(m)} is not allowed; allowed: an upper-case HTTP method`);
+            }
+        });
+        a.cors.allowHeaders?.forEach((h, i) => {
+            if (!/^[A-Za-z0-9-]+$/.test(h)) {
+                throw new ValidationError(`${key}.cors.allowHeaders[${i}]`, `${JSON.stringify(h)} is not allowed; allowed: an HTTP header name`);
+            }
+        });
+        if (a.cors.maxAgeSeconds !== undefined) {
+            requireIntInRange(`${key}.cors.maxAgeSeconds`, a.cors.maxAgeSeconds, 0, 86400);
+        }
+        if (a.cors.allowCredentials && a.cors.allowOrigins.includes("*")) {
+            throw new ValidationError(`${key}.cors.allowCredentials`, `true with origin "*" is not allowed; allowed: named origins when credentials are allowed`);
+        }
+    }
+    if (a.skipAwait !== undefined) {
+        requireBoolean(`${key}.skipAwait`, a.skipAwait);
+    }
+}
+
+/** The ingress-nginx / cert-manager annotations of one host. */
+export function ingressAnnotations(a: SecureIngressArgs): pulumi.Input<Record<string, pulumi.Input<string>>> {
+    const ann: Record<string, pulumi.Input<string>> = {
+        [CLUSTER_ISSUER_ANNOTATION]: a.clusterIssuer,
+        [`${NGINX}/ssl-redirect`]: "true",
+        [`${NGINX}/force-ssl-redirect`]: "true",
+    };
+    if (a.rateLimit) {
+        ann[`${NGINX}/limit-rps`] = String(a.rateLimit.rps);
+        ann[`${NGINX}/limit-burst-multiplier`] = String(a.rateLimit.burstMultiplier ?? 5);
+        if (a.rateLimit.connections !== undefined) {
+            ann[`${NGINX}/limit-connections`] = String(a.rateLimit.connections);
+        }
+    }
+    if (a.cors) {
+        ann[`${NGINX}/enable-cors`] = "true";
+        ann[`${NGINX}/cors-allow-origin`] = a.cors.allowOrigins.join(", ");
+        ann[`${NGINX}/cors-allow-methods`] = (a.cors.allowMethods ?? DEFAULT_CORS_METHODS).join(", ");
+        ann[`${NGINX}/cors-allow-headers`] = (a.cors.allowHeaders ?? DEFAULT_CORS_HEADERS).join(", ");
+        ann[`${NGINX}/cors-max-age`] = String(a.cors.maxAgeSeconds ?? 86400);
+        ann[`${NGINX}/cors-allow-credentials`] = String(a.cors.allowCredentials ?? false);
+    }
+    if (a.basicAuth) {
+        ann[`${NGINX}/auth-type`] = "basic";
+        ann[`${NGINX}/auth-secret`] = a.basicAuth.secretName;
+        ann[`${NGINX}/auth-secret-type`] = "auth-file";
+        ann[`${NGINX}/auth-realm`] = a.basicAuth.realm ?? "Authentication Required";
+    }
+    if (a.skipAwait) {
+        ann[SKIP_AWAIT_ANNOTATION] = "true";
+    }
+    return ann;
+}
+
+/** One host: an nginx-class Ingress with TLS from cert-manager. */
+export class SecureIngress extends pulumi.ComponentResource {
+    public readonly host: pulumi.Output<string>;
+    public readonly url: pulumi.Output<string>;
+    public readonly tlsSecretName: pulumi.Output<string>;
+    public readonly ingressName: pulumi.Output<string>;
+    public readonly ingress: k8s.networking.v1.Ingress;
+
+    constructor(name: string, args: SecureIngressArgs, opts?: pulumi.ComponentResourceOptions) {
+        const key = `SecureIngress(${name})`;
+        requireDnsLabel(`${key}.name`, name, 63);
+        validateSecureIngress(key, args);
+        super("platform:edge:SecureIngress", name, {}, opts);
+
+        const tlsSecretName = args.tlsSecretName ?? tlsSecretNameFor(args.host);
+        const labels = {
+            "app.kubernetes.io/name": "ingress",
+            "app.kubernetes.io/instance": name,
+            "app.kubernetes.io/component": "edge",
+            "app.kubernetes.io/part-of": args.partOf ?? "cstore",
+            "app.kubernetes.io/managed-by": "pulumi",
+        };
+        this.ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
+            metadata: { name, namespace: args.namespace, labels, annotations: ingressAnnotations(args) },
+            spec: {
+                ingressClassName: args.ingressClassName ?? "nginx",
+                tls: [{ hosts: [args.host], secretName: tlsSecretName }],
+                rules: [{
+                    host: args.host,
+                    http: {
+                        paths: args.backends.map(b => ({
+                            path: b.path,
+                            pathType: "Prefix",
+                            backend: {
+                                service: {
+                                    name: b.serviceName,
+                                    port: typeof b.servicePort === "number" ? { number: b.servicePort } : { name: b.servicePort },
+                                },
+                            },
+                        })),
+                    },
+                }],
+            },
+        }, { parent: this });
+
+        this.host = pulumi.output(args.host);
+        const firstPath = args.backends[0].path;
+        this.url = pulumi.output(`https://${args.host}${firstPath === "/" ? "/" : firstPath}`);
+        this.tlsSecretName = pulumi.output(tlsSecretName);
+        this.ingressName = this.ingress.metadata.name;
+        this.registerOutputs({ host: this.host, url: this.url, tlsSecretName: this.tlsSecretName, ingressName: this.ingressName });
+    }
+}
+
+export interface RouteTarget {
+    namespace: pulumi.Input<string>;
+    serviceName: pulumi.Input<string>;
+    servicePort: number | string;
+    /** Overrides the default host ("<role>.<domain>"). */
+    host?: string;
+    rateLimit?: RateLimit;
+}
+
+export interface IngressRoutesArgs {
+    /** Base domain, e.g. "cstore.example.com": hosts default to api., cdn. and monitoring. of it. */
+    domain: string;
+    clusterIssuer: string;
+    ingressClassName?: string;
+    /** Rate limit of every host that sets none itself. */
+    rateLimit?: RateLimit;
+    /** See SecureIngressArgs.skipAwait (default false). */
+    skipAwait?: boolean;
+    partOf?: string;
+    api?: RouteTarget;
+    cdn?: RouteTarget & { corsAllowOrigins: string[] };
+    grafana?: RouteTarget & {
+        /** Path on the monitoring host (default "/grafana"; Grafana must serve from this sub-path). */
+        path?: string;
+        /** Basic-auth user name (default "admin"); the password is generated. */
+        username?: string;
+    };
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimit = { rps: 20, burstMultiplier: 5, connections: 50 };
+
+export function validateIngressRoutes(key: string, a: IngressRoutesArgs): void {
+    requireHostname(`${key}.domain`, a.domain);
+    requireNonEmptyString(`${key}.clusterIssuer`, a.clusterIssuer);
+    if (a.rateLimit !== undefined) {
+        validateRateLimit(`${key}.rateLimit`, a.rateLimit);
+    }
+    if (a.skipAwait !== undefined) {
+        requireBoolean(`${key}.skipAwait`, a.skipAwait);
+    }
+    if (!a.api && !a.cdn && !a.grafana) {
+        throw new ValidationError(key, "no route; allowed: at least one of api, cdn, grafana");
+    }
+    for (const role of ["api", "cdn", "grafana"] as const) {
+        const t = a[role];
+        if (!t) {
+            continue;
+        }
+        if (t.host !== undefined) {
+            requireHostname(`${key}.${role}.host`, t.host);
+        }
+        if (t.rateLimit !== undefined) {
+            validateRateLimit(`${key}.${role}.rateLimit`, t.rateLimit);
+        }
+    }
+    if (a.cdn) {
+        requireOrigins(`${key}.cdn.corsAllowOrigins`, a.cdn.corsAllowOrigins);
+    }
+    if (a.grafana?.path !== undefined) {
+        requirePathPrefix(`${key}.grafana.path`, a.grafana.path);
+    }
+    if (a.grafana?.username !== undefined && (typeof a.grafana.username !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(a.grafana.username))) {
+        throw new ValidationError(`${key}.grafana.username`, `${JSON.stringify(a.grafana.username)} is not allowed; allowed: 1-64 letters, digits, '.', '_' or '-'`);
+    }
+}
+
+/**
+ * cstore.md's Ingress layer: api.<domain>, cdn.<domain> (CORS) and monitoring.<domain>/grafana
+ * (basic auth from a generated password), each with its own certificate and rate limit.
+ */
+export class IngressRoutes extends pulumi.ComponentResource {
+    /** role -> host name. */
+    public readonly hosts: pulumi.Output<Record<string, string>>;
+    /** role -> https URL. */
+    public readonly urls: pulumi.Output<Record<string, string>>;
+    /** role -> TLS Secret name cert-manager fills. */
+    public readonly tlsSecretNames: pulumi.Output<Record<string, string>>;
+    public readonly grafanaAuthSecretName: pulumi.Output<string | undefined>;
+    public readonly grafanaUsername: pulumi.Output<string | undefined>;
+    /** Plaintext basic-auth password for Grafana: a secret output. */
+    public readonly grafanaPassword: pulumi.Output<string | undefined>;
+    public readonly routes: Record<string, SecureIngress> = {};
+
+    constructor(name: string, args: IngressRoutesArgs, opts?: pulumi.ComponentResourceOptions) {
+        const key = `IngressRoutes(${name})`;
+        requireDnsLabel(`${key}.name`, name, 40);
+        validateIngressRoutes(key, args);
+        const hostOf = (role: "api" | "cdn" | "grafana", t: RouteTarget) =>
+            t.host ?? `${role === "grafana" ? "monitoring" : role}.${args.domain}`;
+        // Validate every host's Ingress before registering anything.
+        const common = {
+            clusterIssuer: args.clusterIssuer, ingressClassName: args.ingressClassName, skipAwait: args.skipAwait ?? false,
+            partOf: args.partOf ?? "cstore",
+        };
+        const plans: { role: "api" | "cdn" | "grafana"; args: SecureIngressArgs }[] = [];
+        if (args.api) {
+            plans.push({ role: "api", args: {
+                ...common, namespace: args.api.namespace, host: hostOf("api", args.api),
+                backends: [{ path: "/", serviceName: args.api.serviceName, servicePort: args.api.servicePort }],
+                rateLimit: args.api.rateLimit ?? args.rateLimit ?? DEFAULT_RATE_LIMIT,
+            } });
+        }
+        if (args.cdn) {
+            plans.push({ role: "cdn", args: {
+                ...common, namespace: args.cdn.namespace, host: hostOf("cdn", args.cdn),
+                backends: [{ path: "/", serviceName: args.cdn.serviceName, servicePort: args.cdn.servicePort }],
+                rateLimit: args.cdn.rateLimit ?? args.rateLimit ?? { rps: 100, burstMultiplier: 5, connections: 200 },
+                cors: { allowOrigins: args.cdn.corsAllowOrigins },
+            } });
+        }
+        if (args.grafana) {
+            plans.push({ role: "grafana", args: {
+                ...common, namespace: args.grafana.namespace, host: hostOf("grafana", args.grafana),
+                backends: [{ path: args.grafana.path ?? "/grafana", serviceName: args.grafana.serviceName, servicePort: args.grafana.servicePort }],
+                rateLimit: args.grafana.rateLimit ?? args.rateLimit ?? { rps: 10, burstMultiplier: 5, connections: 20 },
+                basicAuth: { secretName: `${name}-grafana-basic-auth`, realm: "Grafana" },
+            } });
+        }
+        plans.forEach(p => validateSecureIngress(`${key}.${p.role}`, p.args));
+        super("platform:edge:IngressRoutes", name, {}, opts);
+        const child = { parent: this };
+
+        let authSecretName: pulumi.Output<string> | undefined;
+        let password: pulumi.Output<string> | undefined;
+        const username = args.grafana?.username ?? "admin";
+        if (args.grafana) {
+            const pw = new random.RandomPassword(`${name}-grafana-password`, { length: 32, special: false }, child);
+            password = pulumi.secret(pw.result);
+            const secret = new k8s.core.v1.Secret(`${name}-grafana-basic-auth`, {
+                metadata: {
+                    name: `${name}-grafana-basic-auth`,
+                    namespace: args.grafana.namespace,
+                    labels: { "app.kubernetes.io/part-of": common.partOf, "app.kubernetes.io/component": "edge", "app.kubernetes.io/managed-by": "pulumi" },
+                },
+                type: "Opaque",
+                // ingress-nginx reads the htpasswd file from the key "auth" (auth-secret-type auth-file).
+                stringData: { auth: pulumi.secret(pw.result.apply(p => `${htpasswdSha1(username, p)}\n`)) },
+            }, { ...child, additionalSecretOutputs: ["data", "stringData"] });
+            authSecretName = secret.metadata.name;
+        }
+
+        for (const p of plans) {
+            const a = p.role === "grafana" && authSecretName
+                ? { ...p.args, basicAuth: { secretName: authSecretName, realm: "Grafana" } } : p.args;
+            this.routes[p.role] = new SecureIngress(`${name}-${p.role}`, a, child);
+        }
+        this.hosts = pulumi.output(Object.fromEntries(plans.map(p => [p.role, p.args.host])));
+        this.urls = pulumi.all(Object.fromEntries(Object.entries(this.routes).map(([r, i]) => [r, i.url])));
+        this.tlsSecretNames = pulumi.all(Object.fromEntries(Object.entries(this.routes).map(([r, i]) => [r, i.tlsSecretName])));
+        this.grafanaAuthSecretName = authSecretName ?? pulumi.output(undefined);
+        this.grafanaUsername = pulumi.output(args.grafana ? username : undefined);
+        this.grafanaPassword = password ?? pulumi.output(undefined);
+        this.registerOutputs({
+            hosts: this.hosts, urls: this.urls, tlsSecretNames: this.tlsSecretNames,
+            grafanaAuthSecretName: this.grafanaAuthSecretName, grafanaUsername: this.grafanaUsername, grafanaPassword: this.grafanaPassword,
+        });
+    }
+}

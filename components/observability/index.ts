@@ -1,0 +1,11 @@
+/** Observability (greenfield-cluster.md, cstore.md, outbox-events.md): the components and their generated configs. */
+export * from "./alerts";
+export * from "./common";
+export * from "./dashboards";
+export * from "./grafana";
+export * from "./jaeger";
+export * from "./otel";
+export * from "./prometheus";
+export * from "./redisExporter";
+export * from "./stack";
+export { toYaml } from "./yaml";

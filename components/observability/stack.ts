@@ -1,0 +1,154 @@
+/**
+ * ObservabilityStack: the five observability workloads of greenfield-cluster.md and cstore.md in
+ * one namespace, wired to each other through peers computed from their names: applications ->
+ * OTel collector -> Jaeger (traces) and -> Prometheus (scraped exporter); Prometheus -> its targets,
+ * the collector, the Redis exporter and the API server; Grafana -> Prometheus and Jaeger; the
+ * ingress controller -> Grafana.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ResourceSpec } from "../k8s/container";
+import { Peer, TrafficRule } from "../k8s/traffic";
+import { requireDnsLabel } from "../k8s/validation";
+import { AlertRuleGroup } from "./alerts";
+import { DEFAULT_PART_OF, observabilityPeer, StorageArgs } from "./common";
+import { DashboardSpec } from "./dashboards";
+import { Grafana, GrafanaArgs, validateGrafanaArgs } from "./grafana";
+import { Jaeger, JaegerArgs, JAEGER_PORTS, validateJaegerArgs } from "./jaeger";
+import { OTEL_PORTS, OtelCollector, OtelCollectorArgs, validateOtelCollectorArgs } from "./otel";
+import { Prometheus, PrometheusArgs, PROMETHEUS_PORT, validatePrometheusArgs } from "./prometheus";
+import { RedisExporter, RedisExporterArgs, RedisTarget, REDIS_EXPORTER_PORT, validateRedisExporterArgs } from "./redisExporter";
+
+interface Tunables {
+    image?: string;
+    resources?: ResourceSpec;
+}
+
+export interface ObservabilityStackArgs {
+    namespace: pulumi.Input<string>;
+    partOf?: string;
+    /** The ingress controller's pods: Grafana's only source. */
+    ingressFrom: Peer[];
+    /** The Kubernetes API server, for Prometheus' discovery. */
+    apiServer: { cidrs: string[]; ports?: number[] };
+    /** Applications that export OTLP to the collector. */
+    telemetrySenders?: Peer[];
+    /** Application metrics endpoints Prometheus scrapes (pods + ports). */
+    scrapeTargets?: TrafficRule[];
+    scrapeNamespaces?: string[];
+    prometheus: Tunables & { storage: StorageArgs; retention?: string; scrapeInterval?: string; alertGroups?: AlertRuleGroup[]; clusterRoleName?: string };
+    grafana?: Tunables & { storage?: StorageArgs; rootUrl?: string; dashboards?: DashboardSpec[]; adminUser?: string };
+    otelCollector?: Tunables & { replicas?: number };
+    jaeger?: Tunables & { maxTraces?: number };
+    /** Export this Redis' metrics (cstore.md). */
+    redis?: RedisTarget & Tunables;
+    protect?: boolean;
+}
+
+export class ObservabilityStack extends pulumi.ComponentResource {
+    public readonly prometheus: Prometheus;
+    public readonly grafana: Grafana;
+    public readonly jaeger: Jaeger;
+    public readonly otelCollector: OtelCollector;
+    public readonly redisExporter?: RedisExporter;
+    public readonly prometheusUrl: pulumi.Output<string>;
+    public readonly grafanaUrl: pulumi.Output<string>;
+    public readonly grafanaServiceName: pulumi.Output<string>;
+    public readonly grafanaAdminSecretName: pulumi.Output<string>;
+    /** Secret output. */
+    public readonly grafanaAdminPassword: pulumi.Output<string>;
+    public readonly jaegerQueryUrl: pulumi.Output<string>;
+    /** Where applications send OTLP (OTEL_EXPORTER_OTLP_ENDPOINT). */
+    public readonly otlpGrpcEndpoint: pulumi.Output<string>;
+    public readonly otlpHttpEndpoint: pulumi.Output<string>;
+    /** Peers other components allow: Prometheus scrapes them, they send OTLP to the collector. */
+    public readonly prometheusPeer: Peer;
+    public readonly collectorPeer: Peer;
+
+    constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        requireDnsLabel(`ObservabilityStack(${name}).name`, name, 24);
+        const ns = args.namespace;
+        const partOf = args.partOf ?? DEFAULT_PART_OF;
+        const n = {
+            prometheus: `${name}-prometheus`, grafana: `${name}-grafana`, jaeger: `${name}-jaeger`,
+            collector: `${name}-otel-collector`, redisExporter: `${name}-redis-exporter`,
+        };
+        const peer = {
+            prometheus: observabilityPeer(n.prometheus, ns, partOf),
+            grafana: observabilityPeer(n.grafana, ns, partOf),
+            jaeger: observabilityPeer(n.jaeger, ns, partOf),
+            collector: observabilityPeer(n.collector, ns, partOf),
+            redisExporter: observabilityPeer(n.redisExporter, ns, partOf),
+        };
+        const scrapeTargets: TrafficRule[] = [...(args.scrapeTargets ?? [])];
+        if (args.redis) {
+            scrapeTargets.push({ peer: peer.redisExporter, ports: [{ port: REDIS_EXPORTER_PORT }] });
+        }
+        const jaegerArgs: JaegerArgs = { namespace: ns, partOf, ...args.jaeger, otlpClients: [peer.collector], queryClients: [peer.grafana] };
+        const collectorArgs = (jaegerHost: pulumi.Input<string>): OtelCollectorArgs => ({
+            namespace: ns, partOf, ...args.otelCollector,
+            jaeger: { peer: peer.jaeger, host: jaegerHost, otlpGrpcPort: JAEGER_PORTS.otlpGrpc },
+            senders: args.telemetrySenders,
+            scrapers: [peer.prometheus],
+        });
+        const redisArgs = (): RedisExporterArgs | undefined => {
+            if (!args.redis) {
+                return undefined;
+            }
+            const { image, resources, ...redis } = args.redis;
+            return { namespace: ns, partOf, image, resources, redis, scrapers: [peer.prometheus] };
+        };
+        const prometheusArgs: PrometheusArgs = {
+            namespace: ns, partOf, ...args.prometheus,
+            apiServer: args.apiServer,
+            scrapeTargets,
+            scrapeNamespaces: args.scrapeNamespaces,
+            otelCollector: { peer: peer.collector, namespace: ns, instance: n.collector, port: OTEL_PORTS.prometheus },
+            clients: [peer.grafana],
+            protect: args.protect,
+        };
+        const grafanaArgs = (prometheusUrl: pulumi.Input<string>, jaegerUrl: pulumi.Input<string>): GrafanaArgs => ({
+            namespace: ns, partOf, ...args.grafana,
+            prometheus: { peer: peer.prometheus, url: prometheusUrl, port: PROMETHEUS_PORT },
+            jaeger: { peer: peer.jaeger, url: jaegerUrl, port: JAEGER_PORTS.query },
+            ingressFrom: args.ingressFrom,
+            protect: args.protect,
+        });
+        // Every child's args are checked before anything is registered: a bad value anywhere
+        // leaves no half-built stack. (URLs and hosts are outputs of siblings, not checked here.)
+        const later = pulumi.output("");
+        validateJaegerArgs(`Jaeger(${n.jaeger})`, jaegerArgs);
+        validateOtelCollectorArgs(`OtelCollector(${n.collector})`, collectorArgs(later));
+        const redisExporterArgs = redisArgs();
+        if (redisExporterArgs) {
+            validateRedisExporterArgs(`RedisExporter(${n.redisExporter})`, redisExporterArgs);
+        }
+        validatePrometheusArgs(`Prometheus(${n.prometheus})`, prometheusArgs);
+        validateGrafanaArgs(`Grafana(${n.grafana})`, grafanaArgs(later, later));
+
+        super("platform:observability:ObservabilityStack", name, {}, opts);
+        const child = { parent: this };
+        this.jaeger = new Jaeger(n.jaeger, jaegerArgs, child);
+        this.otelCollector = new OtelCollector(n.collector, collectorArgs(this.jaeger.host), child);
+        if (redisExporterArgs) {
+            this.redisExporter = new RedisExporter(n.redisExporter, redisExporterArgs, child);
+        }
+        this.prometheus = new Prometheus(n.prometheus, prometheusArgs, child);
+        this.grafana = new Grafana(n.grafana, grafanaArgs(this.prometheus.url, this.jaeger.queryUrl), child);
+
+        this.prometheusUrl = this.prometheus.url;
+        this.grafanaUrl = this.grafana.url;
+        this.grafanaServiceName = this.grafana.serviceName;
+        this.grafanaAdminSecretName = this.grafana.adminSecretName;
+        this.grafanaAdminPassword = this.grafana.adminPassword;
+        this.jaegerQueryUrl = this.jaeger.queryUrl;
+        this.otlpGrpcEndpoint = this.otelCollector.otlpGrpcEndpoint;
+        this.otlpHttpEndpoint = this.otelCollector.otlpHttpEndpoint;
+        this.prometheusPeer = peer.prometheus;
+        this.collectorPeer = peer.collector;
+        this.registerOutputs({
+            prometheusUrl: this.prometheusUrl, grafanaUrl: this.grafanaUrl, grafanaServiceName: this.grafanaServiceName,
+            grafanaAdminSecretName: this.grafanaAdminSecretName, grafanaAdminPassword: this.grafanaAdminPassword,
+            jaegerQueryUrl: this.jaegerQueryUrl, otlpGrpcEndpoint: this.otlpGrpcEndpoint, otlpHttpEndpoint: this.otlpHttpEndpoint,
+        });
+    }
+}

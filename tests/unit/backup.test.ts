@@ -1,0 +1,252 @@
+import { expect } from "chai";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { BackupEngine, backupScript, DatabaseBackup, DatabaseBackupArgs, requireCronSchedule } from "../../components/backup";
+import { Database } from "../../components/database/database";
+import { NamespaceBaseline } from "../../components/k8s/namespace";
+import { packViolations } from "./stack-resources";
+import { containsSecret, mockPassword } from "./mocks";
+import { byName, capture, ofType, T, valueOf } from "./helpers";
+
+const CRONJOB = "kubernetes:batch/v1:CronJob";
+const dbPeer = { kind: "pods" as const, namespace: "databases", selector: { "app.kubernetes.io/instance": "orders-db", "app.kubernetes.io/part-of": "database-service" } };
+
+const PORTS: Record<BackupEngine, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017 };
+
+function args(engine: BackupEngine, over: Partial<DatabaseBackupArgs> = {}): DatabaseBackupArgs {
+    return {
+        namespace: "databases", engine, host: "orders-db.databases.svc.cluster.local", port: PORTS[engine], databaseName: "orders",
+        secretName: "orders-db-credentials", databasePeer: dbPeer, schedule: "0 2 * * *", retention: 7,
+        storage: { size: "20Gi", storageClass: "fast" }, ...over,
+    };
+}
+
+const jobPod = (res: { type: string; inputs: any }[]) => ofType(res as never, CRONJOB)[0].inputs.spec.jobTemplate.spec.template.spec;
+
+describe("DatabaseBackup", () => {
+    const TOOLS: Record<BackupEngine, [string, string]> = {
+        postgresql: ["postgres:16.4", "pg_dump "], mysql: ["mysql:8.4.2", "mysqldump "], mongodb: ["mongo:7.0.14", "mongodump "],
+    };
+    for (const engine of ["postgresql", "mysql", "mongodb"] as const) {
+        it(`dumps ${engine} with ${TOOLS[engine][1].trim()} from ${TOOLS[engine][0]}`, async () => {
+            const res = await capture(() => new DatabaseBackup(`bk-${engine}`, args(engine)));
+            const c = jobPod(res).containers[0];
+            expect(c.image).to.equal(TOOLS[engine][0]);
+            expect(c.command).to.deep.equal(["/bin/sh", "-c"]);
+            expect(c.args[0]).to.contain(TOOLS[engine][1]);
+            expect(c.args[0]).to.equal(backupScript(engine));
+        });
+
+        it(`reads ${engine} credentials from the database Secret via secretKeyRef`, async () => {
+            const res = await capture(() => new DatabaseBackup(`bk-cred-${engine}`, args(engine)));
+            const env = Object.fromEntries(jobPod(res).containers[0].env.map((e: { name: string }) => [e.name, e]));
+            expect(env.DB_USER.valueFrom).to.deep.equal({ secretKeyRef: { name: "orders-db-credentials", key: "username" } });
+            const pwVar = engine === "postgresql" ? "PGPASSWORD" : "DB_PASSWORD";
+            expect(env[pwVar].valueFrom).to.deep.equal({ secretKeyRef: { name: "orders-db-credentials", key: "password" } });
+            expect(env[pwVar]).not.to.have.property("value");
+            expect([env.DB_HOST.value, env.DB_PORT.value, env.DB_NAME.value, env.KEEP.value])
+                .to.deep.equal(["orders-db.databases.svc.cluster.local", String(PORTS[engine]), "orders", "7"]);
+        });
+    }
+
+    it("schedules with concurrencyPolicy Forbid and history limits", async () => {
+        const res = await capture(() => new DatabaseBackup("bk-sched", args("postgresql", {
+            schedule: "30 3 * * 1-5", timeZone: "Europe/Berlin", successfulJobsHistoryLimit: 5, failedJobsHistoryLimit: 2,
+        })));
+        const spec = byName(res, CRONJOB, "bk-sched").inputs.spec;
+        expect(spec.schedule).to.equal("30 3 * * 1-5");
+        expect(spec.timeZone).to.equal("Europe/Berlin");
+        expect(spec.concurrencyPolicy).to.equal("Forbid");
+        expect(spec.successfulJobsHistoryLimit).to.equal(5);
+        expect(spec.failedJobsHistoryLimit).to.equal(2);
+        expect(spec.startingDeadlineSeconds).to.equal(600);
+        expect(spec.jobTemplate.spec.backoffLimit).to.equal(2);
+        expect(spec.jobTemplate.spec.activeDeadlineSeconds).to.equal(3600);
+        expect(spec.jobTemplate.spec.template.spec.restartPolicy).to.equal("Never");
+    });
+
+    it("defaults the history limits to 3 successful and 1 failed", async () => {
+        const res = await capture(() => new DatabaseBackup("bk-hist", args("mysql")));
+        const spec = byName(res, CRONJOB, "bk-hist").inputs.spec;
+        expect([spec.successfulJobsHistoryLimit, spec.failedJobsHistoryLimit]).to.deep.equal([3, 1]);
+    });
+
+    it("writes to its own backup claim", async () => {
+        const res = await capture(() => new DatabaseBackup("bk-pvc", args("mongodb")));
+        const pvc = byName(res, T.pvc, "bk-pvc-storage").inputs;
+        expect(pvc.metadata.namespace).to.equal("databases");
+        expect(pvc.spec).to.deep.equal({ accessModes: ["ReadWriteOnce"], storageClassName: "fast", resources: { requests: { storage: "20Gi" } } });
+        const pod = jobPod(res);
+        expect(pod.volumes[0]).to.deep.equal({ name: "backups", persistentVolumeClaim: { claimName: "bk-pvc-storage" } });
+        expect(pod.containers[0].volumeMounts[0]).to.deep.equal({ name: "backups", mountPath: "/backups" });
+    });
+
+    it("runs with the secure pod defaults: non-root, read-only root with /tmp, resources, drop ALL, seccomp", async () => {
+        const res = await capture(() => new DatabaseBackup("bk-sec", args("postgresql")));
+        const pod = jobPod(res);
+        expect(pod.securityContext).to.deep.equal({
+            runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
+        });
+        const c = pod.containers[0];
+        expect(c.securityContext).to.deep.equal({
+            runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
+            capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+        });
+        expect(c.resources).to.deep.equal({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } });
+        expect(c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === "/tmp")).to.deep.equal({ name: "scratch-tmp", mountPath: "/tmp" });
+        expect(pod.volumes.find((v: { name: string }) => v.name === "scratch-tmp")).to.deep.equal({ name: "scratch-tmp", emptyDir: { sizeLimit: "256Mi" } });
+        expect(pod.automountServiceAccountToken).to.equal(false);
+        expect(pod.serviceAccountName).to.equal("bk-sec");
+        expect(byName(res, T.serviceAccount, "bk-sec").inputs.automountServiceAccountToken).to.equal(false);
+    });
+
+    it("lets its pods reach the database port only, and nothing reach them", async () => {
+        const res = await capture(() => new DatabaseBackup("bk-np", args("mysql")));
+        const np = byName(res, T.netpol, "bk-np").inputs.spec;
+        expect(np.podSelector).to.deep.equal({ matchLabels: { "app.kubernetes.io/instance": "bk-np", "app.kubernetes.io/part-of": "database-service" } });
+        expect(np.policyTypes).to.deep.equal(["Ingress", "Egress"]);
+        expect(np.ingress).to.deep.equal([]);
+        expect(np.egress).to.deep.equal([{
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "databases" } }, podSelector: { matchLabels: dbPeer.selector } }],
+            ports: [{ port: 3306, protocol: "TCP" }],
+        }]);
+        const labels = jobPod(res) && ofType(res, CRONJOB)[0].inputs.spec.jobTemplate.spec.template.metadata.labels;
+        expect(labels["app.kubernetes.io/name"]).to.equal("backup");
+        expect(labels["app.kubernetes.io/component"]).to.equal("backup");
+    });
+
+    it("outputs names, schedule and retention", async () => {
+        const b = new DatabaseBackup("bk-out", args("postgresql"));
+        expect(await valueOf(b.cronJobName)).to.equal("bk-out");
+        expect(await valueOf(b.claimName)).to.equal("bk-out-storage");
+        expect(await valueOf(b.schedule)).to.equal("0 2 * * *");
+        expect(await valueOf(b.retention)).to.equal(7);
+    });
+
+    describe("the job script (run with /bin/sh against a stub dump tool)", () => {
+        function run(engine: BackupEngine, keep: number, existing: string[]): string[] {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "backup-"));
+            const bin = fs.mkdtempSync(path.join(os.tmpdir(), "bin-"));
+            try {
+                existing.forEach(f => fs.writeFileSync(path.join(dir, f), "old"));
+                // Stub tools: write "dump" to the output file named by --file= / --result-file= / --archive=.
+                const stub = "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in --file=*|--result-file=*|--archive=*) echo dump > \"${a#*=}\";; esac; done\n";
+                for (const tool of ["pg_dump", "mysqldump", "mongodump"]) {
+                    fs.writeFileSync(path.join(bin, tool), stub, { mode: 0o755 });
+                }
+                const script = backupScript(engine, dir).replace(/\/tmp\/(backup\.cnf|mongodump\.yaml)/g, `${bin}/$1`);
+                execFileSync("/bin/sh", ["-c", script], {
+                    env: { PATH: `${bin}:${process.env.PATH}`, DB_HOST: "h", DB_PORT: "1", DB_NAME: "orders", DB_USER: "u", DB_PASSWORD: "p", PGPASSWORD: "p", KEEP: String(keep) },
+                    stdio: "pipe",
+                });
+                return fs.readdirSync(dir).sort();
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+                fs.rmSync(bin, { recursive: true, force: true });
+            }
+        }
+
+        it("keeps the newest N dumps and deletes older ones", () => {
+            const old = ["orders-20200101T020000Z.dump", "orders-20200102T020000Z.dump", "orders-20200103T020000Z.dump", "orders-20200104T020000Z.dump"];
+            const left = run("postgresql", 3, [...old, "other-20200101T020000Z.dump", "orders-20200105T020000Z.dump.partial"]);
+            expect(left).to.have.length(4);
+            expect(left).to.include.members(["orders-20200103T020000Z.dump", "orders-20200104T020000Z.dump", "other-20200101T020000Z.dump"]);
+            expect(left.filter(f => /^orders-\d{8}T\d{6}Z\.dump$/.test(f))).to.have.length(3);
+            expect(left.some(f => f.endsWith(".partial"))).to.equal(false);
+        });
+
+        for (const [engine, ext] of [["mysql", "sql"], ["mongodb", "archive.gz"]] as const) {
+            it(`names ${engine} dumps *.${ext} and applies retention 1`, () => {
+                const left = run(engine, 1, [`orders-20200101T020000Z.${ext}`]);
+                expect(left).to.have.length(1);
+                expect(left[0]).to.match(new RegExp(`^orders-\\d{8}T\\d{6}Z\\.${ext.replace(".", "\\.")}$`));
+                expect(left[0]).not.to.equal(`orders-20200101T020000Z.${ext}`);
+            });
+        }
+
+        it("never puts the password on a command line", () => {
+            for (const engine of ["postgresql", "mysql", "mongodb"] as const) {
+                const dumpLine = backupScript(engine).split("\n").find(l => /^(pg_dump|mysqldump|mongodump) /.test(l))!;
+                expect(dumpLine).not.to.match(/PASSWORD/);
+            }
+        });
+    });
+
+    describe("cron schedules", () => {
+        it("accepts the Kubernetes CronJob syntax", () => {
+            for (const s of ["0 2 * * *", "*/15 * * * *", "0 0 1,15 * *", "30 3 * * MON-FRI", "0 4 ? JAN-MAR SUN", "5-55/10 0-23/2 * * 0,7", "@daily", "@hourly"]) {
+                expect(requireCronSchedule("k", s)).to.equal(s);
+            }
+        });
+
+        const bad: [string, string][] = [
+            ["0 2 * *", "has 4 fields"],
+            ["60 2 * * *", "\"60\" in the minute field (allowed 0-59)"],
+            ["0 24 * * *", "\"24\" in the hour field"],
+            ["0 2 0 * *", "\"0\" in the day of month field"],
+            ["0 2 * 13 *", "\"13\" in the month field"],
+            ["0 2 * * 8", "\"8\" in the day of week field"],
+            ["0 2 * * FRI-MON", "range \"FRI-MON\" in the day of week field runs backwards"],
+            ["*/0 * * * *", "step \"0\" in the minute field"],
+            ["@often", "is not a schedule"],
+            ["CRON_TZ=UTC 0 2 * * *", "sets a time zone in the schedule; allowed: the timeZone arg instead"],
+        ];
+        for (const [s, message] of bad) {
+            it(`refuses "${s}"`, () => {
+                expect(() => requireCronSchedule("DatabaseBackup(x).schedule", s)).to.throw(`DatabaseBackup(x).schedule: "${s}"`);
+                expect(() => requireCronSchedule("DatabaseBackup(x).schedule", s)).to.throw(message);
+            });
+        }
+    });
+
+    describe("refuses bad input before registering anything", () => {
+        const cases: [string, Partial<DatabaseBackupArgs>, string][] = [
+            ["a bad schedule", { schedule: "every night" }, "DatabaseBackup(bad).schedule: \"every night\" has 2 fields"],
+            ["retention 0", { retention: 0 }, "DatabaseBackup(bad).retention: 0 is not allowed; allowed: an integer from 1 to 366"],
+            ["an engine without a dump tool", { engine: "redis" as never }, "DatabaseBackup(bad).engine: \"redis\" is not allowed; allowed: postgresql, mysql, mongodb"],
+            ["a bad size", { storage: { size: "lots" } }, "DatabaseBackup(bad).storage.size: \"lots\" is not a storage quantity"],
+            ["too many kept jobs", { successfulJobsHistoryLimit: 50 }, "DatabaseBackup(bad).successfulJobsHistoryLimit: 50 is not allowed; allowed: an integer from 0 to 10"],
+            ["a bad time zone", { timeZone: "CET+1" }, "DatabaseBackup(bad).timeZone: \"CET+1\" is not allowed"],
+            ["an unpinned image", { image: "postgres" }, "DatabaseBackup(bad).container.image: \"postgres\" is not pinned"],
+        ];
+        for (const [what, over, message] of cases) {
+            it(what, async () => {
+                const res = await capture(() => {
+                    expect(() => new DatabaseBackup("bad", args("postgresql", over))).to.throw(message);
+                });
+                expect(res).to.have.length(0);
+            });
+        }
+    });
+});
+
+describe("backup resources and the policy pack", () => {
+    it("pass the prod pack with zero violations next to the databases they dump", async () => {
+        const quota = { requestsCpu: "8", requestsMemory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", requestsStorage: "200Gi", pods: 50, persistentVolumeClaims: 20 };
+        const limits = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "8Gi" } };
+        const res = await capture(() => {
+            const ns = new NamespaceBaseline("ns-databases", { name: "databases", quota, limits });
+            for (const engine of ["postgresql", "mysql", "mongodb"] as const) {
+                const name = `${engine}-db`;
+                const selector = { "app.kubernetes.io/instance": name, "app.kubernetes.io/part-of": "database-service" };
+                const backup = new DatabaseBackup(`${name}-backup`, args(engine, {
+                    namespace: ns.name, host: `${name}.databases.svc.cluster.local`, secretName: `${name}-credentials`,
+                    databasePeer: { kind: "pods", namespace: "databases", selector },
+                }));
+                new Database(name, { namespace: "databases", type: engine, storage: { size: "5Gi" }, clients: [backup.peer],
+                    resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } } });
+            }
+        });
+        expect(ofType(res, CRONJOB)).to.have.length(3);
+        expect(await packViolations(res)).to.deep.equal([]);
+        // The database passwords stay in their Secrets: the CronJobs only reference them.
+        for (const cj of ofType(res, CRONJOB)) {
+            expect(JSON.stringify(cj.inputs)).not.to.match(/mockpw-/);
+            expect(containsSecret(cj.raw)).to.equal(false);
+        }
+        expect(containsSecret(byName(res, T.secret, "postgresql-db-credentials").raw.stringData)).to.equal(true);
+        expect(byName(res, T.secret, "postgresql-db-credentials").inputs.stringData.password).to.equal(mockPassword("postgresql-db-password"));
+    });
+});
