@@ -9,7 +9,5 @@ const config = loadPlatformConfig();
 const platform = createPlatform(config);
 
 export const environment = config.environment;
-export const namespaces = platform.namespaces;
 export const restapi = platform.restapi;
 export const databases = platform.databases;
-export const databaseDeployerServiceAccount = platform.databaseDeployerServiceAccount;

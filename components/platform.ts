@@ -4,86 +4,77 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
-import { Database, DATABASE_DEPLOYER_RULES } from "./database/database";
-import { DeployerIdentity } from "./k8s/rbac";
-import { NamespaceBaseline } from "./k8s/namespace";
-import { Peer } from "./k8s/traffic";
 import { ENGINES } from "./database/engines";
-import { RestApi, restApiPartPeer } from "./restapi/restapi";
-
-export interface DatabaseOutputs {
-    type: string;
-    host: pulumi.Output<string>;
-    port: pulumi.Output<number>;
-    secretName: pulumi.Output<string>;
-    connectionUrl: pulumi.Output<string>;
-    phase: pulumi.Output<string>;
-    replicas: pulumi.Output<number>;
-}
+import { restApiPartPeer } from "./restapi/restapi";
+import { DatabaseService, DatabaseStatus } from "./systems/database-service";
+import { RESTAPI_PART_OF, RestApiSystem } from "./systems/restapi-system";
 
 export interface PlatformOutputs {
-    namespaces: pulumi.Output<string>[];
     restapi?: {
         viewUrl: pulumi.Output<string>;
         activeEnvironment: pulumi.Output<string>;
         lastDeploymentTime: pulumi.Output<string>;
         replicas: pulumi.Output<number>;
         deployerServiceAccount?: pulumi.Output<string>;
-        secretName: pulumi.Output<string>;
+        envSecretName: pulumi.Output<string>;
+        grafanaUrl?: pulumi.Output<string>;
+        grafanaAdminSecretName?: pulumi.Output<string>;
+        prometheusUrl?: pulumi.Output<string>;
+        jaegerQueryUrl?: pulumi.Output<string>;
     };
-    databases: Record<string, DatabaseOutputs>;
-    databaseDeployerServiceAccount?: pulumi.Output<string>;
+    databases?: {
+        namespace: pulumi.Output<string>;
+        deployerServiceAccount: pulumi.Output<string>;
+        instances: Record<string, DatabaseStatus>;
+    };
 }
 
 export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
-    const baselines = new Map<string, NamespaceBaseline>();
-    const namespace = (name: string): pulumi.Output<string> => {
-        if (!baselines.has(name)) {
-            baselines.set(name, new NamespaceBaseline(name, { name, quota: cfg.quota, limits: cfg.limits }));
-        }
-        return baselines.get(name)!.name;
-    };
-    const ingressController: Peer = { kind: "namespace", namespace: cfg.ingressNamespace };
-    const prometheus: Peer = { kind: "namespace", namespace: cfg.monitoringNamespace, podSelector: { "app.kubernetes.io/name": "prometheus" } };
-    const outputs: PlatformOutputs = { namespaces: [], databases: {} };
+    const outputs: PlatformOutputs = {};
 
-    // Databases first: the RestAPI repository is their only client, and its peer is known up front.
-    const dbs: Database[] = [];
+    // Databases first: the RestAPI repository is their client, and its peer is known up front.
+    let dbs: DatabaseService | undefined;
     if (cfg.databases.enabled) {
-        const ns = namespace(cfg.databases.namespace);
-        const clients = cfg.restapi.enabled
-            ? [restApiPartPeer(cfg.restapi.name, "repository", cfg.restapi.namespace)] : [];
-        const deployer = new DeployerIdentity(`${cfg.databases.namespace}-deployer`, {
-            namespace: ns, design: "database", rules: DATABASE_DEPLOYER_RULES, partOf: "database-service",
+        dbs = new DatabaseService("database-service", {
+            namespace: cfg.databases.namespace,
+            quota: cfg.quota,
+            limits: cfg.limits,
+            instances: cfg.databases.instances,
+            clients: cfg.restapi.enabled
+                ? [restApiPartPeer(cfg.restapi.name, "repository", cfg.restapi.namespace, RESTAPI_PART_OF)] : [],
+            backups: cfg.databases.backups,
+            storageClass: cfg.storageClass,
+            protect: cfg.protectData,
         });
-        outputs.databaseDeployerServiceAccount = deployer.serviceAccountName;
-        for (const { name, spec } of cfg.databases.instances) {
-            const db = new Database(name, { ...spec, namespace: ns, clients, protect: cfg.protectData });
-            dbs.push(db);
-            outputs.databases[name] = {
-                type: spec.type, host: db.host, port: db.port, secretName: db.secretName,
-                connectionUrl: db.connectionUrl, phase: db.phase, replicas: db.replicas,
-            };
-        }
+        outputs.databases = { namespace: dbs.namespace, deployerServiceAccount: dbs.deployerServiceAccount, instances: dbs.databases };
     }
 
     if (cfg.restapi.enabled) {
-        const restapi = new RestApi(cfg.restapi.name, {
-            ...cfg.restapi.spec,
-            namespace: namespace(cfg.restapi.namespace),
-            externalAccess: [ingressController],
-            metricsScrapers: [prometheus],
-            backends: dbs.map(db => ({ peer: db.peer, ports: [{ port: ENGINES[db.type].clientPort }] })),
+        const system = new RestApiSystem("restapi-system", {
+            namespace: cfg.restapi.namespace,
+            quota: cfg.quota,
+            limits: cfg.limits,
+            name: cfg.restapi.name,
+            spec: cfg.restapi.spec,
+            ingressNamespace: cfg.ingressNamespace,
+            observability: cfg.restapi.observability,
+            backends: cfg.databases.instances.map(({ name, spec }) => ({
+                peer: dbs!.peers[name], ports: [{ port: ENGINES[spec.type].clientPort }],
+            })),
+            protect: cfg.protectData,
         });
         outputs.restapi = {
-            viewUrl: restapi.viewUrl,
-            activeEnvironment: restapi.activeEnvironment,
-            lastDeploymentTime: restapi.lastDeploymentTime,
-            replicas: restapi.replicas,
-            deployerServiceAccount: restapi.deployerServiceAccount,
-            secretName: restapi.secretName,
+            viewUrl: system.viewUrl,
+            activeEnvironment: system.activeEnvironment,
+            lastDeploymentTime: system.lastDeploymentTime,
+            replicas: system.replicas,
+            deployerServiceAccount: system.deployerServiceAccount,
+            envSecretName: system.envSecretName,
+            grafanaUrl: system.grafanaUrl,
+            grafanaAdminSecretName: system.grafanaAdminSecretName,
+            prometheusUrl: system.prometheusUrl,
+            jaegerQueryUrl: system.jaegerQueryUrl,
         };
     }
-    outputs.namespaces = [...baselines.values()].map(b => b.name);
     return outputs;
 }

@@ -8,9 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { DatabaseSpec, validateDatabaseSpec } from "../components/database/spec";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../components/k8s/namespace";
 import {
-    rejectUnknownKeys, requireBoolean, requireDnsLabel, requireNonEmptyString, requireObject, requireOneOf,
-    ValidationError,
+    rejectUnknownKeys, requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    requireQuantity, ValidationError,
 } from "../components/k8s/validation";
+import { requireCronSchedule } from "../components/backup/cron";
+import { BackupPolicy } from "../components/systems/database-service";
+import { RestApiObservability } from "../components/systems/restapi-system";
 import { RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 
 export const PROJECT = "k8s-platform";
@@ -22,12 +25,15 @@ export interface RestApiConfig {
     namespace: string;
     name: string;
     spec: RestApiSpec;
+    /** The design's Prometheus/Grafana/Jaeger/collector, in their own namespace. */
+    observability?: RestApiObservability;
 }
 
 export interface DatabasesConfig {
     enabled: boolean;
     namespace: string;
     instances: { name: string; spec: DatabaseSpec }[];
+    backups?: BackupPolicy;
 }
 
 export interface PlatformConfig {
@@ -37,8 +43,8 @@ export interface PlatformConfig {
     storageClass: string;
     /** Namespace of the ingress controller: the only source of external traffic. */
     ingressNamespace: string;
-    /** Namespace whose Prometheus may scrape workloads. */
-    monitoringNamespace: string;
+    /** Addresses of the Kubernetes API server (egress for workloads that talk to it). */
+    apiServerCidrs: string[];
     quota: QuotaSpec;
     limits: LimitRangeSpec;
     restapi: RestApiConfig;
@@ -47,7 +53,7 @@ export interface PlatformConfig {
 
 /** Every key the program reads; anything else under k8s-platform: is a typo. */
 export const CONFIG_KEYS = [
-    "environment", "protectData", "storageClass", "ingressNamespace", "monitoringNamespace",
+    "environment", "protectData", "storageClass", "ingressNamespace", "apiServerCidrs",
     "quota", "limits", "restapi", "databases",
 ] as const;
 
@@ -65,30 +71,75 @@ function k(name: string): string {
     return `${PROJECT}:${name}`;
 }
 
-function parseRestApi(raw: unknown): RestApiConfig {
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+function parseCidrs(key: string, raw: unknown): string[] {
+    if (!Array.isArray(raw) || raw.length === 0) {
+        throw new ValidationError(key, `${JSON.stringify(raw)} is not allowed; allowed: a non-empty list of IPv4 CIDRs such as ["10.96.0.1/32"]`);
+    }
+    return raw.map((c, i) => {
+        const m = typeof c === "string" ? CIDR.exec(c) : null;
+        if (!m || m.slice(1, 5).some(o => Number(o) > 255) || Number(m[5]) > 32) {
+            throw new ValidationError(`${key}[${i}]`, `${JSON.stringify(c)} is not allowed; allowed: an IPv4 CIDR such as 10.96.0.1/32`);
+        }
+        return c as string;
+    });
+}
+
+function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string[]): RestApiConfig {
     const key = k("restapi");
     const o = requireObject(key, raw ?? { enabled: false });
-    const { enabled, namespace, name, ...spec } = o;
+    const { enabled, namespace, name, observability, ...spec } = o;
     const on = enabled === undefined ? true : requireBoolean(`${key}.enabled`, enabled);
     if (!on) {
         return { enabled: false, namespace: "restapi", name: "restapi", spec: { image: "unused:0" } };
     }
+    let obs: RestApiObservability | undefined;
+    const ob = requireObject(`${key}.observability`, observability ?? {});
+    rejectUnknownKeys(`${key}.observability`, ob, ["enabled", "namespace", "prometheusStorage", "grafanaStorage"]);
+    if (ob.enabled === undefined || requireBoolean(`${key}.observability.enabled`, ob.enabled)) {
+        obs = {
+            namespace: requireDnsLabel(`${key}.observability.namespace`, ob.namespace ?? "monitoring", 63),
+            prometheusStorage: requireQuantity(`${key}.observability.prometheusStorage`, ob.prometheusStorage ?? "20Gi", "storage"),
+            grafanaStorage: requireQuantity(`${key}.observability.grafanaStorage`, ob.grafanaStorage ?? "5Gi", "storage"),
+            storageClass,
+            apiServerCidrs,
+        };
+    }
     return {
         enabled: true,
         namespace: requireDnsLabel(`${key}.namespace`, namespace ?? "restapi", 63),
-        name: requireDnsLabel(`${key}.name`, name ?? "restapi", 30),
+        name: requireDnsLabel(`${key}.name`, name ?? "restapi", 24),
         spec: validateRestApiSpec(key, spec),
+        observability: obs,
+    };
+}
+
+function parseBackups(key: string, raw: unknown): BackupPolicy | undefined {
+    if (raw === undefined) {
+        return undefined;
+    }
+    const b = requireObject(key, raw);
+    rejectUnknownKeys(key, b, ["enabled", "schedule", "retention", "storageSize"]);
+    if (b.enabled !== undefined && !requireBoolean(`${key}.enabled`, b.enabled)) {
+        return undefined;
+    }
+    return {
+        schedule: requireCronSchedule(`${key}.schedule`, b.schedule ?? "0 2 * * *"),
+        retention: requireIntInRange(`${key}.retention`, b.retention ?? 7, 1, 366),
+        storageSize: requireQuantity(`${key}.storageSize`, b.storageSize ?? "20Gi", "storage"),
     };
 }
 
 function parseDatabases(raw: unknown, storageClass: string): DatabasesConfig {
     const key = k("databases");
     const o = requireObject(key, raw ?? { enabled: false });
-    rejectUnknownKeys(key, o, ["enabled", "namespace", "instances"]);
+    rejectUnknownKeys(key, o, ["enabled", "namespace", "instances", "backups"]);
     const on = o.enabled === undefined ? true : requireBoolean(`${key}.enabled`, o.enabled);
     if (!on) {
         return { enabled: false, namespace: "databases", instances: [] };
     }
+    const backups = parseBackups(`${key}.backups`, o.backups);
     const instances = requireObject(`${key}.instances`, o.instances ?? {});
     return {
         enabled: true,
@@ -98,6 +149,7 @@ function parseDatabases(raw: unknown, storageClass: string): DatabasesConfig {
             const typed = validateDatabaseSpec(`${key}.instances.${name}`, spec);
             return { name, spec: { ...typed, storage: { ...typed.storage, storageClass: typed.storage.storageClass ?? storageClass } } };
         }),
+        backups,
     };
 }
 
@@ -109,6 +161,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
         }
     }
     const environment = requireOneOf(k("environment"), raw.environment ?? "dev", ENVIRONMENTS);
+    const apiServerCidrs = parseCidrs(k("apiServerCidrs"), raw.apiServerCidrs ?? ["10.96.0.1/32"]);
     const storageClass = requireNonEmptyString(k("storageClass"), raw.storageClass ?? "standard");
     const rawQuota = raw.quota === undefined ? {} : requireObject(k("quota"), raw.quota);
     rejectUnknownKeys(k("quota"), rawQuota, Object.keys(DEFAULT_QUOTA));
@@ -121,10 +174,10 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
         protectData: raw.protectData === undefined ? environment === "prod" : requireBoolean(k("protectData"), raw.protectData),
         storageClass,
         ingressNamespace: requireDnsLabel(k("ingressNamespace"), raw.ingressNamespace ?? "ingress-nginx", 63),
-        monitoringNamespace: requireDnsLabel(k("monitoringNamespace"), raw.monitoringNamespace ?? "monitoring", 63),
+        apiServerCidrs,
         quota,
         limits,
-        restapi: parseRestApi(raw.restapi),
+        restapi: parseRestApi(raw.restapi, storageClass, apiServerCidrs),
         databases: parseDatabases(raw.databases, storageClass),
     };
 }

@@ -61,7 +61,8 @@ export interface EngineDef {
     container(ctx: EngineContext): Omit<ContainerSpec, "name" | "image" | "resources">;
 }
 
-const small: ResourceSpec = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+// Memory limit at most twice the request: the scheduler's promise stays close to real use.
+const small: ResourceSpec = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 
 const ordinalScript = 'ORDINAL="${HOSTNAME##*-}"';
 
@@ -210,7 +211,7 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         urlScheme: "http",
         defaultUser: "app",
         defaultVersion: "3.45.1",
-        defaultResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+        defaultResources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
         container: ctx => ({
             env: [{ name: "SQLITE_DATABASE", value: ctx.sqliteFile }],
             livenessProbe: tcpProbe(8080),

@@ -44,6 +44,8 @@ export interface RestApiArgs extends RestApiSpec {
     metricsScrapers?: Peer[];
     /** Data stores the repository may reach. */
     backends?: Backend[];
+    /** Where every part sends OTLP traces and metrics (the OpenTelemetry collector). */
+    telemetry?: { peer: Peer; otlpEndpoint: pulumi.Input<string>; ports: PortSpec[] };
     partOf?: string;
     /** Create the namespaced deployer identity from the design (default true). */
     deployer?: boolean;
@@ -104,9 +106,11 @@ export class RestApi extends pulumi.ComponentResource {
         // Env: plain values in a ConfigMap, secret values in a Secret; parts find each other by Service name.
         const discovery: Record<string, string> = {};
         parts.forEach(p => { discovery[`${p.part.toUpperCase()}_URL`] = `http://${name}-${p.part}:${p.port}`; });
+        const telemetryEnv: Record<string, pulumi.Input<string>> = args.telemetry
+            ? { OTEL_EXPORTER_OTLP_ENDPOINT: args.telemetry.otlpEndpoint, OTEL_SERVICE_NAME: name } : {};
         const cm = new k8s.core.v1.ConfigMap(`${name}-env`, {
             metadata: { name: `${name}-env`, namespace: args.namespace, labels: commonLabels },
-            data: { ...discovery, ...(spec.envVars ?? {}) },
+            data: { ...discovery, ...telemetryEnv, ...(spec.envVars ?? {}) },
         }, child);
         const secret = new k8s.core.v1.Secret(`${name}-env`, {
             metadata: { name: `${name}-env`, namespace: args.namespace, labels: commonLabels },
@@ -130,6 +134,10 @@ export class RestApi extends pulumi.ComponentResource {
         (args.metricsScrapers ?? []).forEach((peer, i) =>
             parts.forEach(p => plan.allow({ id: `scraper-${i}`, peer }, endpoints[p.part], port(p.part))));
         (args.backends ?? []).forEach((b, i) => plan.allow(endpoints.repository, { id: `backend-${i}`, peer: b.peer }, b.ports));
+        if (args.telemetry) {
+            const collector = { id: "otel-collector", peer: args.telemetry.peer };
+            parts.forEach(p => plan.allow(endpoints[p.part], collector, args.telemetry!.ports));
+        }
         this.trafficPlan = plan;
 
         const health = spec.healthCheck ?? {};

@@ -20,7 +20,9 @@ describe("stack config", () => {
         const cfg = parsePlatformConfig(stackConfig("dev"));
         expect(cfg.environment).to.equal("dev");
         expect(cfg.protectData).to.equal(false);
-        expect(cfg.databases.instances.map(i => i.name)).to.deep.equal(["orders-db", "orders-cache"]);
+        expect(cfg.databases.instances.map(i => i.spec.type)).to.deep.equal(["postgresql", "redis", "mysql", "mongodb", "elasticsearch", "sqlite"]);
+        expect(cfg.databases.instances.every(i => (i.spec.replicas ?? 1) === 1)).to.equal(true);
+        expect(cfg.databases.backups).to.equal(undefined);
         expect(cfg.databases.instances[0].spec.storage.storageClass).to.equal("standard");
     });
 
@@ -29,7 +31,10 @@ describe("stack config", () => {
         expect(cfg.environment).to.equal("prod");
         expect(cfg.protectData).to.equal(true);
         expect(cfg.restapi.spec.blueGreen?.enabled).to.equal(true);
-        expect(cfg.databases.instances.map(i => i.spec.replicas)).to.deep.equal([3, 3]);
+        expect(cfg.databases.instances.map(i => [i.spec.type, i.spec.replicas ?? 1])).to.deep.equal([
+            ["postgresql", 3], ["redis", 3], ["mysql", 3], ["mongodb", 3], ["elasticsearch", 3], ["sqlite", 1],
+        ]);
+        expect(cfg.databases.backups).to.deep.equal({ schedule: "0 2 * * *", retention: 14, storageSize: "50Gi" });
     });
 
     it("defaults protectData to true in prod when the key is absent", () => {

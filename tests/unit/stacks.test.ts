@@ -18,20 +18,21 @@ describe("stacks", () => {
         before(async () => ({ res, out } = await build("dev")));
 
         it("creates one baseline per namespace", () => {
-            expect(ofType(res, T.namespace).map(n => n.inputs.metadata.name).sort()).to.deep.equal(["databases", "restapi"]);
-            expect(ofType(res, T.netpol).filter(n => n.inputs.metadata.name === "default-deny")).to.have.length(2);
+            expect(ofType(res, T.namespace).map(n => n.inputs.metadata.name).sort()).to.deep.equal(["databases", "monitoring", "restapi"]);
+            expect(ofType(res, T.netpol).filter(n => n.inputs.metadata.name === "default-deny")).to.have.length(3);
         });
 
         it("runs single replicas and small volumes", () => {
             const sts = byName(res, T.statefulSet, "orders-db").inputs.spec;
             expect(sts.replicas).to.equal(1);
             expect(sts.volumeClaimTemplates[0].spec.resources.requests.storage).to.equal("1Gi");
-            expect(ofType(res, T.deployment).map(d => d.inputs.spec.replicas)).to.deep.equal([1, 1, 1, 1]);
-            expect(ofType(res, T.pdb)).to.have.length(0);
+            expect(ofType(res, T.deployment).filter(d => d.inputs.metadata.namespace === "restapi").map(d => d.inputs.spec.replicas))
+                .to.deep.equal([1, 1, 1, 1]);
+            expect(ofType(res, T.pdb).filter(p => p.inputs.metadata.namespace !== "monitoring")).to.have.length(0);
         });
 
         it("runs no blue/green in dev", () => {
-            expect(ofType(res, T.deployment).map(d => d.inputs.metadata.name).sort())
+            expect(ofType(res, T.deployment).filter(d => d.inputs.metadata.namespace === "restapi").map(d => d.inputs.metadata.name).sort())
                 .to.deep.equal(["orders-controller", "orders-model", "orders-repository", "orders-view"]);
         });
 
@@ -40,13 +41,15 @@ describe("stacks", () => {
             expect(np.ingress.map((r: { from: { podSelector: { matchLabels: Record<string, string> } }[] }) => r.from[0].podSelector.matchLabels))
                 .to.deep.equal([{ "app.kubernetes.io/instance": "orders-repository", "app.kubernetes.io/part-of": "restapi" }]);
             const repo = byName(res, T.netpol, "orders-repository").inputs.spec;
-            expect(repo.egress.map((r: { ports: { port: number }[] }) => r.ports[0].port).sort()).to.deep.equal([5432, 6379, 8081]);
+            // Its controller, the two databases, and the OpenTelemetry collector (OTLP gRPC + HTTP).
+            expect(repo.egress.map((r: { ports: { port: number }[] }) => r.ports.map(p => p.port).join("+")).sort())
+                .to.deep.equal(["27017", "3306", "4317+4318", "5432", "6379", "8080", "8081", "9200"]);
         });
 
         it("exports database endpoints with secret connection URLs", async () => {
-            expect(await valueOf(out.databases["orders-db"].host)).to.equal("orders-db.databases.svc.cluster.local");
-            expect(await valueOf(out.databases["orders-cache"].port)).to.equal(6379);
-            expect(await isSecret(out.databases["orders-db"].connectionUrl)).to.equal(true);
+            expect(await valueOf(out.databases!.instances["orders-db"].host)).to.equal("orders-db.databases.svc.cluster.local");
+            expect(await valueOf(out.databases!.instances["orders-cache"].port)).to.equal(6379);
+            expect(await isSecret(out.databases!.instances["orders-db"].connectionUrl)).to.equal(true);
             expect(await valueOf(out.restapi!.viewUrl)).to.equal("http://orders-view.restapi.svc.cluster.local:3000");
         });
 
@@ -67,7 +70,7 @@ describe("stacks", () => {
         });
 
         it("runs blue and green with the design's HPA bounds", () => {
-            expect(ofType(res, T.deployment)).to.have.length(8);
+            expect(ofType(res, T.deployment).filter(d => d.inputs.metadata.namespace === "restapi")).to.have.length(8);
             const ctl = byName(res, T.hpa, "orders-controller-blue").inputs.spec;
             expect([ctl.minReplicas, ctl.maxReplicas]).to.deep.equal([2, 20]);
             expect(byName(res, T.pdb, "orders-controller-green").inputs.spec.minAvailable).to.equal(1);
@@ -97,8 +100,8 @@ describe("stacks", () => {
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
                 const program = require("../../index");
                 expect(program.environment).to.equal("dev");
-                expect(await valueOf(program.databases["orders-db"].secretName)).to.equal("orders-db-credentials");
-                expect(await valueOf(pulumi.output(program.namespaces))).to.deep.equal(["databases", "restapi"]);
+                expect(await valueOf(program.databases.instances["orders-db"].secretName)).to.equal("orders-db-credentials");
+                expect(await valueOf(program.databases.namespace)).to.equal("databases");
             } finally {
                 pulumi.runtime.setAllConfig(before);
             }

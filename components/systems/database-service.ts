@@ -1,0 +1,136 @@
+/**
+ * DatabaseService: the database operator system of database-operator.md. A namespace with its
+ * baseline, the operator's RBAC as a deployer identity, one Database per instance (status per
+ * database), and, where enabled, a backup CronJob per dumpable database.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { BACKUP_ENGINES, BackupEngine, DatabaseBackup } from "../backup/backup";
+import { Database, DATABASE_DEPLOYER_RULES, DatabasePhase } from "../database/database";
+import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
+import { requireCronSchedule } from "../backup/cron";
+import { requireDnsLabel, requireIntInRange, requireQuantity, ValidationError } from "../k8s/validation";
+import { selectorLabels } from "../k8s/labels";
+import { LimitRangeSpec, NamespaceBaseline, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
+import { DeployerIdentity } from "../k8s/rbac";
+import { Peer } from "../k8s/traffic";
+import { ENGINES } from "../database/engines";
+
+export const DATABASE_SERVICE_PART_OF = "database-service";
+
+export interface BackupPolicy {
+    schedule: string;
+    retention: number;
+    storageSize: string;
+}
+
+export interface DatabaseServiceArgs {
+    namespace: string;
+    quota: QuotaSpec;
+    limits: LimitRangeSpec;
+    instances: { name: string; spec: DatabaseSpec }[];
+    /** Who may connect to every database (e.g. the RestAPI repository). */
+    clients?: Peer[];
+    /** Backups of the postgresql, mysql and mongodb instances (off in dev, on in prod). */
+    backups?: BackupPolicy;
+    storageClass?: string;
+    protect?: boolean;
+}
+
+export interface DatabaseStatus {
+    type: string;
+    host: pulumi.Output<string>;
+    port: pulumi.Output<number>;
+    secretName: pulumi.Output<string>;
+    connectionUrl: pulumi.Output<string>;
+    phase: pulumi.Output<DatabasePhase>;
+    replicas: pulumi.Output<number>;
+    readyReplicas: pulumi.Output<number>;
+    backupSchedule?: pulumi.Output<string>;
+}
+
+/** Checks everything before anything is registered. */
+export function validateDatabaseServiceArgs(key: string, args: DatabaseServiceArgs): void {
+    requireDnsLabel(`${key}.namespace`, args.namespace, 63);
+    validateQuota(`${key}.quota`, args.quota);
+    validateLimitRange(`${key}.limits`, args.limits);
+    const seen = new Set<string>();
+    for (const { name, spec } of args.instances) {
+        requireDnsLabel(`${key}.instances.${name}`, name, 40);
+        if (seen.has(name)) {
+            throw new ValidationError(`${key}.instances.${name}`, "declared twice; allowed: unique instance names");
+        }
+        seen.add(name);
+        validateDatabaseSpec(`${key}.instances.${name}`, spec);
+    }
+    if (args.backups) {
+        requireCronSchedule(`${key}.backups.schedule`, args.backups.schedule);
+        requireIntInRange(`${key}.backups.retention`, args.backups.retention, 1, 366);
+        requireQuantity(`${key}.backups.storageSize`, args.backups.storageSize, "storage");
+    }
+}
+
+/** Name of the backup CronJob of a database. */
+export const backupName = (db: string): string => `${db}-backup`;
+
+export class DatabaseService extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    public readonly deployerServiceAccount: pulumi.Output<string>;
+    public readonly databases: Record<string, DatabaseStatus> = {};
+    /** The database pods, by instance name, as traffic peers. */
+    public readonly peers: Record<string, Peer> = {};
+
+    constructor(name: string, args: DatabaseServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateDatabaseServiceArgs(`DatabaseService(${name})`, args);
+        super("platform:systems:DatabaseService", name, {}, opts);
+        const child = { parent: this };
+        const baseline = new NamespaceBaseline(args.namespace, { name: args.namespace, quota: args.quota, limits: args.limits }, child);
+        const ns = baseline.name;
+        this.namespace = ns;
+
+        const deployer = new DeployerIdentity(`${name}-deployer`, {
+            namespace: ns, design: "database", rules: DATABASE_DEPLOYER_RULES, partOf: DATABASE_SERVICE_PART_OF,
+        }, child);
+        this.deployerServiceAccount = deployer.serviceAccountName;
+
+        for (const { name: db, spec } of args.instances) {
+            const dumpable = (BACKUP_ENGINES as readonly string[]).includes(spec.type) && args.backups !== undefined;
+            // The backup's pods are a client like any other; their peer is known before they exist.
+            const backupPeer: Peer = {
+                kind: "pods", namespace: ns,
+                selector: selectorLabels({ name: backupName(db), component: "backup", partOf: DATABASE_SERVICE_PART_OF }),
+            };
+            const database = new Database(db, {
+                ...spec,
+                namespace: ns,
+                partOf: DATABASE_SERVICE_PART_OF,
+                clients: [...(args.clients ?? []), ...(dumpable ? [backupPeer] : [])],
+                protect: args.protect,
+            }, child);
+            this.peers[db] = database.peer;
+            let backupSchedule: pulumi.Output<string> | undefined;
+            if (dumpable && args.backups) {
+                const backup = new DatabaseBackup(backupName(db), {
+                    namespace: ns,
+                    engine: spec.type as BackupEngine,
+                    host: database.host,
+                    port: ENGINES[spec.type].clientPort,
+                    databaseName: spec.databaseName ?? "app",
+                    secretName: database.secretName,
+                    databasePeer: database.peer,
+                    schedule: args.backups.schedule,
+                    retention: args.backups.retention,
+                    storage: { size: args.backups.storageSize, storageClass: spec.storage.storageClass ?? args.storageClass },
+                    partOf: DATABASE_SERVICE_PART_OF,
+                    protect: args.protect,
+                }, child);
+                backupSchedule = backup.schedule;
+            }
+            this.databases[db] = {
+                type: spec.type, host: database.host, port: database.port, secretName: database.secretName,
+                connectionUrl: database.connectionUrl, phase: database.phase, replicas: database.replicas,
+                readyReplicas: database.readyReplicas, backupSchedule,
+            };
+        }
+        this.registerOutputs({ namespace: this.namespace, deployerServiceAccount: this.deployerServiceAccount });
+    }
+}

@@ -1,0 +1,88 @@
+import { expect } from "chai";
+import { RestApiSystem, RestApiSystemArgs } from "../../components/systems/restapi-system";
+import { PART_DEFAULTS, REST_PARTS } from "../../components/restapi/spec";
+import { byName, capture, ofType, T, valueOf } from "./helpers";
+import { RecordedResource } from "./mocks";
+import { packViolations, toPlain } from "./stack-resources";
+
+const quota = { requestsCpu: "8", requestsMemory: "16Gi", limitsCpu: "32", limitsMemory: "64Gi", requestsStorage: "100Gi", pods: 80, persistentVolumeClaims: 20 };
+const limits = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "8Gi" } };
+
+function args(over: Partial<RestApiSystemArgs> = {}): RestApiSystemArgs {
+    return {
+        namespace: "shop", quota, limits, name: "shop", ingressNamespace: "ingress-nginx",
+        spec: { image: "ghcr.io/acme/shop:2.0.1", blueGreen: { enabled: true, activeEnvironment: "blue" } },
+        observability: { namespace: "shop-monitoring", prometheusStorage: "20Gi", grafanaStorage: "5Gi", apiServerCidrs: ["10.96.0.1/32"] },
+        ...over,
+    };
+}
+
+/** Allowed flows, as "from -> to: ports", computed by the policy pack's own analysis. */
+async function flows(res: RecordedResource[]): Promise<string[]> {
+    const traffic = await import("../../policies/traffic");
+    const report = traffic.trafficReport(traffic.fromPlain(toPlain(res)), { ingressNamespaces: ["ingress-nginx"] });
+    return report.graph.edges
+        .filter(e => !e.to.startsWith("kube-system/"))
+        .map(e => `${e.from} -> ${e.to}: ${traffic.portLabel(e.ports).replace(/, /g, ",")}`).sort();
+}
+
+describe("RestApiSystem (restapi-operator.md)", () => {
+    let res: RecordedResource[];
+    let system: RestApiSystem;
+    before(async () => { res = await capture(() => { system = new RestApiSystem("restapi", args()); }); });
+
+    it("runs all four parts in both colours with an HPA each", () => {
+        expect(ofType(res, T.deployment).filter(d => d.inputs.metadata.namespace === "shop")).to.have.length(8);
+        expect(ofType(res, T.hpa).filter(h => h.inputs.metadata.namespace === "shop")).to.have.length(8);
+    });
+
+    it("points every part at the collector for traces", () => {
+        const env = byName(res, T.configMap, "shop-env").inputs.data;
+        expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal("http://shop-obs-otel-collector.shop-monitoring.svc.cluster.local:4317");
+    });
+
+    it("allows exactly the design's flows: view from outside, MVC+R among parts, scrapes and traces", async () => {
+        const colour = (part: string) => ["blue", "green"].map(c => `shop/shop-${part}-${c}`);
+        const expected: string[] = [];
+        const add = (from: string[], to: string[], ports: string) => from.forEach(f => to.forEach(t => expected.push(`${f} -> ${t}: ${ports}`)));
+        const port = (p: keyof typeof PART_DEFAULTS) => `TCP/${PART_DEFAULTS[p].port}`;
+        add(["ingress-nginx/*"], colour("view"), port("view"));
+        add(colour("view"), colour("model"), port("model"));
+        add(colour("model"), colour("controller"), port("controller"));
+        add(colour("controller"), colour("model"), port("model"));
+        add(colour("controller"), colour("repository"), port("repository"));
+        add(colour("repository"), colour("controller"), port("controller"));
+        add(colour("controller"), colour("view"), port("view"));
+        REST_PARTS.forEach(p => add(["shop-monitoring/shop-obs-prometheus"], colour(p), port(p)));
+        REST_PARTS.forEach(p => add(colour(p), ["shop-monitoring/shop-obs-otel-collector"], "TCP/4317,TCP/4318"));
+        const actual = (await flows(res)).filter(f => f.includes("shop/shop-"));
+        expect(actual).to.deep.equal(expected.sort());
+    });
+
+    it("exposes Grafana to the ingress controller and keeps its password in a Secret", async () => {
+        expect(await valueOf(system.grafanaAdminSecretName!)).to.equal("shop-obs-grafana-admin");
+        expect((await flows(res)).filter(f => f.startsWith("ingress-nginx/*"))).to.deep.equal([
+            "ingress-nginx/* -> shop-monitoring/shop-obs-grafana: TCP/3000",
+            "ingress-nginx/* -> shop/shop-view-blue: TCP/3000",
+            "ingress-nginx/* -> shop/shop-view-green: TCP/3000",
+        ]);
+    });
+
+    it("passes the prod policy pack", async () => {
+        expect(await packViolations(res, "prod")).to.deep.equal([]);
+    });
+
+    it("runs without observability when none is configured", async () => {
+        const bare = await capture(() => new RestApiSystem("bare", args({ name: "bare", namespace: "bare", observability: undefined })));
+        expect(ofType(bare, T.deployment).map(d => d.inputs.metadata.namespace)).to.deep.equal(Array(8).fill("bare"));
+        expect(byName(bare, T.configMap, "bare-env").inputs.data.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal(undefined);
+    });
+
+    it("refuses a storage size that is not a quantity before registering anything", async () => {
+        const none = await capture(() => {
+            expect(() => new RestApiSystem("bad", args({ observability: { ...args().observability!, prometheusStorage: "lots" } })))
+                .to.throw('RestApiSystem(bad).observability.prometheusStorage: "lots" is not a storage quantity');
+        });
+        expect(none).to.have.length(0);
+    });
+});
