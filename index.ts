@@ -11,3 +11,6 @@ const platform = createPlatform(config);
 export const environment = config.environment;
 export const restapi = platform.restapi;
 export const databases = platform.databases;
+export const cstore = platform.cstore;
+export const outbox = platform.outbox;
+export const greenfield = platform.greenfield;

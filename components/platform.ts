@@ -6,7 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "../config";
 import { ENGINES } from "./database/engines";
 import { restApiPartPeer } from "./restapi/restapi";
+import { CStore } from "./systems/cstore";
 import { DatabaseService, DatabaseStatus } from "./systems/database-service";
+import { OutboxEvents } from "./systems/outbox";
+import { GreenfieldCluster } from "./systems/greenfield";
 import { RESTAPI_PART_OF, RestApiSystem } from "./systems/restapi-system";
 
 export interface PlatformOutputs {
@@ -21,6 +24,32 @@ export interface PlatformOutputs {
         grafanaAdminSecretName?: pulumi.Output<string>;
         prometheusUrl?: pulumi.Output<string>;
         jaegerQueryUrl?: pulumi.Output<string>;
+    };
+    cstore?: {
+        apiUrl: pulumi.Output<string>;
+        cdnUrl: pulumi.Output<string>;
+        grafanaUrl: pulumi.Output<string>;
+        mongodbSecretName: pulumi.Output<string>;
+        redisSecretName: pulumi.Output<string>;
+        grafanaAdminSecretName: pulumi.Output<string>;
+        grafanaBasicAuthSecretName: pulumi.Output<string>;
+    };
+    greenfield?: {
+        fastapiUrl: pulumi.Output<string>;
+        kafkaBootstrapServers: pulumi.Output<string>;
+        kafkaTopicNames: pulumi.Output<string[]>;
+        grafanaUrl: pulumi.Output<string>;
+        grafanaAdminSecretName: pulumi.Output<string>;
+        dataStoreSecretNames: pulumi.Output<Record<string, string>>;
+    };
+    outbox?: {
+        restUrl: pulumi.Output<string>;
+        grpcAddress: pulumi.Output<string>;
+        kafkaBootstrapServers: pulumi.Output<string>;
+        topicNames: pulumi.Output<string[]>;
+        databaseSecretNames: Record<string, pulumi.Output<string>>;
+        grafanaUrl: pulumi.Output<string>;
+        grafanaAdminSecretName: pulumi.Output<string>;
     };
     databases?: {
         namespace: pulumi.Output<string>;
@@ -74,6 +103,30 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
             grafanaAdminSecretName: system.grafanaAdminSecretName,
             prometheusUrl: system.prometheusUrl,
             jaegerQueryUrl: system.jaegerQueryUrl,
+        };
+    }
+    if (cfg.cstore) {
+        const cstore = new CStore("cstore", { ...cfg.cstore, protect: cfg.protectData });
+        outputs.cstore = {
+            apiUrl: cstore.apiUrl, cdnUrl: cstore.cdnUrl, grafanaUrl: cstore.grafanaUrl,
+            mongodbSecretName: cstore.mongodbSecretName, redisSecretName: cstore.redisSecretName,
+            grafanaAdminSecretName: cstore.grafanaAdminSecretName, grafanaBasicAuthSecretName: cstore.grafanaBasicAuthSecretName,
+        };
+    }
+    if (cfg.outbox) {
+        const outbox = new OutboxEvents("outbox", cfg.outbox);
+        outputs.outbox = {
+            restUrl: outbox.restUrl, grpcAddress: outbox.grpcAddress, kafkaBootstrapServers: outbox.kafkaBootstrapServers,
+            topicNames: outbox.topicNames, grafanaUrl: outbox.grafanaUrl, grafanaAdminSecretName: outbox.grafanaAdminSecretName,
+            databaseSecretNames: Object.fromEntries(Object.entries(outbox.databases).map(([db, o]) => [db, o.secretName])),
+        };
+    }
+    if (cfg.greenfield) {
+        const gf = new GreenfieldCluster("greenfield", cfg.greenfield);
+        outputs.greenfield = {
+            fastapiUrl: gf.fastapiUrl, kafkaBootstrapServers: gf.kafkaBootstrapServers, kafkaTopicNames: gf.kafkaTopicNames,
+            grafanaUrl: gf.grafanaUrl, grafanaAdminSecretName: gf.grafanaAdminSecretName,
+            dataStoreSecretNames: gf.dataStores.apply(ds => Object.fromEntries(Object.entries(ds).map(([k, d]) => [k, d.secretName]))),
         };
     }
     return outputs;

@@ -14,6 +14,9 @@ import {
 import { requireCronSchedule } from "../components/backup/cron";
 import { BackupPolicy } from "../components/systems/database-service";
 import { RestApiObservability } from "../components/systems/restapi-system";
+import { CStoreSpec, validateCStoreSpec } from "../components/systems/cstore-spec";
+import { OutboxEventsInput, validateOutboxEventsSpec } from "../components/systems/outbox-spec";
+import { GreenfieldSpec, validateGreenfieldSpec } from "../components/systems/greenfield-spec";
 import { RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 
 export const PROJECT = "k8s-platform";
@@ -49,12 +52,23 @@ export interface PlatformConfig {
     limits: LimitRangeSpec;
     restapi: RestApiConfig;
     databases: DatabasesConfig;
+    /** cstore.md, validated; absent when off. */
+    cstore?: CStoreSpec;
+    /** greenfield-cluster.md, validated; absent when off. */
+    greenfield?: GreenfieldSpec;
+    /** outbox-events.md, validated; absent when off. */
+    outbox?: OutboxEventsInput;
+    /** Create Kafka topics through the kafka provider (false in render mode: no broker to talk to). */
+    manageKafkaTopics: boolean;
 }
+
+/** Keys read only as secrets (config.requireSecret). */
+export const SECRET_KEYS = ["kafkaSaslPassword"] as const;
 
 /** Every key the program reads; anything else under k8s-platform: is a typo. */
 export const CONFIG_KEYS = [
     "environment", "protectData", "storageClass", "ingressNamespace", "apiServerCidrs",
-    "quota", "limits", "restapi", "databases",
+    "quota", "limits", "restapi", "databases", "cstore", "outbox", "greenfield", "manageKafkaTopics", "kafkaSaslPassword",
 ] as const;
 
 const DEFAULT_QUOTA: QuotaSpec = {
@@ -153,6 +167,21 @@ function parseDatabases(raw: unknown, storageClass: string): DatabasesConfig {
     };
 }
 
+/**
+ * A system's object: `enabled` (default true when the key is present) plus its spec, with the
+ * platform-wide values (storage class, ingress namespace, API server) as defaults.
+ */
+function systemSpec(name: string, raw: unknown, platformDefaults: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (raw === undefined) {
+        return undefined;
+    }
+    const { enabled, ...spec } = requireObject(k(name), raw);
+    if (enabled !== undefined && !requireBoolean(`${k(name)}.enabled`, enabled)) {
+        return undefined;
+    }
+    return { ...platformDefaults, ...spec };
+}
+
 /** Validates raw config values (key without the project prefix -> parsed JSON value). Pure: unit-testable. */
 export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfig {
     for (const name of Object.keys(raw)) {
@@ -162,24 +191,51 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
     }
     const environment = requireOneOf(k("environment"), raw.environment ?? "dev", ENVIRONMENTS);
     const apiServerCidrs = parseCidrs(k("apiServerCidrs"), raw.apiServerCidrs ?? ["10.96.0.1/32"]);
+    const ingressNamespace = requireDnsLabel(k("ingressNamespace"), raw.ingressNamespace ?? "ingress-nginx", 63);
     const storageClass = requireNonEmptyString(k("storageClass"), raw.storageClass ?? "standard");
     const rawQuota = raw.quota === undefined ? {} : requireObject(k("quota"), raw.quota);
     rejectUnknownKeys(k("quota"), rawQuota, Object.keys(DEFAULT_QUOTA));
     const quota: QuotaSpec = { ...DEFAULT_QUOTA, ...(rawQuota as Partial<QuotaSpec>) };
     validateQuota(k("quota"), quota);
+    const platformDefaults = { storageClass, ingressNamespace };
+    const protectData = raw.protectData === undefined ? environment === "prod" : requireBoolean(k("protectData"), raw.protectData);
+    const manageKafkaTopics = raw.manageKafkaTopics === undefined ? true : requireBoolean(k("manageKafkaTopics"), raw.manageKafkaTopics);
     const limits = (raw.limits === undefined ? DEFAULT_LIMITS : requireObject(k("limits"), raw.limits)) as unknown as LimitRangeSpec;
     validateLimitRange(k("limits"), limits);
     return {
         environment,
-        protectData: raw.protectData === undefined ? environment === "prod" : requireBoolean(k("protectData"), raw.protectData),
+        protectData,
         storageClass,
-        ingressNamespace: requireDnsLabel(k("ingressNamespace"), raw.ingressNamespace ?? "ingress-nginx", 63),
+        ingressNamespace,
         apiServerCidrs,
         quota,
         limits,
         restapi: parseRestApi(raw.restapi, storageClass, apiServerCidrs),
         databases: parseDatabases(raw.databases, storageClass),
+        cstore: validated(systemSpec("cstore", raw.cstore, { ...platformDefaults, apiServer: { cidrs: apiServerCidrs } }),
+            spec => { validateCStoreSpec(k("cstore"), spec); return spec as unknown as CStoreSpec; }),
+        outbox: validated(systemSpec("outbox", raw.outbox, { ...platformDefaults, protectData }), spec => {
+            const observability = { apiServerCidrs, ...requireObject(`${k("outbox")}.observability`, spec.observability ?? {}) };
+            const kafka = requireObject(`${k("outbox")}.kafka`, spec.kafka ?? {});
+            const input = {
+                ...spec, observability,
+                kafka: manageKafkaTopics ? kafka : { ...kafka, manageTopics: false },
+            } as unknown as OutboxEventsInput;
+            validateOutboxEventsSpec(k("outbox"), input);
+            return input;
+        }),
+        greenfield: validated(systemSpec("greenfield", raw.greenfield, { ...platformDefaults, protectData, apiServer: { cidrs: apiServerCidrs } }), spec => {
+            const kafka = requireObject(`${k("greenfield")}.kafka`, spec.kafka ?? {});
+            const topics = requireObject(`${k("greenfield")}.kafka.topics`, kafka.topics ?? {});
+            const input = manageKafkaTopics ? spec : { ...spec, kafka: { ...kafka, topics: { ...topics, enabled: false } } };
+            return validateGreenfieldSpec(k("greenfield"), input);
+        }),
+        manageKafkaTopics,
     };
+}
+
+function validated<T>(spec: Record<string, unknown> | undefined, check: (s: Record<string, unknown>) => T): T | undefined {
+    return spec === undefined ? undefined : check(spec);
 }
 
 /** Reads the stack's k8s-platform:* config (objects arrive as JSON) and validates it. */
@@ -188,7 +244,8 @@ export function loadPlatformConfig(): PlatformConfig {
     const all = pulumi.runtime.allConfig();
     for (const [fullKey, value] of Object.entries(all)) {
         const [ns, name] = fullKey.split(":");
-        if (ns !== PROJECT) {
+        // Secrets are read below with requireSecret, so they never travel as plain values.
+        if (ns !== PROJECT || (SECRET_KEYS as readonly string[]).includes(name)) {
             continue;
         }
         try {
@@ -197,5 +254,11 @@ export function loadPlatformConfig(): PlatformConfig {
             raw[name] = value;
         }
     }
-    return parsePlatformConfig(raw);
+    const cfg = parsePlatformConfig(raw);
+    const sasl = cfg.outbox?.kafka?.connection?.sasl;
+    if (sasl) {
+        // The SASL password of the topic-management connection: a secret from `pulumi config set --secret`.
+        sasl.password = new pulumi.Config(PROJECT).requireSecret("kafkaSaslPassword");
+    }
+    return cfg;
 }

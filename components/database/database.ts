@@ -40,6 +40,8 @@ export interface DatabaseArgs extends DatabaseSpec {
     protect?: boolean;
     /** SQL/JS files run once on first start (postgresql, mysql, mongodb), file name -> content. */
     initScripts?: Record<string, string>;
+    /** Extra labels on every object and pod (not the selector), e.g. platform.io/owner. */
+    labels?: Record<string, string>;
 }
 
 /** Phase of the CRD status, from what the API server reports about the workload. */
@@ -126,7 +128,7 @@ export class Database extends pulumi.ComponentResource {
         const spec = validateDatabaseSpec(key, {
             type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
             credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
-            elasticsearch: args.elasticsearch, sqlite: args.sqlite,
+            elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql,
         });
         super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
@@ -137,7 +139,7 @@ export class Database extends pulumi.ComponentResource {
         const username = spec.credentials?.username ?? engine.defaultUser;
         const databaseName = spec.databaseName ?? "app";
         const child = { parent: this };
-        const labels = standardLabels({ name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service" });
+        const labels = { ...standardLabels({ name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service" }), ...(args.labels ?? {}) };
         this.type = spec.type;
 
         // Credentials: an existing Secret, or a generated password kept only in a Secret.
@@ -176,6 +178,7 @@ export class Database extends pulumi.ComponentResource {
             esClusterName: spec.elasticsearch?.clusterName ?? name,
             esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
             sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
+            postgresMaxConnections: spec.postgresql?.maxConnections,
             resources,
         };
 
@@ -243,6 +246,7 @@ export class Database extends pulumi.ComponentResource {
         this.workload = new Workload(`${name}`, {
             namespace: args.namespace,
             identity,
+            extraLabels: args.labels,
             kind: isSqlite ? "Deployment" : "StatefulSet",
             replicas,
             runAsUser: engine.runAsUser,

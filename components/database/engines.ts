@@ -40,6 +40,8 @@ export interface EngineContext {
     esClusterName: string;
     esNodeRoles: string[];
     sqliteFile: string;
+    /** PostgreSQL max_connections, passed on the command line so a change applies on restart. */
+    postgresMaxConnections?: number;
     resources: ResourceSpec;
 }
 
@@ -79,6 +81,7 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         defaultResources: small,
         initScriptsPath: "/docker-entrypoint-initdb.d",
         container: ctx => ({
+            args: ctx.postgresMaxConnections ? ["postgres", "-c", `max_connections=${ctx.postgresMaxConnections}`] : undefined,
             env: [
                 { name: "POSTGRES_DB", value: ctx.databaseName },
                 secretEnv("POSTGRES_USER", ctx.secretName, SECRET_KEYS.username),

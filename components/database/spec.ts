@@ -35,10 +35,11 @@ export interface DatabaseSpec {
     redis?: { mode?: RedisMode; appendOnly?: boolean; maxMemory?: string; maxMemoryPolicy?: string };
     elasticsearch?: { clusterName?: string; nodeRoles?: string[] };
     sqlite?: { filePath?: string };
+    postgresql?: { maxConnections?: number };
 }
 
-const SPEC_KEYS = ["type", "version", "replicas", "storage", "resources", "credentials", "databaseName", "mongodb", "redis", "elasticsearch", "sqlite"];
-const ENGINE_SECTIONS: Record<string, DatabaseType> = { mongodb: "mongodb", redis: "redis", elasticsearch: "elasticsearch", sqlite: "sqlite" };
+const SPEC_KEYS = ["type", "version", "replicas", "storage", "resources", "credentials", "databaseName", "mongodb", "redis", "elasticsearch", "sqlite", "postgresql"];
+const ENGINE_SECTIONS: Record<string, DatabaseType> = { mongodb: "mongodb", redis: "redis", elasticsearch: "elasticsearch", sqlite: "sqlite", postgresql: "postgresql" };
 const ES_ROLES = ["master", "data", "ingest", "ml", "remote_cluster_client", "transform"];
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -128,6 +129,13 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         rejectUnknownKeys(`${key}.mongodb`, m, ["replicaSetName"]);
         if (m.replicaSetName !== undefined) {
             requireDnsLabel(`${key}.mongodb.replicaSetName`, m.replicaSetName, 63);
+        }
+    }
+    if (type === "postgresql" && spec.postgresql !== undefined) {
+        const pg = requireObject(`${key}.postgresql`, spec.postgresql);
+        rejectUnknownKeys(`${key}.postgresql`, pg, ["maxConnections"]);
+        if (pg.maxConnections !== undefined) {
+            requireIntInRange(`${key}.postgresql.maxConnections`, pg.maxConnections, 10, 10000);
         }
     }
     if (type === "sqlite" && spec.sqlite !== undefined) {

@@ -64,6 +64,8 @@ export interface WorkloadArgs {
     headlessService?: boolean;
     /** Extra pod labels (not part of the selector unless listed in selectorExtra). */
     podLabels?: Record<string, string>;
+    /** Extra labels on every object of the workload and its pods (not the selector). */
+    extraLabels?: Record<string, string>;
     /** Extra selector labels, e.g. the blue/green colour; they also become pod labels. */
     selectorExtra?: Record<string, string>;
     podAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -140,7 +142,7 @@ export class Workload extends pulumi.ComponentResource {
         this.name = id.name;
         this.selector = { ...selectorLabels(id), ...(args.selectorExtra ?? {}) };
         this.peer = { kind: "pods", namespace: args.namespace, selector: this.selector };
-        const labels = standardLabels(id);
+        const labels = { ...standardLabels(id), ...(args.extraLabels ?? {}) };
         const podLabels = { ...labels, ...(args.podLabels ?? {}), ...(args.selectorExtra ?? {}) };
         const metaName = Object.values(args.selectorExtra ?? {}).length
             ? `${id.name}-${Object.values(args.selectorExtra!).join("-")}` : id.name;

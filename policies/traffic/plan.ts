@@ -196,6 +196,7 @@ export const DEFAULT_PLAN: PlanRule[] = [
         from: { partOf: "outbox", role: OUTBOX_SERVICES },
         to: { partOf: "outbox", role: ["postgres", "postgresql", "database"], ownedBySource: true },
     },
+    { description: "outbox: Kafka exporter -> Kafka (consumer lag)", from: { partOf: "outbox", role: "kafka-exporter" }, to: { partOf: "outbox", role: "kafka" }, ports: tcp(9092) },
     { description: "outbox: services -> Kafka", from: { partOf: "outbox", role: OUTBOX_SERVICES }, to: { partOf: "outbox", role: "kafka" } },
     // Observability (greenfield-cluster.md observability flow; cstore.md monitoring flow).
     { description: "apps -> OpenTelemetry collector", from: { anyWorkload: true }, to: { role: ["otel-collector", "opentelemetry-collector"] }, ports: tcp(4317, 4318) },

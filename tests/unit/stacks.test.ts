@@ -18,8 +18,10 @@ describe("stacks", () => {
         before(async () => ({ res, out } = await build("dev")));
 
         it("creates one baseline per namespace", () => {
-            expect(ofType(res, T.namespace).map(n => n.inputs.metadata.name).sort()).to.deep.equal(["databases", "monitoring", "restapi"]);
-            expect(ofType(res, T.netpol).filter(n => n.inputs.metadata.name === "default-deny")).to.have.length(3);
+            const names = ["cstore", "databases", "greenfield", "monitoring", "outbox", "restapi"];
+            expect(ofType(res, T.namespace).map(n => n.inputs.metadata.name).sort()).to.deep.equal(names);
+            expect(ofType(res, T.netpol).filter(n => n.inputs.metadata.name === "default-deny").map(n => n.inputs.metadata.namespace).sort())
+                .to.deep.equal(names);
         });
 
         it("runs single replicas and small volumes", () => {
