@@ -10,7 +10,6 @@ import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
 import { byName, capture, ofType, T, valueOf } from "./helpers";
 
-const CRONJOB = "kubernetes:batch/v1:CronJob";
 const dbPeer = { kind: "pods" as const, namespace: "databases", selector: { "app.kubernetes.io/instance": "orders-db", "app.kubernetes.io/part-of": "database-service" } };
 
 const PORTS: Record<BackupEngine, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017 };
@@ -23,7 +22,7 @@ function args(engine: BackupEngine, over: Partial<DatabaseBackupArgs> = {}): Dat
     };
 }
 
-const jobPod = (res: { type: string; inputs: any }[]) => ofType(res as never, CRONJOB)[0].inputs.spec.jobTemplate.spec.template.spec;
+const jobPod = (res: { type: string; inputs: any }[]) => ofType(res as never, T.cronJob)[0].inputs.spec.jobTemplate.spec.template.spec;
 
 describe("DatabaseBackup", () => {
     const TOOLS: Record<BackupEngine, [string, string]> = {
@@ -55,7 +54,7 @@ describe("DatabaseBackup", () => {
         const res = await capture(() => new DatabaseBackup("bk-sched", args("postgresql", {
             schedule: "30 3 * * 1-5", timeZone: "Europe/Berlin", successfulJobsHistoryLimit: 5, failedJobsHistoryLimit: 2,
         })));
-        const spec = byName(res, CRONJOB, "bk-sched").inputs.spec;
+        const spec = byName(res, T.cronJob, "bk-sched").inputs.spec;
         expect(spec.schedule).to.equal("30 3 * * 1-5");
         expect(spec.timeZone).to.equal("Europe/Berlin");
         expect(spec.concurrencyPolicy).to.equal("Forbid");
@@ -69,7 +68,7 @@ describe("DatabaseBackup", () => {
 
     it("defaults the history limits to 3 successful and 1 failed", async () => {
         const res = await capture(() => new DatabaseBackup("bk-hist", args("mysql")));
-        const spec = byName(res, CRONJOB, "bk-hist").inputs.spec;
+        const spec = byName(res, T.cronJob, "bk-hist").inputs.spec;
         expect([spec.successfulJobsHistoryLimit, spec.failedJobsHistoryLimit]).to.deep.equal([3, 1]);
     });
 
@@ -112,7 +111,7 @@ describe("DatabaseBackup", () => {
             to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "databases" } }, podSelector: { matchLabels: dbPeer.selector } }],
             ports: [{ port: 3306, protocol: "TCP" }],
         }]);
-        const labels = jobPod(res) && ofType(res, CRONJOB)[0].inputs.spec.jobTemplate.spec.template.metadata.labels;
+        const labels = jobPod(res) && ofType(res, T.cronJob)[0].inputs.spec.jobTemplate.spec.template.metadata.labels;
         expect(labels["app.kubernetes.io/name"]).to.equal("backup");
         expect(labels["app.kubernetes.io/component"]).to.equal("backup");
     });
@@ -239,10 +238,10 @@ describe("backup resources and the policy pack", () => {
                     resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } } });
             }
         });
-        expect(ofType(res, CRONJOB)).to.have.length(3);
+        expect(ofType(res, T.cronJob)).to.have.length(3);
         expect(await packViolations(res)).to.deep.equal([]);
         // The database passwords stay in their Secrets: the CronJobs only reference them.
-        for (const cj of ofType(res, CRONJOB)) {
+        for (const cj of ofType(res, T.cronJob)) {
             expect(JSON.stringify(cj.inputs)).not.to.match(/mockpw-/);
             expect(containsSecret(cj.raw)).to.equal(false);
         }

@@ -6,7 +6,6 @@ import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
 import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
 
-const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const N = "nginx.ingress.kubernetes.io";
 
 // ---------------------------------------------------------------------------------------------
@@ -106,7 +105,7 @@ const cdnArgs = (over: Partial<CdnNginxArgs> = {}): CdnNginxArgs => ({
 describe("IngressRoutes", () => {
     it("creates one nginx-class Ingress per cstore.md host with a cert-manager certificate each", async () => {
         const res = await capture(() => new IngressRoutes("edge-a", routesArgs()));
-        const ingresses = ofType(res, INGRESS);
+        const ingresses = ofType(res, T.ingress);
         expect(ingresses.map(i => i.inputs.spec.rules[0].host).sort())
             .to.deep.equal(["api.cstore.example.com", "cdn.cstore.example.com", "monitoring.cstore.example.com"]);
         for (const i of ingresses) {
@@ -121,17 +120,17 @@ describe("IngressRoutes", () => {
 
     it("routes each host to its Service; Grafana under /grafana of the monitoring host", async () => {
         const res = await capture(() => new IngressRoutes("edge-b", routesArgs()));
-        const api = byName(res, INGRESS, "edge-b-api").inputs;
+        const api = byName(res, T.ingress, "edge-b-api").inputs;
         expect(api.metadata.namespace).to.equal("cstore");
         expect(api.spec.rules[0].http.paths).to.deep.equal([{ path: "/", pathType: "Prefix", backend: { service: { name: "cstore-api", port: { number: 80 } } } }]);
-        const g = byName(res, INGRESS, "edge-b-grafana").inputs;
+        const g = byName(res, T.ingress, "edge-b-grafana").inputs;
         expect(g.metadata.namespace).to.equal("monitoring");
         expect(g.spec.rules[0].http.paths).to.deep.equal([{ path: "/grafana", pathType: "Prefix", backend: { service: { name: "grafana", port: { number: 3000 } } } }]);
     });
 
     it("rate-limits every host per client IP", async () => {
         const res = await capture(() => new IngressRoutes("edge-c", routesArgs({ api: { namespace: "cstore", serviceName: "cstore-api", servicePort: 80, rateLimit: { rps: 30, burstMultiplier: 3, connections: 40 } } })));
-        const ann = (n: string) => byName(res, INGRESS, n).inputs.metadata.annotations;
+        const ann = (n: string) => byName(res, T.ingress, n).inputs.metadata.annotations;
         expect([ann("edge-c-api")[`${N}/limit-rps`], ann("edge-c-api")[`${N}/limit-burst-multiplier`], ann("edge-c-api")[`${N}/limit-connections`]])
             .to.deep.equal(["30", "3", "40"]);
         expect(ann("edge-c-cdn")[`${N}/limit-rps`]).to.equal("100");
@@ -140,19 +139,19 @@ describe("IngressRoutes", () => {
 
     it("enables CORS on the CDN host only, for the allowed origins", async () => {
         const res = await capture(() => new IngressRoutes("edge-d", routesArgs()));
-        const cdn = byName(res, INGRESS, "edge-d-cdn").inputs.metadata.annotations;
+        const cdn = byName(res, T.ingress, "edge-d-cdn").inputs.metadata.annotations;
         expect(cdn[`${N}/enable-cors`]).to.equal("true");
         expect(cdn[`${N}/cors-allow-origin`]).to.equal("https://shop.example.com");
         expect(cdn[`${N}/cors-allow-methods`]).to.equal("GET, HEAD, OPTIONS");
         expect(cdn[`${N}/cors-allow-credentials`]).to.equal("false");
         for (const other of ["edge-d-api", "edge-d-grafana"]) {
-            expect(byName(res, INGRESS, other).inputs.metadata.annotations).not.to.have.property(`${N}/enable-cors`);
+            expect(byName(res, T.ingress, other).inputs.metadata.annotations).not.to.have.property(`${N}/enable-cors`);
         }
     });
 
     it("puts Grafana behind basic auth with an htpasswd Secret from a generated password", async () => {
         const res = await capture(() => new IngressRoutes("edge-e", routesArgs()));
-        const g = byName(res, INGRESS, "edge-e-grafana").inputs.metadata.annotations;
+        const g = byName(res, T.ingress, "edge-e-grafana").inputs.metadata.annotations;
         expect(g[`${N}/auth-type`]).to.equal("basic");
         expect(g[`${N}/auth-secret`]).to.equal("edge-e-grafana-basic-auth");
         expect(g[`${N}/auth-realm`]).to.equal("Grafana");
@@ -163,9 +162,9 @@ describe("IngressRoutes", () => {
         const expected = `admin:{SHA}${crypto.createHash("sha1").update(pw).digest("base64")}\n`;
         expect(secret.inputs.stringData.auth).to.equal(expected);
         expect(containsSecret(secret.raw.stringData)).to.equal(true);
-        expect(JSON.stringify(ofType(res, INGRESS).map(i => i.inputs))).not.to.contain(pw);
+        expect(JSON.stringify(ofType(res, T.ingress).map(i => i.inputs))).not.to.contain(pw);
         for (const n of ["edge-e-api", "edge-e-cdn"]) {
-            expect(byName(res, INGRESS, n).inputs.metadata.annotations).not.to.have.property(`${N}/auth-type`);
+            expect(byName(res, T.ingress, n).inputs.metadata.annotations).not.to.have.property(`${N}/auth-type`);
         }
     });
 
@@ -187,7 +186,7 @@ describe("IngressRoutes", () => {
 
     it("adds pulumi.com/skipAwait only when asked to", async () => {
         const res = await capture(() => new IngressRoutes("edge-g", routesArgs({ skipAwait: true })));
-        for (const i of ofType(res, INGRESS)) {
+        for (const i of ofType(res, T.ingress)) {
             expect(i.inputs.metadata.annotations["pulumi.com/skipAwait"]).to.equal("true");
         }
     });
@@ -197,7 +196,7 @@ describe("IngressRoutes", () => {
             api: { namespace: "cstore", serviceName: "cstore-api", servicePort: 80, host: "shop-api.example.org" },
             cdn: undefined, grafana: undefined,
         })));
-        expect(ofType(res, INGRESS).map(i => i.inputs.spec.rules[0].host)).to.deep.equal(["shop-api.example.org"]);
+        expect(ofType(res, T.ingress).map(i => i.inputs.spec.rules[0].host)).to.deep.equal(["shop-api.example.org"]);
     });
 
     describe("refuses bad input before registering anything", () => {

@@ -54,6 +54,15 @@ export const T = {
     role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
     roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     password: "random:index/randomPassword:RandomPassword",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
+    gateway: "kubernetes:networking.istio.io/v1:Gateway",
+    virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
+    clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+    sealedSecret: "kubernetes:bitnami.com/v1alpha1:SealedSecret",
 } as const;
 
 export function ofType(list: RecordedResource[], type: string): RecordedResource[] {

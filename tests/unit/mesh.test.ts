@@ -6,11 +6,8 @@ import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { Workload } from "../../components/k8s/workload";
 import { httpProbe } from "../../components/k8s/container";
 import { PackConfig, PlainResource, runAll } from "../../policies/policies";
-import { capture, deepClone, valueOf } from "./helpers";
+import { capture, deepClone, valueOf, T } from "./helpers";
 
-const PEER_AUTH = "kubernetes:security.istio.io/v1:PeerAuthentication";
-const GATEWAY = "kubernetes:networking.istio.io/v1:Gateway";
-const VS = "kubernetes:networking.istio.io/v1:VirtualService";
 
 const stable = { host: "orders-view-blue.restapi.svc.cluster.local", port: 3000 };
 const canary = { host: "orders-view-green.restapi.svc.cluster.local", port: 3000 };
@@ -25,12 +22,12 @@ function trafficArgs(split: TrafficSplit, over: Partial<IstioTrafficArgs> = {}):
 }
 
 const route = (res: { type: string; inputs: any }[]) =>
-    res.filter(r => r.type === VS)[0].inputs.spec.http[0].route.map((r: { destination: { host: string }; weight: number }) => [r.destination.host, r.weight]);
+    res.filter(r => r.type === T.virtualService)[0].inputs.spec.http[0].route.map((r: { destination: { host: string }; weight: number }) => [r.destination.host, r.weight]);
 
 describe("MeshPolicy", () => {
     it("enforces STRICT mutual TLS in every listed namespace", async () => {
         const res = await capture(() => new MeshPolicy("mtls", { istioInstalled: true, namespaces: ["restapi", "databases"] }));
-        const pas = res.filter(r => r.type === PEER_AUTH);
+        const pas = res.filter(r => r.type === T.peerAuthentication);
         expect(pas.map(p => [p.inputs.metadata.namespace, p.inputs.metadata.name, p.inputs.spec])).to.deep.equal([
             ["restapi", "default", { mtls: { mode: "STRICT" } }],
             ["databases", "default", { mtls: { mode: "STRICT" } }],
@@ -63,14 +60,14 @@ describe("MeshPolicy", () => {
 describe("IstioTraffic", () => {
     it("opens the gateway on 80 (redirect) and 443 with the TLS credential", async () => {
         const res = await capture(() => new IstioTraffic("gw", trafficArgs({ strategy: "canary", stable, canary, canaryWeight: 0 })));
-        const gw = res.filter(r => r.type === GATEWAY)[0].inputs;
+        const gw = res.filter(r => r.type === T.gateway)[0].inputs;
         expect(gw.metadata).to.include({ name: "gw", namespace: "istio-system" });
         expect(gw.spec.selector).to.deep.equal({ istio: "ingressgateway" });
         expect(gw.spec.servers).to.deep.equal([
             { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["api.greenfield.example.com"], tls: { httpsRedirect: true } },
             { port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["api.greenfield.example.com"], tls: { mode: "SIMPLE", credentialName: "api-greenfield-tls" } },
         ]);
-        const vs = res.filter(r => r.type === VS)[0].inputs;
+        const vs = res.filter(r => r.type === T.virtualService)[0].inputs;
         expect(vs.spec.gateways).to.deep.equal(["istio-system/gw", "mesh"]);
         expect(vs.spec.hosts).to.deep.equal(["api.greenfield.example.com"]);
     });
@@ -101,7 +98,7 @@ describe("IstioTraffic", () => {
                 split: { strategy: "canary", stable: { host: "orders", port: 80, subset: "v1" }, canary: { host: "orders", port: 80, subset: "v2" }, canaryWeight: 25 },
             }],
         })));
-        const http = res.filter(r => r.type === VS)[0].inputs.spec.http[0];
+        const http = res.filter(r => r.type === T.virtualService)[0].inputs.spec.http[0];
         expect(http.match).to.deep.equal([{ uri: { prefix: "/api" } }]);
         expect(http.route).to.deep.equal([
             { destination: { host: "orders", port: { number: 80 }, subset: "v1" }, weight: 75 },
@@ -109,7 +106,7 @@ describe("IstioTraffic", () => {
         ]);
         expect(http.timeout).to.equal("10s");
         expect(http.retries).to.deep.equal({ attempts: 3, perTryTimeout: "2s" });
-        expect(res.filter(r => r.type === VS)[0].inputs.spec.gateways).to.deep.equal(["mesh"]);
+        expect(res.filter(r => r.type === T.virtualService)[0].inputs.spec.gateways).to.deep.equal(["mesh"]);
     });
 
     describe("refuses bad input before registering anything", () => {
@@ -157,7 +154,7 @@ describe("mesh resources and the policy pack", () => {
             new MeshPolicy("mesh", { istioInstalled: true, namespaces: ["greenfield"] });
             new IstioTraffic("mesh", trafficArgs({ strategy: "canary", stable: { host: "fastapi", port: 80 }, canary: { host: "fastapi-canary", port: 80 }, canaryWeight: 25 }));
         });
-        expect(res.filter(r => r.type === PEER_AUTH || r.type === VS || r.type === GATEWAY)).to.have.length(3);
+        expect(res.filter(r => r.type === T.peerAuthentication || r.type === T.virtualService || r.type === T.gateway)).to.have.length(3);
         const cfg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policies", "config.prod.json"), "utf8")) as PackConfig;
         const plain: PlainResource[] = res.filter(r => r.type.startsWith("kubernetes:")).map(r => ({ type: r.type, name: r.name, props: deepClone(r.inputs) }));
         const violations = await runAll(plain, cfg);

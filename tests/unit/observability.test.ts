@@ -23,8 +23,6 @@ import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
 import { byName, capture, isSecret, ofType, podSpec, stackConfig, T, valueOf } from "./helpers";
 
-const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
-const CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
 const PART_OF = "app.kubernetes.io/part-of";
 const INSTANCE = "app.kubernetes.io/instance";
 
@@ -254,12 +252,12 @@ describe("observability", () => {
             const spec = podSpec(byName(res, T.deployment, "prom-rbac"));
             expect(spec.serviceAccountName).to.equal("prom-rbac");
             expect(spec.automountServiceAccountToken).to.equal(true);
-            const role = byName(res, CLUSTER_ROLE, "prom-rbac-discovery");
+            const role = byName(res, T.clusterRole, "prom-rbac-discovery");
             expect(role.inputs.rules).to.deep.equal([
                 { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
             ]);
-            const binding = byName(res, CLUSTER_ROLE_BINDING, "prom-rbac-discovery").inputs;
+            const binding = byName(res, T.clusterRoleBinding, "prom-rbac-discovery").inputs;
             expect(binding.roleRef).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "prom-rbac-discovery" });
             expect(binding.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "prom-rbac", namespace: "monitoring" }]);
         });
@@ -611,7 +609,7 @@ describe("observability", () => {
                     protect: true,
                 });
             });
-            expect(ofType(res, CLUSTER_ROLE)).to.have.length(1);
+            expect(ofType(res, T.clusterRole)).to.have.length(1);
             expect(await packViolations(res)).to.deep.equal([]);
         });
     });

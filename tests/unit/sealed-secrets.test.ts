@@ -6,10 +6,6 @@ import {
 import { packViolations } from "./stack-resources";
 import { byName, capture, ofType, podSpec, T, valueOf } from "./helpers";
 
-const CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition";
-const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
-const CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
-const SEALED = "kubernetes:bitnami.com/v1alpha1:SealedSecret";
 
 /** Seals a value the way kubeseal does (hybrid RSA-OAEP + AES-GCM), so tests use real-shaped ciphertext. */
 function seal(plaintext: string, publicKey: crypto.KeyObject, label = ""): string {
@@ -28,9 +24,9 @@ const { publicKey: publicKey4096 } = crypto.generateKeyPairSync("rsa", { modulus
 const controllerArgs = (over: Partial<SealedSecretsControllerArgs> = {}): SealedSecretsControllerArgs => ({ apiServerCidrs: ["10.0.0.10/32"], ...over });
 
 describe("SealedSecretsController", () => {
-    it("defines the bitnami.com/v1alpha1 SealedSecret CRD with a schema", async () => {
+    it("defines the bitnami.com/v1alpha1 SealedSecret T.crd with a schema", async () => {
         const res = await capture(() => new SealedSecretsController("ss-a", controllerArgs()));
-        const crd = ofType(res, CRD)[0].inputs;
+        const crd = ofType(res, T.crd)[0].inputs;
         expect(crd.metadata.name).to.equal("sealedsecrets.bitnami.com");
         expect(crd.spec.group).to.equal("bitnami.com");
         expect(crd.spec.scope).to.equal("Namespaced");
@@ -65,7 +61,7 @@ describe("SealedSecretsController", () => {
 
     it("grants exactly the controller's verbs through the allow-listed ClusterRole", async () => {
         const res = await capture(() => new SealedSecretsController("ss-c", controllerArgs()));
-        const role = ofType(res, CLUSTER_ROLE)[0].inputs;
+        const role = ofType(res, T.clusterRole)[0].inputs;
         expect(role.metadata.name).to.equal("secrets-unsealer");
         expect(role.rules).to.deep.equal([
             { apiGroups: ["bitnami.com"], resources: ["sealedsecrets"], verbs: ["get", "list", "watch"] },
@@ -74,7 +70,7 @@ describe("SealedSecretsController", () => {
             { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
         ]);
         expect(role.rules).to.deep.equal(UNSEALER_RULES);
-        const binding = ofType(res, CLUSTER_ROLE_BINDING)[0].inputs;
+        const binding = ofType(res, T.clusterRoleBinding)[0].inputs;
         expect(binding.roleRef).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "secrets-unsealer" });
         expect(binding.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "sealed-secrets-controller", namespace: "kube-system" }]);
     });
@@ -121,7 +117,7 @@ describe("SealedSecret", () => {
 
     it("creates a bitnami.com/v1alpha1 SealedSecret whose template names the Secret", async () => {
         const res = await capture(() => new SealedSecret("orders-db-credentials", args()));
-        const ss = ofType(res, SEALED)[0].inputs;
+        const ss = ofType(res, T.sealedSecret)[0].inputs;
         expect(ss.apiVersion).to.equal("bitnami.com/v1alpha1");
         expect(ss.kind).to.equal("SealedSecret");
         expect(ss.metadata).to.include({ name: "orders-db-credentials", namespace: "databases" });
@@ -137,7 +133,7 @@ describe("SealedSecret", () => {
             new SealedSecret("nw", args({ scope: "namespace-wide" }));
             new SealedSecret("cw", args({ scope: "cluster-wide", secretName: "shared", type: "kubernetes.io/basic-auth" }));
         });
-        const [nw, cw] = ofType(res, SEALED).map(r => r.inputs);
+        const [nw, cw] = ofType(res, T.sealedSecret).map(r => r.inputs);
         expect(nw.metadata.annotations).to.deep.equal({ "sealedsecrets.bitnami.com/namespace-wide": "true" });
         expect(cw.metadata.annotations).to.deep.equal({ "sealedsecrets.bitnami.com/cluster-wide": "true" });
         expect(cw.metadata.name).to.equal("shared");

@@ -16,9 +16,6 @@ import { packConfig, packViolations, toPlain } from "./stack-resources";
 import { mockPassword, RecordedResource } from "./mocks";
 import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
 
-const CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
-const CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
-const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const NGINX = "nginx.ingress.kubernetes.io";
 
 const IMAGE = "ghcr.io/k8s-platform/cstore-api:2.3.1";
@@ -290,13 +287,13 @@ for (const size of SIZES) {
             expect(cfg.global.scrape_interval).to.equal("15s");
             const pods = cfg.scrape_configs.find((j: { job_name: string }) => j.job_name === "kubernetes-pods");
             expect(pods.kubernetes_sd_configs).to.deep.equal([{ role: "pod", namespaces: { names: [size.namespace] } }]);
-            const roles = ofType(list, CLUSTER_ROLE);
+            const roles = ofType(list, T.clusterRole);
             expect(roles).to.have.length(1);
             expect(roles[0].inputs.rules).to.deep.equal([
                 { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
             ]);
-            const binding = ofType(list, CLUSTER_ROLE_BINDING)[0].inputs;
+            const binding = ofType(list, T.clusterRoleBinding)[0].inputs;
             expect(binding.subjects).to.deep.equal([{ kind: "ServiceAccount", name: k8sName("prometheus"), namespace: size.namespace }]);
             const rules = yaml.load(byName(list, T.configMap, `${k8sName("prometheus")}-rules`).inputs.data["alerts.rules.yaml"]) as any;
             expect(rules.groups.map((g: { name: string }) => g.name)).to.deep.equal(["cstore"]);
@@ -371,7 +368,7 @@ for (const size of SIZES) {
         });
 
         it("routes api., cdn. and monitoring./grafana through TLS Ingresses with rate limits, CORS on the CDN and basic auth on Grafana", async () => {
-            const ingresses = ofType(list, INGRESS);
+            const ingresses = ofType(list, T.ingress);
             expect(ingresses).to.have.length(3);
             const byHost = Object.fromEntries(ingresses.map(i => [i.inputs.spec.rules[0].host, i.inputs]));
             const route = (host: string) => {

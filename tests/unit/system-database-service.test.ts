@@ -4,7 +4,6 @@ import { DatabaseService } from "../../components/systems/database-service";
 import { byName, capture, ofType, stackConfig, T, valueOf } from "./helpers";
 import { RecordedResource } from "./mocks";
 
-const CRONJOB = "kubernetes:batch/v1:CronJob";
 
 function build(stack: string): Promise<{ res: RecordedResource[]; svc: DatabaseService }> {
     const cfg = parsePlatformConfig(stackConfig(stack));
@@ -33,7 +32,7 @@ describe("DatabaseService (database-operator.md)", () => {
         });
 
         it("schedules no backups", () => {
-            expect(ofType(res, CRONJOB)).to.have.length(0);
+            expect(ofType(res, T.cronJob)).to.have.length(0);
         });
 
         it("reports a status per database", async () => {
@@ -54,7 +53,7 @@ describe("DatabaseService (database-operator.md)", () => {
         });
 
         it("backs up postgresql, mysql and mongodb daily with the configured retention", () => {
-            const jobs = ofType(res, CRONJOB).map(c => [c.inputs.metadata.name, c.inputs.spec.schedule, c.inputs.spec.concurrencyPolicy]).sort();
+            const jobs = ofType(res, T.cronJob).map(c => [c.inputs.metadata.name, c.inputs.spec.schedule, c.inputs.spec.concurrencyPolicy]).sort();
             expect(jobs).to.deep.equal([
                 ["catalog-mongo-backup", "0 2 * * *", "Forbid"],
                 ["orders-db-backup", "0 2 * * *", "Forbid"],

@@ -21,10 +21,6 @@ import { packConfig, packViolations, toPlain } from "./stack-resources";
 const NS = "greenfield";
 const IMAGE = "ghcr.io/k8s-platform/greenfield-fastapi:1.0.0";
 const API = { cidrs: ["10.0.0.1/32"] };
-const PEER_AUTH = "kubernetes:security.istio.io/v1:PeerAuthentication";
-const GATEWAY = "kubernetes:networking.istio.io/v1:Gateway";
-const VS = "kubernetes:networking.istio.io/v1:VirtualService";
-const SEALED = "kubernetes:bitnami.com/v1alpha1:SealedSecret";
 const TOPIC = "kafka:index/topic:Topic";
 const KAFKA_PROVIDER = "pulumi:providers:kafka";
 const small = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
@@ -521,7 +517,7 @@ describe("GreenfieldCluster", () => {
         });
 
         it("enforces STRICT mutual TLS in the namespace and injects sidecars", () => {
-            const pa = ofType(res, PEER_AUTH);
+            const pa = ofType(res, T.peerAuthentication);
             expect(pa.map(p => [p.inputs.metadata.namespace, p.inputs.metadata.name, p.inputs.spec])).to.deep.equal([[NS, "default", { mtls: { mode: "STRICT" } }]]);
             expect(byName(res, T.namespace, NS).inputs.metadata.labels["istio-injection"]).to.equal("enabled");
         });
@@ -541,10 +537,10 @@ describe("GreenfieldCluster", () => {
         });
 
         it("routes the gateway's hosts and the in-mesh Service 100% to the active colour", async () => {
-            const gw = ofType(res, GATEWAY)[0].inputs;
+            const gw = ofType(res, T.gateway)[0].inputs;
             expect(gw.metadata).to.include({ name: "gf-ingress", namespace: "istio-system" });
             expect(gw.spec.servers.map((s: any) => s.port.number)).to.deep.equal([80, 443]);
-            const vs = ofType(res, VS)[0].inputs;
+            const vs = ofType(res, T.virtualService)[0].inputs;
             expect(vs.spec.hosts).to.deep.equal(["api.greenfield.example.com", `gf-fastapi.${NS}.svc.cluster.local`]);
             expect(vs.spec.gateways).to.deep.equal(["istio-system/gf-ingress", "mesh"]);
             expect(vs.spec.http[0].route.map((r: any) => [r.destination.host, r.destination.port.number, r.weight])).to.deep.equal([
@@ -592,7 +588,7 @@ describe("GreenfieldCluster", () => {
                 namespace: "gfc", mesh: MESH,
                 fastapi: { image: IMAGE, release: { strategy: "canary", canaryImage: "ghcr.io/k8s-platform/greenfield-fastapi:1.1.0", canaryWeight: 25 } },
             }));
-            const route = ofType(c, VS)[0].inputs.spec.http[0].route.map((r: any) => [r.destination.host, r.weight]);
+            const route = ofType(c, T.virtualService)[0].inputs.spec.http[0].route.map((r: any) => [r.destination.host, r.weight]);
             expect(route).to.deep.equal([["gfc-fastapi-stable.gfc.svc.cluster.local", 75], ["gfc-fastapi-canary.gfc.svc.cluster.local", 25]]);
             expect(byName(c, T.deployment, "gfc-fastapi-stable").inputs.spec.replicas).to.equal(2);
             expect(byName(c, T.deployment, "gfc-fastapi-canary").inputs.spec.replicas).to.equal(1);
@@ -622,7 +618,7 @@ describe("GreenfieldCluster", () => {
             const controller = byName(res, T.deployment, "sealed-secrets-controller").inputs;
             expect(controller.metadata.namespace).to.equal("kube-system");
             expect(controller.spec.template.metadata.labels["app.kubernetes.io/part-of"]).to.equal("greenfield");
-            const sealed = ofType(res, SEALED);
+            const sealed = ofType(res, T.sealedSecret);
             expect(sealed.map(s => [s.inputs.metadata.namespace, s.inputs.metadata.name, s.inputs.spec.encryptedData])).to.deep.equal([
                 ["gfs", "fastapi-api-keys", { "api-key": value }],
             ]);
