@@ -217,6 +217,17 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
         outbox: validated(systemSpec("outbox", raw.outbox, { ...platformDefaults, protectData }), spec => {
             const observability = { apiServerCidrs, ...requireObject(`${k("outbox")}.observability`, spec.observability ?? {}) };
             const kafka = requireObject(`${k("outbox")}.kafka`, spec.kafka ?? {});
+            const conn = kafka.connection === undefined ? undefined : requireObject(`${k("outbox")}.kafka.connection`, kafka.connection);
+            if (conn?.sasl !== undefined) {
+                const sasl = requireObject(`${k("outbox")}.kafka.connection.sasl`, conn.sasl);
+                if (sasl.password !== undefined) {
+                    throw new ValidationError(`${k("outbox")}.kafka.connection.sasl.password`,
+                        `a password in plain stack config is not allowed; allowed: \`pulumi config set --secret ${k("kafkaSaslPassword")}\``);
+                }
+                // Filled from the secret config key by loadPlatformConfig.
+                conn.sasl = { ...sasl, password: pulumi.secret("") };
+                kafka.connection = conn;
+            }
             const input = {
                 ...spec, observability,
                 kafka: manageKafkaTopics ? kafka : { ...kafka, manageTopics: false },

@@ -120,6 +120,29 @@ describe("stack config", () => {
             .to.equal('k8s-platform:databases.instances.orders-db.redis: settings for redis on a postgresql database; allowed: only the "postgresql" section');
     });
 
+    it("refuses a Kafka SASL password in plain stack config, pointing at the secret key", () => {
+        expect(errorWith(c => { c.outbox.kafka.connection = { sasl: { mechanism: "scram-sha512", username: "svc", password: "hunter2" } }; }))
+            .to.equal("k8s-platform:outbox.kafka.connection.sasl.password: a password in plain stack config is not allowed; " +
+                "allowed: `pulumi config set --secret k8s-platform:kafkaSaslPassword`");
+    });
+
+    it("takes the Kafka SASL password from the secret key only, keeping it secret", async () => {
+        const before = pulumi.runtime.allConfig();
+        try {
+            const outbox = stackConfig("dev").outbox as Record<string, any>;
+            outbox.kafka.connection = { sasl: { mechanism: "scram-sha512", username: "svc" } };
+            pulumi.runtime.setAllConfig({
+                "k8s-platform:outbox": JSON.stringify(outbox),
+                "k8s-platform:kafkaSaslPassword": "s3cr3t",
+            }, ["k8s-platform:kafkaSaslPassword"]);
+            const password = loadPlatformConfig().outbox!.kafka!.connection!.sasl!.password as pulumi.Output<string>;
+            expect(await pulumi.isSecret(password)).to.equal(true);
+            expect(await new Promise(r => password.apply(r))).to.equal("s3cr3t");
+        } finally {
+            pulumi.runtime.setAllConfig(before);
+        }
+    });
+
     it("reads the values from the Pulumi runtime config", () => {
         const before = pulumi.runtime.allConfig();
         try {
