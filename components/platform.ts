@@ -19,7 +19,7 @@ export interface PlatformOutputs {
         lastDeploymentTime: pulumi.Output<string>;
         replicas: pulumi.Output<number>;
         deployerServiceAccount?: pulumi.Output<string>;
-        envSecretName: pulumi.Output<string>;
+        envSecretName: pulumi.Output<string | undefined>;
         grafanaUrl?: pulumi.Output<string>;
         grafanaAdminSecretName?: pulumi.Output<string>;
         prometheusUrl?: pulumi.Output<string>;

@@ -198,7 +198,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
     const quota: QuotaSpec = { ...DEFAULT_QUOTA, ...(rawQuota as Partial<QuotaSpec>) };
     validateQuota(k("quota"), quota);
     const platformDefaults = { storageClass, ingressNamespace };
-    const protectData = raw.protectData === undefined ? environment === "prod" : requireBoolean(k("protectData"), raw.protectData);
+    const protectData = raw.protectData === undefined ? false : requireBoolean(k("protectData"), raw.protectData);
     const manageKafkaTopics = raw.manageKafkaTopics === undefined ? true : requireBoolean(k("manageKafkaTopics"), raw.manageKafkaTopics);
     const limits = (raw.limits === undefined ? DEFAULT_LIMITS : requireObject(k("limits"), raw.limits)) as unknown as LimitRangeSpec;
     validateLimitRange(k("limits"), limits);

@@ -78,7 +78,8 @@ export class RestApi extends pulumi.ComponentResource {
     public readonly viewUrl: pulumi.Output<string>;
     public readonly deployerServiceAccount?: pulumi.Output<string>;
     public readonly configMapName: pulumi.Output<string>;
-    public readonly secretName: pulumi.Output<string>;
+    /** The Secret of secretEnvVars; undefined when there are none. */
+    public readonly secretName: pulumi.Output<string | undefined>;
     /** Traffic plan of this RestAPI, for docs and tests. */
     public readonly trafficPlan: TrafficPlan;
     /** Pods of each part (both colours) as traffic peers. */
@@ -112,13 +113,14 @@ export class RestApi extends pulumi.ComponentResource {
             metadata: { name: `${name}-env`, namespace: args.namespace, labels: commonLabels },
             data: { ...discovery, ...telemetryEnv, ...(spec.envVars ?? {}) },
         }, child);
-        const secret = new k8s.core.v1.Secret(`${name}-env`, {
+        // An empty Secret would read back without stringData and be replaced on every update.
+        const secret = Object.keys(args.secretEnvVars ?? {}).length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-env`, {
             metadata: { name: `${name}-env`, namespace: args.namespace, labels: commonLabels },
             type: "Opaque",
-            stringData: args.secretEnvVars ?? {},
+            stringData: args.secretEnvVars,
         }, { ...child, additionalSecretOutputs: ["data", "stringData"] });
         this.configMapName = cm.metadata.name;
-        this.secretName = secret.metadata.name;
+        this.secretName = secret ? secret.metadata.name : pulumi.output(undefined);
 
         // Traffic plan: the design's flows between parts, callers of the view, scrapers, backends.
         const endpoints = {} as Record<RestPart, Endpoint>;
@@ -182,7 +184,10 @@ export class RestApi extends pulumi.ComponentResource {
                             ...(color ? [{ name: "ENVIRONMENT_COLOR", value: color }] : []),
                             ...Object.entries(p.envVars).map(([k, v]) => ({ name: k, value: v })),
                         ],
-                        envFrom: [{ configMapRef: { name: cm.metadata.name } }, { secretRef: { name: secret.metadata.name } }],
+                        envFrom: [
+                            { configMapRef: { name: cm.metadata.name } },
+                            ...(secret ? [{ secretRef: { name: secret.metadata.name } }] : []),
+                        ],
                         resources: p.resources,
                         livenessProbe: httpProbe(healthPath, p.port, probeOpts),
                         readinessProbe: httpProbe(healthPath, p.port, { ...probeOpts, initialDelaySeconds: Math.min(5, probeOpts.initialDelaySeconds) }),

@@ -60,7 +60,7 @@ export class RestApiSystem extends pulumi.ComponentResource {
     public readonly lastDeploymentTime: pulumi.Output<string>;
     public readonly replicas: pulumi.Output<number>;
     public readonly deployerServiceAccount?: pulumi.Output<string>;
-    public readonly envSecretName: pulumi.Output<string>;
+    public readonly envSecretName: pulumi.Output<string | undefined>;
     public readonly grafanaUrl?: pulumi.Output<string>;
     public readonly grafanaAdminSecretName?: pulumi.Output<string>;
     public readonly prometheusUrl?: pulumi.Output<string>;

@@ -37,10 +37,10 @@ describe("stack config", () => {
         expect(cfg.databases.backups).to.deep.equal({ schedule: "0 2 * * *", retention: 14, storageSize: "50Gi" });
     });
 
-    it("defaults protectData to true in prod when the key is absent", () => {
+    it("leaves data unprotected unless the stack says so (Pulumi.yaml's default)", () => {
         const raw = stackConfig("prod");
         delete raw.protectData;
-        expect(parsePlatformConfig(raw).protectData).to.equal(true);
+        expect(parsePlatformConfig(raw).protectData).to.equal(false);
     });
 
     it("rejects database replicas 0 naming the key and the range", () => {

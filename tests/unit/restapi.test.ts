@@ -80,6 +80,12 @@ describe("RestApi", () => {
             .to.deep.equal([{ configMapRef: { name: "env-env" } }, { secretRef: { name: "env-env" } }]);
     });
 
+    it("creates no env Secret (and no secretRef) when there are no secret values", async () => {
+        const res = await capture(() => new RestApi("nosec", args({ secretEnvVars: undefined })));
+        expect(ofType(res, T.secret)).to.have.length(0);
+        expect(podSpec(deploymentOf(res, "nosec-view")).containers[0].envFrom).to.deep.equal([{ configMapRef: { name: "nosec-env" } }]);
+    });
+
     it("mounts the repository's persistent volume", async () => {
         const res = await capture(() => new RestApi("repo", args({ repository: { storage: { size: "3Gi" } } })));
         const pvc = byName(res, T.pvc, "repo-repository-data").inputs.spec;
