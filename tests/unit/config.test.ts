@@ -37,6 +37,12 @@ describe("stack config", () => {
         expect(cfg.databases.backups).to.deep.equal({ schedule: "0 2 * * *", retention: 14, storageSize: "50Gi" });
     });
 
+    it("accepts the local stack file, pointed at the local cluster's broker", () => {
+        const cfg = parsePlatformConfig(stackConfig("local"));
+        expect(cfg.environment).to.equal("local");
+        expect(cfg.outbox?.kafka?.connection?.bootstrapServers).to.deep.equal(["127.0.0.1:9092"]);
+    });
+
     it("leaves data unprotected unless the stack says so (Pulumi.yaml's default)", () => {
         const raw = stackConfig("prod");
         delete raw.protectData;
