@@ -8,8 +8,12 @@
 #
 # Embedded default: a file state backend in .state/backend and a passphrase secrets provider with
 # a local-only passphrase. Set PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE(_FILE) to use your
-# own. The committed Pulumi.<stack>.yaml files are never modified: the engine reads a generated copy
+# own (render always uses a throwaway state under .state/render-backend/, rebuilt on each run).
+# The committed Pulumi.<stack>.yaml files are never modified: the engine reads a generated copy
 # (.state/config/) that adds the stack's encryption salt and, for render, the render directory.
+# Tests and benchmarks run variants without touching the committed files: STACK_CONFIG_FILE reads
+# that file instead of Pulumi.<stack>.yaml; STACK_STATE_DIR moves .state/{config,salt} elsewhere
+# (use it with your own PULUMI_BACKEND_URL: the salt belongs to the backend's stack).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "stack.sh: $*" >&2; exit 2; }
@@ -36,8 +40,16 @@ case "$PULUMI_BACKEND_URL" in file://*) mkdir -p "${PULUMI_BACKEND_URL#file://}"
 # Render mode uses its own stack, so rendering never pretends resources exist in a cluster.
 target=$stack
 [ "$cmd" = render ] && target="$stack-render"
-state="$ROOT/.state"
+state="${STACK_STATE_DIR:-$ROOT/.state}"
 mkdir -p "$state/config" "$state/salt"
+if [ "$cmd" = render ]; then
+  # Each render starts from an empty throwaway state: with state kept, a second render would
+  # find nothing to change and write no manifests into the freshly emptied rendered/<stack>/.
+  # (Passwords are therefore new on every render; rendered Secrets are throwaway anyway.)
+  export PULUMI_BACKEND_URL="file://$state/render-backend/$stack"
+  rm -rf "$state/render-backend/$stack" "$state/salt/$target"
+  mkdir -p "$state/render-backend/$stack"
+fi
 
 # Create the stack once; keep its salt beside, not in, the committed stack file.
 salt_file="$state/salt/$target"
@@ -52,10 +64,12 @@ fi
 
 config="$state/config/Pulumi.$target.yaml"
 {
-  cat "$ROOT/Pulumi.$stack.yaml"
+  cat "${STACK_CONFIG_FILE:-$ROOT/Pulumi.$stack.yaml}"
   if [ "$cmd" = render ]; then
     rm -rf "$ROOT/rendered/$stack"
     echo "  kubernetes:renderYamlToDirectory: $ROOT/rendered/$stack"
+    # No broker exists in render mode: topics are validated but not created.
+    echo "  k8s-platform:manageKafkaTopics: false"
   fi
   cat "$salt_file"
 } > "$config"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Build the Pulumi toolchain this project needs, entirely from Go modules:
+# Build the Pulumi toolchain this project needs, entirely from Go sources:
 #   pulumi CLI + pulumi-language-nodejs (bin dir), and the kubernetes, random
 #   and kafka resource plugins (installed into the Pulumi plugin cache).
+# Upstream Go modules where the module proxy serves them; our own Go programs in tools/
+# where it does not (language host; random and kafka providers: offline stand-ins that
+# implement only what this project uses). See docs/toolchain.md.
 # Nothing prebuilt is downloaded. Results are cached outside the work tree,
 # keyed by version, so a warm run only checks files and takes a second or two.
 #
@@ -21,8 +24,15 @@
 #   TOOLCHAIN_GO_VERSION_<PIECE>  (PIECE = NODEJS, KUBERNETES, RANDOM, KAFKA) a Go module
 #                            version (tag or pseudo-version) to use instead of resolving the
 #                            commit below; needed where the module proxy refuses commit queries.
+#                            KUBERNETES defaults to the one pseudo-version the module proxy here
+#                            serves (see KUBERNETES_FALLBACK_GO_VERSION); set it to "release" to
+#                            build the v4.32.0 commit instead.
 #   TOOLCHAIN_NODEJS_HOST_SRC  a local Go module to build as pulumi-language-nodejs instead of
 #                            the upstream module (cached under a hash of its sources)
+#   TOOLCHAIN_<RANDOM|KAFKA>_SOURCE  "local" (default when tools/pulumi-resource-<name>/ exists):
+#                            build our own offline stand-in provider from that directory;
+#                            "upstream": build the upstream pulumi-<name> provider module
+#                            (refused by the module proxy here as of 2026-11; see docs/toolchain.md)
 #   TOOLCHAIN_BUILD_DIR      scratch dir for builds (default: a fresh dir under ${TMPDIR:-/tmp})
 set -euo pipefail
 
@@ -48,10 +58,36 @@ CLIPBOARD_FORK=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
 # upstream pulumi-language-nodejs module (e.g. where the module proxy refuses that module).
 # Used automatically when the repository has tools/pulumi-language-nodejs/go.mod.
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TOOLS_DIR="$(cd "$SCRIPT_DIR/.." && pwd)/tools"
 NODEJS_HOST_SRC="${TOOLCHAIN_NODEJS_HOST_SRC:-}"
-if [ -z "$NODEJS_HOST_SRC" ] && [ -f "$SCRIPT_DIR/../tools/pulumi-language-nodejs/go.mod" ]; then
-  NODEJS_HOST_SRC="$SCRIPT_DIR/../tools/pulumi-language-nodejs"
+if [ -z "$NODEJS_HOST_SRC" ] && [ -f "$TOOLS_DIR/pulumi-language-nodejs/go.mod" ]; then
+  NODEJS_HOST_SRC="$TOOLS_DIR/pulumi-language-nodejs"
 fi
+# kubernetes: the module proxy here refuses the v4.32.0 commit and serves exactly one
+# pseudo-version of provider/v4 (January 2026), whose checksum-database lookup is refused too.
+# It is the default; TOOLCHAIN_GO_VERSION_KUBERNETES=release builds the 4.32.0 commit instead.
+KUBERNETES_FALLBACK_GO_VERSION=v4.0.0-20260115033456-f47bc2d6f199
+TOOLCHAIN_GO_VERSION_KUBERNETES="${TOOLCHAIN_GO_VERSION_KUBERNETES:-$KUBERNETES_FALLBACK_GO_VERSION}"
+if [ "$TOOLCHAIN_GO_VERSION_KUBERNETES" = release ]; then
+  TOOLCHAIN_GO_VERSION_KUBERNETES=""
+elif [ "$TOOLCHAIN_GO_VERSION_KUBERNETES" = "$KUBERNETES_FALLBACK_GO_VERSION" ]; then
+  export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi/pulumi-kubernetes/provider/v4"
+fi
+# random, kafka: the proxy refuses the upstream provider modules, so by default our own
+# offline stand-ins (tools/pulumi-resource-<name>/, Go, implementing only what this project
+# uses) are built and installed under the versions the npm SDKs ask for.
+source_of() {  # source_of NAME: sets <NAME>_SOURCE to local | upstream
+  local upper; upper="$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')"
+  local var="TOOLCHAIN_${upper}_SOURCE" v
+  v="${!var:-}"
+  if [ -z "$v" ]; then
+    if [ -f "$TOOLS_DIR/pulumi-resource-$1/go.mod" ]; then v=local; else v=upstream; fi
+  fi
+  case "$v" in local|upstream) ;; *) echo "toolchain.sh: $var must be local or upstream, not '$v'" >&2; exit 2 ;; esac
+  printf -v "${upper}_SOURCE" '%s' "$v"
+}
+source_of random
+source_of kafka
 # ----------------------------------------------------------------------------
 
 export PULUMI_SKIP_UPDATE_CHECK=true
@@ -232,9 +268,7 @@ build_nodejs() {
 build_nodejs_local() {
   local src="$NODEJS_HOST_SRC"
   [ -f "$src/go.mod" ] || die "NODEJS_HOST_SRC=$src has no go.mod"
-  local hash
-  hash="$(cd "$src" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print \
-          | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
+  local hash; hash="$(src_hash "$src")"
   local out="$CACHE_ROOT/pulumi-language-nodejs-local-$hash"
   if [ ! -x "$out/pulumi-language-nodejs" ]; then
     need_go; ensure_build_root
@@ -246,6 +280,32 @@ build_nodejs_local() {
     log "nodejs: built in $(elapsed "$start")s -> $out/pulumi-language-nodejs"
   fi
   cp_if_newer "$out/pulumi-language-nodejs" "$BIN_DIR/pulumi-language-nodejs"
+}
+
+# A short hash of a local Go module's sources (Go files, go.mod, go.sum), tests excluded.
+src_hash() {
+  (cd "$1" && find . -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum \) -print \
+     | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+}
+
+# build_local_provider NAME VERSION: our own stand-in provider from tools/pulumi-resource-NAME,
+# stamped VERSION, cached under VERSION and a hash of its sources (an edit rebuilds it), then
+# installed as plugin resource-NAME vVERSION.
+build_local_provider() {
+  local name="$1" version="$2" src="$TOOLS_DIR/pulumi-resource-$1"
+  [ -f "$src/go.mod" ] || { log "$name: $src/go.mod not found"; return 1; }
+  local hash; hash="$(src_hash "$src")"
+  local out="$CACHE_ROOT/$name-$version-local-$hash"
+  if [ ! -x "$out/pulumi-resource-$name" ]; then
+    need_go; ensure_build_root
+    local start logf; start=$(date +%s); logf="$BUILD_ROOT/$name-local.log"
+    log "$name: building our stand-in provider in $src (v$version, sources $hash) (log: $logf)"
+    (cd "$src" && run_logged "$logf" env CGO_ENABLED=0 go build -trimpath \
+        -ldflags "-X main.version=$version" -o "$BUILD_ROOT/$name-local/pulumi-resource-$name" .) || return 1
+    mkdir -p "$out" && mv "$BUILD_ROOT/$name-local/pulumi-resource-$name" "$out/" || return 1
+    log "$name: built in $(elapsed "$start")s -> $out/pulumi-resource-$name"
+  fi
+  install_plugin "$name" "$version" "$out/pulumi-resource-$name"
 }
 
 # Copy $1 to $2 unless $2 is already the same file content (size+mtime check).
@@ -327,22 +387,24 @@ provider() {
   local name="$1" module="$2" commit="$3" override_var="$4" release_stamp="$5" plugin_version="$6"
   local stamp; stamp="$(provider_stamp "$release_stamp" "$override_var")"
   build_provider "$name" "$module" "$commit" "$override_var" "$stamp" || return 1
+  local note=""
   if [ "${stamp#v}" != "$plugin_version" ]; then
-    log "$name: NOTE: binary is $name ${stamp#v}, installed as v$plugin_version (the version the SDK asks for)"
+    note="$name: NOTE: binary is $name ${stamp#v}, installed as v$plugin_version (the version the SDK asks for)"
   fi
-  install_plugin "$name" "$plugin_version" "$CACHE_ROOT/$name-${stamp#v}/pulumi-resource-$name"
+  install_plugin "$name" "$plugin_version" "$CACHE_ROOT/$name-${stamp#v}/pulumi-resource-$name" "$note"
 }
 
-# install_plugin NAME VERSION BINARY: copy into the plugin cache unless that very binary
-# (same size) is already installed there under VERSION.
+# install_plugin NAME VERSION BINARY [NOTE]: copy into the plugin cache unless that very binary
+# (same size, same bytes) is already installed there under VERSION; NOTE is logged on install.
 install_plugin() {
-  local name="$1" version="$2" binary="$3"
+  local name="$1" version="$2" binary="$3" note="${4:-}"
   local dest="$PULUMI_HOME_DIR/plugins/resource-$name-v$version"
   local installed="$dest/pulumi-resource-$name"
   if [ -x "$installed" ] && [ ! -e "$dest.partial" ] \
-     && [ "$(stat -c %s "$installed")" = "$(stat -c %s "$binary")" ]; then
+     && [ "$(stat -c %s "$installed")" = "$(stat -c %s "$binary")" ] && cmp -s "$installed" "$binary"; then
     return 0
   fi
+  [ -n "$note" ] && log "$note"
   [ -n "$PULUMI_BIN" ] || die "no pulumi CLI to install plugins with (include the 'cli' piece)"
   if [ -e "$dest" ]; then
     log "$name: replacing the different resource-$name v$version in $PULUMI_HOME_DIR/plugins"
@@ -367,15 +429,23 @@ if want kubernetes; then
     TOOLCHAIN_GO_VERSION_KUBERNETES "v$KUBERNETES_VERSION" "$KUBERNETES_VERSION" || piece_failed kubernetes
 fi
 if want random; then
-  # random's version ldflag has no leading "v" (an empty version panics).
-  provider random github.com/pulumi/pulumi-random/provider/v4 "$RANDOM_COMMIT" \
-    TOOLCHAIN_GO_VERSION_RANDOM "$RANDOM_VERSION" "$RANDOM_VERSION" || piece_failed random
+  if [ "$RANDOM_SOURCE" = local ]; then
+    build_local_provider random "$RANDOM_VERSION" || piece_failed random
+  else
+    # random's version ldflag has no leading "v" (an empty version panics).
+    provider random github.com/pulumi/pulumi-random/provider/v4 "$RANDOM_COMMIT" \
+      TOOLCHAIN_GO_VERSION_RANDOM "$RANDOM_VERSION" "$RANDOM_VERSION" || piece_failed random
+  fi
 fi
 if want kafka; then
-  # Built from 3.13.0 and stamped 3.13.0, but installed under 3.13.2: that is the version
-  # @pulumi/kafka 3.13.2 asks the engine for, and 3.13.2's source commit is not known here.
-  provider kafka github.com/pulumi/pulumi-kafka/provider/v3 "$KAFKA_COMMIT" \
-    TOOLCHAIN_GO_VERSION_KAFKA "$KAFKA_BUILD_VERSION" "$KAFKA_VERSION" || piece_failed kafka
+  if [ "$KAFKA_SOURCE" = local ]; then
+    build_local_provider kafka "$KAFKA_VERSION" || piece_failed kafka
+  else
+    # Built from 3.13.0 and stamped 3.13.0, but installed under 3.13.2: that is the version
+    # @pulumi/kafka 3.13.2 asks the engine for, and 3.13.2's source commit is not known here.
+    provider kafka github.com/pulumi/pulumi-kafka/provider/v3 "$KAFKA_COMMIT" \
+      TOOLCHAIN_GO_VERSION_KAFKA "$KAFKA_BUILD_VERSION" "$KAFKA_VERSION" || piece_failed kafka
+  fi
 fi
 
 log "done in $(elapsed "$total_start")s; bin dir: $BIN_DIR"

@@ -9,7 +9,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { pulumiEnv, ROOT, run, stack } from "./engine";
 
-interface Manifest { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }
+interface Manifest { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; data?: Record<string, string> }
 
 function manifests(dir: string): Manifest[] {
     const out: Manifest[] = [];
@@ -44,7 +44,8 @@ describe("engine: pulumi with the policy pack", function () {
         const dir = path.join(ROOT, "tests", "engine", "fixtures", "wildcard-role");
         const backend = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-platform-engine-"));
         const env = pulumiEnv(backend);
-        expect(run("pulumi", ["stack", "init", "test", "--non-interactive"], { cwd: dir, env }).status).to.equal(0);
+        const init = run("pulumi", ["stack", "init", "test", "--non-interactive"], { cwd: dir, env });
+        expect(init.status, init.output).to.equal(0);
         try {
             const r = run("pulumi", ["preview", "--stack", "test", "--non-interactive", "--policy-pack", path.join(ROOT, "policies")], { cwd: dir, env });
             expect(r.status, r.output.slice(-3000)).to.not.equal(0);
@@ -54,6 +55,90 @@ describe("engine: pulumi with the policy pack", function () {
             fs.rmSync(path.join(dir, "Pulumi.test.yaml"), { force: true });
             fs.rmSync(backend, { recursive: true, force: true });
         }
+    });
+
+    // Needs the local broker of scripts/kafka-broker.sh (start it first); skipped otherwise.
+    describe("kafka provider against a real broker", function () {
+        const dir = path.join(ROOT, "tests", "engine", "fixtures", "kafka-topic");
+        const broker = (...args: string[]) => run(path.join(ROOT, "scripts", "kafka-broker.sh"), args);
+        const topic = `engine-test-${process.pid}`;
+        let backend = "";
+        let env: NodeJS.ProcessEnv = {};
+        const pulumi = (...args: string[]) => run("pulumi", [...args, "--stack", "kafka", "--non-interactive"], { cwd: dir, env });
+        const setConfig = (key: string, value: string) => expect(pulumi("config", "set", key, value).status).to.equal(0);
+        const up = (...extra: string[]) => {
+            const r = pulumi("up", "--yes", ...extra);
+            expect(r.status, r.output.slice(-3000)).to.equal(0);
+            return r.output;
+        };
+        const describeTopic = () => broker("topics", "--describe", "--topic", topic).stdout.split("\n")[0];
+
+        before(function () {
+            if (broker("status").status !== 0) {
+                this.skip();
+            }
+            backend = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-platform-kafka-"));
+            env = pulumiEnv(backend);
+            const init = run("pulumi", ["stack", "init", "kafka", "--non-interactive"], { cwd: dir, env });
+            expect(init.status, init.output).to.equal(0);
+            setConfig("topicName", topic);
+        });
+        after(() => {
+            if (backend !== "") {
+                pulumi("destroy", "--yes");
+                fs.rmSync(path.join(dir, "Pulumi.kafka.yaml"), { force: true });
+                fs.rmSync(backend, { recursive: true, force: true });
+            }
+        });
+
+        it("creates the topic with its partitions and config", () => {
+            up();
+            expect(describeTopic()).to.match(/PartitionCount: 3\s+ReplicationFactor: 1\s+Configs: cleanup.policy=delete,retention.ms=3600000/);
+        });
+
+        it("updates partitions up and config in place", () => {
+            setConfig("partitions", "5");
+            setConfig("retentionMs", "7200000");
+            const out = up();
+            expect(out).to.match(/kafka:index:Topic demo updated/);
+            expect(out).not.to.match(/replaced/);
+            expect(describeTopic()).to.match(/PartitionCount: 5\s.*retention.ms=7200000/);
+        });
+
+        it("detects drift on refresh and repairs it", () => {
+            const alter = broker("configs", "--alter", "--entity-type", "topics", "--entity-name", topic, "--add-config", "retention.ms=1000");
+            expect(alter.status, alter.output).to.equal(0);
+            const preview = pulumi("preview", "--refresh", "--diff");
+            expect(preview.status, preview.output.slice(-3000)).to.equal(0);
+            expect(preview.output).to.match(/retention.ms\s*:\s*"1000" => "7200000"/);
+            up("--refresh");
+            expect(describeTopic()).to.match(/retention.ms=7200000/);
+        });
+
+        it("replaces the topic when partitions go down", () => {
+            setConfig("partitions", "2");
+            expect(up()).to.match(/kafka:index:Topic demo replaced/);
+            expect(describeTopic()).to.match(/PartitionCount: 2\s/);
+        });
+
+        it("previews without a broker and fails clearly when it cannot reach one", () => {
+            setConfig("bootstrap", "127.0.0.1:1");
+            setConfig("partitions", "4");
+            const preview = pulumi("preview");
+            expect(preview.status, preview.output.slice(-3000)).to.equal(0);
+            const r = pulumi("up", "--yes");
+            expect(r.status).to.not.equal(0);
+            expect(r.output).to.contain("kafka: cannot reach bootstrap servers 127.0.0.1:1");
+            // Point the provider back at the broker so that the topic can be destroyed.
+            expect(pulumi("config", "rm", "bootstrap").status).to.equal(0);
+            up();
+        });
+
+        it("deletes the topic on destroy", () => {
+            const r = pulumi("destroy", "--yes");
+            expect(r.status, r.output.slice(-3000)).to.equal(0);
+            expect(broker("topics", "--list").stdout.split("\n")).not.to.include(topic);
+        });
     });
 
     describe("render mode", () => {
@@ -67,21 +152,49 @@ describe("engine: pulumi with the policy pack", function () {
             }
         });
 
+        // Expectations follow Pulumi.dev.yaml / Pulumi.prod.yaml: six namespaces (one per system plus
+        // the shared databases and monitoring ones), the RestApi's four tiers, one StatefulSet per
+        // database and per Kafka broker set; prod adds blue/green, ZooKeeper, backups and PDBs.
+        const NAMESPACES = ["cstore", "databases", "greenfield", "monitoring", "outbox", "restapi"];
+        const TIERS = ["controller", "model", "repository", "view"];
+        const names = (ms: Manifest[], kind: string) =>
+            ms.filter(m => m.kind === kind).map(m => `${m.metadata.namespace ? `${m.metadata.namespace}/` : ""}${m.metadata.name}`).sort();
+
         it("writes dev manifests that parse as YAML, with the expected kinds and counts", () => {
             const ms = rendered.dev;
-            expect(count(ms, "Namespace")).to.equal(2);
-            expect(count(ms, "Deployment")).to.equal(4);
-            expect(count(ms, "StatefulSet")).to.equal(2);
-            expect(count(ms, "HorizontalPodAutoscaler")).to.equal(4);
-            expect(count(ms, "Role")).to.equal(2);
-            expect(ms.filter(m => m.kind === "NetworkPolicy" && m.metadata.name === "default-deny")).to.have.length(2);
+            expect(names(ms, "Namespace")).to.deep.equal(NAMESPACES);
+            expect(names(ms, "NetworkPolicy").filter(n => n.endsWith("/default-deny")))
+                .to.deep.equal(NAMESPACES.map(ns => `${ns}/default-deny`));
+            // No blue/green in dev: one Deployment and one HPA per RestApi tier.
+            expect(names(ms, "Deployment").filter(n => n.startsWith("restapi/")))
+                .to.deep.equal(TIERS.map(t => `restapi/orders-${t}`));
+            expect(count(ms, "Deployment")).to.equal(27);
+            expect(count(ms, "StatefulSet")).to.equal(16);
+            expect(count(ms, "HorizontalPodAutoscaler")).to.equal(6);
+            expect(names(ms, "Role")).to.deep.equal(["databases/database-service-deployer", "restapi/orders-deployer"]);
+            expect(count(ms, "CronJob"), "backups are prod-only").to.equal(0);
         });
 
-        it("writes prod manifests with blue/green and the HA PDBs", () => {
+        it("writes prod manifests with blue/green, backups and the HA PDBs", () => {
             const ms = rendered.prod;
-            expect(count(ms, "Deployment")).to.equal(8);
-            expect(count(ms, "StatefulSet")).to.equal(2);
-            expect(count(ms, "PodDisruptionBudget")).to.be.greaterThan(2);
+            expect(names(ms, "Namespace")).to.deep.equal(NAMESPACES);
+            expect(names(ms, "Deployment").filter(n => n.startsWith("restapi/")))
+                .to.deep.equal(TIERS.flatMap(t => [`restapi/orders-${t}-blue`, `restapi/orders-${t}-green`]));
+            expect(count(ms, "Deployment")).to.equal(count(rendered.dev, "Deployment") + TIERS.length);
+            expect(names(ms, "StatefulSet")).to.include("greenfield/greenfield-kafka-zookeeper");
+            expect(count(ms, "StatefulSet")).to.equal(17);
+            expect(count(ms, "CronJob")).to.equal(3);
+            expect(count(ms, "PodDisruptionBudget")).to.be.greaterThan(count(rendered.dev, "PodDisruptionBudget") + 20);
+        });
+
+        it("fills database credentials with passwords from the random provider", () => {
+            for (const name of ["dev", "prod"]) {
+                const secret = rendered[name].find(m => m.kind === "Secret" && m.metadata.name === "orders-cache-credentials");
+                expect(secret, `${name}: orders-cache-credentials`).to.not.equal(undefined);
+                const password = Buffer.from(secret?.data?.password ?? "", "base64").toString("utf8");
+                // RandomPassword { length: 32, special: false } (components/database/database.ts).
+                expect(password, name).to.match(/^[A-Za-z0-9]{32}$/);
+            }
         });
     });
 });

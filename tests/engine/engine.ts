@@ -6,7 +6,9 @@ export const ROOT = path.join(__dirname, "..", "..");
 
 export interface RunResult {
     status: number;
+    /** stdout followed by stderr */
     output: string;
+    stdout: string;
     seconds: number;
 }
 
@@ -18,7 +20,10 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
         encoding: "utf8",
         maxBuffer: 256 * 1024 * 1024,
     });
-    return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}`, seconds: (Date.now() - start) / 1000 };
+    if (r.error) {
+        throw new Error(`cannot run ${cmd}: ${r.error.message}`);
+    }
+    return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "", seconds: (Date.now() - start) / 1000 };
 }
 
 export function stack(cmd: string, name: string, ...extra: string[]): RunResult {
@@ -32,7 +37,8 @@ export function pulumiEnv(backendDir: string): NodeJS.ProcessEnv {
         throw new Error(`toolchain unavailable:\n${bin.output}`);
     }
     return {
-        PATH: `${path.join(ROOT, "node_modules", ".bin")}:${bin.output.trim().split("\n").pop()}:${process.env.PATH ?? ""}`,
+        // --print-path prints only the bin dir on stdout (progress goes to stderr).
+        PATH: `${path.join(ROOT, "node_modules", ".bin")}:${bin.stdout.trim()}:${process.env.PATH ?? ""}`,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_NODEJS_TRANSPILE_ONLY: "true",
