@@ -12,7 +12,7 @@ import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
-import { DatabaseType, EngineContext, ENGINES, SECRET_KEYS } from "./engines";
+import { DatabaseType, EngineContext, ENGINES, redisSentinel, SECRET_KEYS, SENTINEL_PORT } from "./engines";
 import { DatabaseSpec, validateDatabaseSpec } from "./spec";
 
 /** API group of the Database CRD that the deployer role mirrors. */
@@ -213,8 +213,11 @@ export class Database extends pulumi.ComponentResource {
             initContainers.push(mongoKeyfileInit(image, resources));
         }
 
-        const ports: PortSpec[] = engine.ports.map(p => ({ port: p.containerPort }));
-        const clientPorts: PortSpec[] = [{ port: engine.clientPort }];
+        const sentinel = spec.type === "redis" && ctx.redisMode === "sentinel" ? redisSentinel(ctx, image) : undefined;
+        const allPorts = [...engine.ports, ...(sentinel?.ports ?? [])];
+        const ports: PortSpec[] = allPorts.map(p => ({ port: p.containerPort }));
+        // Sentinel-aware clients ask a sentinel for the current primary, then connect to it.
+        const clientPorts: PortSpec[] = [{ port: engine.clientPort }, ...(sentinel ? [{ port: SENTINEL_PORT }] : [])];
         const identity = { name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service", version };
         const self: Peer = { kind: "pods", namespace: args.namespace, selector: selectorLabels(identity) };
         const ingress: TrafficRule[] = (args.clients ?? []).map(peer => ({ peer, ports: clientPorts }));
@@ -257,12 +260,13 @@ export class Database extends pulumi.ComponentResource {
                 ports: engine.ports,
                 resources,
                 volumeMounts: mounts,
-            }],
+            }, ...(sentinel ? [sentinel] : [])],
             initContainers,
             volumes,
             volumeClaims: claims,
-            servicePorts: engine.ports.map(p => ({ name: p.name, port: p.containerPort })),
-            primaryOnlyService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && ctx.redisMode !== "cluster",
+            servicePorts: allPorts.map(p => ({ name: p.name, port: p.containerPort })),
+            // Sentinel clients discover the primary themselves: their Service spans every member.
+            primaryOnlyService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
             traffic: { ingress, egress },
             recreate: isSqlite,
             protect: args.protect,

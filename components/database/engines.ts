@@ -12,7 +12,7 @@ import EnvVar = k8s.types.input.core.v1.EnvVar;
 export const DATABASE_TYPES = ["postgresql", "mysql", "mongodb", "redis", "elasticsearch", "sqlite"] as const;
 export type DatabaseType = typeof DATABASE_TYPES[number];
 
-export const REDIS_MODES = ["standalone", "replication", "cluster"] as const;
+export const REDIS_MODES = ["standalone", "replication", "sentinel", "cluster"] as const;
 export type RedisMode = typeof REDIS_MODES[number];
 
 export const REDIS_EVICTION_POLICIES = [
@@ -43,6 +43,36 @@ export interface EngineContext {
     /** PostgreSQL max_connections, passed on the command line so a change applies on restart. */
     postgresMaxConnections?: number;
     resources: ResourceSpec;
+}
+
+export const SENTINEL_PORT = 26379;
+
+/**
+ * Sentinel mode: replication plus a sentinel beside every member, watching ordinal 0 and
+ * promoting a replica when it fails. Sentinel rewrites its config file, so it lives in an emptyDir.
+ */
+export function redisSentinel(ctx: EngineContext, image: string): ContainerSpec {
+    const quorum = Math.floor(ctx.replicas / 2) + 1;
+    const conf = [
+        `sentinel monitor primary ${ctx.name}-0.${ctx.headless} 6379 ${quorum}`,
+        "sentinel auth-pass primary $REDIS_PASSWORD",
+        "sentinel down-after-milliseconds primary 5000",
+        "sentinel failover-timeout primary 60000",
+        "sentinel resolve-hostnames yes",
+        "sentinel announce-hostnames yes",
+    ].join("\n");
+    return {
+        name: "sentinel",
+        image,
+        command: ["sh", "-c"],
+        args: [`printf "${conf}\\n" > /sentinel/sentinel.conf && exec redis-sentinel /sentinel/sentinel.conf --port ${SENTINEL_PORT}`],
+        ports: [{ name: "sentinel", containerPort: SENTINEL_PORT }],
+        env: [secretEnv("REDIS_PASSWORD", ctx.secretName, SECRET_KEYS.password)],
+        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+        writablePaths: ["/sentinel"],
+        livenessProbe: tcpProbe(SENTINEL_PORT),
+        readinessProbe: execProbe(["sh", "-c", `redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`], { initialDelaySeconds: 5 }),
+    };
 }
 
 export interface EngineDef {
@@ -161,7 +191,7 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                 ...(ctx.redisMode === "cluster" ? ["--cluster-enabled yes", "--cluster-config-file /data/nodes.conf"] : []),
             ].join(" ");
             // Replication: ordinal 0 is the master, every other pod replicates from it.
-            const replicaOf = ctx.redisMode === "replication"
+            const replicaOf = ctx.redisMode === "replication" || ctx.redisMode === "sentinel"
                 ? `if [ "$ORDINAL" != "0" ]; then EXTRA="--replicaof ${ctx.name}-0.${ctx.headless} 6379"; fi; ` : "";
             return {
                 command: ["sh", "-c"],

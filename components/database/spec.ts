@@ -97,7 +97,10 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         rejectUnknownKeys(`${key}.redis`, r, ["mode", "appendOnly", "maxMemory", "maxMemoryPolicy"]);
         const mode = r.mode === undefined ? "standalone" : requireOneOf(`${key}.redis.mode`, r.mode, REDIS_MODES);
         if (mode === "standalone" && replicas !== 1) {
-            throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/cluster`);
+            throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/sentinel/cluster`);
+        }
+        if (mode === "sentinel" && replicas < 3) {
+            throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode sentinel; allowed: 3 to ${MAX_REPLICAS} (a sentinel quorum)`);
         }
         if (mode === "cluster" && replicas < 3) {
             throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode cluster; allowed: 3 to ${MAX_REPLICAS}`);
@@ -109,7 +112,7 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
             requireOneOf(`${key}.redis.maxMemoryPolicy`, r.maxMemoryPolicy, REDIS_EVICTION_POLICIES);
         }
     } else if (type === "redis" && replicas !== 1) {
-        throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/cluster`);
+        throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/sentinel/cluster`);
     }
     if (type === "elasticsearch" && spec.elasticsearch !== undefined) {
         const e = requireObject(`${key}.elasticsearch`, spec.elasticsearch);

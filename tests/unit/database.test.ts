@@ -141,6 +141,25 @@ describe("Database", () => {
         expect(script).to.contain("--replicaof cache-0.cache-headless 6379");
     });
 
+    it("runs a sentinel beside every Redis member in sentinel mode, watching ordinal 0 with a majority quorum", async () => {
+        const res = await capture(() => new Database("sent", args("redis", { replicas: 3, redis: { mode: "sentinel" } })));
+        const [redis, sentinel] = podSpec(ofType(res, T.statefulSet)[0]).containers;
+        expect(redis.args[0]).to.contain("--replicaof sent-0.sent-headless 6379");
+        expect(sentinel.name).to.equal("sentinel");
+        expect(sentinel.args[0]).to.contain("sentinel monitor primary sent-0.sent-headless 6379 2");
+        expect(sentinel.args[0]).to.contain("--port 26379");
+        const svc = byName(res, T.service, "sent").inputs.spec;
+        expect(svc.ports.map((p: { port: number }) => p.port)).to.deep.equal([6379, 26379]);
+        expect(svc.selector["statefulset.kubernetes.io/pod-name"]).to.equal(undefined);
+        const np = ofType(res, T.netpol)[0].inputs.spec;
+        expect(np.ingress[0].ports.map((p: { port: number }) => p.port)).to.deep.equal([6379, 26379]);
+    });
+
+    it("refuses sentinel mode without a quorum of 3", () => {
+        expect(() => new Database("sent2", args("redis", { replicas: 2, redis: { mode: "sentinel" } })))
+            .to.throw("Database(sent2).replicas: 2 is not allowed with redis mode sentinel; allowed: 3 to 10 (a sentinel quorum)");
+    });
+
     it("runs SQLite as one Deployment with a Recreate strategy on its own claim", async () => {
         const res = await capture(() => new Database("lite", args("sqlite")));
         const dep = ofType(res, T.deployment)[0].inputs.spec;
