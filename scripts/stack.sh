@@ -64,7 +64,12 @@ fi
 
 config="$state/config/Pulumi.$target.yaml"
 {
-  cat "${STACK_CONFIG_FILE:-$ROOT/Pulumi.$stack.yaml}"
+  if [ "$cmd" = render ]; then
+    # Render mode talks to no cluster: the provider refuses a kubeconfig or context beside it.
+    grep -vE '^  kubernetes:(kubeconfig|context):' "${STACK_CONFIG_FILE:-$ROOT/Pulumi.$stack.yaml}"
+  else
+    cat "${STACK_CONFIG_FILE:-$ROOT/Pulumi.$stack.yaml}"
+  fi
   if [ "$cmd" = render ]; then
     rm -rf "$ROOT/rendered/$stack"
     echo "  kubernetes:renderYamlToDirectory: $ROOT/rendered/$stack"
