@@ -76,6 +76,25 @@ func (p *kafkaProvider) getAdmin(ctx context.Context) (admin, *providerConfig, e
 }
 
 // opContext bounds one operation by the resource's custom timeout or the provider's timeout.
+// adminWithin returns the admin client (connecting on first use) and a context bounded by the
+// request's timeout, or the provider's when the request sets none.
+func (p *kafkaProvider) adminWithin(ctx context.Context, reqTimeout float64) (admin, context.Context, context.CancelFunc, error) {
+	a, cfg, err := p.getAdmin(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := opContext(ctx, cfg, reqTimeout)
+	return a, ctx, cancel, nil
+}
+
+// storedTopicName is the topic a stored resource stands for: its "name" property, else its ID.
+func storedTopicName(id string, olds resource.PropertyMap) (string, error) {
+	if present(olds, "name") {
+		return asString(olds["name"])
+	}
+	return id, nil
+}
+
 func opContext(ctx context.Context, cfg *providerConfig, reqTimeout float64) (context.Context, context.CancelFunc) {
 	d := cfg.Timeout
 	if reqTimeout > 0 {
@@ -246,11 +265,10 @@ func (p *kafkaProvider) Create(ctx context.Context, req *pulumirpc.CreateRequest
 	if err != nil {
 		return nil, err
 	}
-	a, cfg, err := p.getAdmin(ctx)
+	a, ctx, cancel, err := p.adminWithin(ctx, req.GetTimeout())
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := opContext(ctx, cfg, req.GetTimeout())
 	defer cancel()
 	if err := a.createTopic(ctx, t); err != nil {
 		return nil, err
@@ -267,17 +285,14 @@ func (p *kafkaProvider) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	name := req.GetId()
-	if present(olds, "name") {
-		if name, err = asString(olds["name"]); err != nil {
-			return nil, err
-		}
-	}
-	a, cfg, err := p.getAdmin(ctx)
+	name, err := storedTopicName(req.GetId(), olds)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := opContext(ctx, cfg, req.GetTimeout())
+	a, ctx, cancel, err := p.adminWithin(ctx, req.GetTimeout())
+	if err != nil {
+		return nil, err
+	}
 	defer cancel()
 	live, err := a.describeTopic(ctx, name)
 	if err != nil {
@@ -321,11 +336,10 @@ func (p *kafkaProvider) Update(ctx context.Context, req *pulumirpc.UpdateRequest
 	if oldT.Name != newT.Name || oldT.ReplicationFactor != newT.ReplicationFactor || newT.Partitions < oldT.Partitions {
 		return nil, fmt.Errorf("kafka: topic %q: this change needs a replacement, not an update", oldT.Name)
 	}
-	a, cfg, err := p.getAdmin(ctx)
+	a, ctx, cancel, err := p.adminWithin(ctx, req.GetTimeout())
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := opContext(ctx, cfg, req.GetTimeout())
 	defer cancel()
 	if newT.Partitions > oldT.Partitions {
 		if err := a.setPartitions(ctx, newT.Name, newT.Partitions); err != nil {
@@ -349,17 +363,14 @@ func (p *kafkaProvider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest
 	if err != nil {
 		return nil, err
 	}
-	name := req.GetId()
-	if present(olds, "name") {
-		if name, err = asString(olds["name"]); err != nil {
-			return nil, err
-		}
-	}
-	a, cfg, err := p.getAdmin(ctx)
+	name, err := storedTopicName(req.GetId(), olds)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := opContext(ctx, cfg, req.GetTimeout())
+	a, ctx, cancel, err := p.adminWithin(ctx, req.GetTimeout())
+	if err != nil {
+		return nil, err
+	}
 	defer cancel()
 	if err := a.deleteTopic(ctx, name); err != nil {
 		return nil, err
