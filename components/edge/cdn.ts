@@ -7,6 +7,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec, validateResources } from "../k8s/container";
 import { AppIdentity, standardLabels } from "../k8s/labels";
 import { Peer } from "../k8s/traffic";
@@ -99,10 +100,7 @@ export class CdnNginx extends pulumi.ComponentResource {
             sharedMaxAgeSeconds: args.cache?.sharedMaxAgeSeconds ?? CDN_DEFAULTS.sharedMaxAgeSeconds,
             immutableMaxAgeSeconds: args.cache?.immutableMaxAgeSeconds ?? CDN_DEFAULTS.immutableMaxAgeSeconds,
         }));
-        const cm = new k8s.core.v1.ConfigMap(`${name}-config`, {
-            metadata: { name: `${name}-config`, namespace: args.namespace, labels },
-            data: { "nginx.conf": this.nginxConf },
-        }, child);
+        const cm = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: { "nginx.conf": this.nginxConf } }, child);
 
         let claimName: pulumi.Output<string>;
         if (args.storage?.existingClaim) {

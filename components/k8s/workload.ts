@@ -13,6 +13,9 @@ import { requireIntInRange, requireQuantity, ValidationError } from "./validatio
 
 import CoreInput = k8s.types.input.core.v1;
 
+/** Read by the kubernetes provider: its server-side apply forces field-ownership conflicts. */
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+
 export interface ServicePort {
     name: string;
     port: number;
@@ -183,6 +186,9 @@ export class Workload extends pulumi.ComponentResource {
             } : undefined,
         };
         const template = { metadata: { labels: podLabels, annotations: args.podAnnotations }, spec: podSpec };
+        // Server-side apply: fields taken over by hand (kubectl scale, edit) conflict with Pulumi's
+        // field manager; forcing makes `pulumi up` win them back, so drift is repaired, not an error.
+        const workloadMeta = { ...metadata, annotations: { [PATCH_FORCE_ANNOTATION]: "true" } };
         // An HPA owns the replica count once it exists: do not fight it on every `pulumi up`.
         const workloadOpts: pulumi.CustomResourceOptions = {
             ...childOpts,
@@ -209,7 +215,7 @@ export class Workload extends pulumi.ComponentResource {
 
         if (args.kind === "StatefulSet") {
             this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
-                metadata,
+                metadata: workloadMeta,
                 spec: {
                     replicas,
                     serviceName: headlessSvc ? headlessSvc.metadata.name : metaName,
@@ -233,7 +239,7 @@ export class Workload extends pulumi.ComponentResource {
             this.readyReplicas = this.statefulSet.status.apply(s => s?.readyReplicas);
         } else {
             this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-                metadata,
+                metadata: workloadMeta,
                 spec: {
                     replicas,
                     selector: { matchLabels: this.selector },

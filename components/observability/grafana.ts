@@ -8,6 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec, secretEnv } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { Peer } from "../k8s/traffic";
@@ -159,16 +160,14 @@ export class Grafana extends pulumi.ComponentResource {
 
         const datasourcesYaml = pulumi.all([args.prometheus.url, args.jaeger?.url]).apply(([p, j]) => toYaml(datasourcesFile(p, j)));
         const providersYaml = toYaml(dashboardProvidersFile());
-        const provisioning = new k8s.core.v1.ConfigMap(`${name}-provisioning`, {
-            metadata: { name: `${name}-provisioning`, namespace: args.namespace, labels },
-            data: { "datasources.yaml": datasourcesYaml, "dashboards.yaml": providersYaml },
+        const provisioning = rollingConfigMap(`${name}-provisioning`, {
+            namespace: args.namespace, labels, data: { "datasources.yaml": datasourcesYaml, "dashboards.yaml": providersYaml },
         }, child);
         // One ConfigMap per dashboard (each stays far below the 1MiB object limit), projected into one directory.
         const dashboards = (args.dashboards ?? DASHBOARDS).map(d => {
             const json = JSON.stringify(dashboardJson(d), null, 2);
-            const cm = new k8s.core.v1.ConfigMap(`${name}-dashboard-${d.uid}`, {
-                metadata: { name: `${name}-dashboard-${d.uid}`, namespace: args.namespace, labels: { ...labels, "grafana.platform.io/dashboard": "true" } },
-                data: { [`${d.uid}.json`]: json },
+            const cm = rollingConfigMap(`${name}-dashboard-${d.uid}`, {
+                namespace: args.namespace, labels: { ...labels, "grafana.platform.io/dashboard": "true" }, data: { [`${d.uid}.json`]: json },
             }, child);
             return { cm, json, uid: d.uid };
         });

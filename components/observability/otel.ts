@@ -4,8 +4,8 @@
  * exporter endpoint that Prometheus scrapes per pod. Its pipeline config is generated as an object
  * (otelCollectorConfig) and mounted from a ConfigMap; the health_check extension serves the probes.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { Peer } from "../k8s/traffic";
@@ -138,9 +138,8 @@ export class OtelCollector extends pulumi.ComponentResource {
         const configYaml = pulumi.output(args.jaeger.host).apply(host =>
             toYaml(otelCollectorConfig({ jaegerEndpoint: `${host}:${jaegerPort}`, ports, metricsNamespace: args.metricsNamespace })));
 
-        const cm = new k8s.core.v1.ConfigMap(`${name}-config`, {
-            metadata: { name: `${name}-config`, namespace: args.namespace, labels: standardLabels(id) },
-            data: { [OTEL_CONFIG_FILE]: configYaml },
+        const cm = rollingConfigMap(`${name}-config`, {
+            namespace: args.namespace, labels: standardLabels(id), data: { [OTEL_CONFIG_FILE]: configYaml },
         }, { parent: this });
         this.configMapName = cm.metadata.name;
 

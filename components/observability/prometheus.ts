@@ -8,6 +8,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { PolicyRule, READ } from "../k8s/rbac";
@@ -69,7 +70,7 @@ export interface PrometheusArgs {
     /** Who queries Prometheus (Grafana). */
     clients?: Peer[];
     alertGroups?: AlertRuleGroup[];
-    /** Name of the ClusterRole (cluster-scoped, so unique per cluster); default `<name>-discovery`. */
+    /** Name of the ClusterRole (cluster-scoped, so unique per cluster); default `<namespace>-<name>-discovery`. */
     clusterRoleName?: string;
     /** Keep the data volume through `pulumi destroy`. */
     protect?: boolean;
@@ -235,14 +236,8 @@ export class Prometheus extends pulumi.ComponentResource {
             otelCollector: collector ? { namespace: collectorNs, instance: collector.instance, port: collector.port } : undefined,
         })));
         const rulesYaml = toYaml(alertRulesFile(args.alertGroups ?? DEFAULT_ALERT_GROUPS));
-        const config = new k8s.core.v1.ConfigMap(`${name}-config`, {
-            metadata: { name: `${name}-config`, namespace: args.namespace, labels },
-            data: { [PROMETHEUS_CONFIG_FILE]: configYaml },
-        }, child);
-        const rulesCm = new k8s.core.v1.ConfigMap(`${name}-rules`, {
-            metadata: { name: `${name}-rules`, namespace: args.namespace, labels },
-            data: { [ALERT_RULES_FILE]: rulesYaml },
-        }, child);
+        const config = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: { [PROMETHEUS_CONFIG_FILE]: configYaml } }, child);
+        const rulesCm = rollingConfigMap(`${name}-rules`, { namespace: args.namespace, labels, data: { [ALERT_RULES_FILE]: rulesYaml } }, child);
 
         // A Deployment with a ReadWriteOnce volume: a standalone claim and the Recreate strategy.
         const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
@@ -305,7 +300,8 @@ export class Prometheus extends pulumi.ComponentResource {
             protect: args.protect,
         }, child);
 
-        const roleName = args.clusterRoleName ?? `${name}-discovery`;
+        // Cluster-scoped: the default carries the namespace, so equal names in two namespaces never collide.
+        const roleName = args.clusterRoleName ?? pulumi.interpolate`${args.namespace}-${name}-discovery`;
         const role = new k8s.rbac.v1.ClusterRole(`${name}-discovery`, {
             metadata: { name: roleName, labels },
             rules: PROMETHEUS_DISCOVERY_RULES,

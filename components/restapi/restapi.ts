@@ -6,6 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { rollingConfigMap, rollingSecret } from "../k8s/config";
 import { httpProbe } from "../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s/labels";
 import { CRUD, DeployerIdentity, PolicyRule, READ } from "../k8s/rbac";
@@ -109,16 +110,13 @@ export class RestApi extends pulumi.ComponentResource {
         parts.forEach(p => { discovery[`${p.part.toUpperCase()}_URL`] = `http://${name}-${p.part}:${p.port}`; });
         const telemetryEnv: Record<string, pulumi.Input<string>> = args.telemetry
             ? { OTEL_EXPORTER_OTLP_ENDPOINT: args.telemetry.otlpEndpoint, OTEL_SERVICE_NAME: name } : {};
-        const cm = new k8s.core.v1.ConfigMap(`${name}-env`, {
-            metadata: { name: `${name}-env`, namespace: args.namespace, labels: commonLabels },
-            data: { ...discovery, ...telemetryEnv, ...(spec.envVars ?? {}) },
+        // Auto-named: a changed value rolls the four parts instead of replacing them.
+        const cm = rollingConfigMap(`${name}-env`, {
+            namespace: args.namespace, labels: commonLabels, data: { ...discovery, ...telemetryEnv, ...(spec.envVars ?? {}) },
         }, child);
         // An empty Secret would read back without stringData and be replaced on every update.
-        const secret = Object.keys(args.secretEnvVars ?? {}).length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-env`, {
-            metadata: { name: `${name}-env`, namespace: args.namespace, labels: commonLabels },
-            type: "Opaque",
-            stringData: args.secretEnvVars,
-        }, { ...child, additionalSecretOutputs: ["data", "stringData"] });
+        const secret = Object.keys(args.secretEnvVars ?? {}).length === 0 ? undefined
+            : rollingSecret(`${name}-env`, { namespace: args.namespace, labels: commonLabels, data: args.secretEnvVars! }, child);
         this.configMapName = cm.metadata.name;
         this.secretName = secret ? secret.metadata.name : pulumi.output(undefined);
 

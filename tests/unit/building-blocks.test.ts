@@ -1,9 +1,13 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
-import { Workload, WorkloadArgs, pdbMinAvailable } from "../../components/k8s/workload";
+import { rollingConfigMap, rollingSecret } from "../../components/k8s/config";
+import { PATCH_FORCE_ANNOTATION, Workload, WorkloadArgs, pdbMinAvailable } from "../../components/k8s/workload";
 import { TrafficPlan } from "../../components/k8s/traffic";
 import { parseQuantity } from "../../components/k8s/quantity";
 import { requirePinnedImage } from "../../components/k8s/validation";
+import { containsSecret } from "./mocks";
 import { byName, capture, ofType, podSpec, T } from "./helpers";
 
 const baseArgs = (over: Partial<WorkloadArgs> = {}): WorkloadArgs => ({
@@ -150,6 +154,18 @@ describe("Workload", () => {
         expect(byName(res, T.service, "web-headless").inputs.spec.clusterIP).to.equal("None");
     });
 
+    it("forces server-side apply on Deployments and StatefulSets (drift by hand is repaired), not on their Services", async () => {
+        const res = await capture(() => {
+            new Workload("force-d", baseArgs());
+            new Workload("force-s", baseArgs({ identity: { name: "db", component: "database", partOf: "demo" }, kind: "StatefulSet" }));
+        });
+        for (const r of [...ofType(res, T.deployment), ...ofType(res, T.statefulSet)]) {
+            expect(r.inputs.metadata.annotations, r.name).to.deep.equal({ [PATCH_FORCE_ANNOTATION]: "true" });
+        }
+        expect(PATCH_FORCE_ANNOTATION).to.equal("pulumi.com/patchForce");
+        expect(ofType(res, T.service).map(s => s.inputs.metadata.annotations)).to.deep.equal([undefined, undefined, undefined]);
+    });
+
     it("refuses claims on a Deployment", () => {
         expect(() => new Workload("badclaim", baseArgs({ volumeClaims: [{ name: "d", size: "1Gi" }] })))
             .to.throw("Workload(badclaim).volumeClaims: only a StatefulSet has volumeClaimTemplates");
@@ -186,5 +202,25 @@ describe("NamespaceBaseline", () => {
 
     it("rejects a namespace name that is not a DNS label", () => {
         expect(() => new NamespaceBaseline("bad", { name: "Team_A", quota, limits })).to.throw("NamespaceBaseline(bad).name: \"Team_A\" is not allowed");
+    });
+});
+
+describe("rolling configuration objects", () => {
+    it("leaves the ConfigMap's name to the provider, so a change is created before the old one goes", async () => {
+        const res = await capture(() => rollingConfigMap("app-env", { namespace: "apps", labels: { a: "b" }, data: { K: "v" } }, {}));
+        const cm = ofType(res, T.configMap)[0];
+        expect(cm.name).to.equal("app-env");
+        expect(cm.inputs.metadata).to.deep.equal({ namespace: "apps", labels: { a: "b" } });
+        expect(cm.inputs.data).to.deep.equal({ K: "v" });
+    });
+
+    it("auto-names the Secret too and keeps its data secret in outputs", async () => {
+        let created: k8s.core.v1.Secret | undefined;
+        const res = await capture(() => { created = rollingSecret("app-env", { namespace: "apps", labels: {}, data: { TOKEN: "t0k3n" } }, {}); });
+        const secret = ofType(res, T.secret)[0];
+        expect(secret.inputs.metadata.name).to.equal(undefined);
+        expect(secret.inputs).to.deep.include({ type: "Opaque", stringData: { TOKEN: "t0k3n" } });
+        expect(containsSecret(secret.raw.stringData)).to.equal(true);
+        expect(await pulumi.isSecret(created!.stringData)).to.equal(true);
     });
 });

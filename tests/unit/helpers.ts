@@ -71,9 +71,10 @@ export function ofType(list: RecordedResource[], type: string): RecordedResource
 
 /** The one resource of a type with this Kubernetes name (metadata.name). */
 export function byName(list: RecordedResource[], type: string, name: string): RecordedResource {
-    const found = list.filter(r => r.type === type && r.inputs.metadata?.name === name);
+    // Auto-named objects (no metadata.name) are found by their logical name.
+    const found = list.filter(r => r.type === type && (r.inputs.metadata?.name ?? r.name) === name);
     if (found.length !== 1) {
-        const names = ofType(list, type).map(r => r.inputs.metadata?.name).join(", ");
+        const names = ofType(list, type).map(r => r.inputs.metadata?.name ?? r.name).join(", ");
         throw new Error(`expected one ${type} named ${name}, found ${found.length} (have: ${names})`);
     }
     return found[0];

@@ -148,7 +148,7 @@ describe("observability", () => {
             }
             const spec = podSpec(byName(res, T.deployment, "otel-cfg"));
             expect(spec.containers[0].args).to.deep.equal(["--config=/etc/otelcol/otel-collector.yaml"]);
-            expect(spec.volumes.find((v: { name: string }) => v.name === "config").configMap.name).to.equal("otel-cfg-config");
+            expect(spec.volumes.find((v: { name: string }) => v.name === "config").configMap.name).to.equal("otel-cfg-config-generated");
         });
 
         it("lets in the senders on OTLP and Prometheus on the exporter, and reaches only Jaeger", async () => {
@@ -252,13 +252,13 @@ describe("observability", () => {
             const spec = podSpec(byName(res, T.deployment, "prom-rbac"));
             expect(spec.serviceAccountName).to.equal("prom-rbac");
             expect(spec.automountServiceAccountToken).to.equal(true);
-            const role = byName(res, T.clusterRole, "prom-rbac-discovery");
+            const role = byName(res, T.clusterRole, "monitoring-prom-rbac-discovery");
             expect(role.inputs.rules).to.deep.equal([
                 { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
             ]);
-            const binding = byName(res, T.clusterRoleBinding, "prom-rbac-discovery").inputs;
-            expect(binding.roleRef).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "prom-rbac-discovery" });
+            const binding = byName(res, T.clusterRoleBinding, "monitoring-prom-rbac-discovery").inputs;
+            expect(binding.roleRef).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "monitoring-prom-rbac-discovery" });
             expect(binding.subjects).to.deep.equal([{ kind: "ServiceAccount", name: "prom-rbac", namespace: "monitoring" }]);
         });
 
@@ -279,7 +279,16 @@ describe("observability", () => {
             expect(file).to.deep.equal(JSON.parse(JSON.stringify(alertRulesFile(DEFAULT_ALERT_GROUPS))));
             const spec = podSpec(byName(res, T.deployment, "prom-rules"));
             expect(spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "rules").mountPath).to.equal("/etc/prometheus/rules");
-            expect(spec.volumes.find((v: { name: string }) => v.name === "rules").configMap.name).to.equal("prom-rules-rules");
+            expect(spec.volumes.find((v: { name: string }) => v.name === "rules").configMap.name).to.equal("prom-rules-rules-generated");
+        });
+
+        it("puts the namespace into its cluster-scoped RBAC names (stacks in other namespaces may reuse the name)", async () => {
+            const res = await capture(() => {
+                new Prometheus("prom-twin", prometheusArgs());
+                new Prometheus("prom-twin-b", prometheusArgs({ namespace: "monitoring-b" }));
+            });
+            expect(ofType(res, T.clusterRole).map(r => r.inputs.metadata.name)).to.deep.equal(["monitoring-prom-twin-discovery", "monitoring-b-prom-twin-b-discovery"]);
+            expect(ofType(res, T.clusterRoleBinding).map(r => r.inputs.metadata.name)).to.deep.equal(["monitoring-prom-twin-discovery", "monitoring-b-prom-twin-b-discovery"]);
         });
 
         it("outputs its URL, retention and scrape interval", async () => {
@@ -287,7 +296,7 @@ describe("observability", () => {
             expect(await valueOf(p.url)).to.equal("http://prom-out.monitoring.svc.cluster.local:9090");
             expect(await valueOf(p.retention)).to.equal("30d");
             expect(await valueOf(p.scrapeInterval)).to.equal("15s");
-            expect(await valueOf(p.clusterRoleName)).to.equal("prom-out-discovery");
+            expect(await valueOf(p.clusterRoleName)).to.equal("monitoring-prom-out-discovery");
         });
     });
 
@@ -371,7 +380,7 @@ describe("observability", () => {
             expect(c.volumeMounts.find((m: { name: string }) => m.name === "dashboards").mountPath).to.equal(p.options.path);
             expect(c.volumeMounts.find((m: { subPath?: string }) => m.subPath === "dashboards.yaml").mountPath).to.equal("/etc/grafana/provisioning/dashboards/dashboards.yaml");
             const projected = spec.volumes.find((v: { name: string }) => v.name === "dashboards").projected.sources.map((s: any) => s.configMap.name);
-            expect(projected).to.deep.equal(DASHBOARDS.map(d => `graf-dash-dashboard-${d.uid}`));
+            expect(projected).to.deep.equal(DASHBOARDS.map(d => `graf-dash-dashboard-${d.uid}-generated`));
             for (const d of DASHBOARDS) {
                 const json = JSON.parse(byName(res, T.configMap, `graf-dash-dashboard-${d.uid}`).inputs.data[`${d.uid}.json`]);
                 expect(json.uid).to.equal(d.uid);

@@ -77,13 +77,13 @@ describe("RestApi", () => {
         expect(secret.inputs.stringData).to.deep.equal({ API_TOKEN: "s3cr3t-token" });
         expect(containsSecret(secret.raw.stringData)).to.equal(true);
         expect(podSpec(deploymentOf(res, "env-view")).containers[0].envFrom)
-            .to.deep.equal([{ configMapRef: { name: "env-env" } }, { secretRef: { name: "env-env" } }]);
+            .to.deep.equal([{ configMapRef: { name: "env-env-generated" } }, { secretRef: { name: "env-env-generated" } }]);
     });
 
     it("creates no env Secret (and no secretRef) when there are no secret values", async () => {
         const res = await capture(() => new RestApi("nosec", args({ secretEnvVars: undefined })));
         expect(ofType(res, T.secret)).to.have.length(0);
-        expect(podSpec(deploymentOf(res, "nosec-view")).containers[0].envFrom).to.deep.equal([{ configMapRef: { name: "nosec-env" } }]);
+        expect(podSpec(deploymentOf(res, "nosec-view")).containers[0].envFrom).to.deep.equal([{ configMapRef: { name: "nosec-env-generated" } }]);
     });
 
     it("mounts the repository's persistent volume", async () => {

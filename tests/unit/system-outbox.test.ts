@@ -500,7 +500,7 @@ for (const stack of ["prod", "dev"] as const) {
 
             it("provisions the design's dashboards: latency p50/p95/p99, throughput, errors, consumer lag, pool, CPU/memory", () => {
                 const dashboards = ofType(res, T.configMap).filter(c => c.inputs.metadata.labels?.["grafana.platform.io/dashboard"] === "true");
-                expect(dashboards.map(d => d.inputs.metadata.name).sort()).to.deep.equal([
+                expect(dashboards.map(d => d.name).sort()).to.deep.equal([
                     "outbox-obs-grafana-dashboard-platform-application", "outbox-obs-grafana-dashboard-platform-database",
                     "outbox-obs-grafana-dashboard-platform-kafka", "outbox-obs-grafana-dashboard-platform-resources",
                 ]);
