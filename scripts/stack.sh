@@ -5,6 +5,9 @@
 #   scripts/stack.sh up      <stack> [pulumi args]   pulumi up --yes, pack enforced
 #   scripts/stack.sh render  <stack> [pulumi args]   pulumi up in render mode: manifests -> rendered/<stack>/
 #   scripts/stack.sh destroy|refresh <stack> [args]
+#   scripts/stack.sh recover <stack>                 after an interrupted up (killed, crashed): release
+#                                                    the stack's lock (pulumi cancel), then refresh with
+#                                                    --clear-pending-creates so state matches the cluster
 #
 # Embedded default: a file state backend in .state/backend and a passphrase secrets provider with
 # a local-only passphrase. Set PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE(_FILE) to use your
@@ -18,9 +21,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "stack.sh: $*" >&2; exit 2; }
 
-[ $# -ge 2 ] || die "usage: scripts/stack.sh <preview|up|render|destroy|refresh> <stack> [pulumi args]"
+[ $# -ge 2 ] || die "usage: scripts/stack.sh <preview|up|render|destroy|refresh|recover> <stack> [pulumi args]"
 cmd=$1; stack=$2; shift 2
-case "$cmd" in preview|up|render|destroy|refresh) ;; *) die "unknown command '$cmd'; allowed: preview, up, render, destroy, refresh" ;; esac
+case "$cmd" in preview|up|render|destroy|refresh|recover) ;; *) die "unknown command '$cmd'; allowed: preview, up, render, destroy, refresh, recover" ;; esac
 stacks=$(cd "$ROOT" && ls Pulumi.*.yaml | sed -E 's/^Pulumi\.(.*)\.yaml$/\1/' | tr '\n' ' ')
 [ -f "$ROOT/Pulumi.$stack.yaml" ] || die "no stack '$stack'; allowed: $stacks"
 
@@ -92,4 +95,10 @@ case "$cmd" in
            echo "rendered: $(find "$ROOT/rendered/$stack" -name '*.yaml' | wc -l) manifests in rendered/$stack" ;;
   destroy) exec pulumi destroy --yes "${common[@]}" "$@" ;;
   refresh) exec pulumi refresh --yes "${common[@]}" "$@" ;;
+  recover)
+    # A killed update leaves the file backend's lock behind (cancel succeeds without one too).
+    pulumi cancel --yes --stack "$target" --non-interactive
+    # Objects the killed update created but never recorded are pending creates: the refresh
+    # clears them from state and the next `up` adopts or recreates what is missing.
+    exec pulumi refresh --yes --clear-pending-creates "${common[@]}" "$@" ;;
 esac

@@ -1,13 +1,18 @@
 /**
  * Configuration objects that pods consume (env, mounted files).
  *
- * They are auto-named (`<logical name>-<suffix>`): the provider replaces a ConfigMap or Secret whose
- * data changes, and with a generated name the replacement is created first, the pods that reference
- * it roll onto the new name, and only then is the old object deleted. A fixed name would force
- * delete-before-replace: a window without the object, and every workload referencing it replaced.
+ * The provider replaces a ConfigMap or Secret whose data changes. With a fixed name that is a
+ * delete-before-replace: a window without the object, and a change the pods never see. So:
+ * - a ConfigMap is named after its content (`<logical name>-<hash>`, as kustomize does): a change
+ *   creates the new object first, the pods referencing it roll onto the new name, then the old one
+ *   goes. The name is deterministic, so a retried or re-rendered up produces the same object
+ *   (an up killed mid-way leaves nothing the next up would not adopt), and rendered manifests are stable;
+ * - a Secret is auto-named by the provider (random suffix): a hash of secret values in a name
+ *   would fingerprint them.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 export interface RollingConfigArgs {
     namespace: pulumi.Input<string>;
@@ -15,14 +20,21 @@ export interface RollingConfigArgs {
     data: Record<string, pulumi.Input<string>>;
 }
 
+/** `<name>-<first 10 hex of sha256 over the sorted key/value pairs>`. */
+export function contentName(name: string, data: Record<string, string>): string {
+    const canonical = JSON.stringify(Object.keys(data).sort().map(k => [k, data[k]]));
+    return `${name}-${createHash("sha256").update(canonical).digest("hex").slice(0, 10)}`;
+}
+
 export function rollingConfigMap(name: string, args: RollingConfigArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.ConfigMap {
+    const data = pulumi.output(args.data) as pulumi.Output<Record<string, string>>;
     return new k8s.core.v1.ConfigMap(name, {
-        metadata: { namespace: args.namespace, labels: args.labels },
+        metadata: { name: data.apply(d => contentName(name, d)), namespace: args.namespace, labels: args.labels },
         data: args.data,
     }, opts);
 }
 
-/** Secret values never reach state or outputs in plaintext: data and stringData are secret outputs. */
+/** Secret values never reach state or outputs in plaintext: data and stringData are secret. */
 export function rollingSecret(name: string, args: RollingConfigArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
     return new k8s.core.v1.Secret(name, {
         metadata: { namespace: args.namespace, labels: args.labels },

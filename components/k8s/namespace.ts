@@ -31,6 +31,11 @@ export interface NamespaceBaselineArgs {
     quota: QuotaSpec;
     limits: LimitRangeSpec;
     labels?: Record<string, string>;
+    /**
+     * The namespace holds data (claims): `pulumi destroy` leaves it, and with it the claims, in the
+     * cluster. Deleting a namespace deletes every claim in it, whatever the claims' own options say.
+     */
+    holdsProtectedData?: boolean;
 }
 
 export function validateQuota(key: string, q: QuotaSpec): void {
@@ -70,7 +75,7 @@ export class NamespaceBaseline extends pulumi.ComponentResource {
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
             },
-        }, { parent: this });
+        }, { parent: this, retainOnDelete: args.holdsProtectedData });
         this.name = ns.metadata.name;
         const metadata = (n: string) => ({ name: n, namespace: this.name, labels });
         const child = { parent: this };

@@ -39,6 +39,8 @@ export interface RestApiArgs extends RestApiSpec {
     namespace: pulumi.Input<string>;
     /** Values that must stay secret (passwords, tokens): they go to a Secret, never a ConfigMap. */
     secretEnvVars?: Record<string, pulumi.Input<string>>;
+    /** Keep the repository's claim through `pulumi destroy` (protected, retained on delete). */
+    protect?: boolean;
     /** Who may call the view from outside the system (e.g. the ingress controller). */
     externalAccess?: Peer[];
     /** Who scrapes /metrics (e.g. Prometheus). */
@@ -157,7 +159,7 @@ export class RestApi extends pulumi.ComponentResource {
                 storageClassName: repoStorage.storageClass,
                 resources: { requests: { storage: repoStorage.size } },
             },
-        }, child);
+        }, { ...child, protect: args.protect, retainOnDelete: args.protect });
 
         const workloads: { part: RestPart; color?: Color; workload: Workload }[] = [];
         for (const p of parts) {

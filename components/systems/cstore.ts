@@ -277,6 +277,7 @@ export class CStore extends pulumi.ComponentResource {
 
         this.baseline = new NamespaceBaseline(n.namespace, {
             name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { "app.kubernetes.io/part-of": partOf },
+            holdsProtectedData: args.protect,
         }, child);
         const ns = this.baseline.name;
         // Peers from names: known before the workloads exist, so each side's policy names the other.

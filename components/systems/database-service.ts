@@ -83,7 +83,9 @@ export class DatabaseService extends pulumi.ComponentResource {
         validateDatabaseServiceArgs(`DatabaseService(${name})`, args);
         super("platform:systems:DatabaseService", name, {}, opts);
         const child = { parent: this };
-        const baseline = new NamespaceBaseline(args.namespace, { name: args.namespace, quota: args.quota, limits: args.limits }, child);
+        const baseline = new NamespaceBaseline(args.namespace, {
+            name: args.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect,
+        }, child);
         const ns = baseline.name;
         this.namespace = ns;
 

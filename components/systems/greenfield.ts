@@ -272,6 +272,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         const baseline = new NamespaceBaseline(`${name}-namespace`, {
             name: ns, quota: s.quota, limits: s.limits,
             labels: { "app.kubernetes.io/part-of": partOf, ...(mesh ? { "istio-injection": "enabled" } : {}) },
+            holdsProtectedData: s.protectData,
         }, child);
         const namespace = baseline.name;
         this.namespace = namespace;

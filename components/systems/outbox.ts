@@ -103,6 +103,7 @@ export class OutboxEvents extends pulumi.ComponentResource {
         const child = { parent: this };
         const ns = new NamespaceBaseline(`${name}-namespace`, {
             name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { [LABELS.partOf]: OUTBOX_PART_OF },
+            holdsProtectedData: spec.protectData,
         }, child).name;
         const protect = spec.protectData;
 

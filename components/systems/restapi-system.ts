@@ -70,7 +70,10 @@ export class RestApiSystem extends pulumi.ComponentResource {
         validateRestApiSystemArgs(`RestApiSystem(${name})`, args);
         super("platform:systems:RestApiSystem", name, {}, opts);
         const child = { parent: this };
-        const ns = new NamespaceBaseline(args.namespace, { name: args.namespace, quota: args.quota, limits: args.limits }, child).name;
+        // The repository part keeps its data on a claim in this namespace.
+        const ns = new NamespaceBaseline(args.namespace, {
+            name: args.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect,
+        }, child).name;
         const ingress: Peer = { kind: "namespace", namespace: args.ingressNamespace };
         // The parts' pods as peers, known before the RestApi exists: the stack scrapes them.
         const parts = REST_PARTS.map(part => ({
@@ -80,7 +83,10 @@ export class RestApiSystem extends pulumi.ComponentResource {
         let obs: ObservabilityStack | undefined;
         if (args.observability) {
             const o = args.observability;
-            const monitoring = new NamespaceBaseline(o.namespace, { name: o.namespace, quota: args.quota, limits: args.limits }, child).name;
+            // Prometheus and Grafana keep their data on claims in this namespace.
+            const monitoring = new NamespaceBaseline(o.namespace, {
+                name: o.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect,
+            }, child).name;
             obs = new ObservabilityStack(`${args.name}-obs`, {
                 namespace: monitoring,
                 partOf: RESTAPI_PART_OF,
@@ -107,6 +113,7 @@ export class RestApiSystem extends pulumi.ComponentResource {
             } : undefined,
             backends: args.backends,
             secretEnvVars: args.secretEnvVars,
+            protect: args.protect,
         }, child);
 
         this.viewUrl = this.restapi.viewUrl;

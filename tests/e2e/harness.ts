@@ -212,7 +212,7 @@ export class Stack {
     }
 
     /** scripts/stack.sh CMD local ARGS; the output is also kept in .state/e2e/logs/. */
-    run(cmd: "preview" | "up" | "destroy" | "refresh", ...args: string[]): RunResult {
+    run(cmd: "preview" | "up" | "destroy" | "refresh" | "recover", ...args: string[]): RunResult {
         this.write(this.config);
         const r = run(path.join(ROOT, "scripts", "stack.sh"), [cmd, "local", ...args], this.env());
         this.log(cmd, r.output);
@@ -236,10 +236,17 @@ export class Stack {
         return { child, done };
     }
 
-    /** `pulumi cancel`: the recovery after a killed update (the file backend keeps its lock). */
+    /** `pulumi cancel` alone: releases the lock a killed update left (the file backend keeps it). */
     cancel(): RunResult {
         const r = run(path.join(this.toolchain(), "pulumi"), ["cancel", "--yes", "--stack", "local", "--non-interactive"], { ...this.env(), PULUMI_SKIP_UPDATE_CHECK: "true" });
         this.log("cancel", r.output);
+        return r;
+    }
+
+    /** Any pulumi command on this stack (its backend and passphrase), e.g. `state unprotect`. */
+    pulumi(...args: string[]): RunResult {
+        const r = run(path.join(this.toolchain(), "pulumi"), [...args, "--stack", "local", "--non-interactive"], { ...this.env(), PULUMI_SKIP_UPDATE_CHECK: "true" });
+        this.log(args[0], r.output);
         return r;
     }
 
@@ -280,6 +287,16 @@ export function blueGreenConfig(active: "blue" | "green"): Record<string, any> {
     return merge(base, {
         "k8s-platform:databases": null, "k8s-platform:cstore": null, "k8s-platform:outbox": null, "k8s-platform:greenfield": null,
         "k8s-platform:restapi": { name: "shop", namespace: "bg-restapi", observability: { namespace: "bg-monitoring" }, blueGreen: { enabled: true, activeEnvironment: active } },
+    });
+}
+
+/** The prod-like variant: data protection on, only the database service, in a namespace of its own. */
+export function protectedConfig(): Record<string, any> {
+    const base = localConfig();
+    return merge(base, {
+        "k8s-platform:protectData": true,
+        "k8s-platform:restapi": null, "k8s-platform:cstore": null, "k8s-platform:outbox": null, "k8s-platform:greenfield": null,
+        "k8s-platform:databases": { namespace: "pd-databases", instances: { "orders-cache": null, "orders-mysql": null, "catalog-mongo": null } },
     });
 }
 

@@ -114,11 +114,11 @@ describe("local stack on the local cluster", () => {
             expect(c.extra, "live but untracked (duplicates/orphans)").to.deep.equal([]);
         });
 
-        it("the killed update's pending operations are cleared by `pulumi refresh --clear-pending-creates`", () => {
+        it("the killed update's pending operations are cleared by `scripts/stack.sh recover` (cancel + refresh --clear-pending-creates)", () => {
             // The engine only warns about them on later ups ("N pending operations from previous deployment").
             const pending = pendingOperations(stack);
             console.log(`      ${pending} pending operations left by the killed update`);
-            const r = timed("refresh --clear-pending-creates", stack.run("refresh", "--clear-pending-creates"));
+            const r = timed("recover", stack.run("recover"));
             expect(r.status, tail(r.output, 30)).to.equal(0);
             expect(pendingOperations(stack)).to.equal(0);
             expect(summary(r.output).update ?? 0, "refresh found drift right after a converged up").to.equal(0);
@@ -278,12 +278,16 @@ describe("local stack on the local cluster", () => {
     });
 
     describe("drift: a ConfigMap edited by hand", () => {
-        const cm = { ns: "restapi", name: "orders-env", key: "LOG_LEVEL" };
+        // The env ConfigMap is named after its content: orders-env-<hash>.
+        const cm = { ns: "restapi", name: "", key: "LOG_LEVEL" };
         let uidsBefore: Record<string, string> = {};
         let repaired = false;
         after(() => repaired || restore(stack));
 
         it("pulumi refresh finds the edited ConfigMap (and nothing else)", () => {
+            const names = kubectlJson("get", "configmaps", "-n", cm.ns).items.map((c: any) => c.metadata.name).filter((n: string) => /^orders-env-[0-9a-f]{10}$/.test(n));
+            expect(names).to.have.length(1);
+            cm.name = names[0];
             expect(kubectl("patch", "configmap", cm.name, "-n", cm.ns, "--type", "merge", "-p", JSON.stringify({ data: { [cm.key]: "info" } })).status).to.equal(0);
             uidsBefore = deploymentUids("restapi");
             const r = timed("refresh (ConfigMap edited)", stack.run("refresh"));
@@ -300,6 +304,7 @@ describe("local stack on the local cluster", () => {
         });
 
         it("the repair does not replace (delete and re-create) the RestAPI Deployments", () => {
+            expect(kubectlJson("get", "configmaps", "-n", cm.ns).items.filter((c: any) => c.metadata.name.startsWith("orders-env-"))).to.have.length(1);
             expect(deploymentUids("restapi")).to.deep.equal(uidsBefore);
         });
     });

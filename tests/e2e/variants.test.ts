@@ -62,6 +62,8 @@ describe("blue/green variant (RestAPI system only)", () => {
                 expect(kubectlJson("get", "service", `shop-${p}`, "-n", "bg-restapi").spec.selector["platform.io/color"]).to.equal("blue");
                 expect(kubectlJson("get", "service", `shop-${p}-preview`, "-n", "bg-restapi").spec.selector["platform.io/color"]).to.equal("green");
             }
+            // Cluster-scoped, so named with the namespace: no clash with the local stack's `orders` system.
+            expect(kubectl("get", "clusterrole", "bg-monitoring-shop-obs-prometheus-discovery").status).to.equal(0);
         });
 
         it("switching activeEnvironment to green previews only Service updates", () => {
@@ -91,7 +93,7 @@ describe("blue/green variant (RestAPI system only)", () => {
             const r = timed("destroy (variant)", stack.run("destroy"));
             expect(r.status, tail(r.output, 40)).to.equal(0);
             expect(liveIn(NAMESPACES)).to.deep.equal([]);
-            expect(kubectl("get", "clusterrole", "shop-obs-prometheus-discovery").status).to.not.equal(0);
+            expect(kubectl("get", "clusterrole", "bg-monitoring-shop-obs-prometheus-discovery").status).to.not.equal(0);
         });
     });
 });

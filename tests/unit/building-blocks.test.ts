@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
-import { rollingConfigMap, rollingSecret } from "../../components/k8s/config";
+import { contentName, rollingConfigMap, rollingSecret } from "../../components/k8s/config";
 import { PATCH_FORCE_ANNOTATION, Workload, WorkloadArgs, pdbMinAvailable } from "../../components/k8s/workload";
 import { TrafficPlan } from "../../components/k8s/traffic";
 import { parseQuantity } from "../../components/k8s/quantity";
@@ -206,12 +206,24 @@ describe("NamespaceBaseline", () => {
 });
 
 describe("rolling configuration objects", () => {
-    it("leaves the ConfigMap's name to the provider, so a change is created before the old one goes", async () => {
-        const res = await capture(() => rollingConfigMap("app-env", { namespace: "apps", labels: { a: "b" }, data: { K: "v" } }, {}));
-        const cm = ofType(res, T.configMap)[0];
-        expect(cm.name).to.equal("app-env");
-        expect(cm.inputs.metadata).to.deep.equal({ namespace: "apps", labels: { a: "b" } });
-        expect(cm.inputs.data).to.deep.equal({ K: "v" });
+    it("names a ConfigMap after its content, so a change is a new object the pods roll onto", async () => {
+        const res = await capture(() => {
+            rollingConfigMap("app-env", { namespace: "apps", labels: { a: "b" }, data: { K: "v", A: "1" } }, {});
+            rollingConfigMap("app-env2", { namespace: "apps", labels: {}, data: { A: "1", K: "v2" } }, {});
+        });
+        const cm = byName(res, T.configMap, "app-env");
+        const changed = byName(res, T.configMap, "app-env2");
+        expect(cm.inputs.metadata).to.deep.equal({ name: contentName("app-env", { A: "1", K: "v" }), namespace: "apps", labels: { a: "b" } });
+        expect(cm.inputs.metadata.name).to.match(/^app-env-[0-9a-f]{10}$/);
+        expect(cm.inputs.data).to.deep.equal({ K: "v", A: "1" });
+        expect(changed.inputs.metadata.name.slice(-10)).to.not.equal(cm.inputs.metadata.name.slice(-10));
+    });
+
+    it("derives the content name from the data alone (key order does not matter), and from every key and value", () => {
+        expect(contentName("x", { a: "1", b: "2" })).to.equal(contentName("x", { b: "2", a: "1" }));
+        expect(contentName("x", { a: "1", b: "2" })).to.not.equal(contentName("x", { a: "1", b: "3" }));
+        expect(contentName("x", { a: "1", b: "2" })).to.not.equal(contentName("x", { a: "1", c: "2" }));
+        expect(contentName("x", { a: "1" })).to.not.equal(contentName("x", { a: "1", b: "" }));
     });
 
     it("auto-names the Secret too and keeps its data secret in outputs", async () => {

@@ -69,10 +69,9 @@ export function ofType(list: RecordedResource[], type: string): RecordedResource
     return list.filter(r => r.type === type);
 }
 
-/** The one resource of a type with this Kubernetes name (metadata.name). */
+/** The one resource of a type with this Kubernetes name (metadata.name) or, for generated names, this logical name. */
 export function byName(list: RecordedResource[], type: string, name: string): RecordedResource {
-    // Auto-named objects (no metadata.name) are found by their logical name.
-    const found = list.filter(r => r.type === type && (r.inputs.metadata?.name ?? r.name) === name);
+    const found = list.filter(r => r.type === type && (r.inputs.metadata?.name === name || r.name === name));
     if (found.length !== 1) {
         const names = ofType(list, type).map(r => r.inputs.metadata?.name ?? r.name).join(", ");
         throw new Error(`expected one ${type} named ${name}, found ${found.length} (have: ${names})`);

@@ -148,7 +148,7 @@ describe("observability", () => {
             }
             const spec = podSpec(byName(res, T.deployment, "otel-cfg"));
             expect(spec.containers[0].args).to.deep.equal(["--config=/etc/otelcol/otel-collector.yaml"]);
-            expect(spec.volumes.find((v: { name: string }) => v.name === "config").configMap.name).to.equal("otel-cfg-config-generated");
+            expect(spec.volumes.find((v: { name: string }) => v.name === "config").configMap.name).to.equal(byName(res, T.configMap, "otel-cfg-config").inputs.metadata.name);
         });
 
         it("lets in the senders on OTLP and Prometheus on the exporter, and reaches only Jaeger", async () => {
@@ -279,7 +279,7 @@ describe("observability", () => {
             expect(file).to.deep.equal(JSON.parse(JSON.stringify(alertRulesFile(DEFAULT_ALERT_GROUPS))));
             const spec = podSpec(byName(res, T.deployment, "prom-rules"));
             expect(spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "rules").mountPath).to.equal("/etc/prometheus/rules");
-            expect(spec.volumes.find((v: { name: string }) => v.name === "rules").configMap.name).to.equal("prom-rules-rules-generated");
+            expect(spec.volumes.find((v: { name: string }) => v.name === "rules").configMap.name).to.equal(byName(res, T.configMap, "prom-rules-rules").inputs.metadata.name);
         });
 
         it("puts the namespace into its cluster-scoped RBAC names (stacks in other namespaces may reuse the name)", async () => {
@@ -380,7 +380,7 @@ describe("observability", () => {
             expect(c.volumeMounts.find((m: { name: string }) => m.name === "dashboards").mountPath).to.equal(p.options.path);
             expect(c.volumeMounts.find((m: { subPath?: string }) => m.subPath === "dashboards.yaml").mountPath).to.equal("/etc/grafana/provisioning/dashboards/dashboards.yaml");
             const projected = spec.volumes.find((v: { name: string }) => v.name === "dashboards").projected.sources.map((s: any) => s.configMap.name);
-            expect(projected).to.deep.equal(DASHBOARDS.map(d => `graf-dash-dashboard-${d.uid}-generated`));
+            expect(projected).to.deep.equal(DASHBOARDS.map(d => byName(res, T.configMap, `graf-dash-dashboard-${d.uid}`).inputs.metadata.name));
             for (const d of DASHBOARDS) {
                 const json = JSON.parse(byName(res, T.configMap, `graf-dash-dashboard-${d.uid}`).inputs.data[`${d.uid}.json`]);
                 expect(json.uid).to.equal(d.uid);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { contentName } from "../../components/k8s/config";
 import { RestApi, RestApiArgs, RESTAPI_DEPLOYER_RULES } from "../../components/restapi/restapi";
 import { PART_DEFAULTS, REST_PARTS, RestPart } from "../../components/restapi/spec";
 import { containsSecret } from "./mocks";
@@ -77,13 +78,13 @@ describe("RestApi", () => {
         expect(secret.inputs.stringData).to.deep.equal({ API_TOKEN: "s3cr3t-token" });
         expect(containsSecret(secret.raw.stringData)).to.equal(true);
         expect(podSpec(deploymentOf(res, "env-view")).containers[0].envFrom)
-            .to.deep.equal([{ configMapRef: { name: "env-env-generated" } }, { secretRef: { name: "env-env-generated" } }]);
+            .to.deep.equal([{ configMapRef: { name: contentName("env-env", cm) } }, { secretRef: { name: "env-env-generated" } }]);
     });
 
     it("creates no env Secret (and no secretRef) when there are no secret values", async () => {
         const res = await capture(() => new RestApi("nosec", args({ secretEnvVars: undefined })));
         expect(ofType(res, T.secret)).to.have.length(0);
-        expect(podSpec(deploymentOf(res, "nosec-view")).containers[0].envFrom).to.deep.equal([{ configMapRef: { name: "nosec-env-generated" } }]);
+        expect(podSpec(deploymentOf(res, "nosec-view")).containers[0].envFrom).to.deep.equal([{ configMapRef: { name: byName(res, T.configMap, "nosec-env").inputs.metadata.name } }]);
     });
 
     it("mounts the repository's persistent volume", async () => {
