@@ -299,6 +299,8 @@ describe("local stack on the local cluster", () => {
         it("pulumi up repairs it (LOG_LEVEL debug again)", () => {
             const r = timed("up (repair ConfigMap)", stack.run("up"));
             expect(r.status, tail(r.output, 30)).to.equal(0);
+            // In place (kubernetes:enableConfigMapMutable): one update, nothing replaced.
+            expect({ ...summary(r.output), same: undefined }).to.deep.equal({ update: 1, same: undefined });
             expect(kubectlJson("get", "configmap", cm.name, "-n", cm.ns).data[cm.key]).to.equal("debug");
             repaired = true;
         });

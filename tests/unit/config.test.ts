@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadPlatformConfig, parsePlatformConfig } from "../../config";
 import { deepClone, stackConfig } from "./helpers";
@@ -24,6 +27,12 @@ describe("stack config", () => {
         expect(cfg.databases.instances.every(i => (i.spec.replicas ?? 1) === 1)).to.equal(true);
         expect(cfg.databases.backups).to.equal(undefined);
         expect(cfg.databases.instances[0].spec.storage.storageClass).to.equal("standard");
+    });
+
+    it("makes ConfigMaps and Secrets mutable for every stack (Pulumi.yaml), so drift repair replaces no workload", () => {
+        const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")) as { config: Record<string, any> };
+        expect(project.config["kubernetes:enableConfigMapMutable"]).to.deep.equal({ value: true });
+        expect(project.config["kubernetes:enableSecretMutable"]).to.deep.equal({ value: true });
     });
 
     it("accepts the prod stack file with data protection on", () => {
