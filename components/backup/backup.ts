@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerSpec, ResourceSpec, scratchVolumes, secretEnv, secureContainer, validateContainer, validateResources } from "../k8s/container";
 import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { networkPolicySpec, Peer } from "../k8s/traffic";
 import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
 import { requireCronSchedule } from "./cron";
@@ -212,12 +213,12 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         const labels = standardLabels(identity);
         const podLabels = { ...labels, "platform.io/backup-engine": args.engine };
         const selector = selectorLabels(identity);
-        const metadata = { name, namespace: args.namespace, labels };
+        const metadata = { name, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS };
         this.peer = { kind: "pods", namespace: args.namespace, selector };
 
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, child);
         const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-storage`, {
-            metadata: { ...metadata, name: `${name}-storage` },
+            metadata: { name: `${name}-storage`, namespace: args.namespace, labels },
             spec: {
                 accessModes: ["ReadWriteOnce"],
                 storageClassName: args.storage.storageClass,

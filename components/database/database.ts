@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ContainerSpec } from "../k8s/container";
 import { selectorLabels, standardLabels } from "../k8s/labels";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
@@ -159,7 +160,7 @@ export class Database extends pulumi.ComponentResource {
                 stringData[SECRET_KEYS.keyfile] = new random.RandomPassword(`${name}-keyfile`, { length: 756, special: false }, child).result;
             }
             const secret = new k8s.core.v1.Secret(`${name}-credentials`, {
-                metadata: { name: `${name}-credentials`, namespace: args.namespace, labels },
+                metadata: { name: `${name}-credentials`, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS },
                 type: "Opaque",
                 stringData,
             }, { ...child, additionalSecretOutputs: ["data", "stringData"] });
@@ -197,7 +198,7 @@ export class Database extends pulumi.ComponentResource {
         (engine.extraClaims ?? []).forEach(c => mounts.push({ name: c.name, mountPath: c.mountPath }));
         if (Object.keys(scripts).length > 0) {
             const cm = new k8s.core.v1.ConfigMap(`${name}-init`, {
-                metadata: { name: `${name}-init`, namespace: args.namespace, labels },
+                metadata: { name: `${name}-init`, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS },
                 data: scripts,
             }, child);
             volumes.push({ name: "init-scripts", configMap: { name: cm.metadata.name, defaultMode: 0o555 } });

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, ValidationError } from "../k8s/validation";
 import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "./validation";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 
 /** ingress-nginx annotation prefix. */
 export const NGINX = "nginx.ingress.kubernetes.io";
@@ -128,6 +129,7 @@ export function validateSecureIngress(key: string, a: SecureIngressArgs): void {
 /** The ingress-nginx / cert-manager annotations of one host. */
 export function ingressAnnotations(a: SecureIngressArgs): pulumi.Input<Record<string, pulumi.Input<string>>> {
     const ann: Record<string, pulumi.Input<string>> = {
+        ...OWNED_ANNOTATIONS,
         [CLUSTER_ISSUER_ANNOTATION]: a.clusterIssuer,
         [`${NGINX}/ssl-redirect`]: "true",
         [`${NGINX}/force-ssl-redirect`]: "true",
@@ -345,6 +347,7 @@ export class IngressRoutes extends pulumi.ComponentResource {
                 metadata: {
                     name: `${name}-grafana-basic-auth`,
                     namespace: args.grafana.namespace,
+                    annotations: OWNED_ANNOTATIONS,
                     labels: { "app.kubernetes.io/part-of": common.partOf, "app.kubernetes.io/component": "edge", "app.kubernetes.io/managed-by": "pulumi" },
                 },
                 type: "Opaque",

@@ -13,6 +13,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { OWNED_ANNOTATIONS } from "./metadata";
 
 export interface RollingConfigArgs {
     namespace: pulumi.Input<string>;
@@ -29,7 +30,7 @@ export function contentName(name: string, data: Record<string, string>): string 
 export function rollingConfigMap(name: string, args: RollingConfigArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.ConfigMap {
     const data = pulumi.output(args.data) as pulumi.Output<Record<string, string>>;
     return new k8s.core.v1.ConfigMap(name, {
-        metadata: { name: data.apply(d => contentName(name, d)), namespace: args.namespace, labels: args.labels },
+        metadata: { name: data.apply(d => contentName(name, d)), namespace: args.namespace, labels: args.labels, annotations: OWNED_ANNOTATIONS },
         data: args.data,
     }, opts);
 }
@@ -37,7 +38,7 @@ export function rollingConfigMap(name: string, args: RollingConfigArgs, opts: pu
 /** Secret values never reach state or outputs in plaintext: data and stringData are secret. */
 export function rollingSecret(name: string, args: RollingConfigArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
     return new k8s.core.v1.Secret(name, {
-        metadata: { namespace: args.namespace, labels: args.labels },
+        metadata: { namespace: args.namespace, labels: args.labels, annotations: OWNED_ANNOTATIONS },
         type: "Opaque",
         stringData: pulumi.secret(args.data),
     }, { ...opts, additionalSecretOutputs: ["data", "stringData"] });

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_PEER, DNS_PORTS, networkPolicySpec } from "./traffic";
+import { OWNED_ANNOTATIONS } from "./metadata";
 import { requireDnsLabel, requireQuantity, requireIntInRange } from "./validation";
 import { validateResources } from "./container";
 
@@ -67,6 +68,7 @@ export class NamespaceBaseline extends pulumi.ComponentResource {
         const labels = { "app.kubernetes.io/managed-by": "pulumi", ...(args.labels ?? {}) };
         const ns = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: {
+                annotations: OWNED_ANNOTATIONS,
                 name: args.name,
                 labels: {
                     ...labels,
@@ -77,7 +79,7 @@ export class NamespaceBaseline extends pulumi.ComponentResource {
             },
         }, { parent: this, retainOnDelete: args.holdsProtectedData });
         this.name = ns.metadata.name;
-        const metadata = (n: string) => ({ name: n, namespace: this.name, labels });
+        const metadata = (n: string) => ({ name: n, namespace: this.name, labels, annotations: OWNED_ANNOTATIONS });
         const child = { parent: this };
 
         new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {

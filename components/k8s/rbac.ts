@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { OWNED_ANNOTATIONS } from "./metadata";
 
 export const CRUD = ["get", "list", "watch", "create", "update", "patch", "delete"];
 export const READ = ["get", "list", "watch"];
@@ -40,7 +41,7 @@ export class DeployerIdentity extends pulumi.ComponentResource {
             "app.kubernetes.io/managed-by": "pulumi",
             [DEPLOYER_LABEL]: args.design,
         };
-        const metadata = { name, namespace: args.namespace, labels };
+        const metadata = { name, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS };
         const child = { parent: this };
         // The deployer authenticates with a projected or requested token, never an automounted one.
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, child);

@@ -7,14 +7,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppIdentity, selectorLabels, standardLabels } from "./labels";
+import { OWNED_ANNOTATIONS } from "./metadata";
 import { ContainerSpec, scratchVolumes, secureContainer, validateContainer } from "./container";
 import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
 import { requireIntInRange, requireQuantity, ValidationError } from "./validation";
 
 import CoreInput = k8s.types.input.core.v1;
-
-/** Read by the kubernetes provider: its server-side apply forces field-ownership conflicts. */
-export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
 export interface ServicePort {
     name: string;
@@ -149,7 +147,7 @@ export class Workload extends pulumi.ComponentResource {
         const podLabels = { ...labels, ...(args.podLabels ?? {}), ...(args.selectorExtra ?? {}) };
         const metaName = Object.values(args.selectorExtra ?? {}).length
             ? `${id.name}-${Object.values(args.selectorExtra!).join("-")}` : id.name;
-        const metadata = { name: metaName, namespace: args.namespace, labels };
+        const metadata = { name: metaName, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS };
         const childOpts: pulumi.CustomResourceOptions = { parent: this };
 
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
@@ -186,9 +184,6 @@ export class Workload extends pulumi.ComponentResource {
             } : undefined,
         };
         const template = { metadata: { labels: podLabels, annotations: args.podAnnotations }, spec: podSpec };
-        // Server-side apply: fields taken over by hand (kubectl scale, edit) conflict with Pulumi's
-        // field manager; forcing makes `pulumi up` win them back, so drift is repaired, not an error.
-        const workloadMeta = { ...metadata, annotations: { [PATCH_FORCE_ANNOTATION]: "true" } };
         // An HPA owns the replica count once it exists: do not fight it on every `pulumi up`.
         const workloadOpts: pulumi.CustomResourceOptions = {
             ...childOpts,
@@ -215,7 +210,7 @@ export class Workload extends pulumi.ComponentResource {
 
         if (args.kind === "StatefulSet") {
             this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
-                metadata: workloadMeta,
+                metadata,
                 spec: {
                     replicas,
                     serviceName: headlessSvc ? headlessSvc.metadata.name : metaName,
@@ -239,7 +234,7 @@ export class Workload extends pulumi.ComponentResource {
             this.readyReplicas = this.statefulSet.status.apply(s => s?.readyReplicas);
         } else {
             this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-                metadata: workloadMeta,
+                metadata,
                 spec: {
                     replicas,
                     selector: { matchLabels: this.selector },

@@ -11,6 +11,7 @@ import * as random from "@pulumi/random";
 import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec, secretEnv } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { Peer } from "../k8s/traffic";
 import { requireDnsLabel, requireNonEmptyString, ValidationError } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
@@ -153,7 +154,7 @@ export class Grafana extends pulumi.ComponentResource {
 
         const password = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, child);
         const secret = new k8s.core.v1.Secret(`${name}-admin`, {
-            metadata: { name: `${name}-admin`, namespace: args.namespace, labels },
+            metadata: { name: `${name}-admin`, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS },
             type: "Opaque",
             stringData: { [GRAFANA_SECRET_KEYS.user]: adminUser, [GRAFANA_SECRET_KEYS.password]: password.result },
         }, { ...child, additionalSecretOutputs: ["data", "stringData"] });

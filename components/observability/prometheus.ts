@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel, requireOneOf, ValidationError } from "../k8s/validation";
@@ -303,11 +304,11 @@ export class Prometheus extends pulumi.ComponentResource {
         // Cluster-scoped: the default carries the namespace, so equal names in two namespaces never collide.
         const roleName = args.clusterRoleName ?? pulumi.interpolate`${args.namespace}-${name}-discovery`;
         const role = new k8s.rbac.v1.ClusterRole(`${name}-discovery`, {
-            metadata: { name: roleName, labels },
+            metadata: { name: roleName, labels, annotations: OWNED_ANNOTATIONS },
             rules: PROMETHEUS_DISCOVERY_RULES,
         }, child);
         new k8s.rbac.v1.ClusterRoleBinding(`${name}-discovery`, {
-            metadata: { name: roleName, labels },
+            metadata: { name: roleName, labels, annotations: OWNED_ANNOTATIONS },
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
             subjects: [{ kind: "ServiceAccount", name: this.workload.serviceAccountName, namespace: args.namespace }],
         }, child);

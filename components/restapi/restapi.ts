@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { rollingConfigMap, rollingSecret } from "../k8s/config";
 import { httpProbe } from "../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s/labels";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, DeployerIdentity, PolicyRule, READ } from "../k8s/rbac";
 import { Endpoint, Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
@@ -215,13 +216,13 @@ export class RestApi extends pulumi.ComponentResource {
             const base = selectorLabels(identity(p.part));
             const ports = [{ name: "http", port: p.port, targetPort: p.port, protocol: "TCP" }];
             const svc = new k8s.core.v1.Service(`${name}-${p.part}`, {
-                metadata: { name: `${name}-${p.part}`, namespace: args.namespace, labels: standardLabels(identity(p.part)) },
+                metadata: { name: `${name}-${p.part}`, namespace: args.namespace, labels: standardLabels(identity(p.part)), annotations: OWNED_ANNOTATIONS },
                 spec: { type: "ClusterIP", selector: blueGreen ? { ...base, [COLOR_LABEL]: active } : base, ports },
             }, child);
             this.serviceNames[p.part] = svc.metadata.name;
             if (blueGreen) {
                 new k8s.core.v1.Service(`${name}-${p.part}-preview`, {
-                    metadata: { name: `${name}-${p.part}-preview`, namespace: args.namespace, labels: standardLabels(identity(p.part)) },
+                    metadata: { name: `${name}-${p.part}-preview`, namespace: args.namespace, labels: standardLabels(identity(p.part)), annotations: OWNED_ANNOTATIONS },
                     spec: { type: "ClusterIP", selector: { ...base, [COLOR_LABEL]: idle }, ports },
                 }, child);
             }

@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { httpProbe, ResourceSpec, validateResources } from "../k8s/container";
 import { AppIdentity, standardLabels } from "../k8s/labels";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { PolicyRule } from "../k8s/rbac";
 import { DNS_PEER, DNS_PORTS, Peer, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel, requireIntInRange, requireOneOf, requirePinnedImage, ValidationError } from "../k8s/validation";
@@ -162,7 +163,7 @@ export class SealedSecretsController extends pulumi.ComponentResource {
 
         if (args.createCrd ?? true) {
             this.crd = new k8s.apiextensions.v1.CustomResourceDefinition(`${name}-crd`, {
-                metadata: { name: `sealedsecrets.${SEALED_SECRETS_GROUP}`, labels },
+                metadata: { name: `sealedsecrets.${SEALED_SECRETS_GROUP}`, labels, annotations: OWNED_ANNOTATIONS },
                 spec: sealedSecretCrdSpec(),
             }, child);
         }
@@ -202,11 +203,11 @@ export class SealedSecretsController extends pulumi.ComponentResource {
         }, child);
 
         const clusterRole = new k8s.rbac.v1.ClusterRole(`${name}-cluster-role`, {
-            metadata: { name: UNSEALER_CLUSTER_ROLE, labels },
+            metadata: { name: UNSEALER_CLUSTER_ROLE, labels, annotations: OWNED_ANNOTATIONS },
             rules: UNSEALER_RULES,
         }, child);
         new k8s.rbac.v1.ClusterRoleBinding(`${name}-cluster-role-binding`, {
-            metadata: { name: CONTROLLER_NAME, labels },
+            metadata: { name: CONTROLLER_NAME, labels, annotations: OWNED_ANNOTATIONS },
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
             subjects: [{ kind: "ServiceAccount", name: this.workload.serviceAccountName, namespace }],
         }, child);

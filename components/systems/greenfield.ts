@@ -19,6 +19,7 @@ import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
 import { ENGINES, SECRET_KEYS } from "../database/engines";
 import { ContainerSpec, httpProbe, secretEnv, validateContainer } from "../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s/labels";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { NamespaceBaseline } from "../k8s/namespace";
 import { Endpoint, networkPolicySpec, Peer, TrafficPlan } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
@@ -387,7 +388,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         let serviceName: pulumi.Output<string>;
         if (tracks.length > 1) {
             const stable = new k8s.core.v1.Service(`${n.fastapi}-service`, {
-                metadata: { name: n.fastapi, namespace, labels: standardLabels(fastapiId) },
+                metadata: { name: n.fastapi, namespace, labels: standardLabels(fastapiId), annotations: OWNED_ANNOTATIONS },
                 spec: {
                     type: "ClusterIP",
                     selector: selectorLabels(fastapiId),

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { contentName, rollingConfigMap, rollingSecret } from "../../components/k8s/config";
-import { PATCH_FORCE_ANNOTATION, Workload, WorkloadArgs, pdbMinAvailable } from "../../components/k8s/workload";
+import { PATCH_FORCE_ANNOTATION } from "../../components/k8s/metadata";
+import { Workload, WorkloadArgs, pdbMinAvailable } from "../../components/k8s/workload";
 import { TrafficPlan } from "../../components/k8s/traffic";
 import { parseQuantity } from "../../components/k8s/quantity";
 import { requirePinnedImage } from "../../components/k8s/validation";
@@ -154,16 +155,24 @@ describe("Workload", () => {
         expect(byName(res, T.service, "web-headless").inputs.spec.clusterIP).to.equal("None");
     });
 
-    it("forces server-side apply on Deployments and StatefulSets (drift by hand is repaired), not on their Services", async () => {
+    it("forces server-side apply on every object it creates, but not inside pod or claim templates", async () => {
         const res = await capture(() => {
-            new Workload("force-d", baseArgs());
-            new Workload("force-s", baseArgs({ identity: { name: "db", component: "database", partOf: "demo" }, kind: "StatefulSet" }));
+            new Workload("force-d", baseArgs({ replicas: 3, autoscaling: { minReplicas: 3, maxReplicas: 6, targetCPUUtilizationPercentage: 70 } }));
+            new Workload("force-s", baseArgs({
+                identity: { name: "db", component: "database", partOf: "demo" }, kind: "StatefulSet", volumeClaims: [{ name: "data", size: "1Gi" }],
+            }));
         });
-        for (const r of [...ofType(res, T.deployment), ...ofType(res, T.statefulSet)]) {
+        expect(res.map(r => r.type.split(":")[2]).sort()).to.deep.equal([
+            "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "NetworkPolicy", "PodDisruptionBudget", "Service", "Service", "Service",
+            "ServiceAccount", "ServiceAccount", "StatefulSet", "Workload", "Workload",
+        ]);
+        for (const r of res.filter(x => x.type.startsWith("kubernetes:"))) {
             expect(r.inputs.metadata.annotations, r.name).to.deep.equal({ [PATCH_FORCE_ANNOTATION]: "true" });
         }
-        expect(PATCH_FORCE_ANNOTATION).to.equal("pulumi.com/patchForce");
-        expect(ofType(res, T.service).map(s => s.inputs.metadata.annotations)).to.deep.equal([undefined, undefined, undefined]);
+        for (const r of [...ofType(res, T.deployment), ...ofType(res, T.statefulSet)]) {
+            expect(r.inputs.spec.template.metadata.annotations, r.name).to.equal(undefined);
+        }
+        expect(ofType(res, T.statefulSet)[0].inputs.spec.volumeClaimTemplates[0].metadata.annotations).to.equal(undefined);
     });
 
     it("refuses claims on a Deployment", () => {
@@ -213,7 +222,9 @@ describe("rolling configuration objects", () => {
         });
         const cm = byName(res, T.configMap, "app-env");
         const changed = byName(res, T.configMap, "app-env2");
-        expect(cm.inputs.metadata).to.deep.equal({ name: contentName("app-env", { A: "1", K: "v" }), namespace: "apps", labels: { a: "b" } });
+        expect(cm.inputs.metadata).to.deep.equal({
+            name: contentName("app-env", { A: "1", K: "v" }), namespace: "apps", labels: { a: "b" }, annotations: { [PATCH_FORCE_ANNOTATION]: "true" },
+        });
         expect(cm.inputs.metadata.name).to.match(/^app-env-[0-9a-f]{10}$/);
         expect(cm.inputs.data).to.deep.equal({ K: "v", A: "1" });
         expect(changed.inputs.metadata.name.slice(-10)).to.not.equal(cm.inputs.metadata.name.slice(-10));

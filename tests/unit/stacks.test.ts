@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { parsePlatformConfig } from "../../config";
 import { createPlatform, PlatformOutputs } from "../../components/platform";
+import { PATCH_FORCE_ANNOTATION } from "../../components/k8s/metadata";
 import { byName, capture, isSecret, ofType, podSpec, stackConfig, T, valueOf } from "./helpers";
 import { containsSecret, RecordedResource } from "./mocks";
 
@@ -22,6 +23,15 @@ describe("stacks", () => {
             expect(ofType(res, T.namespace).map(n => n.inputs.metadata.name).sort()).to.deep.equal(names);
             expect(ofType(res, T.netpol).filter(n => n.inputs.metadata.name === "default-deny").map(n => n.inputs.metadata.namespace).sort())
                 .to.deep.equal(names);
+        });
+
+        it("lets Pulumi take back by-hand changes on every object but claims (patchForce)", () => {
+            // Claims are left out: their spec is immutable but for expansion, which must never be forced back.
+            const missing = res.filter(r => r.type.startsWith("kubernetes:") && r.type !== T.pvc && r.inputs.metadata
+                && r.inputs.metadata.annotations?.[PATCH_FORCE_ANNOTATION] !== "true").map(r => `${r.type} ${r.name}`);
+            expect(missing).to.deep.equal([]);
+            const kinds = new Set(res.filter(r => r.inputs.metadata?.annotations?.[PATCH_FORCE_ANNOTATION] === "true").map(r => r.type.split(":")[2]));
+            expect(kinds.size).to.be.greaterThan(15);
         });
 
         it("runs single replicas and small volumes", () => {
@@ -64,6 +74,15 @@ describe("stacks", () => {
     describe("prod", () => {
         let res: RecordedResource[];
         before(async () => ({ res } = await build("prod")));
+
+        it("lets Pulumi take back by-hand changes on every object but claims (patchForce), also in prod", () => {
+            // Claims are left out: their spec is immutable but for expansion, which must never be forced back.
+            const missing = res.filter(r => r.type.startsWith("kubernetes:") && r.type !== T.pvc && r.inputs.metadata
+                && r.inputs.metadata.annotations?.[PATCH_FORCE_ANNOTATION] !== "true").map(r => `${r.type} ${r.name}`);
+            expect(missing).to.deep.equal([]);
+            const kinds = new Set(res.filter(r => r.inputs.metadata?.annotations?.[PATCH_FORCE_ANNOTATION] === "true").map(r => r.type.split(":")[2]));
+            expect(kinds.size).to.be.greaterThan(15);
+        });
 
         it("runs the HA numbers: 3 database members with PDBs", () => {
             expect(byName(res, T.statefulSet, "orders-db").inputs.spec.replicas).to.equal(3);
