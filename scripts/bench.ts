@@ -241,7 +241,16 @@ Notes
   dev-sized spec in one namespace, no policy pack), each N from an empty stack, destroyed after.
 `;
     fs.writeFileSync(path.join(ROOT, "docs", "benchmarks.md"), doc);
-    console.log(`\n${table}\n\n[bench] written to docs/benchmarks.md`);
+    // The README carries the same table between its bench markers.
+    const readme = path.join(ROOT, "README.md");
+    const text = fs.readFileSync(readme, "utf8");
+    const start = "<!-- bench:start -->";
+    const end = "<!-- bench:end -->";
+    if (text.includes(start) && text.includes(end)) {
+        const stamp = `Run of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC.`;
+        fs.writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n${stamp}\n\n${table}\n${text.slice(text.indexOf(end))}`);
+    }
+    console.log(`\n${table}\n\n[bench] written to docs/benchmarks.md and README.md`);
 }
 
 async function main(): Promise<void> {
