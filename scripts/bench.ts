@@ -239,6 +239,10 @@ Notes
   passwords, providers and the component resources); the rendered manifests are the 308 Kubernetes objects.
 - RestApi xN: \`scripts/bench/restapis\` (bench-only program: N RestApi components of the local stack's
   dev-sized spec in one namespace, no policy pack), each N from an empty stack, destroyed after.
+- prod: the sizes of Pulumi.prod.yaml on the same local cluster with three overrides: the local kubeconfig, no Kafka
+  topic management (prod topics have replication factor 3, the local broker is one node), Ingresses not awaited
+  (no ingress controller). protectData is on, so destroy runs after \`pulumi state unprotect --all\` and keeps the
+  data namespaces.
 `;
     fs.writeFileSync(path.join(ROOT, "docs", "benchmarks.md"), doc);
     // The README carries the same table between its bench markers.
