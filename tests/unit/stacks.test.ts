@@ -12,6 +12,20 @@ async function build(stack: string): Promise<{ res: RecordedResource[]; out: Pla
     return { res, out: out! };
 }
 
+/** Every Kubernetes object but claims carries patchForce, so `pulumi up` takes back by-hand changes. */
+function itForcesApplyOnEveryObjectButClaims(resources: () => RecordedResource[]): void {
+    it("lets Pulumi take back by-hand changes on every object but claims (patchForce)", () => {
+        // Claims are left out: their spec is immutable but for expansion, which must never be forced back.
+        const k8sObjects = resources().filter(r => r.type.startsWith("kubernetes:") && r.inputs.metadata);
+        const missing = k8sObjects.filter(r => r.type !== T.pvc && r.inputs.metadata.annotations?.[PATCH_FORCE_ANNOTATION] !== "true")
+            .map(r => `${r.type} ${r.name}`);
+        expect(missing).to.deep.equal([]);
+        const forcedClaims = k8sObjects.filter(r => r.type === T.pvc && r.inputs.metadata.annotations?.[PATCH_FORCE_ANNOTATION] !== undefined);
+        expect(forcedClaims.map(r => r.name)).to.deep.equal([]);
+        expect(new Set(k8sObjects.map(r => r.type)).size).to.be.greaterThan(15);
+    });
+}
+
 describe("stacks", () => {
     describe("dev", () => {
         let res: RecordedResource[];
@@ -25,14 +39,7 @@ describe("stacks", () => {
                 .to.deep.equal(names);
         });
 
-        it("lets Pulumi take back by-hand changes on every object but claims (patchForce)", () => {
-            // Claims are left out: their spec is immutable but for expansion, which must never be forced back.
-            const missing = res.filter(r => r.type.startsWith("kubernetes:") && r.type !== T.pvc && r.inputs.metadata
-                && r.inputs.metadata.annotations?.[PATCH_FORCE_ANNOTATION] !== "true").map(r => `${r.type} ${r.name}`);
-            expect(missing).to.deep.equal([]);
-            const kinds = new Set(res.filter(r => r.inputs.metadata?.annotations?.[PATCH_FORCE_ANNOTATION] === "true").map(r => r.type.split(":")[2]));
-            expect(kinds.size).to.be.greaterThan(15);
-        });
+        itForcesApplyOnEveryObjectButClaims(() => res);
 
         it("runs single replicas and small volumes", () => {
             const sts = byName(res, T.statefulSet, "orders-db").inputs.spec;
@@ -75,14 +82,7 @@ describe("stacks", () => {
         let res: RecordedResource[];
         before(async () => ({ res } = await build("prod")));
 
-        it("lets Pulumi take back by-hand changes on every object but claims (patchForce), also in prod", () => {
-            // Claims are left out: their spec is immutable but for expansion, which must never be forced back.
-            const missing = res.filter(r => r.type.startsWith("kubernetes:") && r.type !== T.pvc && r.inputs.metadata
-                && r.inputs.metadata.annotations?.[PATCH_FORCE_ANNOTATION] !== "true").map(r => `${r.type} ${r.name}`);
-            expect(missing).to.deep.equal([]);
-            const kinds = new Set(res.filter(r => r.inputs.metadata?.annotations?.[PATCH_FORCE_ANNOTATION] === "true").map(r => r.type.split(":")[2]));
-            expect(kinds.size).to.be.greaterThan(15);
-        });
+        itForcesApplyOnEveryObjectButClaims(() => res);
 
         it("runs the HA numbers: 3 database members with PDBs", () => {
             expect(byName(res, T.statefulSet, "orders-db").inputs.spec.replicas).to.equal(3);

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // version is what GetPluginInfo reports: the @pulumi/kafka release this stand-in serves.
@@ -85,6 +86,19 @@ func (p *kafkaProvider) adminWithin(ctx context.Context, reqTimeout float64) (ad
 	}
 	ctx, cancel := opContext(ctx, cfg, reqTimeout)
 	return a, ctx, cancel, nil
+}
+
+// storedTopic checks the resource type and decodes a stored topic: its properties and its name.
+func storedTopic(urn, typ, id string, props *structpb.Struct) (resource.PropertyMap, string, error) {
+	if err := checkType(urn, typ); err != nil {
+		return nil, "", err
+	}
+	olds, err := unmarshal(props)
+	if err != nil {
+		return nil, "", err
+	}
+	name, err := storedTopicName(id, olds)
+	return olds, name, err
 }
 
 // storedTopicName is the topic a stored resource stands for: its "name" property, else its ID.
@@ -278,14 +292,7 @@ func (p *kafkaProvider) Create(ctx context.Context, req *pulumirpc.CreateRequest
 }
 
 func (p *kafkaProvider) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	if err := checkType(req.GetUrn(), req.GetType()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetProperties())
-	if err != nil {
-		return nil, err
-	}
-	name, err := storedTopicName(req.GetId(), olds)
+	olds, name, err := storedTopic(req.GetUrn(), req.GetType(), req.GetId(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
@@ -356,14 +363,7 @@ func (p *kafkaProvider) Update(ctx context.Context, req *pulumirpc.UpdateRequest
 }
 
 func (p *kafkaProvider) Delete(ctx context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	if err := checkType(req.GetUrn(), req.GetType()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetProperties())
-	if err != nil {
-		return nil, err
-	}
-	name, err := storedTopicName(req.GetId(), olds)
+	_, name, err := storedTopic(req.GetUrn(), req.GetType(), req.GetId(), req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
