@@ -1,14 +1,14 @@
 /**
  * Configuration objects that pods consume (env, mounted files).
  *
- * The provider replaces a ConfigMap or Secret whose data changes. With a fixed name that is a
- * delete-before-replace: a window without the object, and a change the pods never see. So:
+ * Pulumi.yaml makes ConfigMaps and Secrets mutable (a by-hand edit is repaired in place), so a
+ * change of data alone would never restart the pods that read it. So:
  * - a ConfigMap is named after its content (`<logical name>-<hash>`, as kustomize does): a change
- *   creates the new object first, the pods referencing it roll onto the new name, then the old one
- *   goes. The name is deterministic, so a retried or re-rendered up produces the same object
+ *   is a new object, created first; the pods referencing it roll onto the new name, then the old
+ *   one goes. The name is deterministic, so a retried or re-rendered up produces the same object
  *   (an up killed mid-way leaves nothing the next up would not adopt), and rendered manifests are stable;
- * - a Secret is auto-named by the provider (random suffix): a hash of secret values in a name
- *   would fingerprint them.
+ * - a Secret is auto-named by the provider (random suffix) and updated in place: a hash of secret
+ *   values in a name would fingerprint them, so pods see a changed secret value on their next start.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
