@@ -2,9 +2,10 @@
 # Build the Pulumi toolchain this project needs, entirely from Go sources:
 #   pulumi CLI + pulumi-language-nodejs (bin dir), and the kubernetes, random
 #   and kafka resource plugins (installed into the Pulumi plugin cache).
-# Upstream Go modules where the module proxy serves them; our own Go programs in tools/
-# where it does not (language host; random and kafka providers: offline stand-ins that
-# implement only what this project uses). See docs/toolchain.md.
+# Every piece is upstream code. The CLI and the kubernetes provider come from Go modules the
+# module proxy serves; the Node language host and the random and kafka providers come from
+# their upstream release sources kept in ../shared/upstream/ (the proxy refuses those modules),
+# unpacked into the scratch dir, never into the work tree. See docs/toolchain.md.
 # Nothing prebuilt is downloaded. Results are cached outside the work tree,
 # keyed by version, so a warm run only checks files and takes a second or two.
 #
@@ -19,20 +20,13 @@
 #
 # Environment:
 #   K8S_PLATFORM_TOOLCHAIN   cache root (default $HOME/.cache/k8s-platform/toolchain)
+#   K8S_PLATFORM_UPSTREAM    dir holding the upstream source archives (default <repo>/../shared/upstream)
 #   PULUMI_HOME              Pulumi's own home; plugins go to $PULUMI_HOME/plugins (default ~/.pulumi)
 #   TOOLCHAIN_PIECES         default piece list (same as --only)
-#   TOOLCHAIN_GO_VERSION_<PIECE>  (PIECE = NODEJS, KUBERNETES, RANDOM, KAFKA) a Go module
-#                            version (tag or pseudo-version) to use instead of resolving the
-#                            commit below; needed where the module proxy refuses commit queries.
-#                            KUBERNETES defaults to the one pseudo-version the module proxy here
-#                            serves (see KUBERNETES_FALLBACK_GO_VERSION); set it to "release" to
-#                            build the v4.32.0 commit instead.
-#   TOOLCHAIN_NODEJS_HOST_SRC  a local Go module to build as pulumi-language-nodejs instead of
-#                            the upstream module (cached under a hash of its sources)
-#   TOOLCHAIN_<RANDOM|KAFKA>_SOURCE  "local" (default when tools/pulumi-resource-<name>/ exists):
-#                            build our own offline stand-in provider from that directory;
-#                            "upstream": build the upstream pulumi-<name> provider module
-#                            (refused by the module proxy here as of 2026-11; see docs/toolchain.md)
+#   TOOLCHAIN_GO_VERSION_KUBERNETES  a Go module version (tag or pseudo-version) of
+#                            pulumi-kubernetes/provider/v4 to build; defaults to the one
+#                            pseudo-version the module proxy here serves (see
+#                            KUBERNETES_FALLBACK_GO_VERSION); "release" builds the v4.32.0 commit.
 #   TOOLCHAIN_BUILD_DIR      scratch dir for builds (default: a fresh dir under ${TMPDIR:-/tmp})
 set -euo pipefail
 
@@ -40,29 +34,31 @@ set -euo pipefail
 # Versions: the one place to change them.
 # ----------------------------------------------------------------------------
 PULUMI_VERSION=3.259.0                                        # @pulumi/pulumi; CLI + Node language host
-PULUMI_COMMIT=a05d88f24d05726fa3beae771bfdedb0c0c6a94a        # tag pkg/v3.259.0 (language host has no tags)
 KUBERNETES_VERSION=4.32.0                                     # @pulumi/kubernetes
 KUBERNETES_COMMIT=a03ff6ba58d2f1ea68319dda4b2c982119489c71    # tag v4.32.0 (no provider/ tags)
 RANDOM_VERSION=4.21.1                                         # @pulumi/random
-RANDOM_COMMIT=f2d8b029d0f708bd14bad9479e016560de9c0b6d        # tag v4.21.1
-# kafka: @pulumi/kafka is pinned at 3.13.2, so the engine asks for resource-kafka v3.13.2.
-# The source commit of 3.13.2 is not known here; we build 3.13.0, stamp the binary
-# honestly as 3.13.0, and install it into the plugin cache under 3.13.2 (see install step).
+# kafka: @pulumi/kafka is pinned at 3.13.2 (the npm registry has only 3.8.0 and 3.13.2), so the
+# engine asks for resource-kafka v3.13.2. 3.13.x pins a terraform bridge the module proxy refuses;
+# 3.12.3 builds, and 3.12.3 -> 3.13.x changes only schema doc strings and go.mod. We build 3.12.3,
+# stamp the binary honestly as 3.12.3 and install it under 3.13.2 (see the install step).
 KAFKA_VERSION=3.13.2                                          # version the engine asks for
-KAFKA_BUILD_VERSION=3.13.0                                    # version actually built
-KAFKA_COMMIT=b8cddcad34cdae437dbbdbed74159aa37f778197         # tag v3.13.0
-# Fork of terraform-plugin-sdk/v2 that the bridged providers (random, kafka) replace in.
+KAFKA_BUILD_VERSION=3.12.3                                    # version actually built
+TF_KAFKA_VERSION=0.13.1                                       # Mongey/terraform-provider-kafka, bridged
+# Upstream source archives (../shared/upstream/README.md says where each comes from).
+NODEJS_ARCHIVE="pulumi-language-nodejs-v$PULUMI_VERSION.tar.gz"
+RANDOM_ARCHIVE="pulumi-random-v$RANDOM_VERSION.tar.gz"
+KAFKA_ARCHIVE="pulumi-kafka-v$KAFKA_BUILD_VERSION.tar.gz"
+TF_KAFKA_ARCHIVE="terraform-provider-kafka-v$TF_KAFKA_VERSION.tar.gz"
+# random 4.21.1 pins pulumi-terraform-bridge v3.135.0, which compiles tfgen into the binary and
+# needs two modules the proxy refuses; the bridge and SDK below build the same provider code.
+RANDOM_BRIDGE_VERSION=v3.120.0
+RANDOM_SDK_VERSION=v3.218.0
+# Fork of terraform-plugin-sdk/v2 that the bridged providers replace in (the bridge's own
+# 2025-09-23 pin fails to compile: missing GenerateResourceConfig).
 TF_PLUGIN_SDK_FORK=github.com/pulumi/terraform-plugin-sdk/v2@v2.0.0-20260318212141-5525259d096b
 CLIPBOARD_FORK=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
-# Optional: a local Go module implementing the Node language host, built instead of the
-# upstream pulumi-language-nodejs module (e.g. where the module proxy refuses that module).
-# Used automatically when the repository has tools/pulumi-language-nodejs/go.mod.
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-TOOLS_DIR="$(cd "$SCRIPT_DIR/.." && pwd)/tools"
-NODEJS_HOST_SRC="${TOOLCHAIN_NODEJS_HOST_SRC:-}"
-if [ -z "$NODEJS_HOST_SRC" ] && [ -f "$TOOLS_DIR/pulumi-language-nodejs/go.mod" ]; then
-  NODEJS_HOST_SRC="$TOOLS_DIR/pulumi-language-nodejs"
-fi
+UPSTREAM_DIR="${K8S_PLATFORM_UPSTREAM:-$(cd "$SCRIPT_DIR/.." && pwd)/../shared/upstream}"
 # kubernetes: the module proxy here refuses the v4.32.0 commit and serves exactly one
 # pseudo-version of provider/v4 (January 2026), whose checksum-database lookup is refused too.
 # It is the default; TOOLCHAIN_GO_VERSION_KUBERNETES=release builds the 4.32.0 commit instead.
@@ -73,21 +69,6 @@ if [ "$TOOLCHAIN_GO_VERSION_KUBERNETES" = release ]; then
 elif [ "$TOOLCHAIN_GO_VERSION_KUBERNETES" = "$KUBERNETES_FALLBACK_GO_VERSION" ]; then
   export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi/pulumi-kubernetes/provider/v4"
 fi
-# random, kafka: the proxy refuses the upstream provider modules, so by default our own
-# offline stand-ins (tools/pulumi-resource-<name>/, Go, implementing only what this project
-# uses) are built and installed under the versions the npm SDKs ask for.
-source_of() {  # source_of NAME: sets <NAME>_SOURCE to local | upstream
-  local upper; upper="$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')"
-  local var="TOOLCHAIN_${upper}_SOURCE" v
-  v="${!var:-}"
-  if [ -z "$v" ]; then
-    if [ -f "$TOOLS_DIR/pulumi-resource-$1/go.mod" ]; then v=local; else v=upstream; fi
-  fi
-  case "$v" in local|upstream) ;; *) echo "toolchain.sh: $var must be local or upstream, not '$v'" >&2; exit 2 ;; esac
-  printf -v "${upper}_SOURCE" '%s' "$v"
-}
-source_of random
-source_of kafka
 # ----------------------------------------------------------------------------
 
 export PULUMI_SKIP_UPDATE_CHECK=true
@@ -235,27 +216,42 @@ build_cli() {
   log "cli: built in $(elapsed "$start")s -> $out/pulumi"
 }
 
+# The sha256 prefix of the archives a piece is built from: part of its cache key, so a changed
+# archive rebuilds the piece.
+archive_key() {
+  local f
+  for f in "$@"; do
+    [ -f "$UPSTREAM_DIR/$f" ] || die "upstream source archive $UPSTREAM_DIR/$f not found (set K8S_PLATFORM_UPSTREAM to the dir holding it)"
+  done
+  (cd "$UPSTREAM_DIR" && sha256sum "$@") | sha256sum | cut -c1-12
+}
+
+# unpack ARCHIVE DIR: a fresh DIR holding the archive's top-level folder.
+unpack() {
+  rm -rf "$2" && mkdir -p "$2" && tar -xzf "$UPSTREAM_DIR/$1" -C "$2"
+}
+
+# The upstream Node language host (pulumi/pulumi sdk/nodejs/cmd/pulumi-language-nodejs at
+# pkg/v3.259.0), unchanged code; its go.mod points pkg/v3 and sdk/v3 into the pulumi repository,
+# so those two replaces are dropped and the v3.259.0 releases required instead.
 build_nodejs() {
-  if [ -n "$NODEJS_HOST_SRC" ]; then build_nodejs_local; return; fi
-  local out="$CACHE_ROOT/pulumi-language-nodejs-$PULUMI_VERSION"
-  local module=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+  local key; key="$(archive_key "$NODEJS_ARCHIVE")" || return 1
+  local out="$CACHE_ROOT/pulumi-language-nodejs-$PULUMI_VERSION-$key"
   if [ ! -x "$out/pulumi-language-nodejs" ]; then
     need_go; ensure_build_root
-    local start dir logf gover; start=$(date +%s)
+    local start dir logf; start=$(date +%s)
     dir="$BUILD_ROOT/nodejs"; logf="$BUILD_ROOT/nodejs.log"
-    gover="$(resolve_go_version "$module" "$PULUMI_COMMIT" TOOLCHAIN_GO_VERSION_NODEJS)" || return 1
-    log "nodejs: building pulumi-language-nodejs v$PULUMI_VERSION from $module@$gover (log: $logf)"
-    new_wrapper "$dir" nodejs
-    # Its go.mod replaces pkg/v3 and sdk/v3 with local paths: require the release instead.
+    log "nodejs: building pulumi-language-nodejs v$PULUMI_VERSION from $NODEJS_ARCHIVE (log: $logf)"
+    unpack "$NODEJS_ARCHIVE" "$dir" || return 1
+    dir="$dir/pulumi-language-nodejs"
     (cd "$dir" && go mod edit \
-        -require="$module@$gover" \
+        -dropreplace=github.com/pulumi/pulumi/pkg/v3 \
+        -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
         -require="github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" \
-        -require="github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" \
-        -replace="github.com/atotto/clipboard=$CLIPBOARD_FORK") || return 1
+        -require="github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION") || return 1
     (cd "$dir" && run_logged "$logf" env CGO_ENABLED=0 go build -mod=mod -trimpath \
-        -tags osusergo,grpcnotrace \
         -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-        -o "$dir/out/pulumi-language-nodejs" "$module") || return 1
+        -o "$dir/out/pulumi-language-nodejs" .) || return 1
     mkdir -p "$out" && mv "$dir/out/pulumi-language-nodejs" "$out/pulumi-language-nodejs" || return 1
     log "nodejs: built in $(elapsed "$start")s -> $out/pulumi-language-nodejs"
   fi
@@ -263,49 +259,73 @@ build_nodejs() {
   cp_if_newer "$out/pulumi-language-nodejs" "$BIN_DIR/pulumi-language-nodejs"
 }
 
-# A Node language host from a local Go module (NODEJS_HOST_SRC), cached under a hash of
-# its sources so that an edit rebuilds it.
-build_nodejs_local() {
-  local src="$NODEJS_HOST_SRC"
-  [ -f "$src/go.mod" ] || die "NODEJS_HOST_SRC=$src has no go.mod"
-  local hash; hash="$(src_hash "$src")"
-  local out="$CACHE_ROOT/pulumi-language-nodejs-local-$hash"
-  if [ ! -x "$out/pulumi-language-nodejs" ]; then
-    need_go; ensure_build_root
-    local start logf; start=$(date +%s); logf="$BUILD_ROOT/nodejs-local.log"
-    log "nodejs: building the language host in $src (sources $hash) (log: $logf)"
-    (cd "$src" && run_logged "$logf" env CGO_ENABLED=0 go build -trimpath \
-        -ldflags "-X main.version=$PULUMI_VERSION" -o "$BUILD_ROOT/nodejs-local/pulumi-language-nodejs" .) || return 1
-    mkdir -p "$out" && mv "$BUILD_ROOT/nodejs-local/pulumi-language-nodejs" "$out/" || return 1
-    log "nodejs: built in $(elapsed "$start")s -> $out/pulumi-language-nodejs"
-  fi
-  cp_if_newer "$out/pulumi-language-nodejs" "$BIN_DIR/pulumi-language-nodejs"
+# build_bridged NAME VERSION MODULE_DIR KEY: generate schema-embed.json (the cmd dir's
+# generate.go, as upstream's Makefile does), then build cmd/pulumi-resource-NAME stamped VERSION
+# into $CACHE_ROOT/NAME-VERSION-KEY/.
+build_bridged() {
+  local name="$1" version="$2" dir="$3" key="$4" logf="$BUILD_ROOT/$1.log"
+  local module; module="$(awk '$1 == "module" { print $2; exit }' "$dir/go.mod")"
+  (cd "$dir/cmd/pulumi-resource-$name" && run_logged "$logf" env VERSION="$version" go run -mod=mod ./generate.go) || return 1
+  (cd "$dir" && run_logged "$logf" env CGO_ENABLED=0 go build -mod=mod -trimpath \
+      -ldflags "-X $module/pkg/version.Version=$version" \
+      -o "$dir/out/pulumi-resource-$name" "./cmd/pulumi-resource-$name") || return 1
+  mkdir -p "$CACHE_ROOT/$name-$version-$key" \
+    && mv "$dir/out/pulumi-resource-$name" "$CACHE_ROOT/$name-$version-$key/pulumi-resource-$name"
 }
 
-# A short hash of a local Go module's sources (Go files, go.mod, go.sum), tests excluded.
-src_hash() {
-  (cd "$1" && find . -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum \) -print \
-     | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+# pulumi-random v4.21.1 (provider/ with its nested shim module), on the bridge and SDK above.
+build_random() {
+  local key; key="$(archive_key "$RANDOM_ARCHIVE")" || return 1
+  local out="$CACHE_ROOT/random-$RANDOM_VERSION-$key"
+  if [ ! -x "$out/pulumi-resource-random" ]; then
+    need_go; ensure_build_root
+    local start dir; start=$(date +%s); dir="$BUILD_ROOT/random"
+    log "random: building pulumi-resource-random $RANDOM_VERSION from $RANDOM_ARCHIVE (log: $BUILD_ROOT/random.log)"
+    unpack "$RANDOM_ARCHIVE" "$dir" || return 1
+    dir="$dir/pulumi-random/provider"
+    # Only the direct requirements stay: the release's indirect pins (pkg/v3 v3.253.0 among them)
+    # would pull the refused modules back in; Go resolves the rest from the bridge and SDK below.
+    local gover; gover="$(awk '$1 == "go" { print $2; exit }' "$dir/go.mod")"
+    cat >"$dir/go.mod" <<EOF2
+module github.com/pulumi/pulumi-random/provider/v4
+
+go $gover
+
+require (
+	github.com/pulumi/pulumi-terraform-bridge/v3 $RANDOM_BRIDGE_VERSION
+	github.com/pulumi/pulumi/sdk/v3 $RANDOM_SDK_VERSION
+	github.com/terraform-providers/terraform-provider-random/shim v0.0.0
+)
+
+replace github.com/terraform-providers/terraform-provider-random/shim => ./shim
+
+replace github.com/hashicorp/terraform-plugin-sdk/v2 => ${TF_PLUGIN_SDK_FORK/@/ }
+EOF2
+    # random's version ldflag has no leading "v" (an empty version panics).
+    build_bridged random "$RANDOM_VERSION" "$dir" "$key" || return 1
+    log "random: built in $(elapsed "$start")s -> $out/pulumi-resource-random"
+  fi
+  install_plugin random "$RANDOM_VERSION" "$out/pulumi-resource-random"
 }
 
-# build_local_provider NAME VERSION: our own stand-in provider from tools/pulumi-resource-NAME,
-# stamped VERSION, cached under VERSION and a hash of its sources (an edit rebuilds it), then
-# installed as plugin resource-NAME vVERSION.
-build_local_provider() {
-  local name="$1" version="$2" src="$TOOLS_DIR/pulumi-resource-$1"
-  [ -f "$src/go.mod" ] || { log "$name: $src/go.mod not found"; return 1; }
-  local hash; hash="$(src_hash "$src")"
-  local out="$CACHE_ROOT/$name-$version-local-$hash"
-  if [ ! -x "$out/pulumi-resource-$name" ]; then
+# pulumi-kafka v3.12.3 with its go.mod unchanged but for Mongey/terraform-provider-kafka, which
+# the proxy refuses: replaced by its v0.13.1 source, unpacked beside it.
+build_kafka() {
+  local key; key="$(archive_key "$KAFKA_ARCHIVE" "$TF_KAFKA_ARCHIVE")" || return 1
+  local out="$CACHE_ROOT/kafka-$KAFKA_BUILD_VERSION-$key"
+  if [ ! -x "$out/pulumi-resource-kafka" ]; then
     need_go; ensure_build_root
-    local start logf; start=$(date +%s); logf="$BUILD_ROOT/$name-local.log"
-    log "$name: building our stand-in provider in $src (v$version, sources $hash) (log: $logf)"
-    (cd "$src" && run_logged "$logf" env CGO_ENABLED=0 go build -trimpath \
-        -ldflags "-X main.version=$version" -o "$BUILD_ROOT/$name-local/pulumi-resource-$name" .) || return 1
-    mkdir -p "$out" && mv "$BUILD_ROOT/$name-local/pulumi-resource-$name" "$out/" || return 1
-    log "$name: built in $(elapsed "$start")s -> $out/pulumi-resource-$name"
+    local start dir; start=$(date +%s); dir="$BUILD_ROOT/kafka"
+    log "kafka: building pulumi-resource-kafka $KAFKA_BUILD_VERSION from $KAFKA_ARCHIVE + $TF_KAFKA_ARCHIVE (log: $BUILD_ROOT/kafka.log)"
+    unpack "$KAFKA_ARCHIVE" "$dir" || return 1
+    tar -xzf "$UPSTREAM_DIR/$TF_KAFKA_ARCHIVE" -C "$dir" || return 1
+    (cd "$dir/pulumi-kafka/provider" && go mod edit \
+        -replace="github.com/Mongey/terraform-provider-kafka=$dir/terraform-provider-kafka") || return 1
+    build_bridged kafka "$KAFKA_BUILD_VERSION" "$dir/pulumi-kafka/provider" "$key" || return 1
+    log "kafka: built in $(elapsed "$start")s -> $out/pulumi-resource-kafka"
   fi
-  install_plugin "$name" "$version" "$out/pulumi-resource-$name"
+  install_plugin kafka "$KAFKA_VERSION" "$out/pulumi-resource-kafka" \
+    "kafka: NOTE: binary is pulumi-kafka $KAFKA_BUILD_VERSION, installed as v$KAFKA_VERSION (the version @pulumi/kafka asks for; 3.13.x differs in schema docs and go.mod only)"
 }
 
 # Copy $1 to $2 unless $2 is already the same file content (size+mtime check).
@@ -342,34 +362,8 @@ build_provider() {
     log "$name: go mod download $module@$gover failed:"; tail -n 5 "$logf" | sed 's/^/    /' >&2; return 1
   fi
   rm -rf "$dir" && mkdir -p "$dir" && cp -R "$src/." "$dir/" && chmod -R u+w "$dir" || return 1
-  case "$name" in
-    kubernetes)
-      # The sdk/v4 replace points into the repository, outside the module zip.
-      (cd "$dir" && go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4) || return 1 ;;
-    random)
-      # The shim is a nested module (replace => ./shim) that the module zip leaves out.
-      # It only hands the upstream Terraform provider to the bridge; recreate it.
-      mkdir -p "$dir/shim"
-      cat >"$dir/shim/go.mod" <<'EOF2'
-module github.com/terraform-providers/terraform-provider-random/shim
-
-go 1.24
-EOF2
-      cat >"$dir/shim/shim.go" <<'EOF2'
-// Package shim exposes the upstream random provider to the Pulumi bridge.
-package shim
-
-import (
-	tfprovider "github.com/hashicorp/terraform-plugin-framework/provider"
-	upstream "github.com/terraform-providers/terraform-provider-random/internal/provider"
-)
-
-// NewProvider returns the upstream Terraform provider.
-func NewProvider() tfprovider.Provider { return upstream.New() }
-EOF2
-      (cd "$dir" && go mod edit -replace="github.com/hashicorp/terraform-plugin-sdk/v2=$TF_PLUGIN_SDK_FORK") || return 1 ;;
-    kafka) : ;;  # keep its replaces (go-getter, terraform-exec, terraform-plugin-sdk fork)
-  esac
+  # The sdk/v4 replace points into the repository, outside the module zip.
+  (cd "$dir" && go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4) || return 1
   local cmd="$dir/cmd/pulumi-resource-$name"
   [ -d "$cmd" ] || { log "$name: $cmd not found in the module"; return 1; }
   if [ -f "$cmd/generate.go" ]; then
@@ -428,25 +422,8 @@ if want kubernetes; then
   provider kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4 "$KUBERNETES_COMMIT" \
     TOOLCHAIN_GO_VERSION_KUBERNETES "v$KUBERNETES_VERSION" "$KUBERNETES_VERSION" || piece_failed kubernetes
 fi
-if want random; then
-  if [ "$RANDOM_SOURCE" = local ]; then
-    build_local_provider random "$RANDOM_VERSION" || piece_failed random
-  else
-    # random's version ldflag has no leading "v" (an empty version panics).
-    provider random github.com/pulumi/pulumi-random/provider/v4 "$RANDOM_COMMIT" \
-      TOOLCHAIN_GO_VERSION_RANDOM "$RANDOM_VERSION" "$RANDOM_VERSION" || piece_failed random
-  fi
-fi
-if want kafka; then
-  if [ "$KAFKA_SOURCE" = local ]; then
-    build_local_provider kafka "$KAFKA_VERSION" || piece_failed kafka
-  else
-    # Built from 3.13.0 and stamped 3.13.0, but installed under 3.13.2: that is the version
-    # @pulumi/kafka 3.13.2 asks the engine for, and 3.13.2's source commit is not known here.
-    provider kafka github.com/pulumi/pulumi-kafka/provider/v3 "$KAFKA_COMMIT" \
-      TOOLCHAIN_GO_VERSION_KAFKA "$KAFKA_BUILD_VERSION" "$KAFKA_VERSION" || piece_failed kafka
-  fi
-fi
+if want random; then build_random || piece_failed random; fi
+if want kafka; then build_kafka || piece_failed kafka; fi
 
 log "done in $(elapsed "$total_start")s; bin dir: $BIN_DIR"
 log "use: export PATH=\"$BIN_DIR:\$PATH\" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true"
