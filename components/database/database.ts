@@ -6,14 +6,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ContainerSpec } from "../k8s/container";
+import { ContainerSpec, secretEnv } from "../k8s/container";
 import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
-import { DatabaseType, EngineContext, ENGINES, redisSentinel, SECRET_KEYS, SENTINEL_PORT } from "./engines";
+import { rollingConfigMap } from "../k8s/config";
+import {
+    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, memberHost, redisSentinel, SECRET_KEYS, SENTINEL_PORT,
+} from "./engines";
 import { DatabaseSpec, validateDatabaseSpec } from "./spec";
 
 /** API group of the Database CRD that the deployer role mirrors. */
@@ -30,6 +33,9 @@ export const DATABASE_DEPLOYER_RULES: PolicyRule[] = [
 ];
 
 export type DatabasePhase = "Pending" | "Creating" | "Ready";
+
+/** Volume of the `<name>-config` ConfigMap (the engine's scripts and config files). */
+export const CONFIG_VOLUME = "db-config";
 
 export interface DatabaseArgs extends DatabaseSpec {
     namespace: pulumi.Input<string>;
@@ -73,22 +79,26 @@ function connectionUrl(type: DatabaseType, user: string, password: string | unde
     }
 }
 
-/** Replicas of postgresql clone the primary (ordinal 0) on first start. */
-function postgresReplicaBootstrap(ctx: EngineContext, image: string, resources: EngineContext["resources"]): ContainerSpec {
-    const primary = `${ctx.name}-0.${ctx.headless}`;
+/**
+ * PostgreSQL members other than ordinal 0 clone the primary on first start (scripts/postgresql/
+ * clone-standby.sh); ordinal 0 and initialised members skip it.
+ */
+function postgresCloneStandby(ctx: EngineContext, image: string, resources: EngineContext["resources"]): ContainerSpec {
     return {
         name: "clone-primary",
         image,
-        command: ["sh", "-c"],
-        args: [[
-            'ORDINAL="${HOSTNAME##*-}"',
-            'if [ "$ORDINAL" = "0" ] || [ -s "$PGDATA/PG_VERSION" ]; then exit 0; fi',
-            `until pg_isready -h ${primary} -U "$POSTGRES_USER"; do sleep 2; done`,
-            `PGPASSWORD="$POSTGRES_PASSWORD" pg_basebackup -h ${primary} -U "$POSTGRES_USER" -D "$PGDATA" -R -X stream`,
-        ].join("\n")],
-        env: ENGINES.postgresql.container(ctx).env,
+        command: ["/bin/sh", `${CONFIG_DIR}/clone-standby.sh`],
+        env: [
+            ...(ENGINES.postgresql.container(ctx).env ?? []),
+            { name: "PRIMARY_HOST", value: memberHost(ctx, 0) },
+            secretEnv("PGPASSWORD", ctx.secretName, SECRET_KEYS.password),
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        ],
         resources,
-        volumeMounts: [{ name: "data", mountPath: ENGINES.postgresql.dataPath }],
+        volumeMounts: [
+            { name: "data", mountPath: ENGINES.postgresql.dataPath },
+            { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true },
+        ],
     };
 }
 
@@ -110,6 +120,8 @@ function mongoKeyfileInit(image: string, resources: EngineContext["resources"]):
 export class Database extends pulumi.ComponentResource {
     public readonly type: DatabaseType;
     public readonly host: pulumi.Output<string>;
+    /** Read-only endpoint over every member (replicated postgresql, mysql, redis replication); "" otherwise. */
+    public readonly readHost: pulumi.Output<string>;
     public readonly port: pulumi.Output<number>;
     public readonly secretName: pulumi.Output<string>;
     /** Full connection URL including the password: a secret output. */
@@ -180,15 +192,12 @@ export class Database extends pulumi.ComponentResource {
             esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
             sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
             postgresMaxConnections: spec.postgresql?.maxConnections,
+            postgresSynchronous: spec.postgresql?.synchronous ?? false,
             resources,
         };
 
-        // Init scripts: the user's, plus what replication needs on the primary.
+        // Init scripts: the user's (replication needs none: its settings live in the config files).
         const scripts: Record<string, string> = { ...(args.initScripts ?? {}) };
-        if (spec.type === "postgresql" && replicas > 1) {
-            scripts["00-allow-replication.sh"] =
-                '#!/bin/sh\nset -e\necho "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"\n';
-        }
         if (Object.keys(scripts).length > 0 && !engine.initScriptsPath) {
             throw new Error(`${key}.initScripts: ${spec.type} runs no init scripts; allowed for: postgresql, mysql, mongodb`);
         }
@@ -204,9 +213,15 @@ export class Database extends pulumi.ComponentResource {
             volumes.push({ name: "init-scripts", configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
             mounts.push({ name: "init-scripts", mountPath: engine.initScriptsPath!, readOnly: true });
         }
+        // The engine's scripts and config files: content-named, so a change rolls the pods.
+        if (engine.configFiles) {
+            const cm = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: engine.configFiles(ctx) }, child);
+            volumes.push({ name: CONFIG_VOLUME, configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
+            mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true });
+        }
         const initContainers: ContainerSpec[] = [];
         if (spec.type === "postgresql" && replicas > 1) {
-            initContainers.push(postgresReplicaBootstrap(ctx, image, resources));
+            initContainers.push(postgresCloneStandby(ctx, image, resources));
         }
         if (needsKeyfile) {
             volumes.push({ name: "mongodb-keyfile-src", secret: { secretName, items: [{ key: SECRET_KEYS.keyfile, path: "keyfile" }], defaultMode: 0o400 } });
@@ -268,6 +283,7 @@ export class Database extends pulumi.ComponentResource {
             servicePorts: allPorts.map(p => ({ name: p.name, port: p.containerPort })),
             // Sentinel clients discover the primary themselves: their Service spans every member.
             primaryOnlyService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
+            readService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
             traffic: { ingress, egress },
             recreate: isSqlite,
             protect: args.protect,
@@ -275,6 +291,7 @@ export class Database extends pulumi.ComponentResource {
 
         this.peer = this.workload.peer;
         this.host = this.workload.host.apply(h => h ?? "");
+        this.readHost = this.workload.readHost.apply(h => h ?? "");
         this.port = pulumi.output(engine.clientPort);
         this.replicas = pulumi.output(replicas);
         this.readyReplicas = this.workload.readyReplicas.apply(r => r ?? 0);
@@ -285,7 +302,7 @@ export class Database extends pulumi.ComponentResource {
             connectionUrl(spec.type, username, pw, h, engine.clientPort, databaseName, replicaSet)));
 
         this.registerOutputs({
-            host: this.host, port: this.port, secretName: this.secretName, connectionUrl: this.connectionUrl,
+            host: this.host, readHost: this.readHost, port: this.port, secretName: this.secretName, connectionUrl: this.connectionUrl,
             phase: this.phase, replicas: this.replicas, readyReplicas: this.readyReplicas, version: this.version,
         });
     }

@@ -3,6 +3,8 @@
  * each engine under the platform's pod security: a non-root UID, writable paths, probes and how
  * the password reaches the process (always a secretKeyRef).
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerPort, ContainerSpec, ResourceSpec, execProbe, secretEnv, tcpProbe } from "../k8s/container";
@@ -42,10 +44,41 @@ export interface EngineContext {
     sqliteFile: string;
     /** PostgreSQL max_connections, passed on the command line so a change applies on restart. */
     postgresMaxConnections?: number;
+    /** PostgreSQL: a commit waits until one standby has it (replicas > 1 only). */
+    postgresSynchronous: boolean;
     resources: ResourceSpec;
 }
 
 export const SENTINEL_PORT = 26379;
+
+/**
+ * Where the engine's own scripts and config files (components/database/scripts/<engine>/, loaded
+ * into the `<name>-config` ConfigMap) are mounted in every container of the pod.
+ */
+export const CONFIG_DIR = "/etc/database";
+
+/** A file of components/database/scripts/<engine>/, as the ConfigMap carries it. */
+export function engineFile(engine: DatabaseType, file: string): string {
+    return fs.readFileSync(path.join(__dirname, "scripts", engine, file), "utf8");
+}
+
+/** Host name of a member: <name>-<ordinal>.<headless>. Ordinal 0 starts as the primary. */
+export function memberHost(ctx: EngineContext, ordinal: number): string {
+    return `${ctx.name}-${ordinal}.${ctx.headless}`;
+}
+
+/** PostgreSQL quorum commit: any one standby confirms (any name, so members can come and go). */
+export const POSTGRES_SYNC_STANDBYS = "ANY 1 (*)";
+
+/** The server settings of every PostgreSQL member, passed as `-c` flags (a change applies on restart). */
+export function postgresSettings(ctx: EngineContext): string[] {
+    return [
+        `hba_file=${CONFIG_DIR}/pg_hba.conf`,
+        ...(ctx.postgresMaxConnections ? [`max_connections=${ctx.postgresMaxConnections}`] : []),
+        ...(ctx.postgresSynchronous && ctx.replicas > 1
+            ? ["synchronous_commit=on", `synchronous_standby_names=${POSTGRES_SYNC_STANDBYS}`] : []),
+    ];
+}
 
 /**
  * Sentinel mode: replication plus a sentinel beside every member, watching ordinal 0 and
@@ -90,6 +123,8 @@ export interface EngineDef {
     extraClaims?: { name: string; mountPath: string }[];
     /** Where init scripts (ConfigMap) are mounted, for engines whose image runs them on first start. */
     initScriptsPath?: string;
+    /** The engine's scripts and config files (file name -> content), mounted at CONFIG_DIR. */
+    configFiles?(ctx: EngineContext): Record<string, string>;
     container(ctx: EngineContext): Omit<ContainerSpec, "name" | "image" | "resources">;
 }
 
@@ -110,8 +145,14 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         defaultVersion: "16.4",
         defaultResources: small,
         initScriptsPath: "/docker-entrypoint-initdb.d",
+        configFiles: () => ({
+            "pg_hba.conf": engineFile("postgresql", "pg_hba.conf"),
+            "start.sh": engineFile("postgresql", "start.sh"),
+            "clone-standby.sh": engineFile("postgresql", "clone-standby.sh"),
+        }),
         container: ctx => ({
-            args: ctx.postgresMaxConnections ? ["postgres", "-c", `max_connections=${ctx.postgresMaxConnections}`] : undefined,
+            command: ["/bin/sh", `${CONFIG_DIR}/start.sh`],
+            args: ["postgres", ...postgresSettings(ctx).flatMap(setting => ["-c", setting])],
             env: [
                 { name: "POSTGRES_DB", value: ctx.databaseName },
                 secretEnv("POSTGRES_USER", ctx.secretName, SECRET_KEYS.username),

@@ -4,7 +4,7 @@
  */
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {
-    rejectUnknownKeys, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    rejectUnknownKeys, requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../k8s/validation";
 import { DATABASE_TYPES, DatabaseType, ENGINES, REDIS_EVICTION_POLICIES, REDIS_MODES, RedisMode } from "./engines";
@@ -35,7 +35,11 @@ export interface DatabaseSpec {
     redis?: { mode?: RedisMode; appendOnly?: boolean; maxMemory?: string; maxMemoryPolicy?: string };
     elasticsearch?: { clusterName?: string; nodeRoles?: string[] };
     sqlite?: { filePath?: string };
-    postgresql?: { maxConnections?: number };
+    postgresql?: {
+        maxConnections?: number;
+        /** Synchronous replication: a commit returns once one standby has it (needs replicas >= 2). */
+        synchronous?: boolean;
+    };
 }
 
 const SPEC_KEYS = ["type", "version", "replicas", "storage", "resources", "credentials", "databaseName", "mongodb", "redis", "elasticsearch", "sqlite", "postgresql"];
@@ -136,9 +140,13 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
     }
     if (type === "postgresql" && spec.postgresql !== undefined) {
         const pg = requireObject(`${key}.postgresql`, spec.postgresql);
-        rejectUnknownKeys(`${key}.postgresql`, pg, ["maxConnections"]);
+        rejectUnknownKeys(`${key}.postgresql`, pg, ["maxConnections", "synchronous"]);
         if (pg.maxConnections !== undefined) {
             requireIntInRange(`${key}.postgresql.maxConnections`, pg.maxConnections, 10, 10000);
+        }
+        if (pg.synchronous !== undefined && requireBoolean(`${key}.postgresql.synchronous`, pg.synchronous) && replicas < 2) {
+            throw new ValidationError(`${key}.postgresql.synchronous`,
+                `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a standby)`);
         }
     }
     if (type === "sqlite" && spec.sqlite !== undefined) {

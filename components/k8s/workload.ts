@@ -59,8 +59,14 @@ export interface WorkloadArgs {
     servicePorts?: ServicePort[];
     /** StatefulSet: "Parallel" for quorum systems whose members must start together. */
     podManagementPolicy?: "OrderedReady" | "Parallel";
-    /** StatefulSet with one writable primary: the client Service targets ordinal 0 only. */
+    /**
+     * StatefulSet with one writable primary that is always ordinal 0 (no automatic promotion):
+     * the client Service targets ordinal 0 only. Engines whose primary moves (Redis sentinel) must
+     * not use this; their clients find the primary through the engine (sentinel).
+     */
     primaryOnlyService?: boolean;
+    /** Also a `<name>-read` ClusterIP Service over every ready member (reads from standbys/replicas). */
+    readService?: boolean;
     /** StatefulSet: also a headless Service for stable pod DNS names (default true). */
     headlessService?: boolean;
     /** Extra pod labels (not part of the selector unless listed in selectorExtra). */
@@ -124,6 +130,10 @@ export class Workload extends pulumi.ComponentResource {
     public readonly deployment?: k8s.apps.v1.Deployment;
     public readonly statefulSet?: k8s.apps.v1.StatefulSet;
     public readonly service?: k8s.core.v1.Service;
+    /** The `<name>-read` Service (readService), spanning every member. */
+    public readonly readService?: k8s.core.v1.Service;
+    /** In-cluster DNS name of the read Service; undefined without one. */
+    public readonly readHost: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         const key = `Workload(${name})`;
@@ -266,6 +276,19 @@ export class Workload extends pulumi.ComponentResource {
         } else {
             this.serviceName = pulumi.output(undefined);
             this.host = pulumi.output(undefined);
+        }
+        if (args.readService && servicePorts.length > 0) {
+            this.readService = new k8s.core.v1.Service(`${name}-read-service`, {
+                metadata: { ...metadata, name: `${metaName}-read` },
+                spec: {
+                    type: "ClusterIP",
+                    selector: this.selector,
+                    ports: servicePorts.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
+                },
+            }, childOpts);
+            this.readHost = pulumi.interpolate`${this.readService.metadata.name}.${this.readService.metadata.namespace}.svc.cluster.local`;
+        } else {
+            this.readHost = pulumi.output(undefined);
         }
 
         const effectiveMin = hpaMin === undefined ? replicas : Math.min(replicas, hpaMin);

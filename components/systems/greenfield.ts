@@ -180,6 +180,8 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             postgresql: {
                 type: "postgresql", version: s.postgresql.version, replicas: s.postgresql.replicas, resources: s.postgresql.resources,
                 storage: { size: s.postgresql.storage, storageClass: s.storageClass }, databaseName: s.postgresql.databaseName,
+                // The design's HA table: "PostgreSQL | 3 | Synchronous replication".
+                ...(s.postgresql.replicas > 1 ? { postgresql: { synchronous: true } } : {}),
             },
             mysql: {
                 type: "mysql", version: s.mysql.version, replicas: s.mysql.replicas, resources: s.mysql.resources,

@@ -122,12 +122,62 @@ describe("Database", () => {
             .to.equal("es-ha-0.es-ha-headless,es-ha-1.es-ha-headless,es-ha-2.es-ha-headless");
     });
 
-    it("points the client Service of replicated PostgreSQL at the primary and clones replicas from it", async () => {
+    it("points the write Service of replicated PostgreSQL at the primary (ordinal 0)", async () => {
         const res = await capture(() => new Database("pg-ha", args("postgresql", { replicas: 3 })));
         expect(byName(res, T.service, "pg-ha").inputs.spec.selector["statefulset.kubernetes.io/pod-name"]).to.equal("pg-ha-0");
-        const init = podSpec(ofType(res, T.statefulSet)[0]).initContainers[0];
-        expect(init.args[0]).to.contain("pg_basebackup -h pg-ha-0.pg-ha-headless");
-        expect(byName(res, T.configMap, "pg-ha-init").inputs.data["00-allow-replication.sh"]).to.contain("host replication all all scram-sha-256");
+    });
+
+    it("adds a read Service over every member of replicated PostgreSQL", async () => {
+        const db = new Database("pg-read", args("postgresql", { replicas: 3 }));
+        expect(await valueOf(db.readHost)).to.equal("pg-read-read.data.svc.cluster.local");
+    });
+
+    it("gives the read Service every member's selector and the client port", async () => {
+        const res = await capture(() => new Database("pg-read2", args("postgresql", { replicas: 2 })));
+        const svc = byName(res, T.service, "pg-read2-read").inputs.spec;
+        expect(svc.selector).to.deep.equal({ "app.kubernetes.io/instance": "pg-read2", "app.kubernetes.io/part-of": "database-service" });
+        expect(svc.ports.map((p: { port: number }) => p.port)).to.deep.equal([5432]);
+    });
+
+    it("has no read Service for a single PostgreSQL", async () => {
+        const res = await capture(() => new Database("pg-one", args("postgresql")));
+        expect(ofType(res, T.service).map(s => s.inputs.metadata.name).sort()).to.deep.equal(["pg-one", "pg-one-headless"]);
+    });
+
+    it("clones standbys with the clone-standby.sh script of the config ConfigMap", async () => {
+        const res = await capture(() => new Database("pg-clone", args("postgresql", { replicas: 3 })));
+        const spec = podSpec(ofType(res, T.statefulSet)[0]);
+        const init = spec.initContainers.find((c: { name: string }) => c.name === "clone-primary");
+        expect(init.command).to.deep.equal(["/bin/sh", "/etc/database/clone-standby.sh"]);
+        expect(init.env.find((e: { name: string }) => e.name === "PRIMARY_HOST").value).to.equal("pg-clone-0.pg-clone-headless");
+        const cmName = spec.volumes.find((v: { name: string }) => v.name === "db-config").configMap.name;
+        expect(byName(res, T.configMap, cmName).inputs.data["clone-standby.sh"]).to.contain("pg_basebackup");
+    });
+
+    it("reads pg_hba.conf (with the replication line) from the ConfigMap on every start, not only at initdb", async () => {
+        const res = await capture(() => new Database("pg-hba", args("postgresql", { replicas: 1 })));
+        const spec = podSpec(ofType(res, T.statefulSet)[0]);
+        expect(spec.containers[0].args).to.include("hba_file=/etc/database/pg_hba.conf");
+        const cmName = spec.volumes.find((v: { name: string }) => v.name === "db-config").configMap.name;
+        expect(byName(res, T.configMap, cmName).inputs.data["pg_hba.conf"]).to.match(/^host\s+replication\s+all\s+all\s+scram-sha-256$/m);
+    });
+
+    it("runs synchronous replication when asked: a commit waits for any one standby", async () => {
+        const res = await capture(() => new Database("pg-sync", args("postgresql", { replicas: 3, postgresql: { synchronous: true } })));
+        const a = podSpec(ofType(res, T.statefulSet)[0]).containers[0].args;
+        expect(a).to.include("synchronous_standby_names=ANY 1 (*)");
+        expect(a).to.include("synchronous_commit=on");
+    });
+
+    it("runs asynchronous replication by default", async () => {
+        const res = await capture(() => new Database("pg-async", args("postgresql", { replicas: 3 })));
+        const a: string[] = podSpec(ofType(res, T.statefulSet)[0]).containers[0].args;
+        expect(a.filter(x => x.startsWith("synchronous_standby_names"))).to.deep.equal([]);
+    });
+
+    it("refuses synchronous replication without a standby", () => {
+        expect(() => new Database("pg-sync1", args("postgresql", { replicas: 1, postgresql: { synchronous: true } })))
+            .to.throw("Database(pg-sync1).postgresql.synchronous: true is not allowed with 1 replica; allowed: false, or replicas >= 2 (a commit waits for a standby)");
     });
 
     it("configures Redis AOF, maxmemory and eviction, and replicas of ordinal 0", async () => {

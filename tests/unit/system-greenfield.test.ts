@@ -286,6 +286,11 @@ describe("GreenfieldCluster", () => {
             expect(mongo.args).to.include.members(["--replSet", "rs0"]);
         });
 
+        it("runs PostgreSQL with synchronous replication (design: \"PostgreSQL | 3 | Synchronous replication\")", () => {
+            const pg = podSpec(byName(res, T.statefulSet, "greenfield-postgresql")).containers[0];
+            expect(pg.args).to.include("synchronous_standby_names=ANY 1 (*)");
+        });
+
         it("keeps Prometheus' and Grafana's data on claims (design: EmptyDir, \"production should use persistent storage\")", () => {
             expect(ofType(res, T.pvc).map(p => p.inputs.metadata.name).sort()).to.deep.equal(["greenfield-obs-grafana-data", "greenfield-obs-prometheus-data"]);
             expect(ofType(res, T.pvc).map(p => p.inputs.spec.resources.requests.storage).sort()).to.deep.equal(["10Gi", "5Gi"]);
