@@ -14,10 +14,12 @@ import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
+import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
 import {
-    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, memberHost, redisSentinel, SECRET_KEYS, SENTINEL_PORT,
+    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, esSeedConfig, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, redisClusterCreate, redisSentinel,
+    SECRET_KEYS, SENTINEL_PORT,
 } from "./engines";
-import { DatabaseSpec, validateDatabaseSpec } from "./spec";
+import { DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
 
 /** API group of the Database CRD that the deployer role mirrors. */
 export const DATABASE_GROUP = "database-operator.io";
@@ -32,7 +34,7 @@ export const DATABASE_DEPLOYER_RULES: PolicyRule[] = [
     { apiGroups: [""], resources: ["secrets"], verbs: READ },
 ];
 
-export type DatabasePhase = "Pending" | "Creating" | "Ready";
+export type DatabasePhase = Phase;
 
 /** Volume of the `<name>-config` ConfigMap (the engine's scripts and config files). */
 export const CONFIG_VOLUME = "db-config";
@@ -51,16 +53,8 @@ export interface DatabaseArgs extends DatabaseSpec {
     labels?: Record<string, string>;
 }
 
-/** Phase of the CRD status, from what the API server reports about the workload. */
-export function phaseOf(desired: number, ready: number | undefined): DatabasePhase {
-    if (ready === undefined) {
-        return "Pending";
-    }
-    return ready >= desired ? "Ready" : "Creating";
-}
-
 function connectionUrl(type: DatabaseType, user: string, password: string | undefined, host: string, port: number,
-    db: string, replicaSet?: string): string {
+    db: string, replicaSet?: string, sentinel = false): string {
     const scheme = ENGINES[type].urlScheme;
     const u = encodeURIComponent(user);
     const auth = password === undefined ? "" : type === "redis" ? `:${encodeURIComponent(password)}@` : `${u}:${encodeURIComponent(password)}@`;
@@ -69,9 +63,13 @@ function connectionUrl(type: DatabaseType, user: string, password: string | unde
         case "mysql":
             return `${scheme}://${auth}${host}:${port}/${db}`;
         case "mongodb":
-            return `${scheme}://${auth}${host}:${port}/${db}?authSource=admin${replicaSet ? `&replicaSet=${replicaSet}` : ""}`;
+            // A replica set: `host` is already the member list (host:port,...).
+            return replicaSet
+                ? `${scheme}://${auth}${host}/${db}?authSource=admin&replicaSet=${replicaSet}`
+                : `${scheme}://${auth}${host}:${port}/${db}?authSource=admin`;
         case "redis":
-            return `${scheme}://${auth}${host}:${port}/0`;
+            // Sentinel mode: the sentinels' endpoint and the primary's name (redis+sentinel://host:port/name/db).
+            return sentinel ? `redis+sentinel://${auth}${host}:${port}/${REDIS_MASTER_NAME}/0` : `${scheme}://${auth}${host}:${port}/0`;
         case "elasticsearch":
             return `${scheme}://${auth}${host}:${port}`;
         case "sqlite":
@@ -120,6 +118,14 @@ function mongoKeyfileInit(image: string, resources: EngineContext["resources"]):
 export class Database extends pulumi.ComponentResource {
     public readonly type: DatabaseType;
     public readonly host: pulumi.Output<string>;
+    /** Redis in sentinel mode: clients ask the sentinels for the primary. */
+    public readonly sentinel: boolean;
+    /** The ports clients need (the client port; Redis sentinel: also the sentinels'). */
+    public readonly clientPorts: PortSpec[];
+    /** Redis sentinel mode: the sentinels' endpoint (the client Service), their port and the primary's name. */
+    public readonly sentinelHost: pulumi.Output<string | undefined>;
+    public readonly sentinelPort: pulumi.Output<number | undefined>;
+    public readonly masterName: pulumi.Output<string | undefined>;
     /** Read-only endpoint over every member (replicated postgresql, mysql, redis replication); "" otherwise. */
     public readonly readHost: pulumi.Output<string>;
     public readonly port: pulumi.Output<number>;
@@ -127,6 +133,8 @@ export class Database extends pulumi.ComponentResource {
     /** Full connection URL including the password: a secret output. */
     public readonly connectionUrl: pulumi.Output<string>;
     public readonly phase: pulumi.Output<DatabasePhase>;
+    /** CRD-style conditions: Ready (True/False, reason, message), then the workload's own. */
+    public readonly conditions: pulumi.Output<WorkloadCondition[]>;
     public readonly replicas: pulumi.Output<number>;
     public readonly readyReplicas: pulumi.Output<number>;
     public readonly version: pulumi.Output<string>;
@@ -188,6 +196,7 @@ export class Database extends pulumi.ComponentResource {
             redisAppendOnly: spec.redis?.appendOnly ?? true,
             redisMaxMemory: spec.redis?.maxMemory,
             redisMaxMemoryPolicy: spec.redis?.maxMemoryPolicy,
+            redisClusterReplicas: spec.redis?.clusterReplicas ?? defaultClusterReplicas(replicas),
             esClusterName: spec.elasticsearch?.clusterName ?? name,
             esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
             sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
@@ -214,8 +223,9 @@ export class Database extends pulumi.ComponentResource {
             mounts.push({ name: "init-scripts", mountPath: engine.initScriptsPath!, readOnly: true });
         }
         // The engine's scripts and config files: content-named, so a change rolls the pods.
-        if (engine.configFiles) {
-            const cm = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: engine.configFiles(ctx) }, child);
+        const configFiles = engine.configFiles?.(ctx) ?? {};
+        if (Object.keys(configFiles).length > 0) {
+            const cm = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: configFiles }, child);
             volumes.push({ name: CONFIG_VOLUME, configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
             mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true });
         }
@@ -229,11 +239,37 @@ export class Database extends pulumi.ComponentResource {
             initContainers.push(mongoKeyfileInit(image, resources));
         }
 
+        // Sidecars of the engine (Redis sentinel, Redis cluster-create) run scripts of the config ConfigMap.
+        const configMount = { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true };
+        const sidecars: ContainerSpec[] = [];
         const sentinel = spec.type === "redis" && ctx.redisMode === "sentinel" ? redisSentinel(ctx, image) : undefined;
-        const allPorts = [...engine.ports, ...(sentinel?.ports ?? [])];
+        if (sentinel) {
+            sidecars.push({ ...sentinel, volumeMounts: [configMount] });
+        }
+        if (spec.type === "mysql" && replicas > 1) {
+            volumes.push({ name: MYSQL_CONF_VOLUME, emptyDir: { sizeLimit: "1Mi" } });
+            const configure = mysqlConfigure(ctx, image);
+            initContainers.push({ ...configure, volumeMounts: [...(configure.volumeMounts ?? []), configMount] });
+            sidecars.push({ ...mysqlReplica(ctx, image), volumeMounts: [configMount] });
+        }
+        if (spec.type === "elasticsearch") {
+            volumes.push({ name: ES_CONFIG_VOLUME, emptyDir: { sizeLimit: "64Mi" } });
+            const seed = esSeedConfig(image);
+            initContainers.push({ ...seed, volumeMounts: [...(seed.volumeMounts ?? []), configMount] });
+        }
+        if (spec.type === "mongodb" && replicas > 1) {
+            sidecars.push({ ...mongoReplsetContainer(ctx, image), volumeMounts: [configMount] });
+        }
+        if (spec.type === "redis" && ctx.redisMode === "cluster") {
+            sidecars.push({ ...redisClusterCreate(ctx, image), volumeMounts: [configMount] });
+        }
+        const enginePorts = [...engine.ports, ...(engine.extraPorts?.(ctx) ?? [])];
+        const allPorts = [...enginePorts, ...(sentinel?.ports ?? [])];
         const ports: PortSpec[] = allPorts.map(p => ({ port: p.containerPort }));
-        // Sentinel-aware clients ask a sentinel for the current primary, then connect to it.
+        // Sentinel-aware clients ask a sentinel for the current primary, then connect to that member.
         const clientPorts: PortSpec[] = [{ port: engine.clientPort }, ...(sentinel ? [{ port: SENTINEL_PORT }] : [])];
+        this.sentinel = !!sentinel;
+        this.clientPorts = clientPorts;
         const identity = { name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service", version };
         const self: Peer = { kind: "pods", namespace: args.namespace, selector: selectorLabels(identity) };
         const ingress: TrafficRule[] = (args.clients ?? []).map(peer => ({ peer, ports: clientPorts }));
@@ -273,15 +309,19 @@ export class Database extends pulumi.ComponentResource {
                 name: spec.type,
                 image,
                 ...engineContainer,
-                ports: engine.ports,
+                ports: enginePorts,
                 resources,
                 volumeMounts: mounts,
-            }, ...(sentinel ? [sentinel] : [])],
+            }, ...sidecars],
             initContainers,
             volumes,
             volumeClaims: claims,
             servicePorts: allPorts.map(p => ({ name: p.name, port: p.containerPort })),
-            // Sentinel clients discover the primary themselves: their Service spans every member.
+            // Sentinel mode: the primary moves on failover, so no Service offers the data port (it
+            // could route writes to a replica). The client Service is the sentinels' endpoint.
+            clientServicePorts: sentinel ? [{ name: "sentinel", port: SENTINEL_PORT }] : undefined,
+            // One writable primary that never moves (no automatic promotion): the write Service
+            // targets ordinal 0, the read Service spans every member.
             primaryOnlyService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
             readService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
             traffic: { ingress, egress },
@@ -292,18 +332,27 @@ export class Database extends pulumi.ComponentResource {
         this.peer = this.workload.peer;
         this.host = this.workload.host.apply(h => h ?? "");
         this.readHost = this.workload.readHost.apply(h => h ?? "");
-        this.port = pulumi.output(engine.clientPort);
+        this.port = pulumi.output(sentinel ? SENTINEL_PORT : engine.clientPort);
+        this.sentinelHost = sentinel ? this.host : pulumi.output(undefined);
+        this.sentinelPort = pulumi.output(sentinel ? SENTINEL_PORT : undefined);
+        this.masterName = pulumi.output(sentinel ? REDIS_MASTER_NAME : undefined);
         this.replicas = pulumi.output(replicas);
         this.readyReplicas = this.workload.readyReplicas.apply(r => r ?? 0);
-        this.phase = this.workload.readyReplicas.apply(r => phaseOf(replicas, r));
+        // From the StatefulSet/Deployment status the API server reported; with readiness probes that
+        // mean "serving its role" (a MongoDB member is ready only as PRIMARY or SECONDARY).
+        this.phase = this.workload.status.apply(st => workloadPhase(st));
+        this.conditions = this.workload.status.apply(st => componentConditions([st]));
         this.version = pulumi.output(version);
         const replicaSet = spec.type === "mongodb" && replicas > 1 ? ctx.mongoReplicaSet : undefined;
-        this.connectionUrl = pulumi.secret(pulumi.all([this.host, password ?? pulumi.output(undefined)]).apply(([h, pw]) =>
-            connectionUrl(spec.type, username, pw, h, engine.clientPort, databaseName, replicaSet)));
+        // A replica set's URL lists its members: the driver finds the primary among them.
+        this.connectionUrl = pulumi.secret(pulumi.all([this.host, password ?? pulumi.output(undefined), pulumi.output(args.namespace)])
+            .apply(([h, pw, ns]) => connectionUrl(spec.type, username, pw, replicaSet ? mongoMembers(ctx, ns).join(",") : h,
+                sentinel ? SENTINEL_PORT : engine.clientPort, databaseName, replicaSet, !!sentinel)));
 
         this.registerOutputs({
-            host: this.host, readHost: this.readHost, port: this.port, secretName: this.secretName, connectionUrl: this.connectionUrl,
-            phase: this.phase, replicas: this.replicas, readyReplicas: this.readyReplicas, version: this.version,
+            host: this.host, readHost: this.readHost, port: this.port,
+            sentinelHost: this.sentinelHost, sentinelPort: this.sentinelPort, masterName: this.masterName, secretName: this.secretName, connectionUrl: this.connectionUrl,
+            phase: this.phase, conditions: this.conditions, replicas: this.replicas, readyReplicas: this.readyReplicas, version: this.version,
         });
     }
 }

@@ -10,6 +10,7 @@ import { AppIdentity, selectorLabels, standardLabels } from "./labels";
 import { OWNED_ANNOTATIONS } from "./metadata";
 import { ContainerSpec, scratchVolumes, secureContainer, validateContainer } from "./container";
 import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
+import { WorkloadStatus } from "./status";
 import { requireIntInRange, requireQuantity, ValidationError } from "./validation";
 
 import CoreInput = k8s.types.input.core.v1;
@@ -55,8 +56,10 @@ export interface WorkloadArgs {
     volumes?: CoreInput.Volume[];
     /** StatefulSet only: one claim per replica, kept when the StatefulSet is deleted or scaled. */
     volumeClaims?: VolumeClaim[];
-    /** Ports of the client (ClusterIP) Service; no Service when empty. */
+    /** Ports of the client (ClusterIP) and headless Services; no client Service when empty. */
     servicePorts?: ServicePort[];
+    /** Ports of the client Service when they differ from servicePorts (the headless one keeps servicePorts). */
+    clientServicePorts?: ServicePort[];
     /** StatefulSet: "Parallel" for quorum systems whose members must start together. */
     podManagementPolicy?: "OrderedReady" | "Parallel";
     /**
@@ -114,6 +117,29 @@ export function validateAutoscaling(key: string, a: AutoscalingSpec, cap = 100):
     }
 }
 
+/** The status outputs of a Deployment/StatefulSet as a WorkloadStatus (desired: the live spec.replicas, e.g. the HPA's). */
+function workloadStatus(kind: "Deployment" | "StatefulSet", name: string, replicas: number,
+    w: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet): pulumi.Output<WorkloadStatus> {
+    interface LiveStatus {
+        observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number;
+        conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    }
+    const meta = w.metadata as pulumi.Output<{ generation?: number } | undefined>;
+    const spec = (w.spec as pulumi.Output<{ replicas?: number } | undefined>);
+    const status = w.status as pulumi.Output<LiveStatus | undefined>;
+    return pulumi.all([meta, spec, status])
+        .apply(([meta, spec, st]) => ({
+            kind, name,
+            desired: spec?.replicas ?? replicas,
+            generation: meta?.generation,
+            observedGeneration: st?.observedGeneration,
+            replicas: st?.replicas,
+            readyReplicas: st?.readyReplicas,
+            updatedReplicas: st?.updatedReplicas,
+            conditions: (st?.conditions ?? []).map(c => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
+        }));
+}
+
 export class Workload extends pulumi.ComponentResource {
     public readonly name: string;
     public readonly namespace: pulumi.Output<string>;
@@ -127,6 +153,8 @@ export class Workload extends pulumi.ComponentResource {
     public readonly serviceAccountName: pulumi.Output<string>;
     public readonly replicas: pulumi.Output<number>;
     public readonly readyReplicas: pulumi.Output<number | undefined>;
+    /** What the API server reported about the Deployment/StatefulSet (for phase and conditions). */
+    public readonly status: pulumi.Output<WorkloadStatus>;
     public readonly deployment?: k8s.apps.v1.Deployment;
     public readonly statefulSet?: k8s.apps.v1.StatefulSet;
     public readonly service?: k8s.core.v1.Service;
@@ -242,6 +270,7 @@ export class Workload extends pulumi.ComponentResource {
             }, workloadOpts);
             workloadRef = { apiVersion: "apps/v1", kind: "StatefulSet", name: this.statefulSet.metadata.name };
             this.readyReplicas = this.statefulSet.status.apply(s => s?.readyReplicas);
+            this.status = workloadStatus("StatefulSet", metaName, replicas, this.statefulSet);
         } else {
             this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
                 metadata,
@@ -258,6 +287,7 @@ export class Workload extends pulumi.ComponentResource {
             }, workloadOpts);
             workloadRef = { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name };
             this.readyReplicas = this.deployment.status.apply(s => s?.readyReplicas);
+            this.status = workloadStatus("Deployment", metaName, replicas, this.deployment);
         }
         this.replicas = pulumi.output(replicas);
 
@@ -268,7 +298,7 @@ export class Workload extends pulumi.ComponentResource {
                     type: "ClusterIP",
                     selector: args.primaryOnlyService
                         ? { ...this.selector, "statefulset.kubernetes.io/pod-name": `${metaName}-0` } : this.selector,
-                    ports: servicePorts.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
+                    ports: (args.clientServicePorts ?? servicePorts).map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
                 },
             }, childOpts);
             this.serviceName = this.service.metadata.name;

@@ -68,12 +68,21 @@ export interface Materialize {
     envOverride?: Record<string, string>;
 }
 
+/** Rewrites whole paths only: `from` at the start of a word (or after '='), followed by '/', a space or the end. */
 function rewrite(value: string, paths: [string, string][]): string {
     let out = value;
     for (const [from, to] of paths) {
-        out = out.split(from).join(to);
+        const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        out = out.replace(new RegExp(`(^|[\\s="'])${escaped}(?=$|[\\s/"'])`, "g"), (_m, pre: string) => `${pre}${to}`);
     }
     return out;
+}
+
+/** Kubernetes' dependent env: $(NAME) is replaced by an earlier variable of the container. */
+function expandRefs(env: Record<string, string>): void {
+    for (const [k, v] of Object.entries(env)) {
+        env[k] = v.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) => env[name] ?? m);
+    }
 }
 
 /** A container of a recorded Deployment/StatefulSet/CronJob pod spec as a local command. */
@@ -115,6 +124,7 @@ export function materialize(podSpec: any, containerName: string, m: Materialize)
             env[e.name] = m.podName;
         }
     }
+    expandRefs(env);
     Object.assign(env, m.envOverride ?? {});
     const argv = [...(c.command ?? []), ...(c.args ?? [])].map((a: string) => rewrite(a, paths));
     return { command: argv[0], args: argv.slice(1), env };

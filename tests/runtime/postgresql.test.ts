@@ -65,6 +65,8 @@ describe("runtime: PostgreSQL", function () {
         procs[member] = start(USER, mainContainer(r, member, port, db), root);
         ports[member] = port;
         await waitForPort(port, 90000, procs[member]);
+        // The port opens before recovery ends ("the database system is starting up").
+        await eventually(`${member} accepts connections`, () => psql(member, "SELECT 1", {}, db));
     }
 
     /** The clone-primary init container of a member, against the primary on 127.0.0.1. */
