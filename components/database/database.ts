@@ -149,7 +149,7 @@ export class Database extends pulumi.ComponentResource {
         const spec = validateDatabaseSpec(key, {
             type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
             credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
-            elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql,
+            elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql, mysql: args.mysql,
         });
         super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
@@ -202,6 +202,7 @@ export class Database extends pulumi.ComponentResource {
             sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
             postgresMaxConnections: spec.postgresql?.maxConnections,
             postgresSynchronous: spec.postgresql?.synchronous ?? false,
+            mysqlSemiSync: spec.mysql?.semiSync ?? false,
             resources,
         };
 

@@ -48,6 +48,8 @@ export interface EngineContext {
     postgresMaxConnections?: number;
     /** PostgreSQL: a commit waits until one standby has it (replicas > 1 only). */
     postgresSynchronous: boolean;
+    /** MySQL: semi-synchronous replication (replicas > 1 only). */
+    mysqlSemiSync: boolean;
     resources: ResourceSpec;
 }
 
@@ -126,6 +128,7 @@ export function mysqlConfigure(ctx: EngineContext, image: string): ContainerSpec
             { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
             { name: "HEADLESS", value: ctx.headless },
             { name: "MYSQL_CONF_DIR", value: MYSQL_CONF_DIR },
+            { name: "SEMI_SYNC", value: ctx.mysqlSemiSync ? "yes" : "no" },
         ],
         resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
         volumeMounts: [{ name: MYSQL_CONF_VOLUME, mountPath: MYSQL_CONF_DIR }],

@@ -50,10 +50,16 @@ export interface DatabaseSpec {
         /** Synchronous replication: a commit returns once one standby has it (needs replicas >= 2). */
         synchronous?: boolean;
     };
+    mysql?: {
+        /** Semi-synchronous replication: a commit returns once one replica has received it (needs replicas >= 2). */
+        semiSync?: boolean;
+    };
 }
 
-const SPEC_KEYS = ["type", "version", "replicas", "storage", "resources", "credentials", "databaseName", "mongodb", "redis", "elasticsearch", "sqlite", "postgresql"];
-const ENGINE_SECTIONS: Record<string, DatabaseType> = { mongodb: "mongodb", redis: "redis", elasticsearch: "elasticsearch", sqlite: "sqlite", postgresql: "postgresql" };
+const SPEC_KEYS = ["type", "version", "replicas", "storage", "resources", "credentials", "databaseName", "mongodb", "redis", "elasticsearch", "sqlite", "postgresql", "mysql"];
+const ENGINE_SECTIONS: Record<string, DatabaseType> = {
+    mongodb: "mongodb", redis: "redis", elasticsearch: "elasticsearch", sqlite: "sqlite", postgresql: "postgresql", mysql: "mysql",
+};
 const ES_ROLES = ["master", "data", "ingest", "ml", "remote_cluster_client", "transform"];
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -167,6 +173,14 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         if (pg.synchronous !== undefined && requireBoolean(`${key}.postgresql.synchronous`, pg.synchronous) && replicas < 2) {
             throw new ValidationError(`${key}.postgresql.synchronous`,
                 `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a standby)`);
+        }
+    }
+    if (type === "mysql" && spec.mysql !== undefined) {
+        const my = requireObject(`${key}.mysql`, spec.mysql);
+        rejectUnknownKeys(`${key}.mysql`, my, ["semiSync"]);
+        if (my.semiSync !== undefined && requireBoolean(`${key}.mysql.semiSync`, my.semiSync) && replicas < 2) {
+            throw new ValidationError(`${key}.mysql.semiSync`,
+                `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a replica)`);
         }
     }
     if (type === "sqlite" && spec.sqlite !== undefined) {

@@ -187,6 +187,8 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             mysql: {
                 type: "mysql", version: s.mysql.version, replicas: s.mysql.replicas, resources: s.mysql.resources,
                 storage: { size: s.mysql.storage, storageClass: s.storageClass }, databaseName: s.mysql.databaseName,
+                // The design's HA table: "MySQL | 3 | Synchronous replication" (semi-synchronous).
+                ...(s.mysql.replicas > 1 ? { mysql: { semiSync: true } } : {}),
             },
             mongodb: {
                 type: "mongodb", version: s.mongodb.version, replicas: s.mongodb.replicas, resources: s.mongodb.resources,

@@ -33,16 +33,19 @@ async function render(name: string, over: Partial<DatabaseArgs>): Promise<Render
 
 describe("runtime: PostgreSQL", function () {
     this.timeout(180000);
-    const root = tempDir(USER, "rt-pg");
+    let root = "";
     const procs: Record<string, Proc> = {};
     const ports: Record<string, number> = {};
 
     before(() => {
+        root = tempDir(USER, "rt-pg");
         console.log(`      ${versionOf(path.join(PG_BIN, "postgres"))} (the images run postgres:16.4)`);
     });
     after(async () => {
         await stopAll();
-        fs.rmSync(root, { recursive: true, force: true });
+        if (root) {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
     });
 
     /** The member's main container (scripts/postgresql/start.sh -> the entrypoint -> postgres). */

@@ -28,15 +28,18 @@ async function render(name: string, over: Partial<DatabaseArgs>): Promise<Render
 
 describe("runtime: Redis", function () {
     this.timeout(180000);
-    const root = tempDir(USER, "rt-redis");
+    let root = "";
     const procs: Record<string, Proc> = {};
 
     before(() => {
+        root = tempDir(USER, "rt-redis");
         console.log(`      ${versionOf("redis-server")} (the images run redis:7.2.5)`);
     });
     after(async () => {
         await stopAll();
-        fs.rmSync(root, { recursive: true, force: true });
+        if (root) {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
     });
 
     function container(r: Rendered, name: string, member: string, ordinal: number, members: number, base = REDIS_BASE): LocalContainer {

@@ -34,6 +34,15 @@ function envOf(c: { env: { name: string; value?: string; valueFrom?: unknown }[]
 
 const hosts = ["m-0.h:27017", "m-1.h:27017", "m-2.h:27017"];
 
+/** Temp dirs the script tests create, removed after this file. */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+}
+after(() => tempDirs.forEach(d => fs.rmSync(d, { recursive: true, force: true })));
+
 describe("Database replication: MongoDB replica set", () => {
     it("runs the replset step beside every member of a replica set", async () => {
         const res = await capture(() => new Database("mrs", args("mongodb", { replicas: 3 })));
@@ -99,7 +108,7 @@ describe("Database replication: MongoDB replica set", () => {
 /** Runs a script of the `<name>-config` ConfigMap with sh, with the env given and a PATH dir first. */
 function runScript(res: RecordedResource[], file: string, env: Record<string, string>, binDir?: string): { out: string; dir: string } {
     const cm = ofType(res, T.configMap).find(c => /-config-[0-9a-f]{10}$/.test(c.inputs.metadata.name))!;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "db-script-"));
+    const dir = tempDir("db-script-");
     fs.writeFileSync(path.join(dir, file), cm.inputs.data[file]);
     const out = execFileSync("sh", [path.join(dir, file)], {
         encoding: "utf8",
@@ -110,7 +119,7 @@ function runScript(res: RecordedResource[], file: string, env: Record<string, st
 
 /** A stand-in `mysql`/`mysqladmin` on PATH: records every statement, answers the status queries from files. */
 function fakeMysql(state: { configured: string; clone: string }): string {
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-mysql-"));
+    const bin = tempDir("fake-mysql-");
     fs.writeFileSync(path.join(bin, "mysqladmin"), "#!/bin/sh\necho 'mysqld is alive'\n", { mode: 0o755 });
     fs.writeFileSync(path.join(bin, "mysql"), [
         "#!/bin/sh",
@@ -133,7 +142,7 @@ describe("Database replication: MySQL (GTID)", () => {
 
     it("gives every member a unique server-id, GTIDs, the binary log and the clone plugin", () => {
         const ids = [0, 1, 2].map(i => {
-            const conf = fs.mkdtempSync(path.join(os.tmpdir(), "my-conf-"));
+            const conf = tempDir("my-conf-");
             runScript(res, "configure.sh", { POD_NAME: `my-${i}`, HEADLESS: "my-headless", MYSQL_CONF_DIR: conf });
             const cnf = fs.readFileSync(path.join(conf, "replication.cnf"), "utf8");
             expect(cnf).to.match(/^gtid_mode = ON$/m);
@@ -189,6 +198,27 @@ describe("Database replication: MySQL (GTID)", () => {
         expect(byName(res, T.service, "my-read").inputs.spec.selector).to.deep.equal({ "app.kubernetes.io/instance": "my", "app.kubernetes.io/part-of": "database-service" });
     });
 
+    it("adds semi-synchronous replication when asked (greenfield: 'Synchronous replication')", async () => {
+        const semi = await capture(() => new Database("mys", args("mysql", { replicas: 3, mysql: { semiSync: true } })));
+        const conf = tempDir("my-conf-");
+        runScript(semi, "configure.sh", { POD_NAME: "mys-0", HEADLESS: "mys-headless", MYSQL_CONF_DIR: conf, SEMI_SYNC: envOf(container(semi, "configure")).SEMI_SYNC });
+        const cnf = fs.readFileSync(path.join(conf, "replication.cnf"), "utf8");
+        expect(cnf).to.match(/^rpl_semi_sync_source_enabled = ON$/m);
+        expect(cnf).to.match(/^rpl_semi_sync_replica_enabled = ON$/m);
+        expect(cnf).to.match(/^plugin-load-add = semisync_source\.so$/m);
+    });
+
+    it("replicates asynchronously by default", () => {
+        const conf = tempDir("my-conf-");
+        runScript(res, "configure.sh", { POD_NAME: "my-1", HEADLESS: "my-headless", MYSQL_CONF_DIR: conf, SEMI_SYNC: envOf(container(res, "configure")).SEMI_SYNC });
+        expect(fs.readFileSync(path.join(conf, "replication.cnf"), "utf8")).not.to.contain("semi_sync");
+    });
+
+    it("refuses semi-synchronous replication without a replica", () => {
+        expect(() => new Database("mys1", args("mysql", { mysql: { semiSync: true } })))
+            .to.throw("Database(mys1).mysql.semiSync: true is not allowed with 1 replica; allowed: false, or replicas >= 2 (a commit waits for a replica)");
+    });
+
     it("runs a single MySQL without replication steps", async () => {
         const one = await capture(() => new Database("my1", args("mysql")));
         expect(podSpec(ofType(one, T.statefulSet)[0]).initContainers ?? []).to.deep.equal([]);
@@ -227,7 +257,7 @@ describe("Database: Elasticsearch under the secure defaults", () => {
 
     /** Runs start.sh with a stand-in entrypoint that prints the bootstrap setting it received. */
     function startWith(dataHasState: boolean): string {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "es-start-"));
+        const dir = tempDir("es-start-");
         if (dataHasState) {
             fs.mkdirSync(path.join(dir, "_state"));
         }

@@ -288,6 +288,11 @@ describe("GreenfieldCluster", () => {
             expect(mongo.args).to.include.members(["--replSet", "rs0"]);
         });
 
+        it("runs MySQL with semi-synchronous replication (design: \"MySQL | 3 | Synchronous replication\")", () => {
+            const init = podSpec(byName(res, T.statefulSet, "greenfield-mysql")).initContainers.find((c: any) => c.name === "configure");
+            expect(init.env.find((e: any) => e.name === "SEMI_SYNC").value).to.equal("yes");
+        });
+
         it("points FastAPI at the Redis sentinels and names the primary", () => {
             const env = envMap(res, "greenfield-fastapi");
             expect([env.REDIS_HOST, env.REDIS_PORT, env.REDIS_SENTINEL_MASTER])

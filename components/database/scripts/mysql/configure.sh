@@ -6,7 +6,12 @@
 # scripts/mysql/replica.sh). Replicas are made read-only by replica.sh once they replicate (the
 # image's first-start initialisation writes on every member, so read_only cannot be set here).
 #
-# Environment: POD_NAME (<statefulset>-<ordinal>), HEADLESS (the headless Service), MYSQL_CONF_DIR.
+# SEMI_SYNC=yes adds semi-synchronous replication: the primary's commit returns once one replica
+# has received it; without an acknowledging replica it waits rpl_semi_sync_source_timeout (MySQL's
+# default) and then continues asynchronously.
+#
+# Environment: POD_NAME (<statefulset>-<ordinal>), HEADLESS (the headless Service), MYSQL_CONF_DIR,
+# SEMI_SYNC (yes|no).
 set -eu
 
 ordinal="${POD_NAME##*-}"
@@ -21,4 +26,13 @@ log_replica_updates = ON
 report_host = ${POD_NAME}.${HEADLESS}
 plugin-load-add = mysql_clone.so
 CNF
+if [ "${SEMI_SYNC:-no}" = "yes" ]; then
+  cat >> "${MYSQL_CONF_DIR}/replication.cnf" <<CNF
+plugin-load-add = semisync_source.so
+plugin-load-add = semisync_replica.so
+rpl_semi_sync_source_enabled = ON
+rpl_semi_sync_source_wait_for_replica_count = 1
+rpl_semi_sync_replica_enabled = ON
+CNF
+fi
 echo "configure: ${POD_NAME} server-id $((100 + ordinal))"
