@@ -68,14 +68,17 @@ export interface Materialize {
     envOverride?: Record<string, string>;
 }
 
-/** Rewrites whole paths only: `from` at the start of a word (or after '='), followed by '/', a space or the end. */
+/**
+ * Rewrites whole paths only: a mount path at the start of a word (or after '=' or a quote),
+ * followed by '/', a space, a quote or the end. One pass, so a rewritten path is not rewritten again.
+ */
 function rewrite(value: string, paths: [string, string][]): string {
-    let out = value;
-    for (const [from, to] of paths) {
-        const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-        out = out.replace(new RegExp(`(^|[\\s="'])${escaped}(?=$|[\\s/"'])`, "g"), (_m, pre: string) => `${pre}${to}`);
+    if (paths.length === 0) {
+        return value;
     }
-    return out;
+    const to = new Map(paths);
+    const alternatives = paths.map(([from]) => from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+    return value.replace(new RegExp(`(^|[\\s="'])(${alternatives})(?=$|[\\s/"'])`, "g"), (_m, pre: string, from: string) => `${pre}${to.get(from)}`);
 }
 
 /** Kubernetes' dependent env: $(NAME) is replaced by an earlier variable of the container. */

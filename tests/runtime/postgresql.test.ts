@@ -6,7 +6,6 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { backupScript } from "../../components/backup/backup";
 import { Database, DatabaseArgs } from "../../components/database/database";
 import { initScripts, OUTBOX_DATABASES, TABLES } from "../../components/systems/outbox-schema";
 import { capture, ofType, podSpec, T } from "../unit/helpers";
@@ -193,15 +192,16 @@ describe("runtime: PostgreSQL", function () {
                 schedule: "0 2 * * *", retention: 2, storage: { size: "1Gi" },
             }));
             const cron = ofType(backupRes, T.cronJob)[0].inputs.spec.jobTemplate.spec.template.spec;
-            expect(cron.containers[0].args[0]).to.equal(backupScript("postgresql"));
+            expect(cron.containers[0].command).to.deep.equal(["/bin/sh", "/etc/backup/backup.sh"]);
             const backups = path.join(root, "backups");
             fs.mkdirSync(backups);
             chownTo(USER, backups);
-            const job = materialize(cron, "backup", {
-                secrets: CREDS, podName: "bk-backup-1", configMaps: {}, dir: root, user: USER,
-                paths: { "/backups": backups },
-                envOverride: { DB_HOST: "127.0.0.1", DB_PORT: String(BASE_PORT + 10) },
-            });
+            const scratch = path.join(root, "backup-tmp");
+            fs.mkdirSync(scratch);
+            chownTo(USER, scratch);
+            const local = { secrets: CREDS, podName: "bk-backup-1", configMaps: configMapsOf(backupRes), dir: root, user: USER,
+                paths: { "/backups": backups, "/tmp": scratch } };
+            const job = materialize(cron, "backup", { ...local, envOverride: { DB_HOST: "127.0.0.1", DB_PORT: String(BASE_PORT + 10) } });
             // Three runs with retention 2: the oldest dump is removed.
             for (let i = 0; i < 3; i++) {
                 await run(USER, job, root);
@@ -211,12 +211,11 @@ describe("runtime: PostgreSQL", function () {
             expect(dumps).to.have.length(2);
             expect(dumps[0]).to.match(/^app-\d{8}T\d{6}Z\.dump$/);
 
+            // The restore script of the same ConfigMap, with the job's env, into a fresh server (newest dump).
             await startMember(src, "restore-0", BASE_PORT + 11);
-            await run(USER, {
-                command: path.join(PG_BIN, "pg_restore"),
-                args: ["--no-owner", "--exit-on-error", "-h", "127.0.0.1", "-p", String(BASE_PORT + 11), "-U", CREDS.username, "-d", "app", path.join(backups, dumps[1])],
-                env: { PGPASSWORD: CREDS.password },
-            }, root);
+            const restore = materialize(cron, "backup", { ...local, envOverride: { DB_HOST: "127.0.0.1", DB_PORT: String(BASE_PORT + 11) } });
+            const log = await run(USER, { ...restore, args: [restore.args[0].replace(/backup\.sh$/, "restore.sh")] }, root);
+            expect(log).to.contain(`restore: ${path.join(backups, dumps[1])} -> postgresql 127.0.0.1:${BASE_PORT + 11}/app`);
             const checksum = "SELECT count(*) || ':' || md5(string_agg(id || note, ',' ORDER BY id)) FROM runtime_rows";
             const restored = await psql("restore-0", checksum);
             expect(restored).to.equal(await psql("bk-0", checksum));
