@@ -162,6 +162,20 @@ describe("runtime: Redis", function () {
         });
     });
 
+    describe("sentinel mode scaled to 4 members on a later up", () => {
+        it("starts the new member as a replica of the current primary, and its sentinel monitors that primary", async () => {
+            const four = await render("rd", { replicas: 4, redis: { mode: "sentinel", appendOnly: true } });
+            const primary = await primaryPer(SENTINEL_BASE);
+            await startRedis(four, "rd-3", 3, 4);
+            expect(procs["rd-3"].output()).to.contain(`names ${primary} as the primary`);
+            await cli(Number(primary.split(":")[1]), "set", "order:3", "new-member");
+            expect(await eventually("order:3 on rd-3", async () => (await cli(REDIS_BASE + 3, "get", "order:3")) || undefined)).to.equal("new-member");
+            await startSentinel(four, "rd-3", 3, 4);
+            expect(await primaryPer(SENTINEL_BASE + 3)).to.equal(primary);
+            expect(procs["rd-3-sentinel"].output()).to.contain(`monitoring primary at ${primary}, quorum 3`);
+        });
+    });
+
     describe("replication mode", () => {
         it("keeps ordinal 0 the primary and makes the others replicas", async () => {
             const r = await render("rp", { replicas: 2, redis: { mode: "replication" } });
