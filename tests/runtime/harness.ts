@@ -145,7 +145,8 @@ export interface Proc {
 /** Starts a long-running process as `user`, output kept for failure messages. */
 export function start(user: string, c: LocalContainer, cwd: string): Proc {
     const [cmd, args] = asUser(user, c.command, c.args);
-    const child = spawn(cmd, args, { cwd, env: { PATH: `${PG_BIN}:${process.env.PATH}`, ...c.env }, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group: stopping it also stops what a script started (sleep, redis-cli).
+    const child = spawn(cmd, args, { cwd, env: { PATH: `${PG_BIN}:${process.env.PATH}`, ...c.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
     child.stdout.on("data", d => { out += d; });
     child.stderr.on("data", d => { out += d; });
@@ -157,7 +158,7 @@ export function start(user: string, c: LocalContainer, cwd: string): Proc {
 /** Runs a command to completion as `user`; rejects with its output on a non-zero exit. */
 export async function run(user: string, c: LocalContainer, cwd: string, timeoutMs = 120000): Promise<string> {
     const p = start(user, c, cwd);
-    const timer = setTimeout(() => p.child.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => killGroup(p.child, "SIGKILL"), timeoutMs);
     const code = await p.exited;
     clearTimeout(timer);
     if (code !== 0) {
@@ -171,16 +172,25 @@ export async function stop(p: Proc, signal: NodeJS.Signals = "SIGINT"): Promise<
     if (p.child.exitCode !== null || p.child.signalCode !== null) {
         return;
     }
-    const timer = setTimeout(() => p.child.kill("SIGKILL"), 20000);
-    p.child.kill(signal);
+    const timer = setTimeout(() => killGroup(p.child, "SIGKILL"), 20000);
+    killGroup(p.child, signal);
     await p.exited;
     clearTimeout(timer);
+}
+
+/** Signals the process group a started process leads (see start()). */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+    try {
+        process.kill(-child.pid!, signal);
+    } catch {
+        child.kill(signal);
+    }
 }
 
 export async function stopAll(): Promise<void> {
     await Promise.all([...running].map(child => {
         const exited = new Promise<void>(resolve => child.once("exit", () => resolve()));
-        child.kill("SIGKILL");
+        killGroup(child, "SIGKILL");
         return exited;
     }));
 }

@@ -11,7 +11,7 @@ import { Database, DatabaseArgs } from "../../components/database/database";
 import { capture, ofType, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import {
-    chownTo, configMapsOf, eventually, LocalContainer, materialize, Proc, run, start, stop, stopAll, tempDir, versionOf, waitForPort,
+    chownTo, configMapsOf, eventually, killGroup, LocalContainer, materialize, Proc, run, start, stop, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
 
 const USER = "redis";
@@ -132,7 +132,7 @@ describe("runtime: Redis", function () {
         });
 
         it("promotes a replica when the primary is killed, and every sentinel names the new primary", async () => {
-            procs["rd-0"].child.kill("SIGKILL");
+            killGroup(procs["rd-0"].child, "SIGKILL");
             await procs["rd-0"].exited;
             const t0 = Date.now();
             const promoted = await eventually("a new primary", async () => {
@@ -263,7 +263,7 @@ describe("runtime: Redis", function () {
             await cli(REDIS_BASE + 30, "set", "durable", "yes");
             // appendfsync everysec: the write is on disk within a second.
             await new Promise(res => setTimeout(res, 1500));
-            procs["aof-0"].child.kill("SIGKILL");
+            killGroup(procs["aof-0"].child, "SIGKILL");
             await procs["aof-0"].exited;
             await startRedis(r, "aof-0", 0, 1, REDIS_BASE + 30);
             expect(await eventually("durable after restart", async () => (await cli(REDIS_BASE + 30, "get", "durable")) || undefined)).to.equal("yes");
