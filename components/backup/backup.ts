@@ -6,10 +6,13 @@
  * here from the same secure defaults (secureContainer, scratchVolumes, the pod security context
  * Workload uses) and its NetworkPolicy from networkPolicySpec: egress to the database only.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerSpec, ResourceSpec, scratchVolumes, secretEnv, secureContainer, validateContainer, validateResources } from "../k8s/container";
 import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
+import { rollingConfigMap } from "../k8s/config";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { networkPolicySpec, Peer } from "../k8s/traffic";
 import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
@@ -29,72 +32,24 @@ interface EngineBackup {
     image: string;
     runAsUser: number;
     extension: string;
-    /** Shell lines that dump "$DB_NAME" into "$OUT" (a temporary name, renamed when complete). */
-    dump: string[];
+    /** The env var the password reaches the dump tool through (libpq reads PGPASSWORD itself). */
     passwordEnv: string;
 }
 
 export const BACKUP_ENGINE_DEFS: Record<BackupEngine, EngineBackup> = {
-    postgresql: {
-        image: "postgres:16.4",
-        runAsUser: 999,
-        extension: "dump",
-        passwordEnv: "PGPASSWORD",
-        dump: [
-            'pg_dump --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" --dbname="$DB_NAME" --format=custom --no-password --file="$OUT"',
-        ],
-    },
-    mysql: {
-        image: "mysql:8.4.2",
-        runAsUser: 999,
-        extension: "sql",
-        passwordEnv: "DB_PASSWORD",
-        dump: [
-            // The password goes through an option file in the /tmp emptyDir, never the command line.
-            'printf "[client]\\npassword=\\"%s\\"\\n" "$DB_PASSWORD" > /tmp/backup.cnf',
-            'mysqldump --defaults-extra-file=/tmp/backup.cnf --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" ' +
-                '--single-transaction --routines --triggers --no-tablespaces --result-file="$OUT" "$DB_NAME"',
-        ],
-    },
-    mongodb: {
-        image: "mongo:7.0.14",
-        runAsUser: 999,
-        extension: "archive.gz",
-        passwordEnv: "DB_PASSWORD",
-        dump: [
-            'printf "password: \\"%s\\"\\n" "$DB_PASSWORD" > /tmp/mongodump.yaml',
-            'mongodump --config=/tmp/mongodump.yaml --host="$DB_HOST" --port="$DB_PORT" --username="$DB_USER" ' +
-                '--authenticationDatabase=admin --db="$DB_NAME" --gzip --archive="$OUT"',
-        ],
-    },
+    postgresql: { image: "postgres:16.4", runAsUser: 999, extension: "dump", passwordEnv: "PGPASSWORD" },
+    mysql: { image: "mysql:8.4.2", runAsUser: 999, extension: "sql", passwordEnv: "DB_PASSWORD" },
+    mongodb: { image: "mongo:7.0.14", runAsUser: 999, extension: "archive.gz", passwordEnv: "DB_PASSWORD" },
 };
 
-/** Deletes all but the newest $KEEP files "<dir>/<prefix>-*.<ext>" (names carry a sortable UTC timestamp). */
-export function retentionScript(dir: string, prefix: string, extension: string): string[] {
-    return [
-        `ls -1 "${dir}/${prefix}"-*.${extension} 2>/dev/null | sort -r | tail -n +$((KEEP + 1)) | while read -r old; do`,
-        '  echo "removing old dump $old"; rm -f -- "$old"',
-        "done",
-    ];
-}
+/** Where the `<name>-scripts` ConfigMap (scripts/backup.sh, scripts/restore.sh) is mounted. */
+export const BACKUP_SCRIPT_DIR = "/etc/backup";
 
-/** The whole job script: dump to a temporary file, rename it when complete, then apply retention. */
-export function backupScript(engine: BackupEngine, dir = BACKUP_DIR): string {
-    const e = BACKUP_ENGINE_DEFS[engine];
-    return [
-        "set -eu",
-        "umask 077",
-        `rm -f "${dir}/$DB_NAME"-*.partial`,
-        'STAMP="$(date -u +%Y%m%dT%H%M%SZ)"',
-        `FINAL="${dir}/$DB_NAME-$STAMP.${e.extension}"`,
-        'OUT="$FINAL.partial"',
-        ...e.dump,
-        'mv "$OUT" "$FINAL"',
-        'echo "wrote $FINAL"',
-        ...retentionScript(dir, "$DB_NAME", e.extension),
-        "",
-    ].join("\n");
-}
+/** The scripts of components/backup/scripts/, as the ConfigMap carries them. */
+export const BACKUP_SCRIPTS: Readonly<Record<string, string>> = Object.freeze({
+    "backup.sh": fs.readFileSync(path.join(__dirname, "scripts", "backup.sh"), "utf8"),
+    "restore.sh": fs.readFileSync(path.join(__dirname, "scripts", "restore.sh"), "utf8"),
+});
 
 export interface DatabaseBackupArgs {
     /** Namespace of the database: its Secret is read through secretKeyRef, which is namespace-local. */
@@ -190,9 +145,11 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         const container: ContainerSpec = {
             name: "backup",
             image: args.image ?? engine.image,
-            command: ["/bin/sh", "-c"],
-            args: [backupScript(args.engine)],
+            command: ["/bin/sh", `${BACKUP_SCRIPT_DIR}/backup.sh`],
             env: [
+                { name: "ENGINE", value: args.engine },
+                { name: "BACKUP_DIR", value: BACKUP_DIR },
+                { name: "SCRATCH_DIR", value: "/tmp" },
                 { name: "DB_HOST", value: args.host },
                 { name: "DB_PORT", value: String(args.port) },
                 { name: "DB_NAME", value: args.databaseName },
@@ -202,7 +159,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 secretEnv(engine.passwordEnv, args.secretName, CREDENTIAL_KEYS.password),
             ],
             resources: args.resources ?? DEFAULT_RESOURCES,
-            volumeMounts: [{ name: "backups", mountPath: BACKUP_DIR }],
+            volumeMounts: [{ name: "backups", mountPath: BACKUP_DIR }, { name: "scripts", mountPath: BACKUP_SCRIPT_DIR, readOnly: true }],
         };
         // A run-to-completion container: pinned image and resources, no probes.
         validateContainer(container, `${key}.container`, true);
@@ -226,6 +183,8 @@ export class DatabaseBackup extends pulumi.ComponentResource {
             },
         }, { ...child, protect: args.protect, retainOnDelete: args.protect });
 
+        // Content-named: a changed script rolls into the next run.
+        const scripts = rollingConfigMap(`${name}-scripts`, { namespace: args.namespace, labels, data: { ...BACKUP_SCRIPTS } }, child);
         const podSpec: k8s.types.input.core.v1.PodSpec = {
             serviceAccountName: sa.metadata.name,
             automountServiceAccountToken: false,
@@ -242,6 +201,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
             containers: [secureContainer(container, `${key}.container`, true)],
             volumes: [
                 { name: "backups", persistentVolumeClaim: { claimName: pvc.metadata.name } },
+                { name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } },
                 ...scratchVolumes([container]),
             ],
         };

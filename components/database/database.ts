@@ -6,15 +6,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ContainerSpec } from "../k8s/container";
+import { ContainerSpec, secretEnv } from "../k8s/container";
 import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
-import { DatabaseType, EngineContext, ENGINES, redisSentinel, SECRET_KEYS, SENTINEL_PORT } from "./engines";
-import { DatabaseSpec, validateDatabaseSpec } from "./spec";
+import { rollingConfigMap } from "../k8s/config";
+import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
+import {
+    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, esSeedConfig, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, redisClusterCreate, redisSentinel,
+    SECRET_KEYS, SENTINEL_PORT,
+} from "./engines";
+import { DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
 
 /** API group of the Database CRD that the deployer role mirrors. */
 export const DATABASE_GROUP = "database-operator.io";
@@ -29,7 +34,10 @@ export const DATABASE_DEPLOYER_RULES: PolicyRule[] = [
     { apiGroups: [""], resources: ["secrets"], verbs: READ },
 ];
 
-export type DatabasePhase = "Pending" | "Creating" | "Ready";
+export type DatabasePhase = Phase;
+
+/** Volume of the `<name>-config` ConfigMap (the engine's scripts and config files). */
+export const CONFIG_VOLUME = "db-config";
 
 export interface DatabaseArgs extends DatabaseSpec {
     namespace: pulumi.Input<string>;
@@ -45,16 +53,8 @@ export interface DatabaseArgs extends DatabaseSpec {
     labels?: Record<string, string>;
 }
 
-/** Phase of the CRD status, from what the API server reports about the workload. */
-export function phaseOf(desired: number, ready: number | undefined): DatabasePhase {
-    if (ready === undefined) {
-        return "Pending";
-    }
-    return ready >= desired ? "Ready" : "Creating";
-}
-
 function connectionUrl(type: DatabaseType, user: string, password: string | undefined, host: string, port: number,
-    db: string, replicaSet?: string): string {
+    db: string, replicaSet?: string, sentinel = false): string {
     const scheme = ENGINES[type].urlScheme;
     const u = encodeURIComponent(user);
     const auth = password === undefined ? "" : type === "redis" ? `:${encodeURIComponent(password)}@` : `${u}:${encodeURIComponent(password)}@`;
@@ -63,9 +63,13 @@ function connectionUrl(type: DatabaseType, user: string, password: string | unde
         case "mysql":
             return `${scheme}://${auth}${host}:${port}/${db}`;
         case "mongodb":
-            return `${scheme}://${auth}${host}:${port}/${db}?authSource=admin${replicaSet ? `&replicaSet=${replicaSet}` : ""}`;
+            // A replica set: `host` is already the member list (host:port,...).
+            return replicaSet
+                ? `${scheme}://${auth}${host}/${db}?authSource=admin&replicaSet=${replicaSet}`
+                : `${scheme}://${auth}${host}:${port}/${db}?authSource=admin`;
         case "redis":
-            return `${scheme}://${auth}${host}:${port}/0`;
+            // Sentinel mode: the sentinels' endpoint and the primary's name (redis+sentinel://host:port/name/db).
+            return sentinel ? `redis+sentinel://${auth}${host}:${port}/${REDIS_MASTER_NAME}/0` : `${scheme}://${auth}${host}:${port}/0`;
         case "elasticsearch":
             return `${scheme}://${auth}${host}:${port}`;
         case "sqlite":
@@ -73,22 +77,26 @@ function connectionUrl(type: DatabaseType, user: string, password: string | unde
     }
 }
 
-/** Replicas of postgresql clone the primary (ordinal 0) on first start. */
-function postgresReplicaBootstrap(ctx: EngineContext, image: string, resources: EngineContext["resources"]): ContainerSpec {
-    const primary = `${ctx.name}-0.${ctx.headless}`;
+/**
+ * PostgreSQL members other than ordinal 0 clone the primary on first start (scripts/postgresql/
+ * clone-standby.sh); ordinal 0 and initialised members skip it.
+ */
+function postgresCloneStandby(ctx: EngineContext, image: string, resources: EngineContext["resources"]): ContainerSpec {
     return {
         name: "clone-primary",
         image,
-        command: ["sh", "-c"],
-        args: [[
-            'ORDINAL="${HOSTNAME##*-}"',
-            'if [ "$ORDINAL" = "0" ] || [ -s "$PGDATA/PG_VERSION" ]; then exit 0; fi',
-            `until pg_isready -h ${primary} -U "$POSTGRES_USER"; do sleep 2; done`,
-            `PGPASSWORD="$POSTGRES_PASSWORD" pg_basebackup -h ${primary} -U "$POSTGRES_USER" -D "$PGDATA" -R -X stream`,
-        ].join("\n")],
-        env: ENGINES.postgresql.container(ctx).env,
+        command: ["/bin/sh", `${CONFIG_DIR}/clone-standby.sh`],
+        env: [
+            ...(ENGINES.postgresql.container(ctx).env ?? []),
+            { name: "PRIMARY_HOST", value: memberHost(ctx, 0) },
+            secretEnv("PGPASSWORD", ctx.secretName, SECRET_KEYS.password),
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        ],
         resources,
-        volumeMounts: [{ name: "data", mountPath: ENGINES.postgresql.dataPath }],
+        volumeMounts: [
+            { name: "data", mountPath: ENGINES.postgresql.dataPath },
+            { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true },
+        ],
     };
 }
 
@@ -110,11 +118,23 @@ function mongoKeyfileInit(image: string, resources: EngineContext["resources"]):
 export class Database extends pulumi.ComponentResource {
     public readonly type: DatabaseType;
     public readonly host: pulumi.Output<string>;
+    /** Redis in sentinel mode: clients ask the sentinels for the primary. */
+    public readonly sentinel: boolean;
+    /** The ports clients need (the client port; Redis sentinel: also the sentinels'). */
+    public readonly clientPorts: PortSpec[];
+    /** Redis sentinel mode: the sentinels' endpoint (the client Service), their port and the primary's name. */
+    public readonly sentinelHost: pulumi.Output<string | undefined>;
+    public readonly sentinelPort: pulumi.Output<number | undefined>;
+    public readonly masterName: pulumi.Output<string | undefined>;
+    /** Read-only endpoint over every member (replicated postgresql, mysql, redis replication); "" otherwise. */
+    public readonly readHost: pulumi.Output<string>;
     public readonly port: pulumi.Output<number>;
     public readonly secretName: pulumi.Output<string>;
     /** Full connection URL including the password: a secret output. */
     public readonly connectionUrl: pulumi.Output<string>;
     public readonly phase: pulumi.Output<DatabasePhase>;
+    /** CRD-style conditions: Ready (True/False, reason, message), then the workload's own. */
+    public readonly conditions: pulumi.Output<WorkloadCondition[]>;
     public readonly replicas: pulumi.Output<number>;
     public readonly readyReplicas: pulumi.Output<number>;
     public readonly version: pulumi.Output<string>;
@@ -129,7 +149,7 @@ export class Database extends pulumi.ComponentResource {
         const spec = validateDatabaseSpec(key, {
             type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
             credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
-            elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql,
+            elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql, mysql: args.mysql,
         });
         super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
@@ -176,19 +196,18 @@ export class Database extends pulumi.ComponentResource {
             redisAppendOnly: spec.redis?.appendOnly ?? true,
             redisMaxMemory: spec.redis?.maxMemory,
             redisMaxMemoryPolicy: spec.redis?.maxMemoryPolicy,
+            redisClusterReplicas: spec.redis?.clusterReplicas ?? defaultClusterReplicas(replicas),
             esClusterName: spec.elasticsearch?.clusterName ?? name,
             esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
             sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
             postgresMaxConnections: spec.postgresql?.maxConnections,
+            postgresSynchronous: spec.postgresql?.synchronous ?? false,
+            mysqlSemiSync: spec.mysql?.semiSync ?? false,
             resources,
         };
 
-        // Init scripts: the user's, plus what replication needs on the primary.
+        // Init scripts: the user's (replication needs none: its settings live in the config files).
         const scripts: Record<string, string> = { ...(args.initScripts ?? {}) };
-        if (spec.type === "postgresql" && replicas > 1) {
-            scripts["00-allow-replication.sh"] =
-                '#!/bin/sh\nset -e\necho "host replication all all scram-sha-256" >> "$PGDATA/pg_hba.conf"\n';
-        }
         if (Object.keys(scripts).length > 0 && !engine.initScriptsPath) {
             throw new Error(`${key}.initScripts: ${spec.type} runs no init scripts; allowed for: postgresql, mysql, mongodb`);
         }
@@ -204,9 +223,16 @@ export class Database extends pulumi.ComponentResource {
             volumes.push({ name: "init-scripts", configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
             mounts.push({ name: "init-scripts", mountPath: engine.initScriptsPath!, readOnly: true });
         }
+        // The engine's scripts and config files: content-named, so a change rolls the pods.
+        const configFiles = engine.configFiles?.(ctx) ?? {};
+        if (Object.keys(configFiles).length > 0) {
+            const cm = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: configFiles }, child);
+            volumes.push({ name: CONFIG_VOLUME, configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
+            mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true });
+        }
         const initContainers: ContainerSpec[] = [];
         if (spec.type === "postgresql" && replicas > 1) {
-            initContainers.push(postgresReplicaBootstrap(ctx, image, resources));
+            initContainers.push(postgresCloneStandby(ctx, image, resources));
         }
         if (needsKeyfile) {
             volumes.push({ name: "mongodb-keyfile-src", secret: { secretName, items: [{ key: SECRET_KEYS.keyfile, path: "keyfile" }], defaultMode: 0o400 } });
@@ -214,11 +240,37 @@ export class Database extends pulumi.ComponentResource {
             initContainers.push(mongoKeyfileInit(image, resources));
         }
 
+        // Sidecars of the engine (Redis sentinel, Redis cluster-create) run scripts of the config ConfigMap.
+        const configMount = { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true };
+        const sidecars: ContainerSpec[] = [];
         const sentinel = spec.type === "redis" && ctx.redisMode === "sentinel" ? redisSentinel(ctx, image) : undefined;
-        const allPorts = [...engine.ports, ...(sentinel?.ports ?? [])];
+        if (sentinel) {
+            sidecars.push({ ...sentinel, volumeMounts: [configMount] });
+        }
+        if (spec.type === "mysql" && replicas > 1) {
+            volumes.push({ name: MYSQL_CONF_VOLUME, emptyDir: { sizeLimit: "1Mi" } });
+            const configure = mysqlConfigure(ctx, image);
+            initContainers.push({ ...configure, volumeMounts: [...(configure.volumeMounts ?? []), configMount] });
+            sidecars.push({ ...mysqlReplica(ctx, image), volumeMounts: [configMount] });
+        }
+        if (spec.type === "elasticsearch") {
+            volumes.push({ name: ES_CONFIG_VOLUME, emptyDir: { sizeLimit: "64Mi" } });
+            const seed = esSeedConfig(image);
+            initContainers.push({ ...seed, volumeMounts: [...(seed.volumeMounts ?? []), configMount] });
+        }
+        if (spec.type === "mongodb" && replicas > 1) {
+            sidecars.push({ ...mongoReplsetContainer(ctx, image), volumeMounts: [configMount] });
+        }
+        if (spec.type === "redis" && ctx.redisMode === "cluster") {
+            sidecars.push({ ...redisClusterCreate(ctx, image), volumeMounts: [configMount] });
+        }
+        const enginePorts = [...engine.ports, ...(engine.extraPorts?.(ctx) ?? [])];
+        const allPorts = [...enginePorts, ...(sentinel?.ports ?? [])];
         const ports: PortSpec[] = allPorts.map(p => ({ port: p.containerPort }));
-        // Sentinel-aware clients ask a sentinel for the current primary, then connect to it.
+        // Sentinel-aware clients ask a sentinel for the current primary, then connect to that member.
         const clientPorts: PortSpec[] = [{ port: engine.clientPort }, ...(sentinel ? [{ port: SENTINEL_PORT }] : [])];
+        this.sentinel = !!sentinel;
+        this.clientPorts = clientPorts;
         const identity = { name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service", version };
         const self: Peer = { kind: "pods", namespace: args.namespace, selector: selectorLabels(identity) };
         const ingress: TrafficRule[] = (args.clients ?? []).map(peer => ({ peer, ports: clientPorts }));
@@ -258,16 +310,21 @@ export class Database extends pulumi.ComponentResource {
                 name: spec.type,
                 image,
                 ...engineContainer,
-                ports: engine.ports,
+                ports: enginePorts,
                 resources,
                 volumeMounts: mounts,
-            }, ...(sentinel ? [sentinel] : [])],
+            }, ...sidecars],
             initContainers,
             volumes,
             volumeClaims: claims,
             servicePorts: allPorts.map(p => ({ name: p.name, port: p.containerPort })),
-            // Sentinel clients discover the primary themselves: their Service spans every member.
+            // Sentinel mode: the primary moves on failover, so no Service offers the data port (it
+            // could route writes to a replica). The client Service is the sentinels' endpoint.
+            clientServicePorts: sentinel ? [{ name: "sentinel", port: SENTINEL_PORT }] : undefined,
+            // One writable primary that never moves (no automatic promotion): the write Service
+            // targets ordinal 0, the read Service spans every member.
             primaryOnlyService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
+            readService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
             traffic: { ingress, egress },
             recreate: isSqlite,
             protect: args.protect,
@@ -275,18 +332,28 @@ export class Database extends pulumi.ComponentResource {
 
         this.peer = this.workload.peer;
         this.host = this.workload.host.apply(h => h ?? "");
-        this.port = pulumi.output(engine.clientPort);
+        this.readHost = this.workload.readHost.apply(h => h ?? "");
+        this.port = pulumi.output(sentinel ? SENTINEL_PORT : engine.clientPort);
+        this.sentinelHost = sentinel ? this.host : pulumi.output(undefined);
+        this.sentinelPort = pulumi.output(sentinel ? SENTINEL_PORT : undefined);
+        this.masterName = pulumi.output(sentinel ? REDIS_MASTER_NAME : undefined);
         this.replicas = pulumi.output(replicas);
         this.readyReplicas = this.workload.readyReplicas.apply(r => r ?? 0);
-        this.phase = this.workload.readyReplicas.apply(r => phaseOf(replicas, r));
+        // From the StatefulSet/Deployment status the API server reported; with readiness probes that
+        // mean "serving its role" (a MongoDB member is ready only as PRIMARY or SECONDARY).
+        this.phase = this.workload.status.apply(st => workloadPhase(st));
+        this.conditions = this.workload.status.apply(st => componentConditions([st]));
         this.version = pulumi.output(version);
         const replicaSet = spec.type === "mongodb" && replicas > 1 ? ctx.mongoReplicaSet : undefined;
-        this.connectionUrl = pulumi.secret(pulumi.all([this.host, password ?? pulumi.output(undefined)]).apply(([h, pw]) =>
-            connectionUrl(spec.type, username, pw, h, engine.clientPort, databaseName, replicaSet)));
+        // A replica set's URL lists its members: the driver finds the primary among them.
+        this.connectionUrl = pulumi.secret(pulumi.all([this.host, password ?? pulumi.output(undefined), pulumi.output(args.namespace)])
+            .apply(([h, pw, ns]) => connectionUrl(spec.type, username, pw, replicaSet ? mongoMembers(ctx, ns).join(",") : h,
+                sentinel ? SENTINEL_PORT : engine.clientPort, databaseName, replicaSet, !!sentinel)));
 
         this.registerOutputs({
-            host: this.host, port: this.port, secretName: this.secretName, connectionUrl: this.connectionUrl,
-            phase: this.phase, replicas: this.replicas, readyReplicas: this.readyReplicas, version: this.version,
+            host: this.host, readHost: this.readHost, port: this.port,
+            sentinelHost: this.sentinelHost, sentinelPort: this.sentinelPort, masterName: this.masterName, secretName: this.secretName, connectionUrl: this.connectionUrl,
+            phase: this.phase, conditions: this.conditions, replicas: this.replicas, readyReplicas: this.readyReplicas, version: this.version,
         });
     }
 }

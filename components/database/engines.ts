@@ -3,9 +3,11 @@
  * each engine under the platform's pod security: a non-root UID, writable paths, probes and how
  * the password reaches the process (always a secretKeyRef).
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerPort, ContainerSpec, ResourceSpec, execProbe, secretEnv, tcpProbe } from "../k8s/container";
+import { ContainerPort, ContainerSpec, ResourceSpec, execProbe, httpProbe, secretEnv, tcpProbe } from "../k8s/container";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -37,41 +39,212 @@ export interface EngineContext {
     redisAppendOnly: boolean;
     redisMaxMemory?: string;
     redisMaxMemoryPolicy?: string;
+    /** Cluster mode: replicas of every master. */
+    redisClusterReplicas: number;
     esClusterName: string;
     esNodeRoles: string[];
     sqliteFile: string;
     /** PostgreSQL max_connections, passed on the command line so a change applies on restart. */
     postgresMaxConnections?: number;
+    /** PostgreSQL: a commit waits until one standby has it (replicas > 1 only). */
+    postgresSynchronous: boolean;
+    /** MySQL: semi-synchronous replication (replicas > 1 only). */
+    mysqlSemiSync: boolean;
     resources: ResourceSpec;
 }
 
 export const SENTINEL_PORT = 26379;
 
 /**
- * Sentinel mode: replication plus a sentinel beside every member, watching ordinal 0 and
- * promoting a replica when it fails. Sentinel rewrites its config file, so it lives in an emptyDir.
+ * Where the engine's own scripts and config files (components/database/scripts/<engine>/, loaded
+ * into the `<name>-config` ConfigMap) are mounted in every container of the pod.
+ */
+export const CONFIG_DIR = "/etc/database";
+
+/** A file of components/database/scripts/<engine>/, as the ConfigMap carries it. */
+export function engineFile(engine: DatabaseType, file: string): string {
+    return fs.readFileSync(path.join(__dirname, "scripts", engine, file), "utf8");
+}
+
+/** Host name of a member: <name>-<ordinal>.<headless>. Ordinal 0 starts as the primary. */
+export function memberHost(ctx: EngineContext, ordinal: number): string {
+    return `${ctx.name}-${ordinal}.${ctx.headless}`;
+}
+
+/** PostgreSQL quorum commit: any one standby confirms (any name, so members can come and go). */
+export const POSTGRES_SYNC_STANDBYS = "ANY 1 (*)";
+
+/** The server settings of every PostgreSQL member, passed as `-c` flags (a change applies on restart). */
+export function postgresSettings(ctx: EngineContext): string[] {
+    return [
+        `hba_file=${CONFIG_DIR}/pg_hba.conf`,
+        ...(ctx.postgresMaxConnections ? [`max_connections=${ctx.postgresMaxConnections}`] : []),
+        ...(ctx.postgresSynchronous && ctx.replicas > 1
+            ? ["synchronous_commit=on", `synchronous_standby_names=${POSTGRES_SYNC_STANDBYS}`] : []),
+    ];
+}
+
+/** Readiness of a MongoDB replica-set member: exit 0 only as PRIMARY or SECONDARY (hello needs no auth). */
+export const MONGO_MEMBER_READY = "const h = db.hello(); if (!(h.isWritablePrimary || h.secondary)) { quit(1); }";
+
+/** The replica set's members as clients and members address them (FQDN: clients may be in other namespaces). */
+export function mongoMembers(ctx: EngineContext, namespace: string): string[] {
+    return Array.from({ length: ctx.replicas }, (_, i) => `${memberHost(ctx, i)}.${namespace}.svc.cluster.local:27017`);
+}
+
+/** Beside every replica-set member: scripts/mongodb/replset.sh (initiate once, reconfigure on member changes). */
+export function mongoReplsetContainer(ctx: EngineContext, image: string): ContainerSpec {
+    return {
+        name: "replset",
+        image,
+        command: ["/bin/sh", `${CONFIG_DIR}/replset.sh`],
+        env: [
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+            { name: "MEMBERS", value: mongoMembers(ctx, "$(POD_NAMESPACE)").join(",") },
+            { name: "REPLICA_SET", value: ctx.mongoReplicaSet },
+            { name: "CONFIG_DIR", value: CONFIG_DIR },
+            { name: "HOME", value: "/tmp" },
+            secretEnv("MONGO_INITDB_ROOT_USERNAME", ctx.secretName, SECRET_KEYS.username),
+            secretEnv("MONGO_INITDB_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
+        ],
+        resources: { requests: { cpu: "10m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+        livenessProbe: execProbe(["sh", "-c", "test -d /tmp"]),
+        readinessProbe: execProbe(["sh", "-c", "test -d /tmp"], { initialDelaySeconds: 5 }),
+    };
+}
+
+/** MySQL reads every *.cnf of this dir (the image's my.cnf includes it): an emptyDir written by configure.sh. */
+export const MYSQL_CONF_DIR = "/etc/mysql/conf.d";
+export const MYSQL_CONF_VOLUME = "mysql-conf";
+
+/** Init container of every replicated MySQL member: scripts/mysql/configure.sh (server-id, GTID, binlog, clone plugin). */
+export function mysqlConfigure(ctx: EngineContext, image: string): ContainerSpec {
+    return {
+        name: "configure",
+        image,
+        command: ["/bin/sh", `${CONFIG_DIR}/configure.sh`],
+        env: [
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            { name: "HEADLESS", value: ctx.headless },
+            { name: "MYSQL_CONF_DIR", value: MYSQL_CONF_DIR },
+            { name: "SEMI_SYNC", value: ctx.mysqlSemiSync ? "yes" : "no" },
+        ],
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+        volumeMounts: [{ name: MYSQL_CONF_VOLUME, mountPath: MYSQL_CONF_DIR }],
+    };
+}
+
+/** Beside every replicated MySQL member: scripts/mysql/replica.sh (clone from the primary, GTID replication, read-only). */
+export function mysqlReplica(ctx: EngineContext, image: string): ContainerSpec {
+    return {
+        name: "replica",
+        image,
+        command: ["/bin/sh", `${CONFIG_DIR}/replica.sh`],
+        env: [
+            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            { name: "PRIMARY_HOST", value: memberHost(ctx, 0) },
+            secretEnv("MYSQL_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
+        ],
+        resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+        livenessProbe: execProbe(["sh", "-c", "test -d /tmp"]),
+        readinessProbe: execProbe(["sh", "-c", "test -d /tmp"], { initialDelaySeconds: 5 }),
+    };
+}
+
+export const ES_CONFIG_DIR = "/usr/share/elasticsearch/config";
+export const ES_CONFIG_VOLUME = "es-config";
+
+/** Init container of every Elasticsearch member: copies the image's config dir into the es-config emptyDir. */
+export function esSeedConfig(image: string): ContainerSpec {
+    return {
+        name: "seed-config",
+        image,
+        command: ["/bin/sh", `${CONFIG_DIR}/seed-config.sh`],
+        env: [{ name: "ES_CONFIG_SEED", value: "/config-seed" }],
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+        volumeMounts: [{ name: ES_CONFIG_VOLUME, mountPath: "/config-seed" }],
+    };
+}
+
+/** Sentinel's name of the monitored primary (clients ask sentinels for it). */
+export const REDIS_MASTER_NAME = "primary";
+export const REDIS_PORT = 6379;
+/** Redis Cluster's bus: the client port + 10000. */
+export const REDIS_BUS_PORT = REDIS_PORT + 10000;
+/** Writable dir of the generated redis.conf (an emptyDir). */
+const REDIS_RUN_DIR = "/run/redis";
+const SENTINEL_DIR = "/run/sentinel";
+
+/** Sentinel quorum: a majority of the members. */
+export function sentinelQuorum(replicas: number): number {
+    return Math.floor(replicas / 2) + 1;
+}
+
+/** Environment of every Redis container (server, sentinel, cluster-create): scripts/redis/ read it. */
+export function redisEnv(ctx: EngineContext): EnvVar[] {
+    const members = Array.from({ length: ctx.replicas }, (_, i) => memberHost(ctx, i));
+    return [
+        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: "REDIS_MODE", value: ctx.redisMode },
+        { name: "REDIS_PORT", value: String(REDIS_PORT) },
+        { name: "REDIS_DATA_DIR", value: "/data" },
+        { name: "REDIS_RUN_DIR", value: REDIS_RUN_DIR },
+        { name: "ANNOUNCE_HOST", value: `$(POD_NAME).${ctx.headless}` },
+        { name: "PRIMARY_HOST", value: memberHost(ctx, 0) },
+        { name: "PRIMARY_PORT", value: String(REDIS_PORT) },
+        { name: "MEMBERS", value: members.map(m => `${m}:${REDIS_PORT}`).join(" ") },
+        { name: "SENTINELS", value: ctx.redisMode === "sentinel" ? members.map(m => `${m}:${SENTINEL_PORT}`).join(" ") : "" },
+        { name: "MASTER_NAME", value: REDIS_MASTER_NAME },
+        { name: "REDIS_APPENDONLY", value: ctx.redisAppendOnly ? "yes" : "no" },
+        ...(ctx.redisMaxMemory ? [{ name: "REDIS_MAXMEMORY", value: ctx.redisMaxMemory }] : []),
+        ...(ctx.redisMaxMemoryPolicy ? [{ name: "REDIS_MAXMEMORY_POLICY", value: ctx.redisMaxMemoryPolicy }] : []),
+        ...(ctx.redisMode === "cluster" ? [{ name: "CLUSTER_REPLICAS", value: String(ctx.redisClusterReplicas) }] : []),
+        // redis-cli reads it; the scripts write it into the config files, never onto a command line.
+        secretEnv("REDISCLI_AUTH", ctx.secretName, SECRET_KEYS.password),
+    ];
+}
+
+/**
+ * Sentinel mode: replication plus a sentinel beside every member (scripts/redis/sentinel.sh). The
+ * sentinels promote a replica when the primary fails; clients ask them for the current primary.
  */
 export function redisSentinel(ctx: EngineContext, image: string): ContainerSpec {
-    const quorum = Math.floor(ctx.replicas / 2) + 1;
-    const conf = [
-        `sentinel monitor primary ${ctx.name}-0.${ctx.headless} 6379 ${quorum}`,
-        "sentinel auth-pass primary $REDIS_PASSWORD",
-        "sentinel down-after-milliseconds primary 5000",
-        "sentinel failover-timeout primary 60000",
-        "sentinel resolve-hostnames yes",
-        "sentinel announce-hostnames yes",
-    ].join("\n");
     return {
         name: "sentinel",
         image,
-        command: ["sh", "-c"],
-        args: [`printf "${conf}\\n" > /sentinel/sentinel.conf && exec redis-sentinel /sentinel/sentinel.conf --port ${SENTINEL_PORT}`],
+        command: ["/bin/sh", `${CONFIG_DIR}/sentinel.sh`],
         ports: [{ name: "sentinel", containerPort: SENTINEL_PORT }],
-        env: [secretEnv("REDIS_PASSWORD", ctx.secretName, SECRET_KEYS.password)],
+        env: [
+            ...redisEnv(ctx),
+            { name: "SENTINEL_PORT", value: String(SENTINEL_PORT) },
+            { name: "SENTINEL_DIR", value: SENTINEL_DIR },
+            { name: "QUORUM", value: String(sentinelQuorum(ctx.replicas)) },
+            { name: "DOWN_AFTER_MS", value: "5000" },
+            { name: "FAILOVER_TIMEOUT_MS", value: "60000" },
+        ],
         resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-        writablePaths: ["/sentinel"],
+        writablePaths: [SENTINEL_DIR],
         livenessProbe: tcpProbe(SENTINEL_PORT),
         readinessProbe: execProbe(["sh", "-c", `redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`], { initialDelaySeconds: 5 }),
+    };
+}
+
+/**
+ * Cluster mode: every pod runs scripts/redis/cluster-create.sh beside the server; on ordinal 0 it
+ * forms the cluster once all members answer (CLUSTER_REPLICAS replicas per master) and adds members
+ * that a later scale-up brings; on the other ordinals it only waits.
+ */
+export function redisClusterCreate(ctx: EngineContext, image: string): ContainerSpec {
+    return {
+        name: "cluster-create",
+        image,
+        command: ["/bin/sh", `${CONFIG_DIR}/cluster-create.sh`],
+        env: redisEnv(ctx),
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+        writablePaths: [REDIS_RUN_DIR],
+        livenessProbe: execProbe(["sh", "-c", `test -d ${REDIS_RUN_DIR}`]),
+        readinessProbe: execProbe(["sh", "-c", `test -d ${REDIS_RUN_DIR}`], { initialDelaySeconds: 5 }),
     };
 }
 
@@ -90,13 +263,16 @@ export interface EngineDef {
     extraClaims?: { name: string; mountPath: string }[];
     /** Where init scripts (ConfigMap) are mounted, for engines whose image runs them on first start. */
     initScriptsPath?: string;
+    /** Ports besides `ports` that depend on the spec (Redis Cluster's bus). */
+    extraPorts?(ctx: EngineContext): ContainerPort[];
+    /** The engine's scripts and config files (file name -> content), mounted at CONFIG_DIR. */
+    configFiles?(ctx: EngineContext): Record<string, string>;
     container(ctx: EngineContext): Omit<ContainerSpec, "name" | "image" | "resources">;
 }
 
 // Memory limit at most twice the request: the scheduler's promise stays close to real use.
 const small: ResourceSpec = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 
-const ordinalScript = 'ORDINAL="${HOSTNAME##*-}"';
 
 export const ENGINES: Record<DatabaseType, EngineDef> = {
     postgresql: {
@@ -110,8 +286,14 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         defaultVersion: "16.4",
         defaultResources: small,
         initScriptsPath: "/docker-entrypoint-initdb.d",
+        configFiles: () => ({
+            "pg_hba.conf": engineFile("postgresql", "pg_hba.conf"),
+            "start.sh": engineFile("postgresql", "start.sh"),
+            "clone-standby.sh": engineFile("postgresql", "clone-standby.sh"),
+        }),
         container: ctx => ({
-            args: ctx.postgresMaxConnections ? ["postgres", "-c", `max_connections=${ctx.postgresMaxConnections}`] : undefined,
+            command: ["/bin/sh", `${CONFIG_DIR}/start.sh`],
+            args: ["postgres", ...postgresSettings(ctx).flatMap(setting => ["-c", setting])],
             env: [
                 { name: "POSTGRES_DB", value: ctx.databaseName },
                 secretEnv("POSTGRES_USER", ctx.secretName, SECRET_KEYS.username),
@@ -134,7 +316,10 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         defaultVersion: "8.4.2",
         defaultResources: small,
         initScriptsPath: "/docker-entrypoint-initdb.d",
+        configFiles: (ctx): Record<string, string> => ctx.replicas > 1
+            ? { "configure.sh": engineFile("mysql", "configure.sh"), "replica.sh": engineFile("mysql", "replica.sh") } : {},
         container: ctx => ({
+            volumeMounts: ctx.replicas > 1 ? [{ name: MYSQL_CONF_VOLUME, mountPath: MYSQL_CONF_DIR, readOnly: true }] : [],
             env: [
                 { name: "MYSQL_DATABASE", value: ctx.databaseName },
                 secretEnv("MYSQL_USER", ctx.secretName, SECRET_KEYS.username),
@@ -158,6 +343,8 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         defaultResources: small,
         extraClaims: [{ name: "config", mountPath: "/data/configdb" }],
         initScriptsPath: "/docker-entrypoint-initdb.d",
+        configFiles: (ctx): Record<string, string> => ctx.replicas > 1
+            ? { "replset.js": engineFile("mongodb", "replset.js"), "replset.sh": engineFile("mongodb", "replset.sh") } : {},
         container: ctx => ({
             args: ctx.replicas > 1
                 ? ["--bind_ip_all", "--replSet", ctx.mongoReplicaSet, "--keyFile", "/etc/mongodb-keyfile/keyfile"]
@@ -169,7 +356,10 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
             ],
             volumeMounts: ctx.replicas > 1 ? [{ name: "mongodb-keyfile", mountPath: "/etc/mongodb-keyfile", readOnly: true }] : [],
             livenessProbe: execProbe(["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"], { initialDelaySeconds: 30 }),
-            readinessProbe: execProbe(["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"], { initialDelaySeconds: 10 }),
+            // A replica-set member is ready as PRIMARY or SECONDARY only (not STARTUP, RECOVERING, or uninitiated).
+            readinessProbe: ctx.replicas > 1
+                ? execProbe(["mongosh", "--quiet", "--eval", MONGO_MEMBER_READY], { initialDelaySeconds: 10 })
+                : execProbe(["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"], { initialDelaySeconds: 10 }),
         }),
     },
     redis: {
@@ -182,25 +372,19 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         defaultUser: "default",
         defaultVersion: "7.2.5",
         defaultResources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-        container: ctx => {
-            const flags = [
-                "--requirepass \"$REDIS_PASSWORD\"", "--masterauth \"$REDIS_PASSWORD\"",
-                `--appendonly ${ctx.redisAppendOnly ? "yes" : "no"}`,
-                ...(ctx.redisMaxMemory ? [`--maxmemory ${ctx.redisMaxMemory}`] : []),
-                ...(ctx.redisMaxMemoryPolicy ? [`--maxmemory-policy ${ctx.redisMaxMemoryPolicy}`] : []),
-                ...(ctx.redisMode === "cluster" ? ["--cluster-enabled yes", "--cluster-config-file /data/nodes.conf"] : []),
-            ].join(" ");
-            // Replication: ordinal 0 is the master, every other pod replicates from it.
-            const replicaOf = ctx.redisMode === "replication" || ctx.redisMode === "sentinel"
-                ? `if [ "$ORDINAL" != "0" ]; then EXTRA="--replicaof ${ctx.name}-0.${ctx.headless} 6379"; fi; ` : "";
-            return {
-                command: ["sh", "-c"],
-                args: [`${ordinalScript}; EXTRA=""; ${replicaOf}exec redis-server ${flags} $EXTRA`],
-                env: [secretEnv("REDIS_PASSWORD", ctx.secretName, SECRET_KEYS.password)],
-                livenessProbe: tcpProbe(6379),
-                readinessProbe: execProbe(["sh", "-c", 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 ping | grep -q PONG'], { initialDelaySeconds: 5 }),
-            };
-        },
+        extraPorts: ctx => ctx.redisMode === "cluster" ? [{ name: "cluster-bus", containerPort: REDIS_BUS_PORT }] : [],
+        configFiles: ctx => ({
+            "start-redis.sh": engineFile("redis", "start-redis.sh"),
+            ...(ctx.redisMode === "sentinel" ? { "sentinel.sh": engineFile("redis", "sentinel.sh") } : {}),
+            ...(ctx.redisMode === "cluster" ? { "cluster-create.sh": engineFile("redis", "cluster-create.sh") } : {}),
+        }),
+        container: ctx => ({
+            command: ["/bin/sh", `${CONFIG_DIR}/start-redis.sh`],
+            env: redisEnv(ctx),
+            writablePaths: [REDIS_RUN_DIR],
+            livenessProbe: tcpProbe(REDIS_PORT),
+            readinessProbe: execProbe(["sh", "-c", "redis-cli -h 127.0.0.1 ping | grep -q PONG"], { initialDelaySeconds: 5 }),
+        }),
     },
     elasticsearch: {
         image: v => `docker.elastic.co/elasticsearch/elasticsearch:${v}`,
@@ -212,6 +396,10 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         defaultUser: "elastic",
         defaultVersion: "8.15.0",
         defaultResources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+        configFiles: (ctx): Record<string, string> => ({
+            "seed-config.sh": engineFile("elasticsearch", "seed-config.sh"),
+            ...(ctx.replicas > 1 ? { "start.sh": engineFile("elasticsearch", "start.sh") } : {}),
+        }),
         container: ctx => {
             const env: EnvVar[] = [
                 { name: "cluster.name", value: ctx.esClusterName },
@@ -225,30 +413,43 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
             } else {
                 const members = Array.from({ length: ctx.replicas }, (_, i) => `${ctx.name}-${i}`);
                 env.push({ name: "discovery.seed_hosts", value: members.map(m => `${m}.${ctx.headless}`).join(",") });
-                env.push({ name: "cluster.initial_master_nodes", value: members.join(",") });
+                // Bootstrap only on first formation: scripts/elasticsearch/start.sh decides.
+                env.push({ name: "INITIAL_MASTER_NODES", value: members.join(",") });
+                env.push({ name: "SEED_HOSTS", value: members.map(m => `${m}.${ctx.headless}`).join(",") });
+                env.push({ name: "ES_DATA_DIR", value: "/usr/share/elasticsearch/data" });
             }
             return {
+                ...(ctx.replicas > 1 ? { command: ["/bin/sh", `${CONFIG_DIR}/start.sh`] } : {}),
                 env,
-                writablePaths: ["/usr/share/elasticsearch/logs", "/usr/share/elasticsearch/config/jvm.options.d"],
+                // The config dir is an emptyDir seeded by scripts/elasticsearch/seed-config.sh (the
+                // entrypoint writes the keystore there); logs are the only other writable path.
+                volumeMounts: [{ name: ES_CONFIG_VOLUME, mountPath: ES_CONFIG_DIR }],
+                writablePaths: ["/usr/share/elasticsearch/logs"],
                 livenessProbe: tcpProbe(9300, { initialDelaySeconds: 60 }),
                 readinessProbe: tcpProbe(9200, { initialDelaySeconds: 30 }),
             };
         },
     },
     sqlite: {
-        image: v => `nouchka/sqlite3:${v}`,
+        // nouchka/sqlite3's entrypoint is the sqlite3 CLI: nothing listens on 8080. sqld (libSQL
+        // server, Turso's SQLite fork) serves a SQLite database over HTTP on 8080 (its default port)
+        // from one writer; images are published per release as libsql-server-v<version>.
+        image: v => `ghcr.io/tursodatabase/libsql-server:libsql-server-v${v}`,
         ports: [{ name: "http", containerPort: 8080 }],
         clientPort: 8080,
         dataPath: "/data",
-        runAsUser: 1000,
+        // The image's sqld user.
+        runAsUser: 666,
         urlScheme: "http",
         defaultUser: "app",
-        defaultVersion: "3.45.1",
+        defaultVersion: "0.24.33",
         defaultResources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
         container: ctx => ({
-            env: [{ name: "SQLITE_DATABASE", value: ctx.sqliteFile }],
-            livenessProbe: tcpProbe(8080),
-            readinessProbe: tcpProbe(8080, { initialDelaySeconds: 5 }),
+            command: ["/bin/sqld"],
+            args: ["--http-listen-addr", "0.0.0.0:8080", "--db-path", ctx.sqliteFile],
+            env: [],
+            livenessProbe: httpProbe("/health", 8080),
+            readinessProbe: httpProbe("/health", 8080, { initialDelaySeconds: 5 }),
         }),
     },
 };

@@ -4,12 +4,18 @@
  */
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {
-    rejectUnknownKeys, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    rejectUnknownKeys, requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../k8s/validation";
 import { DATABASE_TYPES, DatabaseType, ENGINES, REDIS_EVICTION_POLICIES, REDIS_MODES, RedisMode } from "./engines";
 
 export const MIN_REPLICAS = 1;
+
+/** Redis Cluster needs 3 masters; with 6 members or more each master gets a replica by default. */
+export const REDIS_CLUSTER_MIN_MASTERS = 3;
+export function defaultClusterReplicas(replicas: number): number {
+    return replicas >= 2 * REDIS_CLUSTER_MIN_MASTERS ? 1 : 0;
+}
 export const MAX_REPLICAS = 10;
 
 export interface DatabaseSpec {
@@ -32,14 +38,28 @@ export interface DatabaseSpec {
     };
     databaseName?: string;
     mongodb?: { replicaSetName?: string };
-    redis?: { mode?: RedisMode; appendOnly?: boolean; maxMemory?: string; maxMemoryPolicy?: string };
+    redis?: {
+        mode?: RedisMode; appendOnly?: boolean; maxMemory?: string; maxMemoryPolicy?: string;
+        /** Cluster mode: replicas of every master (default 1 from 6 members on, else 0); at least 3 masters. */
+        clusterReplicas?: number;
+    };
     elasticsearch?: { clusterName?: string; nodeRoles?: string[] };
     sqlite?: { filePath?: string };
-    postgresql?: { maxConnections?: number };
+    postgresql?: {
+        maxConnections?: number;
+        /** Synchronous replication: a commit returns once one standby has it (needs replicas >= 2). */
+        synchronous?: boolean;
+    };
+    mysql?: {
+        /** Semi-synchronous replication: a commit returns once one replica has received it (needs replicas >= 2). */
+        semiSync?: boolean;
+    };
 }
 
-const SPEC_KEYS = ["type", "version", "replicas", "storage", "resources", "credentials", "databaseName", "mongodb", "redis", "elasticsearch", "sqlite", "postgresql"];
-const ENGINE_SECTIONS: Record<string, DatabaseType> = { mongodb: "mongodb", redis: "redis", elasticsearch: "elasticsearch", sqlite: "sqlite", postgresql: "postgresql" };
+const SPEC_KEYS = ["type", "version", "replicas", "storage", "resources", "credentials", "databaseName", "mongodb", "redis", "elasticsearch", "sqlite", "postgresql", "mysql"];
+const ENGINE_SECTIONS: Record<string, DatabaseType> = {
+    mongodb: "mongodb", redis: "redis", elasticsearch: "elasticsearch", sqlite: "sqlite", postgresql: "postgresql", mysql: "mysql",
+};
 const ES_ROLES = ["master", "data", "ingest", "ml", "remote_cluster_client", "transform"];
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -94,7 +114,7 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
     }
     if (type === "redis" && spec.redis !== undefined) {
         const r = requireObject(`${key}.redis`, spec.redis);
-        rejectUnknownKeys(`${key}.redis`, r, ["mode", "appendOnly", "maxMemory", "maxMemoryPolicy"]);
+        rejectUnknownKeys(`${key}.redis`, r, ["mode", "appendOnly", "maxMemory", "maxMemoryPolicy", "clusterReplicas"]);
         const mode = r.mode === undefined ? "standalone" : requireOneOf(`${key}.redis.mode`, r.mode, REDIS_MODES);
         if (mode === "standalone" && replicas !== 1) {
             throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/sentinel/cluster`);
@@ -104,6 +124,16 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         }
         if (mode === "cluster" && replicas < 3) {
             throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode cluster; allowed: 3 to ${MAX_REPLICAS}`);
+        }
+        if (r.clusterReplicas !== undefined) {
+            if (mode !== "cluster") {
+                throw new ValidationError(`${key}.redis.clusterReplicas`, `only cluster mode has replicas per master; allowed with mode ${mode}: no clusterReplicas`);
+            }
+            const perMaster = requireIntInRange(`${key}.redis.clusterReplicas`, r.clusterReplicas, 0, 3);
+            if (Math.floor(replicas / (1 + perMaster)) < REDIS_CLUSTER_MIN_MASTERS) {
+                throw new ValidationError(`${key}.redis.clusterReplicas`,
+                    `${perMaster} is not allowed with ${replicas} replicas (${Math.floor(replicas / (1 + perMaster))} masters); allowed: at most ${Math.floor(replicas / REDIS_CLUSTER_MIN_MASTERS) - 1} (a cluster needs ${REDIS_CLUSTER_MIN_MASTERS} masters)`);
+            }
         }
         if (r.maxMemory !== undefined && (typeof r.maxMemory !== "string" || !/^[0-9]+(b|kb|mb|gb)?$/i.test(r.maxMemory))) {
             throw new ValidationError(`${key}.redis.maxMemory`, `${JSON.stringify(r.maxMemory)} is not allowed; allowed: a Redis size such as 512mb`);
@@ -136,9 +166,21 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
     }
     if (type === "postgresql" && spec.postgresql !== undefined) {
         const pg = requireObject(`${key}.postgresql`, spec.postgresql);
-        rejectUnknownKeys(`${key}.postgresql`, pg, ["maxConnections"]);
+        rejectUnknownKeys(`${key}.postgresql`, pg, ["maxConnections", "synchronous"]);
         if (pg.maxConnections !== undefined) {
             requireIntInRange(`${key}.postgresql.maxConnections`, pg.maxConnections, 10, 10000);
+        }
+        if (pg.synchronous !== undefined && requireBoolean(`${key}.postgresql.synchronous`, pg.synchronous) && replicas < 2) {
+            throw new ValidationError(`${key}.postgresql.synchronous`,
+                `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a standby)`);
+        }
+    }
+    if (type === "mysql" && spec.mysql !== undefined) {
+        const my = requireObject(`${key}.mysql`, spec.mysql);
+        rejectUnknownKeys(`${key}.mysql`, my, ["semiSync"]);
+        if (my.semiSync !== undefined && requireBoolean(`${key}.mysql.semiSync`, my.semiSync) && replicas < 2) {
+            throw new ValidationError(`${key}.mysql.semiSync`,
+                `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a replica)`);
         }
     }
     if (type === "sqlite" && spec.sqlite !== undefined) {

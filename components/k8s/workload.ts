@@ -10,6 +10,7 @@ import { AppIdentity, selectorLabels, standardLabels } from "./labels";
 import { OWNED_ANNOTATIONS } from "./metadata";
 import { ContainerSpec, scratchVolumes, secureContainer, validateContainer } from "./container";
 import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
+import { WorkloadStatus } from "./status";
 import { requireIntInRange, requireQuantity, ValidationError } from "./validation";
 
 import CoreInput = k8s.types.input.core.v1;
@@ -55,12 +56,20 @@ export interface WorkloadArgs {
     volumes?: CoreInput.Volume[];
     /** StatefulSet only: one claim per replica, kept when the StatefulSet is deleted or scaled. */
     volumeClaims?: VolumeClaim[];
-    /** Ports of the client (ClusterIP) Service; no Service when empty. */
+    /** Ports of the client (ClusterIP) and headless Services; no client Service when empty. */
     servicePorts?: ServicePort[];
+    /** Ports of the client Service when they differ from servicePorts (the headless one keeps servicePorts). */
+    clientServicePorts?: ServicePort[];
     /** StatefulSet: "Parallel" for quorum systems whose members must start together. */
     podManagementPolicy?: "OrderedReady" | "Parallel";
-    /** StatefulSet with one writable primary: the client Service targets ordinal 0 only. */
+    /**
+     * StatefulSet with one writable primary that is always ordinal 0 (no automatic promotion):
+     * the client Service targets ordinal 0 only. Engines whose primary moves (Redis sentinel) must
+     * not use this; their clients find the primary through the engine (sentinel).
+     */
     primaryOnlyService?: boolean;
+    /** Also a `<name>-read` ClusterIP Service over every ready member (reads from standbys/replicas). */
+    readService?: boolean;
     /** StatefulSet: also a headless Service for stable pod DNS names (default true). */
     headlessService?: boolean;
     /** Extra pod labels (not part of the selector unless listed in selectorExtra). */
@@ -108,6 +117,29 @@ export function validateAutoscaling(key: string, a: AutoscalingSpec, cap = 100):
     }
 }
 
+/** The status outputs of a Deployment/StatefulSet as a WorkloadStatus (desired: the live spec.replicas, e.g. the HPA's). */
+function workloadStatus(kind: "Deployment" | "StatefulSet", name: string, replicas: number,
+    w: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet): pulumi.Output<WorkloadStatus> {
+    interface LiveStatus {
+        observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number;
+        conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    }
+    const meta = w.metadata as pulumi.Output<{ generation?: number } | undefined>;
+    const spec = (w.spec as pulumi.Output<{ replicas?: number } | undefined>);
+    const status = w.status as pulumi.Output<LiveStatus | undefined>;
+    return pulumi.all([meta, spec, status])
+        .apply(([meta, spec, st]) => ({
+            kind, name,
+            desired: spec?.replicas ?? replicas,
+            generation: meta?.generation,
+            observedGeneration: st?.observedGeneration,
+            replicas: st?.replicas,
+            readyReplicas: st?.readyReplicas,
+            updatedReplicas: st?.updatedReplicas,
+            conditions: (st?.conditions ?? []).map(c => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
+        }));
+}
+
 export class Workload extends pulumi.ComponentResource {
     public readonly name: string;
     public readonly namespace: pulumi.Output<string>;
@@ -121,9 +153,15 @@ export class Workload extends pulumi.ComponentResource {
     public readonly serviceAccountName: pulumi.Output<string>;
     public readonly replicas: pulumi.Output<number>;
     public readonly readyReplicas: pulumi.Output<number | undefined>;
+    /** What the API server reported about the Deployment/StatefulSet (for phase and conditions). */
+    public readonly status: pulumi.Output<WorkloadStatus>;
     public readonly deployment?: k8s.apps.v1.Deployment;
     public readonly statefulSet?: k8s.apps.v1.StatefulSet;
     public readonly service?: k8s.core.v1.Service;
+    /** The `<name>-read` Service (readService), spanning every member. */
+    public readonly readService?: k8s.core.v1.Service;
+    /** In-cluster DNS name of the read Service; undefined without one. */
+    public readonly readHost: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         const key = `Workload(${name})`;
@@ -232,6 +270,7 @@ export class Workload extends pulumi.ComponentResource {
             }, workloadOpts);
             workloadRef = { apiVersion: "apps/v1", kind: "StatefulSet", name: this.statefulSet.metadata.name };
             this.readyReplicas = this.statefulSet.status.apply(s => s?.readyReplicas);
+            this.status = workloadStatus("StatefulSet", metaName, replicas, this.statefulSet);
         } else {
             this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
                 metadata,
@@ -248,6 +287,7 @@ export class Workload extends pulumi.ComponentResource {
             }, workloadOpts);
             workloadRef = { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name };
             this.readyReplicas = this.deployment.status.apply(s => s?.readyReplicas);
+            this.status = workloadStatus("Deployment", metaName, replicas, this.deployment);
         }
         this.replicas = pulumi.output(replicas);
 
@@ -258,7 +298,7 @@ export class Workload extends pulumi.ComponentResource {
                     type: "ClusterIP",
                     selector: args.primaryOnlyService
                         ? { ...this.selector, "statefulset.kubernetes.io/pod-name": `${metaName}-0` } : this.selector,
-                    ports: servicePorts.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
+                    ports: (args.clientServicePorts ?? servicePorts).map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
                 },
             }, childOpts);
             this.serviceName = this.service.metadata.name;
@@ -266,6 +306,19 @@ export class Workload extends pulumi.ComponentResource {
         } else {
             this.serviceName = pulumi.output(undefined);
             this.host = pulumi.output(undefined);
+        }
+        if (args.readService && servicePorts.length > 0) {
+            this.readService = new k8s.core.v1.Service(`${name}-read-service`, {
+                metadata: { ...metadata, name: `${metaName}-read` },
+                spec: {
+                    type: "ClusterIP",
+                    selector: this.selector,
+                    ports: servicePorts.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
+                },
+            }, childOpts);
+            this.readHost = pulumi.interpolate`${this.readService.metadata.name}.${this.readService.metadata.namespace}.svc.cluster.local`;
+        } else {
+            this.readHost = pulumi.output(undefined);
         }
 
         const effectiveMin = hpaMin === undefined ? replicas : Math.min(replicas, hpaMin);

@@ -14,6 +14,7 @@ import { CRUD, DeployerIdentity, PolicyRule, READ } from "../k8s/rbac";
 import { Endpoint, Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
+import { combinedPhase, componentConditions, Phase, WorkloadCondition } from "../k8s/status";
 import {
     Color, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart, validateRestApiSpec,
 } from "./spec";
@@ -76,6 +77,10 @@ export class RestApi extends pulumi.ComponentResource {
     /** Desired replicas of the active environment, all parts. */
     public readonly replicas: pulumi.Output<number>;
     public readonly readyReplicas: pulumi.Output<number>;
+    /** Pending/Creating/Ready/Failed from the active Deployments' status (Failed: a failure condition of any). */
+    public readonly phase: pulumi.Output<Phase>;
+    /** Ready (True/False, reason, message), then each active Deployment's own conditions. */
+    public readonly conditions: pulumi.Output<WorkloadCondition[]>;
     /** Stable Service name per part. */
     public readonly serviceNames: Record<RestPart, pulumi.Output<string>>;
     /** In-cluster URL of the view, the only externally reachable part. */
@@ -241,6 +246,9 @@ export class RestApi extends pulumi.ComponentResource {
         this.activeEnvironment = pulumi.output(active);
         this.replicas = pulumi.all(activeWorkloads.map(w => w.replicas)).apply(rs => rs.reduce((a, b) => a + b, 0));
         this.readyReplicas = pulumi.all(activeWorkloads.map(w => w.readyReplicas)).apply(rs => rs.reduce<number>((a, b) => a + (b ?? 0), 0));
+        const statuses = pulumi.all(activeWorkloads.map(w => w.status));
+        this.phase = statuses.apply(combinedPhase);
+        this.conditions = statuses.apply(st => componentConditions(st));
         // The newest rollout of the active Deployments, as the API server reports it.
         this.lastDeploymentTime = pulumi.all(activeWorkloads.map(w => w.deployment!.status)).apply(statuses => {
             const times = statuses.flatMap(s => (s?.conditions ?? [])
@@ -254,6 +262,8 @@ export class RestApi extends pulumi.ComponentResource {
             lastDeploymentTime: this.lastDeploymentTime,
             replicas: this.replicas,
             readyReplicas: this.readyReplicas,
+            phase: this.phase,
+            conditions: this.conditions,
             viewUrl: this.viewUrl,
         });
     }

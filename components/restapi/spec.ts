@@ -127,8 +127,11 @@ export function resolvePart(spec: RestApiSpec, part: RestPart): ResolvedPart {
     const d = PART_DEFAULTS[part];
     const c = spec[part] ?? {};
     const hpaOn = (spec.autoScaling?.enabled ?? true) && (c.autoScaling?.enabled ?? true);
+    // `replicas` (the part's, else the RestAPI's) is the HPA's minimum when autoscaling is on,
+    // unless the part names its own autoScaling.minReplicas (validateRestApiSpec refuses a conflict).
+    const wanted = c.replicas ?? spec.replicas;
     const autoscaling = hpaOn ? {
-        minReplicas: c.autoScaling?.minReplicas ?? d.autoScaling.minReplicas,
+        minReplicas: c.autoScaling?.minReplicas ?? wanted ?? d.autoScaling.minReplicas,
         maxReplicas: c.autoScaling?.maxReplicas ?? d.autoScaling.maxReplicas,
         targetCPUUtilizationPercentage: c.autoScaling?.targetCPUUtilizationPercentage ?? d.autoScaling.targetCPUUtilizationPercentage,
         targetMemoryUtilizationPercentage: c.autoScaling?.targetMemoryUtilizationPercentage,
@@ -205,6 +208,20 @@ export function validateRestApiSpec(key: string, raw: unknown): RestApiSpec {
     const typed = spec as unknown as RestApiSpec;
     const resolved = REST_PARTS.map(p => resolvePart(typed, p));
     resolved.forEach(r => {
+        const part = typed[r.part] ?? {};
+        const wanted = part.replicas ?? typed.replicas;
+        const wantedKey = part.replicas !== undefined ? `${key}.${r.part}.replicas` : `${key}.replicas`;
+        if (r.autoscaling && wanted !== undefined) {
+            // replicas is the HPA's minimum: say why when it cannot be.
+            if (part.autoScaling?.minReplicas !== undefined && part.autoScaling.minReplicas !== wanted) {
+                throw new ValidationError(wantedKey,
+                    `${wanted} disagrees with ${r.part}.autoScaling.minReplicas ${part.autoScaling.minReplicas} (replicas is the HPA's minimum); allowed: ${part.autoScaling.minReplicas}, or leave one of them out`);
+            }
+            if (wanted > r.autoscaling.maxReplicas) {
+                throw new ValidationError(wantedKey,
+                    `${wanted} is above ${r.part}'s autoScaling.maxReplicas ${r.autoscaling.maxReplicas} (replicas is the HPA's minimum); allowed: 1 to ${r.autoscaling.maxReplicas}, or raise ${r.part}.autoScaling.maxReplicas`);
+            }
+        }
         if (r.autoscaling) {
             validateAutoscaling(`${key}.${r.part}.autoScaling`, r.autoscaling);
         }

@@ -16,7 +16,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Database } from "../database/database";
 import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
-import { ENGINES, SECRET_KEYS } from "../database/engines";
+import { REDIS_MASTER_NAME, SECRET_KEYS } from "../database/engines";
 import { ContainerSpec, httpProbe, secretEnv, validateContainer } from "../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
@@ -171,19 +171,24 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             redis: {
                 type: "redis", version: s.redis.version, replicas: s.redis.replicas, resources: s.redis.resources,
                 storage: { size: s.redis.storage, storageClass: s.storageClass },
-                // 1 master + 2 replicas: ordinal 0 is the master, the others replicate from it.
+                // The design's HA table: "Redis | 1 Master + 2 Replicas | Failover". With 3 members or
+                // more, sentinels fail over; 2 members replicate without failover (no sentinel quorum).
                 redis: {
-                    mode: s.redis.replicas > 1 ? "replication" : "standalone", appendOnly: true,
+                    mode: s.redis.replicas >= 3 ? "sentinel" : s.redis.replicas > 1 ? "replication" : "standalone", appendOnly: true,
                     maxMemory: s.redis.maxMemory, maxMemoryPolicy: s.redis.maxMemoryPolicy,
                 },
             },
             postgresql: {
                 type: "postgresql", version: s.postgresql.version, replicas: s.postgresql.replicas, resources: s.postgresql.resources,
                 storage: { size: s.postgresql.storage, storageClass: s.storageClass }, databaseName: s.postgresql.databaseName,
+                // The design's HA table: "PostgreSQL | 3 | Synchronous replication".
+                ...(s.postgresql.replicas > 1 ? { postgresql: { synchronous: true } } : {}),
             },
             mysql: {
                 type: "mysql", version: s.mysql.version, replicas: s.mysql.replicas, resources: s.mysql.resources,
                 storage: { size: s.mysql.storage, storageClass: s.storageClass }, databaseName: s.mysql.databaseName,
+                // The design's HA table: "MySQL | 3 | Synchronous replication" (semi-synchronous).
+                ...(s.mysql.replicas > 1 ? { mysql: { semiSync: true } } : {}),
             },
             mongodb: {
                 type: "mongodb", version: s.mongodb.version, replicas: s.mongodb.replicas, resources: s.mongodb.resources,
@@ -323,7 +328,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         plan.allow({ id: "ingress", peer: externalPeer }, fastapiEp, [{ port: f.port }]);
         plan.allow({ id: `${partOf}/${n.prometheus}`, peer: prometheusPeer }, fastapiEp, [{ port: f.port }]);
         for (const d of DATA_STORES) {
-            plan.allow(fastapiEp, { id: `${partOf}/${n[d]}`, peer: db[d].peer }, [{ port: ENGINES[d].clientPort }]);
+            plan.allow(fastapiEp, { id: `${partOf}/${n[d]}`, peer: db[d].peer }, db[d].clientPorts);
         }
         plan.allow(fastapiEp, { id: `${partOf}/${n.kafka}`, peer: this.kafka.peer }, [{ port: KAFKA_PORTS.client }]);
         plan.allow(fastapiEp, { id: `${partOf}/${n.collector}`, peer: collectorPeer }, [{ port: OTEL_PORTS.otlpGrpc }, { port: OTEL_PORTS.otlpHttp }]);
@@ -342,6 +347,8 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             { name: "PROMETHEUS_METRICS_PATH", value: f.metricsPath },
             { name: "REDIS_HOST", value: db.redis.host },
             { name: "REDIS_PORT", value: portOf("redis") },
+            // Sentinel mode: REDIS_HOST:REDIS_PORT are the sentinels; they name the primary REDIS_SENTINEL_MASTER.
+            ...(db.redis.sentinel ? [{ name: "REDIS_SENTINEL_MASTER", value: REDIS_MASTER_NAME }] : []),
             secretEnv("REDIS_PASSWORD", db.redis.secretName, SECRET_KEYS.password),
             { name: "POSTGRES_HOST", value: db.postgresql.host },
             { name: "POSTGRES_PORT", value: portOf("postgresql") },

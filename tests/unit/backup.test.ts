@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BackupEngine, backupScript, DatabaseBackup, DatabaseBackupArgs, requireCronSchedule } from "../../components/backup";
+import { BackupEngine, BACKUP_SCRIPTS, DatabaseBackup, DatabaseBackupArgs, requireCronSchedule } from "../../components/backup";
 import { Database } from "../../components/database/database";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { packViolations } from "./stack-resources";
@@ -33,9 +33,19 @@ describe("DatabaseBackup", () => {
             const res = await capture(() => new DatabaseBackup(`bk-${engine}`, args(engine)));
             const c = jobPod(res).containers[0];
             expect(c.image).to.equal(TOOLS[engine][0]);
-            expect(c.command).to.deep.equal(["/bin/sh", "-c"]);
-            expect(c.args[0]).to.contain(TOOLS[engine][1]);
-            expect(c.args[0]).to.equal(backupScript(engine));
+            expect(c.command).to.deep.equal(["/bin/sh", "/etc/backup/backup.sh"]);
+            expect(c.env.find((e: { name: string }) => e.name === "ENGINE").value).to.equal(engine);
+            expect(BACKUP_SCRIPTS["backup.sh"]).to.contain(TOOLS[engine][1]);
+        });
+
+        it(`mounts ${engine}'s backup and restore scripts from a content-named ConfigMap`, async () => {
+            const res = await capture(() => new DatabaseBackup(`bk-cm-${engine}`, args(engine)));
+            const pod = jobPod(res);
+            const vol = pod.volumes.find((v: { name: string }) => v.name === "scripts");
+            expect(pod.containers[0].volumeMounts).to.deep.include({ name: "scripts", mountPath: "/etc/backup", readOnly: true });
+            const cm = byName(res, T.configMap, vol.configMap.name);
+            expect(cm.inputs.metadata.name).to.match(/^bk-cm-[a-z]+-scripts-[0-9a-f]{10}$/);
+            expect(Object.keys(cm.inputs.data).sort()).to.deep.equal(["backup.sh", "restore.sh"]);
         });
 
         it(`reads ${engine} credentials from the database Secret via secretKeyRef`, async () => {
@@ -135,9 +145,12 @@ describe("DatabaseBackup", () => {
                 for (const tool of ["pg_dump", "mysqldump", "mongodump"]) {
                     fs.writeFileSync(path.join(bin, tool), stub, { mode: 0o755 });
                 }
-                const script = backupScript(engine, dir).replace(/\/tmp\/(backup\.cnf|mongodump\.yaml)/g, `${bin}/$1`);
-                execFileSync("/bin/sh", ["-c", script], {
-                    env: { PATH: `${bin}:${process.env.PATH}`, DB_HOST: "h", DB_PORT: "1", DB_NAME: "orders", DB_USER: "u", DB_PASSWORD: "p", PGPASSWORD: "p", KEEP: String(keep) },
+                fs.writeFileSync(path.join(bin, "backup.sh"), BACKUP_SCRIPTS["backup.sh"]);
+                execFileSync("/bin/sh", [path.join(bin, "backup.sh")], {
+                    env: {
+                        PATH: `${bin}:${process.env.PATH}`, ENGINE: engine, BACKUP_DIR: dir, SCRATCH_DIR: bin,
+                        DB_HOST: "h", DB_PORT: "1", DB_NAME: "orders", DB_USER: "u", DB_PASSWORD: "p", PGPASSWORD: "p", KEEP: String(keep),
+                    },
                     stdio: "pipe",
                 });
                 return fs.readdirSync(dir).sort();
@@ -166,9 +179,12 @@ describe("DatabaseBackup", () => {
         }
 
         it("never puts the password on a command line", () => {
-            for (const engine of ["postgresql", "mysql", "mongodb"] as const) {
-                const dumpLine = backupScript(engine).split("\n").find(l => /^(pg_dump|mysqldump|mongodump) /.test(l))!;
-                expect(dumpLine).not.to.match(/PASSWORD/);
+            for (const file of ["backup.sh", "restore.sh"]) {
+                // Each tool invocation, continuation lines joined.
+                const calls = BACKUP_SCRIPTS[file].replace(/\\\n\s*/g, " ").split("\n")
+                    .filter(l => /^\s*(pg_dump|pg_restore|mysqldump|mysql|mongodump|mongorestore) /.test(l));
+                expect(calls.length, file).to.equal(3);
+                calls.forEach(l => expect(l, file).not.to.match(/PASSWORD/));
             }
         });
     });

@@ -1,8 +1,20 @@
 import { expect } from "chai";
-import { Database, DatabaseArgs, DATABASE_DEPLOYER_RULES, phaseOf } from "../../components/database/database";
+import { Database, DatabaseArgs, DATABASE_DEPLOYER_RULES } from "../../components/database/database";
 import { DATABASE_TYPES, DatabaseType } from "../../components/database/engines";
-import { containsSecret, mockPassword } from "./mocks";
+import { containsSecret, mockPassword, mockWorkloadStatus, RecordedResource } from "./mocks";
 import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
+
+/** A container's env: plain values, or the valueFrom reference. */
+function envOf(c: { env: { name: string; value?: string; valueFrom?: unknown }[] }): Record<string, any> {
+    return Object.fromEntries(c.env.map(e => [e.name, e.value ?? e.valueFrom]));
+}
+
+/** Data of the `<name>-config-<hash>` ConfigMap of a capture (the engine's scripts). */
+function configData(res: RecordedResource[]): Record<string, string> {
+    const cms = ofType(res, T.configMap).filter(c => /-config-[0-9a-f]{10}$/.test(c.inputs.metadata.name));
+    expect(cms).to.have.length(1);
+    return cms[0].inputs.data;
+}
 
 const api = { kind: "pods" as const, namespace: "shop", selector: { "app.kubernetes.io/name": "api" } };
 
@@ -17,7 +29,7 @@ const DESIGN: Record<DatabaseType, { image: string; ports: number[]; dataPath: s
     mongodb: { image: "mongo:7.0.14", ports: [27017], dataPath: "/data/db", kind: T.statefulSet },
     redis: { image: "redis:7.2.5", ports: [6379], dataPath: "/data", kind: T.statefulSet },
     elasticsearch: { image: "docker.elastic.co/elasticsearch/elasticsearch:8.15.0", ports: [9200, 9300], dataPath: "/usr/share/elasticsearch/data", kind: T.statefulSet },
-    sqlite: { image: "nouchka/sqlite3:3.45.1", ports: [8080], dataPath: "/data", kind: T.deployment },
+    sqlite: { image: "ghcr.io/tursodatabase/libsql-server:libsql-server-v0.24.33", ports: [8080], dataPath: "/data", kind: T.deployment },
 };
 
 describe("Database", () => {
@@ -96,11 +108,45 @@ describe("Database", () => {
         expect(await valueOf(db.connectionUrl)).to.equal(`postgresql://svc:${mockPassword("pg-out-password")}@pg-out.data.svc.cluster.local:5432/orders`);
     });
 
-    it("reports phase Pending until the API server reports ready replicas", async () => {
+    it("reports phase Pending and Ready=False while the API server reported no status", async () => {
         const db = new Database("pg-phase", args("postgresql"));
         expect(await valueOf(db.phase)).to.equal("Pending");
-        expect(phaseOf(3, 1)).to.equal("Creating");
-        expect(phaseOf(3, 3)).to.equal("Ready");
+        expect((await valueOf(db.conditions))[0]).to.deep.include({ type: "Ready", status: "False", reason: "NoStatusReported" });
+    });
+
+    it("reports phase Creating while fewer replicas are ready than desired", async () => {
+        mockWorkloadStatus["pg-creating"] = { generation: 1, status: { observedGeneration: 1, replicas: 3, readyReplicas: 1, updatedReplicas: 3 } };
+        const db = new Database("pg-creating", args("postgresql", { replicas: 3 }));
+        expect(await valueOf(db.phase)).to.equal("Creating");
+        expect((await valueOf(db.conditions))[0]).to.deep.equal({ type: "Ready", status: "False", reason: "ReplicasNotReady", message: "StatefulSet pg-creating: 1/3 ready" });
+    });
+
+    it("reports phase Ready once every desired replica is updated and ready", async () => {
+        mockWorkloadStatus["pg-ready"] = { generation: 2, status: { observedGeneration: 2, replicas: 3, readyReplicas: 3, updatedReplicas: 3 } };
+        const db = new Database("pg-ready", args("postgresql", { replicas: 3 }));
+        expect(await valueOf(db.phase)).to.equal("Ready");
+        expect((await valueOf(db.conditions))[0]).to.deep.include({ type: "Ready", status: "True", reason: "AllReplicasReady" });
+    });
+
+    it("reports phase Creating while the controller has not observed the latest spec", async () => {
+        mockWorkloadStatus["pg-stale"] = { generation: 3, status: { observedGeneration: 2, replicas: 3, readyReplicas: 3, updatedReplicas: 3 } };
+        const db = new Database("pg-stale", args("postgresql", { replicas: 3 }));
+        expect(await valueOf(db.phase)).to.equal("Creating");
+    });
+
+    it("reports phase Failed from a Deployment's failure condition, with its reason", async () => {
+        mockWorkloadStatus["lite-failed"] = {
+            generation: 1,
+            status: {
+                observedGeneration: 1, replicas: 1, readyReplicas: 0, updatedReplicas: 1,
+                conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "ReplicaSet \"lite-failed-1\" has timed out progressing." }],
+            },
+        };
+        const db = new Database("lite-failed", args("sqlite"));
+        expect(await valueOf(db.phase)).to.equal("Failed");
+        const conditions = await valueOf(db.conditions);
+        expect(conditions[0]).to.deep.equal({ type: "Ready", status: "False", reason: "ProgressDeadlineExceeded", message: "ReplicaSet \"lite-failed-1\" has timed out progressing." });
+        expect(conditions[1].type).to.equal("lite-failed/Progressing");
     });
 
     it("makes a 3-member MongoDB replica set with a key file copied by an init container", async () => {
@@ -122,42 +168,167 @@ describe("Database", () => {
             .to.equal("es-ha-0.es-ha-headless,es-ha-1.es-ha-headless,es-ha-2.es-ha-headless");
     });
 
-    it("points the client Service of replicated PostgreSQL at the primary and clones replicas from it", async () => {
+    it("points the write Service of replicated PostgreSQL at the primary (ordinal 0)", async () => {
         const res = await capture(() => new Database("pg-ha", args("postgresql", { replicas: 3 })));
         expect(byName(res, T.service, "pg-ha").inputs.spec.selector["statefulset.kubernetes.io/pod-name"]).to.equal("pg-ha-0");
-        const init = podSpec(ofType(res, T.statefulSet)[0]).initContainers[0];
-        expect(init.args[0]).to.contain("pg_basebackup -h pg-ha-0.pg-ha-headless");
-        expect(byName(res, T.configMap, "pg-ha-init").inputs.data["00-allow-replication.sh"]).to.contain("host replication all all scram-sha-256");
     });
 
-    it("configures Redis AOF, maxmemory and eviction, and replicas of ordinal 0", async () => {
+    it("adds a read Service over every member of replicated PostgreSQL", async () => {
+        const db = new Database("pg-read", args("postgresql", { replicas: 3 }));
+        expect(await valueOf(db.readHost)).to.equal("pg-read-read.data.svc.cluster.local");
+    });
+
+    it("gives the read Service every member's selector and the client port", async () => {
+        const res = await capture(() => new Database("pg-read2", args("postgresql", { replicas: 2 })));
+        const svc = byName(res, T.service, "pg-read2-read").inputs.spec;
+        expect(svc.selector).to.deep.equal({ "app.kubernetes.io/instance": "pg-read2", "app.kubernetes.io/part-of": "database-service" });
+        expect(svc.ports.map((p: { port: number }) => p.port)).to.deep.equal([5432]);
+    });
+
+    it("has no read Service for a single PostgreSQL", async () => {
+        const res = await capture(() => new Database("pg-one", args("postgresql")));
+        expect(ofType(res, T.service).map(s => s.inputs.metadata.name).sort()).to.deep.equal(["pg-one", "pg-one-headless"]);
+    });
+
+    it("clones standbys with the clone-standby.sh script of the config ConfigMap", async () => {
+        const res = await capture(() => new Database("pg-clone", args("postgresql", { replicas: 3 })));
+        const spec = podSpec(ofType(res, T.statefulSet)[0]);
+        const init = spec.initContainers.find((c: { name: string }) => c.name === "clone-primary");
+        expect(init.command).to.deep.equal(["/bin/sh", "/etc/database/clone-standby.sh"]);
+        expect(init.env.find((e: { name: string }) => e.name === "PRIMARY_HOST").value).to.equal("pg-clone-0.pg-clone-headless");
+        const cmName = spec.volumes.find((v: { name: string }) => v.name === "db-config").configMap.name;
+        expect(byName(res, T.configMap, cmName).inputs.data["clone-standby.sh"]).to.contain("pg_basebackup");
+    });
+
+    it("reads pg_hba.conf (with the replication line) from the ConfigMap on every start, not only at initdb", async () => {
+        const res = await capture(() => new Database("pg-hba", args("postgresql", { replicas: 1 })));
+        const spec = podSpec(ofType(res, T.statefulSet)[0]);
+        expect(spec.containers[0].args).to.include("hba_file=/etc/database/pg_hba.conf");
+        const cmName = spec.volumes.find((v: { name: string }) => v.name === "db-config").configMap.name;
+        expect(byName(res, T.configMap, cmName).inputs.data["pg_hba.conf"]).to.match(/^host\s+replication\s+all\s+all\s+scram-sha-256$/m);
+    });
+
+    it("runs synchronous replication when asked: a commit waits for any one standby", async () => {
+        const res = await capture(() => new Database("pg-sync", args("postgresql", { replicas: 3, postgresql: { synchronous: true } })));
+        const a = podSpec(ofType(res, T.statefulSet)[0]).containers[0].args;
+        expect(a).to.include("synchronous_standby_names=ANY 1 (*)");
+        expect(a).to.include("synchronous_commit=on");
+    });
+
+    it("runs asynchronous replication by default", async () => {
+        const res = await capture(() => new Database("pg-async", args("postgresql", { replicas: 3 })));
+        const a: string[] = podSpec(ofType(res, T.statefulSet)[0]).containers[0].args;
+        expect(a.filter(x => x.startsWith("synchronous_standby_names"))).to.deep.equal([]);
+    });
+
+    it("refuses synchronous replication without a standby", () => {
+        expect(() => new Database("pg-sync1", args("postgresql", { replicas: 1, postgresql: { synchronous: true } })))
+            .to.throw("Database(pg-sync1).postgresql.synchronous: true is not allowed with 1 replica; allowed: false, or replicas >= 2 (a commit waits for a standby)");
+    });
+
+    it("configures Redis AOF, maxmemory and eviction through the start script's environment", async () => {
         const res = await capture(() => new Database("cache", args("redis", {
             replicas: 3, redis: { mode: "replication", appendOnly: true, maxMemory: "512mb", maxMemoryPolicy: "allkeys-lru" },
         })));
-        const script = podSpec(ofType(res, T.statefulSet)[0]).containers[0].args[0];
-        expect(script).to.contain("--appendonly yes");
-        expect(script).to.contain("--maxmemory 512mb");
-        expect(script).to.contain("--maxmemory-policy allkeys-lru");
-        expect(script).to.contain("--replicaof cache-0.cache-headless 6379");
+        const c = podSpec(ofType(res, T.statefulSet)[0]).containers[0];
+        expect(c.command).to.deep.equal(["/bin/sh", "/etc/database/start-redis.sh"]);
+        const env = envOf(c);
+        expect([env.REDIS_APPENDONLY, env.REDIS_MAXMEMORY, env.REDIS_MAXMEMORY_POLICY]).to.deep.equal(["yes", "512mb", "allkeys-lru"]);
     });
 
-    it("runs a sentinel beside every Redis member in sentinel mode, watching ordinal 0 with a majority quorum", async () => {
+    it("makes ordinal 0 the primary of Redis replication and the others its replicas", async () => {
+        const res = await capture(() => new Database("cache2", args("redis", { replicas: 3, redis: { mode: "replication" } })));
+        const env = envOf(podSpec(ofType(res, T.statefulSet)[0]).containers[0]);
+        expect([env.REDIS_MODE, env.PRIMARY_HOST, env.PRIMARY_PORT]).to.deep.equal(["replication", "cache2-0.cache2-headless", "6379"]);
+        expect(configData(res)["start-redis.sh"]).to.contain('if [ "${ordinal}" != "0" ]; then replica_of="${current_host} ${current_port}"; fi');
+    });
+
+    it("gives Redis replication a write Service on ordinal 0 and a read Service over every member", async () => {
+        const res = await capture(() => new Database("cache3", args("redis", { replicas: 3, redis: { mode: "replication" } })));
+        expect(byName(res, T.service, "cache3").inputs.spec.selector["statefulset.kubernetes.io/pod-name"]).to.equal("cache3-0");
+        expect(byName(res, T.service, "cache3-read").inputs.spec.selector["statefulset.kubernetes.io/pod-name"]).to.equal(undefined);
+    });
+
+    it("never puts the password on a Redis command line or in its ConfigMap", async () => {
+        const res = await capture(() => new Database("cache4", args("redis", { replicas: 3, redis: { mode: "sentinel" } })));
+        const spec = podSpec(ofType(res, T.statefulSet)[0]);
+        for (const c of spec.containers) {
+            expect(envOf(c).REDISCLI_AUTH).to.deep.equal({ secretKeyRef: { name: "cache4-credentials", key: "password" } });
+            expect(JSON.stringify([c.command, c.args])).not.to.contain(mockPassword("cache4-password"));
+        }
+        expect(JSON.stringify(configData(res))).not.to.contain(mockPassword("cache4-password"));
+    });
+
+    it("runs a sentinel beside every Redis member in sentinel mode, with a majority quorum", async () => {
         const res = await capture(() => new Database("sent", args("redis", { replicas: 3, redis: { mode: "sentinel" } })));
-        const [redis, sentinel] = podSpec(ofType(res, T.statefulSet)[0]).containers;
-        expect(redis.args[0]).to.contain("--replicaof sent-0.sent-headless 6379");
+        const [, sentinel] = podSpec(ofType(res, T.statefulSet)[0]).containers;
         expect(sentinel.name).to.equal("sentinel");
-        expect(sentinel.args[0]).to.contain("sentinel monitor primary sent-0.sent-headless 6379 2");
-        expect(sentinel.args[0]).to.contain("--port 26379");
-        const svc = byName(res, T.service, "sent").inputs.spec;
-        expect(svc.ports.map((p: { port: number }) => p.port)).to.deep.equal([6379, 26379]);
-        expect(svc.selector["statefulset.kubernetes.io/pod-name"]).to.equal(undefined);
+        expect(sentinel.command).to.deep.equal(["/bin/sh", "/etc/database/sentinel.sh"]);
+        const env = envOf(sentinel);
+        expect([env.QUORUM, env.MASTER_NAME, env.SENTINEL_PORT]).to.deep.equal(["2", "primary", "26379"]);
+        expect(env.SENTINELS).to.equal("sent-0.sent-headless:26379 sent-1.sent-headless:26379 sent-2.sent-headless:26379");
+    });
+
+    it("offers only the sentinels on the client Service of sentinel mode (no Service routes writes to a replica)", async () => {
+        const res = await capture(() => new Database("sent2s", args("redis", { replicas: 3, redis: { mode: "sentinel" } })));
+        const svc = byName(res, T.service, "sent2s").inputs.spec;
+        expect(svc.ports.map((p: { port: number }) => p.port)).to.deep.equal([26379]);
+        expect(ofType(res, T.service).map(s => s.inputs.metadata.name).sort()).to.deep.equal(["sent2s", "sent2s-headless"]);
+    });
+
+    it("lets clients reach the sentinels and the members in sentinel mode", async () => {
+        const res = await capture(() => new Database("sent3", args("redis", { replicas: 3, redis: { mode: "sentinel" } })));
         const np = ofType(res, T.netpol)[0].inputs.spec;
         expect(np.ingress[0].ports.map((p: { port: number }) => p.port)).to.deep.equal([6379, 26379]);
+    });
+
+    it("outputs the sentinel endpoint and the primary's name in sentinel mode", async () => {
+        const db = new Database("sent4", args("redis", { replicas: 3, redis: { mode: "sentinel" } }));
+        expect(await valueOf(db.sentinelHost)).to.equal("sent4.data.svc.cluster.local");
+        expect(await valueOf(db.sentinelPort)).to.equal(26379);
+        expect(await valueOf(db.masterName)).to.equal("primary");
+        expect(await valueOf(db.connectionUrl)).to.equal(`redis+sentinel://:${mockPassword("sent4-password")}@sent4.data.svc.cluster.local:26379/primary/0`);
+    });
+
+    it("has no sentinel outputs outside sentinel mode", async () => {
+        const db = new Database("cache5", args("redis", { replicas: 2, redis: { mode: "replication" } }));
+        expect(await valueOf(db.sentinelHost)).to.equal(undefined);
+        expect(await valueOf(db.masterName)).to.equal(undefined);
+    });
+
+    it("opens Redis Cluster's bus port 16379 in the container and between members", async () => {
+        const res = await capture(() => new Database("rc", args("redis", { replicas: 6, redis: { mode: "cluster" } })));
+        const c = podSpec(ofType(res, T.statefulSet)[0]).containers[0];
+        expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).to.deep.equal([6379, 16379]);
+        const np = ofType(res, T.netpol)[0].inputs.spec;
+        expect(np.ingress[1].ports.map((p: { port: number }) => p.port)).to.deep.equal([6379, 16379]);
+        expect(np.egress[0].ports.map((p: { port: number }) => p.port)).to.deep.equal([6379, 16379]);
+    });
+
+    it("runs the cluster-create step beside Redis Cluster members, with 1 replica per master from 6 members", async () => {
+        const res = await capture(() => new Database("rc2", args("redis", { replicas: 6, redis: { mode: "cluster" } })));
+        const create = podSpec(ofType(res, T.statefulSet)[0]).containers.find((c: { name: string }) => c.name === "cluster-create");
+        expect(create.command).to.deep.equal(["/bin/sh", "/etc/database/cluster-create.sh"]);
+        expect(envOf(create).CLUSTER_REPLICAS).to.equal("1");
+        expect(configData(res)["cluster-create.sh"]).to.contain("redis-cli --cluster create ${MEMBERS}");
+    });
+
+    it("refuses a Redis Cluster layout with fewer than 3 masters", () => {
+        expect(() => new Database("rc3", args("redis", { replicas: 4, redis: { mode: "cluster", clusterReplicas: 1 } })))
+            .to.throw("Database(rc3).redis.clusterReplicas: 1 is not allowed with 4 replicas (2 masters); allowed: at most 0 (a cluster needs 3 masters)");
     });
 
     it("refuses sentinel mode without a quorum of 3", () => {
         expect(() => new Database("sent2", args("redis", { replicas: 2, redis: { mode: "sentinel" } })))
             .to.throw("Database(sent2).replicas: 2 is not allowed with redis mode sentinel; allowed: 3 to 10 (a sentinel quorum)");
+    });
+
+    it("serves SQLite over HTTP on the design's port 8080 with sqld, the database on the claim", async () => {
+        const res = await capture(() => new Database("lite-http", args("sqlite", { sqlite: { filePath: "/data/orders.db" } })));
+        const c = podSpec(ofType(res, T.deployment)[0]).containers[0];
+        expect(c.command).to.deep.equal(["/bin/sqld"]);
+        expect(c.args).to.deep.equal(["--http-listen-addr", "0.0.0.0:8080", "--db-path", "/data/orders.db"]);
+        expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/health", port: 8080 });
     });
 
     it("runs SQLite as one Deployment with a Recreate strategy on its own claim", async () => {

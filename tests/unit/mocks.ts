@@ -15,6 +15,12 @@ export interface RecordedResource {
 
 export const recorded: RecordedResource[] = [];
 
+/**
+ * What the API server "reports" for a Deployment/StatefulSet of this Kubernetes name: its status
+ * and metadata.generation, returned as the resource's state (nothing is reported otherwise).
+ */
+export const mockWorkloadStatus: Record<string, { generation: number; status: Record<string, unknown> }> = {};
+
 const SECRET_SIG = pulumi.runtime.specialSigKey;
 
 /** Replaces Pulumi secret envelopes by their values. */
@@ -45,6 +51,11 @@ void pulumi.runtime.setMocks({
         const state = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
             state.result = mockPassword(args.name);
+        }
+        const reported = mockWorkloadStatus[state.metadata?.name];
+        if ((args.type === "kubernetes:apps/v1:StatefulSet" || args.type === "kubernetes:apps/v1:Deployment") && reported) {
+            state.metadata = { ...state.metadata, generation: reported.generation };
+            state.status = reported.status;
         }
         if (args.type.startsWith("kubernetes:") && state.metadata && !state.metadata.name) {
             state.metadata = { ...state.metadata, name: `${args.name}-generated` };

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { contentName } from "../../components/k8s/config";
 import { RestApi, RestApiArgs, RESTAPI_DEPLOYER_RULES } from "../../components/restapi/restapi";
 import { PART_DEFAULTS, REST_PARTS, RestPart } from "../../components/restapi/spec";
-import { containsSecret } from "./mocks";
+import { containsSecret, mockWorkloadStatus } from "./mocks";
 import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
 import { RecordedResource } from "./mocks";
 
@@ -31,6 +31,56 @@ describe("RestApi", () => {
             .to.deep.equal(["shop-controller", "shop-model", "shop-repository", "shop-view"]);
         const ports = Object.fromEntries(REST_PARTS.map(p => [p, byName(res, T.service, `shop-${p}`).inputs.spec.ports[0].port]));
         expect(ports).to.deep.equal({ model: 8080, view: 3000, controller: 8081, repository: 8082 });
+    });
+
+    it("makes the RestAPI's replicas every part's HPA minimum when autoscaling is on", async () => {
+        const res = await capture(() => new RestApi("rmin", args({ replicas: 3 })));
+        const mins = Object.fromEntries(ofType(res, T.hpa).map(h => [h.inputs.metadata.name.replace("rmin-", ""), h.inputs.spec.minReplicas]));
+        expect(mins).to.deep.equal({ model: 3, view: 3, controller: 3, repository: 3 });
+    });
+
+    it("starts each Deployment at the HPA minimum that replicas set", async () => {
+        const res = await capture(() => new RestApi("rmin2", args({ replicas: 3 })));
+        expect(deploymentOf(res, "rmin2-view").inputs.spec.replicas).to.equal(3);
+    });
+
+    it("lets a part's own replicas set its HPA minimum", async () => {
+        const res = await capture(() => new RestApi("rmin3", args({ replicas: 2, view: { replicas: 4 } })));
+        expect(byName(res, T.hpa, "rmin3-view").inputs.spec.minReplicas).to.equal(4);
+        expect(byName(res, T.hpa, "rmin3-model").inputs.spec.minReplicas).to.equal(2);
+    });
+
+    it("refuses replicas above a part's HPA maximum, naming the part and the bound", () => {
+        expect(() => new RestApi("rmax", args({ replicas: 6 })))
+            .to.throw("RestApi(rmax).replicas: 6 is above view's autoScaling.maxReplicas 5 (replicas is the HPA's minimum); allowed: 1 to 5, or raise view.autoScaling.maxReplicas");
+    });
+
+    it("refuses replicas that disagree with an explicit HPA minimum", () => {
+        expect(() => new RestApi("rconf", args({ model: { replicas: 2, autoScaling: { minReplicas: 3 } } })))
+            .to.throw("RestApi(rconf).model.replicas: 2 disagrees with model.autoScaling.minReplicas 3 (replicas is the HPA's minimum); allowed: 3, or leave one of them out");
+    });
+
+    it("reports phase Pending while the API server reported no Deployment status", async () => {
+        const api = new RestApi("rphase", args());
+        expect(await valueOf(api.phase)).to.equal("Pending");
+    });
+
+    it("reports phase Creating until every active part is ready, naming the parts that are not", async () => {
+        for (const [part, ready] of [["model", 1], ["view", 1], ["controller", 1], ["repository", 1]] as const) {
+            mockWorkloadStatus[`rcre-${part}`] = { generation: 1, status: { observedGeneration: 1, replicas: 2, readyReplicas: ready, updatedReplicas: 2 } };
+        }
+        const api = new RestApi("rcre", args({ replicas: 2 }));
+        expect(await valueOf(api.phase)).to.equal("Creating");
+        expect((await valueOf(api.conditions))[0].message).to.equal(
+            "Deployment rcre-model: 1/2 ready; Deployment rcre-view: 1/2 ready; Deployment rcre-controller: 1/2 ready; Deployment rcre-repository: 1/2 ready");
+    });
+
+    it("reports phase Ready when every active part is ready", async () => {
+        for (const part of ["model", "view", "controller", "repository"]) {
+            mockWorkloadStatus[`rrdy-${part}`] = { generation: 1, status: { observedGeneration: 1, replicas: 2, readyReplicas: 2, updatedReplicas: 2 } };
+        }
+        const api = new RestApi("rrdy", args({ replicas: 2 }));
+        expect(await valueOf(api.phase)).to.equal("Ready");
     });
 
     it("gives every part an HPA with the design's default bounds and CPU target", async () => {

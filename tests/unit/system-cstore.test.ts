@@ -270,10 +270,9 @@ for (const size of SIZES) {
 
         it("configures Redis with AOF, maxmemory and allkeys-lru, and MongoDB as a single-member StatefulSet", () => {
             const redis = podSpec(workload(list, k8sName("redis"))).containers[0];
-            const cmd = redis.args.join(" ");
-            expect(cmd).to.contain("--appendonly yes");
-            expect(cmd).to.contain(`--maxmemory ${size.label === "prod" ? "512mb" : "128mb"}`);
-            expect(cmd).to.contain("--maxmemory-policy allkeys-lru");
+            expect(envOf(redis, "REDIS_APPENDONLY").value).to.equal("yes");
+            expect(envOf(redis, "REDIS_MAXMEMORY").value).to.equal(size.label === "prod" ? "512mb" : "128mb");
+            expect(envOf(redis, "REDIS_MAXMEMORY_POLICY").value).to.equal("allkeys-lru");
             expect(redis.ports).to.deep.equal([{ name: "redis", containerPort: 6379, protocol: "TCP" }]);
             const mongo = workload(list, k8sName("mongodb"));
             expect(mongo.inputs.spec.replicas).to.equal(1);

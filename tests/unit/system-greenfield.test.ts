@@ -95,7 +95,8 @@ function designFlows(v: Variant): string[] {
     const w = (x: string) => `${NS}/${v.name}-${x}`;
     const flows: string[] = [];
     const allow = (from: string, to: string, ports: string) => flows.push(`${from} -> ${to}: ${ports}`);
-    const stores = { redis: "TCP/6379", postgresql: "TCP/5432", mysql: "TCP/3306", mongodb: "TCP/27017" } as const;
+    // Replicated Redis (3 members) runs sentinels: clients ask them (26379), then talk to the primary (6379).
+    const stores = { redis: v.replicated.redis ? "TCP/6379, TCP/26379" : "TCP/6379", postgresql: "TCP/5432", mysql: "TCP/3306", mongodb: "TCP/27017" } as const;
     const workloads = [
         ...v.fastapi.map(w), w("redis"), w("postgresql"), w("mysql"), w("mongodb"), w("kafka"),
         ...(v.kraft ? [] : [w("kafka-zookeeper")]),
@@ -276,14 +277,31 @@ describe("GreenfieldCluster", () => {
             }
         });
 
-        it("runs Redis as a master (ordinal 0) with replicas that follow it, PostgreSQL/MySQL clients on the primary", () => {
-            const redis = podSpec(byName(res, T.statefulSet, "greenfield-redis")).containers[0];
-            expect(redis.args[0]).to.contain('if [ "$ORDINAL" != "0" ]; then EXTRA="--replicaof greenfield-redis-0.greenfield-redis-headless 6379"');
-            for (const db of ["greenfield-redis", "greenfield-postgresql", "greenfield-mysql"]) {
+        it("runs Redis 1+2 with sentinels (design: \"Failover\"), PostgreSQL/MySQL clients on the primary", () => {
+            const redis = podSpec(byName(res, T.statefulSet, "greenfield-redis"));
+            expect(redis.containers.map((c: any) => c.name)).to.deep.equal(["redis", "sentinel"]);
+            expect(redis.containers[0].env.find((e: any) => e.name === "REDIS_MODE").value).to.equal("sentinel");
+            for (const db of ["greenfield-postgresql", "greenfield-mysql"]) {
                 expect(byName(res, T.service, db).inputs.spec.selector["statefulset.kubernetes.io/pod-name"]).to.equal(`${db}-0`);
             }
             const mongo = podSpec(byName(res, T.statefulSet, "greenfield-mongodb")).containers[0];
             expect(mongo.args).to.include.members(["--replSet", "rs0"]);
+        });
+
+        it("runs MySQL with semi-synchronous replication (design: \"MySQL | 3 | Synchronous replication\")", () => {
+            const init = podSpec(byName(res, T.statefulSet, "greenfield-mysql")).initContainers.find((c: any) => c.name === "configure");
+            expect(init.env.find((e: any) => e.name === "SEMI_SYNC").value).to.equal("yes");
+        });
+
+        it("points FastAPI at the Redis sentinels and names the primary", () => {
+            const env = envMap(res, "greenfield-fastapi");
+            expect([env.REDIS_HOST, env.REDIS_PORT, env.REDIS_SENTINEL_MASTER])
+                .to.deep.equal([`greenfield-redis.${NS}.svc.cluster.local`, "26379", "primary"]);
+        });
+
+        it("runs PostgreSQL with synchronous replication (design: \"PostgreSQL | 3 | Synchronous replication\")", () => {
+            const pg = podSpec(byName(res, T.statefulSet, "greenfield-postgresql")).containers[0];
+            expect(pg.args).to.include("synchronous_standby_names=ANY 1 (*)");
         });
 
         it("keeps Prometheus' and Grafana's data on claims (design: EmptyDir, \"production should use persistent storage\")", () => {
@@ -337,7 +355,7 @@ describe("GreenfieldCluster", () => {
             const env = envMap(res, "greenfield-fastapi");
             const host = (db: string) => `${db}.${NS}.svc.cluster.local`;
             expect(env).to.deep.include({
-                REDIS_HOST: host("greenfield-redis"), REDIS_PORT: "6379",
+                REDIS_HOST: host("greenfield-redis"), REDIS_PORT: "26379", REDIS_SENTINEL_MASTER: "primary",
                 REDIS_PASSWORD: secretRef("greenfield-redis-credentials", "password"),
                 POSTGRES_HOST: host("greenfield-postgresql"), POSTGRES_PORT: "5432", POSTGRES_DB: "app",
                 POSTGRES_USER: secretRef("greenfield-postgresql-credentials", "username"),
@@ -394,9 +412,11 @@ describe("GreenfieldCluster", () => {
         it("outputs: data store hosts, ports and Secrets; connection URLs only as a secret", async () => {
             const stores = await valueOf(gf.dataStores);
             expect(stores.postgresql).to.deep.equal({ host: `greenfield-postgresql.${NS}.svc.cluster.local`, port: 5432, secretName: "greenfield-postgresql-credentials" });
-            expect(stores.redis.port).to.equal(6379);
+            // Sentinel mode: the sentinels' port.
+            expect(stores.redis.port).to.equal(26379);
             expect(await isSecret(gf.connectionUrls)).to.equal(true);
             expect((await valueOf(gf.connectionUrls)).mongodb).to.match(/^mongodb:\/\/admin:mockpw-greenfield-mongodb-password-0123456789@.*replicaSet=rs0$/);
+            expect((await valueOf(gf.connectionUrls)).mongodb).to.contain(`@greenfield-mongodb-0.greenfield-mongodb-headless.${NS}.svc.cluster.local:27017,greenfield-mongodb-1.`);
             expect(await valueOf(gf.fastapiUrl)).to.equal(`http://greenfield-fastapi.${NS}.svc.cluster.local:8000`);
             expect(await valueOf(gf.fastapiReplicas)).to.deep.equal({ "greenfield-fastapi": 2 });
             expect(await valueOf(gf.meshWeights)).to.equal(undefined);
@@ -449,7 +469,7 @@ describe("GreenfieldCluster", () => {
             expect(claims(res, "greenfield-kafka")).to.deep.equal({ data: "2Gi" });
             expect(claims(res, "greenfield-mongodb")).to.deep.equal({ data: "1Gi", config: "256Mi" });
             expect(claims(res, "greenfield-postgresql")).to.deep.equal({ data: "1Gi" });
-            expect(podSpec(byName(res, T.statefulSet, "greenfield-redis")).containers[0].args[0]).to.not.contain("--replicaof");
+            expect(podSpec(byName(res, T.statefulSet, "greenfield-redis")).containers[0].env.find((e: any) => e.name === "REDIS_MODE").value).to.equal("standalone");
             expect(podSpec(byName(res, T.statefulSet, "greenfield-mongodb")).containers[0].args).to.deep.equal(["--bind_ip_all"]);
             expect(envMap(res, "greenfield-fastapi").MONGODB_REPLICA_SET).to.equal(undefined);
         });

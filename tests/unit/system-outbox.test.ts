@@ -409,7 +409,7 @@ for (const stack of ["prod", "dev"] as const) {
             it(`sizes max_connections for every pod's pool (${size.pool[1]} per pod): ${size.maxConnections}`, () => {
                 for (const db of ["restdb", "grpcdb", "workerdb"]) {
                     expect(podSpec(byName(res, T.statefulSet, `outbox-${db}`)).containers[0].args)
-                        .to.deep.equal(["postgres", "-c", `max_connections=${size.maxConnections}`]);
+                        .to.deep.equal(["postgres", "-c", "hba_file=/etc/database/pg_hba.conf", "-c", `max_connections=${size.maxConnections}`]);
                 }
             });
 
@@ -570,8 +570,8 @@ describe("OutboxEvents variants", () => {
         const { res } = await build({ ...PROD, restService: { ...PROD.restService, autoscaling: { minReplicas: 3, maxReplicas: 6, targetCPUUtilizationPercentage: 70 } } });
         const hpa = byName(res, T.hpa, "outbox-rest-service").inputs.spec;
         expect([hpa.minReplicas, hpa.maxReplicas]).to.deep.equal([3, 6]);
-        expect(podSpec(byName(res, T.statefulSet, "outbox-restdb")).containers[0].args).to.deep.equal(["postgres", "-c", "max_connections=310"]);
-        expect(podSpec(byName(res, T.statefulSet, "outbox-grpcdb")).containers[0].args).to.deep.equal(["postgres", "-c", "max_connections=160"]);
+        expect(podSpec(byName(res, T.statefulSet, "outbox-restdb")).containers[0].args).to.deep.equal(["postgres", "-c", "hba_file=/etc/database/pg_hba.conf", "-c", "max_connections=310"]);
+        expect(podSpec(byName(res, T.statefulSet, "outbox-grpcdb")).containers[0].args).to.deep.equal(["postgres", "-c", "hba_file=/etc/database/pg_hba.conf", "-c", "max_connections=160"]);
     });
 
     it("fills in the design's numbers as defaults (prod)", () => {

@@ -1,0 +1,53 @@
+#!/bin/sh
+# The DatabaseBackup CronJob's command: dumps database $DB_NAME of the $ENGINE server at
+# $DB_HOST:$DB_PORT into $BACKUP_DIR (the backup claim) as "$DB_NAME-<UTC timestamp>.<ext>",
+# written under a temporary name and renamed when complete, then keeps the newest $KEEP dumps.
+#
+# The credential never reaches a command line: postgresql reads PGPASSWORD (libpq); mysql and
+# mongodb read an option file written into $SCRATCH_DIR (the pod's /tmp emptyDir).
+#
+# Environment: ENGINE (postgresql|mysql|mongodb), DB_HOST, DB_PORT, DB_NAME, DB_USER, KEEP,
+# BACKUP_DIR, SCRATCH_DIR; PGPASSWORD (postgresql) or DB_PASSWORD (mysql, mongodb) from the
+# database Secret.
+set -eu
+umask 077
+
+case "${ENGINE}" in
+  postgresql) ext=dump ;;
+  mysql) ext=sql ;;
+  mongodb) ext=archive.gz ;;
+  *) echo "backup: unknown engine ${ENGINE}" >&2; exit 2 ;;
+esac
+
+rm -f "${BACKUP_DIR}/${DB_NAME}"-*.partial
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+final="${BACKUP_DIR}/${DB_NAME}-${stamp}.${ext}"
+out="${final}.partial"
+
+case "${ENGINE}" in
+  postgresql)
+    pg_dump --host="${DB_HOST}" --port="${DB_PORT}" --username="${DB_USER}" --dbname="${DB_NAME}" \
+      --format=custom --no-password --file="${out}" ;;
+  mysql)
+    printf '[client]\npassword="%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/backup.cnf"
+    mysqldump --defaults-extra-file="${SCRATCH_DIR}/backup.cnf" --host="${DB_HOST}" --port="${DB_PORT}" \
+      --user="${DB_USER}" --single-transaction --routines --triggers --no-tablespaces \
+      --result-file="${out}" "${DB_NAME}" ;;
+  mongodb)
+    printf 'password: "%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/mongodump.yaml"
+    mongodump --config="${SCRATCH_DIR}/mongodump.yaml" --host="${DB_HOST}" --port="${DB_PORT}" \
+      --username="${DB_USER}" --authenticationDatabase=admin --db="${DB_NAME}" --gzip --archive="${out}" ;;
+esac
+
+mv "${out}" "${final}"
+echo "wrote ${final}"
+
+# Retention: names carry a sortable UTC timestamp, so the glob's order is oldest first.
+set -- "${BACKUP_DIR}/${DB_NAME}"-*."${ext}"
+excess=$(($# - KEEP))
+for old in "$@"; do
+  if [ "${excess}" -le 0 ]; then break; fi
+  echo "removing old dump ${old}"
+  rm -f -- "${old}"
+  excess=$((excess - 1))
+done
