@@ -5,10 +5,41 @@
 #   postgresql-15   server binaries in /usr/lib/postgresql/15/bin (initdb, postgres, pg_basebackup, pg_dump, pg_restore)
 #   redis-server    redis-server and redis-cli (Debian 12: Redis 7.0)
 #   redis-sentinel  the sentinel binary
+#   nginx-light     nginx: tests the CDN's generated nginx.conf and serves files with it
+# and builds promtool from the Prometheus Go module at the images' version (Debian's promtool is built
+# without the Kubernetes service discovery every generated config uses), cached outside the work tree:
+#   scripts/runtime-deps.sh --promtool-path   prints the promtool binary's path (after building it)
 #   (and the linter) checks the scripts that run inside the database pods
 set -euo pipefail
 
-PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools shellcheck)
+PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools nginx-light shellcheck)
+PROMETHEUS_VERSION=2.54.1       # as prom/prometheus:v2.54.1 in the components
+PROMETHEUS_GO_VERSION=v0.54.1   # its Go module version
+PROMTOOL_DIR="${K8S_PLATFORM_TOOLCHAIN:-$HOME/.cache/k8s-platform/toolchain}/promtool-$PROMETHEUS_VERSION"
+
+# A wrapper module: `go install` refuses a module with replace directives, so the two it has
+# (klog -> klog-gokit) are repeated here.
+build_promtool() {
+  [ -x "$PROMTOOL_DIR/promtool" ] && return 0
+  command -v go >/dev/null 2>&1 || { echo "runtime-deps: go is needed to build promtool" >&2; return 1; }
+  local dir; dir="$(mktemp -d "${TMPDIR:-/tmp}/k8s-platform-promtool.XXXXXX")"
+  echo "runtime-deps: building promtool $PROMETHEUS_GO_VERSION (log: $dir/build.log)" >&2
+  (cd "$dir" && go mod init toolchain.local/promtool >/dev/null 2>&1 && go mod edit \
+      -require="github.com/prometheus/prometheus@$PROMETHEUS_GO_VERSION" \
+      -replace=k8s.io/klog=github.com/simonpasquier/klog-gokit@v0.3.0 \
+      -replace=k8s.io/klog/v2=github.com/simonpasquier/klog-gokit/v3@v3.3.0 \
+    && CGO_ENABLED=0 go build -mod=mod -trimpath -o "$dir/promtool" \
+      -ldflags "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
+      github.com/prometheus/prometheus/cmd/promtool >"$dir/build.log" 2>&1) \
+    || { tail -n 20 "$dir/build.log" >&2; return 1; }
+  mkdir -p "$PROMTOOL_DIR" && mv "$dir/promtool" "$PROMTOOL_DIR/promtool" && rm -rf "$dir"
+}
+if [ "${1:-}" = --promtool-path ]; then
+  build_promtool >&2
+  printf '%s\n' "$PROMTOOL_DIR/promtool"
+  exit 0
+fi
+build_promtool
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -76,7 +76,7 @@ export const OUTBOX_ALERTS: AlertRuleGroup = {
             expr: "increase(kube_pod_container_status_restarts_total[10m]) > 3",
             severity: "warning",
             summary: "Pod {{ $labels.namespace }}/{{ $labels.pod }} restarts often",
-            description: "Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value }} times in 10 minutes (threshold 3).",
+            description: "Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ printf \"%.0f\" $value }} times in 10 minutes (threshold 3).",
         },
         {
             alert: "ThroughputDrop",

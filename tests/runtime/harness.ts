@@ -52,6 +52,11 @@ export interface LocalContainer {
     env: Record<string, string>;
 }
 
+/** A materialized container: also where each of its mount paths landed locally (longest first). */
+export interface MaterializedContainer extends LocalContainer {
+    mounts: [string, string][];
+}
+
 export interface Materialize {
     /** Values of secretKeyRef env vars, by Secret key. */
     secrets: Record<string, string>;
@@ -70,15 +75,15 @@ export interface Materialize {
 
 /**
  * Rewrites whole paths only: a mount path at the start of a word (or after '=' or a quote),
- * followed by '/', a space, a quote or the end. One pass, so a rewritten path is not rewritten again.
+ * followed by '/', a space, a quote, ';' or ',' (nginx and YAML syntax) or the end. One pass, so a rewritten path is not rewritten again.
  */
-function rewrite(value: string, paths: [string, string][]): string {
+export function rewrite(value: string, paths: [string, string][]): string {
     if (paths.length === 0) {
         return value;
     }
     const to = new Map(paths);
     const alternatives = paths.map(([from]) => from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
-    return value.replace(new RegExp(`(^|[\\s="'])(${alternatives})(?=$|[\\s/"'])`, "g"), (_m, pre: string, from: string) => `${pre}${to.get(from)}`);
+    return value.replace(new RegExp(`(^|[\\s="'])(${alternatives})(?=$|[\\s/"';,])`, "g"), (_m, pre: string, from: string) => `${pre}${to.get(from)}`);
 }
 
 /** Kubernetes' dependent env: $(NAME) is replaced by an earlier variable of the container. */
@@ -89,7 +94,7 @@ function expandRefs(env: Record<string, string>): void {
 }
 
 /** A container of a recorded Deployment/StatefulSet/CronJob pod spec as a local command. */
-export function materialize(podSpec: any, containerName: string, m: Materialize): LocalContainer {
+export function materialize(podSpec: any, containerName: string, m: Materialize): MaterializedContainer {
     const all = [...(podSpec.initContainers ?? []), ...podSpec.containers];
     const c = all.find((x: { name: string }) => x.name === containerName);
     if (!c) {
@@ -109,7 +114,8 @@ export function materialize(podSpec: any, containerName: string, m: Materialize)
                 fs.writeFileSync(path.join(local, file), content, { mode: vol.configMap.defaultMode ?? 0o644 });
             }
             chownTo(m.user, local);
-            paths.push([mount.mountPath, local]);
+            // A subPath mount puts one file of the ConfigMap at the mount path.
+            paths.push([mount.mountPath, mount.subPath ? path.join(local, mount.subPath) : local]);
         }
     }
     paths.sort((a, b) => b[0].length - a[0].length);
@@ -130,7 +136,7 @@ export function materialize(podSpec: any, containerName: string, m: Materialize)
     expandRefs(env);
     Object.assign(env, m.envOverride ?? {});
     const argv = [...(c.command ?? []), ...(c.args ?? [])].map((a: string) => rewrite(a, paths));
-    return { command: argv[0], args: argv.slice(1), env };
+    return { command: argv[0], args: argv.slice(1), env, mounts: paths };
 }
 
 /** Every process a test file started; stopAll() ends them (after each file, also on failure). */
