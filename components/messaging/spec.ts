@@ -58,7 +58,8 @@ function show(v: unknown): string {
     return v === undefined ? "undefined" : JSON.stringify(v);
 }
 
-function validateVersion(key: string, mode: KafkaMode, raw: unknown): string {
+/** The image version of a mode: Confluent 7.x with ZooKeeper, apache/kafka 3.7.0 or later in KRaft. */
+export function validateKafkaVersion(key: string, mode: KafkaMode, raw: unknown): string {
     const v = requireNonEmptyString(key, raw);
     const m = SEMVER.exec(v);
     if (!m) {
@@ -85,7 +86,7 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
     const mode = requireOneOf(`${key}.mode`, spec.mode, KAFKA_MODES);
     const brokers = requireIntInRange(`${key}.brokers`, spec.brokers, MIN_BROKERS, MAX_BROKERS);
     requireQuantity(`${key}.brokerStorage`, spec.brokerStorage, "storage");
-    validateVersion(`${key}.version`, mode, spec.version);
+    validateKafkaVersion(`${key}.version`, mode, spec.version);
     if (mode === "zookeeper") {
         if (spec.zookeeper === undefined) {
             throw new ValidationError(`${key}.zookeeper`,

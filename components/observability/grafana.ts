@@ -13,9 +13,9 @@ import { httpProbe, ResourceSpec, secretEnv } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireNonEmptyString, ValidationError } from "../k8s/validation";
+import { imageTag, requireDnsLabel, requireNonEmptyString, requirePort, ValidationError } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { checksum, identity, imageTag, requirePort, rules, StorageArgs, validateCommon, validatePeers, validateStorage } from "./common";
+import { checksum, identity, rules, StorageArgs, validateCommon, validatePeers, validateStorage } from "./common";
 import { DASHBOARDS, DashboardSpec, dashboardJson, JAEGER_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from "./dashboards";
 import { toYaml, YamlValue } from "./yaml";
 

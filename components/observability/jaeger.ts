@@ -6,9 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireIntInRange } from "../k8s/validation";
+import { imageTag, requireDnsLabel, requireIntInRange } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { identity, imageTag, rules, validateCommon, validatePeers } from "./common";
+import { identity, rules, validateCommon, validatePeers } from "./common";
 
 export const JAEGER_IMAGE = "jaegertracing/all-in-one:1.62.0";
 export const JAEGER_PORTS = { query: 16686, otlpGrpc: 4317, otlpHttp: 4318, admin: 14269 } as const;

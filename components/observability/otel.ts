@@ -9,9 +9,9 @@ import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireIntInRange, requireNonEmptyString, ValidationError } from "../k8s/validation";
+import { imageTag, requireDnsLabel, requireIntInRange, requireNonEmptyString, requirePort, ValidationError } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { checksum, identity, imageTag, requirePort, rules, validateCommon, validatePeers } from "./common";
+import { checksum, identity, rules, validateCommon, validatePeers } from "./common";
 import { toYaml, YamlValue } from "./yaml";
 
 export const OTEL_COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib:0.111.0";

@@ -14,13 +14,12 @@ import { standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
-import { requireDnsLabel, requireOneOf, ValidationError } from "../k8s/validation";
+import {
+    durationSeconds, imageTag, requireCidr, requireDnsLabel, requireDuration, requireOneOf, requirePort, ValidationError,
+} from "../k8s/validation";
 import { Workload } from "../k8s/workload";
 import { AlertRuleGroup, alertRulesFile, DEFAULT_ALERT_GROUPS } from "./alerts";
-import {
-    checksum, durationSeconds, identity, imageTag, requireCidr, requireDuration, requirePort, rules, StorageArgs, validateCommon,
-    validatePeers, validateStorage,
-} from "./common";
+import { checksum, identity, rules, StorageArgs, validateCommon, validatePeers, validateStorage } from "./common";
 import { toYaml, YamlValue } from "./yaml";
 
 export const PROMETHEUS_IMAGE = "prom/prometheus:v2.54.1";

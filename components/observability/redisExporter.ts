@@ -7,9 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { httpProbe, ResourceSpec, secretEnv } from "../k8s/container";
 import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireNonEmptyString, ValidationError } from "../k8s/validation";
+import { imageTag, requireDnsLabel, requireNonEmptyString, requirePort, ValidationError } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { identity, imageTag, requirePort, rules, validateCommon, validatePeers } from "./common";
+import { identity, rules, validateCommon, validatePeers } from "./common";
 
 export const REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.62.0";
 export const REDIS_EXPORTER_PORT = 9121;

@@ -18,14 +18,14 @@ import { ContainerSpec, httpProbe, secretEnv, validateContainer } from "../k8s/c
 import { AppIdentity, selectorLabels } from "../k8s/labels";
 import { NamespaceBaseline } from "../k8s/namespace";
 import { Peer, TrafficRule } from "../k8s/traffic";
-import { requireDnsLabel } from "../k8s/validation";
+import { imageTag, requireDnsLabel } from "../k8s/validation";
 import { AutoscalingSpec, validateAutoscaling, Workload } from "../k8s/workload";
 import { Database } from "../database/database";
 import { ENGINES, SECRET_KEYS } from "../database/engines";
 import { CdnNginx, CdnNginxArgs, CDN_SERVICE_PORT, validateCdnNginx } from "../edge/cdn";
 import { IngressRoutes, IngressRoutesArgs, validateIngressRoutes } from "../edge/ingress";
 import { AlertRuleGroup } from "../observability/alerts";
-import { imageTag, observabilityPeer } from "../observability/common";
+import { observabilityPeer } from "../observability/common";
 import { DASHBOARDS } from "../observability/dashboards";
 import { Grafana, GrafanaArgs, GRAFANA_PORT, validateGrafanaArgs } from "../observability/grafana";
 import { Prometheus, PrometheusArgs, PROMETHEUS_PORT, validatePrometheusArgs } from "../observability/prometheus";

@@ -22,7 +22,7 @@ import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { NamespaceBaseline } from "../k8s/namespace";
 import { Endpoint, networkPolicySpec, Peer, TrafficPlan } from "../k8s/traffic";
-import { requireDnsLabel } from "../k8s/validation";
+import { imageTag, requireDnsLabel } from "../k8s/validation";
 import { AutoscalingSpec, Workload } from "../k8s/workload";
 import { IstioTraffic, IstioTrafficArgs, MeshPolicy, MeshPolicyArgs, TrafficSplit, validateIstioTraffic, validateMeshPolicy } from "../mesh/istio";
 import { KAFKA_PORTS, KafkaCluster, KafkaClusterArgs } from "../messaging/kafka";
@@ -104,11 +104,6 @@ function tracksOf(s: ResolvedGreenfield): Track[] {
                 { label: { key: TRACK_LABEL, value: "canary" }, image: f.release.canaryImage!, replicas: f.release.canaryReplicas },
             ];
     }
-}
-
-function imageTag(image: string): string {
-    const last = image.substring(image.lastIndexOf("/") + 1);
-    return last.includes("@") ? last.substring(last.indexOf("@") + 1) : last.substring(last.indexOf(":") + 1);
 }
 
 export interface DataStoreOutputs {

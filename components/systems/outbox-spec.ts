@@ -7,13 +7,11 @@
 import { ResourceSpec, validateResources } from "../k8s/container";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
 import {
-    rejectUnknownKeys, requireBoolean, requireDistinctPorts, requireDnsLabel, requireIntInRange, requireNonEmptyString,
-    requireObject, requireOneOf, requirePinnedImage, requireQuantity, ValidationError,
+    rejectUnknownKeys, requireBoolean, requireCidr, requireDistinctPorts, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf, requirePinnedImage, requireQuantity, ValidationError,
 } from "../k8s/validation";
 import { validateAutoscaling } from "../k8s/workload";
 import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../messaging/spec";
 import { KafkaSaslArgs, KafkaTlsArgs } from "../messaging/topics";
-import { requireCidr, requireDuration } from "../observability/common";
 
 /** System label (app.kubernetes.io/part-of) the policy pack's outbox rules match on. */
 export const OUTBOX_PART_OF = "outbox";
@@ -264,7 +262,7 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
     if (r.limits === undefined) {
         throw new ValidationError(`${key}.limits`, "missing; allowed: { defaultRequest, default, max } each with cpu and memory");
     }
-    validateLimitRange(`${key}.limits`, requireObject(`${key}.limits`, r.limits) as unknown as LimitRangeSpec);
+    validateLimitRange(`${key}.limits`, r.limits);
     const ingressNamespace = requireDnsLabel(`${key}.ingressNamespace`, r.ingressNamespace ?? "ingress-nginx", 63);
     if (r.storageClass !== undefined) {
         requireNonEmptyString(`${key}.storageClass`, r.storageClass);

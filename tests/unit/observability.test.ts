@@ -13,9 +13,10 @@ import { parsePlatformConfig } from "../../config";
 import { Database } from "../../components/database/database";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { Peer } from "../../components/k8s/traffic";
+import { durationSeconds } from "../../components/k8s/validation";
 import { Workload } from "../../components/k8s/workload";
 import {
-    alertRulesFile, DASHBOARDS, dashboardJson, DEFAULT_ALERT_GROUPS, durationSeconds, Grafana, GrafanaArgs, Jaeger, JaegerArgs,
+    alertRulesFile, DASHBOARDS, dashboardJson, DEFAULT_ALERT_GROUPS, Grafana, GrafanaArgs, Jaeger, JaegerArgs,
     ObservabilityStack, ObservabilityStackArgs, observabilityPeer, OtelCollector, OtelCollectorArgs, Prometheus, PrometheusArgs,
     PROMETHEUS_DATASOURCE_UID, JAEGER_DATASOURCE_UID, RedisExporter, RedisExporterArgs, toYaml,
 } from "../../components/observability";

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import * as fs from "fs";
-import { PlainResource, runAll, Violation } from "../../policies/policies";
+import { PlainResource, runAll, Violation } from "../../policies/testing/harness";
 import { deepClone, T } from "./helpers";
 import { packConfig, stackResources, STACKS, trafficDoc, trafficDocPath } from "./stack-resources";
 

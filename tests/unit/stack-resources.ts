@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parsePlatformConfig } from "../../config";
 import { createPlatform, PlatformOutputs } from "../../components/platform";
-import { PackConfig, PlainResource, runAll } from "../../policies/policies";
+import { PackConfig } from "../../policies/policies";
+import { PlainResource, runAll } from "../../policies/testing/harness";
 import { deepClone, settle, stackConfig } from "./helpers";
 import { recorded, RecordedResource, Registration, registrations } from "./mocks";
 

@@ -106,7 +106,9 @@ describe("stacks", () => {
     });
 
     describe("the program (index.ts)", () => {
-        it("loads the stack config and exports the outputs", async () => {
+        it("loads the stack config and exports the outputs", async function () {
+            // The one test that builds a stack of its own (through index.ts), on a loaded 2-core machine.
+            this.timeout(120000);
             const before = pulumi.runtime.allConfig();
             const cfg: Record<string, string> = {};
             for (const [k, v] of Object.entries(stackConfig("dev"))) {

@@ -12,7 +12,8 @@ import { parseQuantity } from "../../components/k8s/quantity";
 import {
     GreenfieldCluster, GreenfieldClusterArgs, resolveGreenfieldSpec, validateGreenfieldSpec,
 } from "../../components/systems/greenfield";
-import { PackConfig, runAll } from "../../policies/policies";
+import { PackConfig } from "../../policies/policies";
+import { runAll } from "../../policies/testing/harness";
 import { fromPlain, portLabel, trafficReport } from "../../policies/traffic";
 import { containsSecret, RecordedResource } from "./mocks";
 import { byName, capture, deepClone, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
@@ -652,7 +653,7 @@ describe("GreenfieldCluster", () => {
             ["HPA floor above its ceiling", a => { a.fastapi.autoscaling = { minReplicas: 3, maxReplicas: 2 }; },
                 `${K}.fastapi.autoscaling.minReplicas: 3 is above maxReplicas 2; allowed: minReplicas <= maxReplicas`],
             ["a password as plain env", a => { a.fastapi.env = { DB_PASSWORD: "hunter2" }; },
-                `${K}.fastapi.env.DB_PASSWORD: looks like a secret; allowed: plain settings only (secrets reach the app from Secrets via secretKeyRef)`],
+                `${K}.fastapi.env.DB_PASSWORD: looks like a secret; allowed: plain settings only (secrets reach pods from Secrets via secretKeyRef)`],
             ["blue/green without the mesh", a => { a.fastapi.release = { strategy: "blue-green" }; },
                 `${K}.fastapi.release.strategy: blue-green is not allowed with the mesh off (the Istio VirtualService splits the traffic); allowed: rolling, or mesh.enabled true`],
             ["mesh on, Istio not declared installed", a => { a.mesh = { enabled: true, gateway: MESH.gateway }; a.fastapi.release = { strategy: "blue-green" }; },

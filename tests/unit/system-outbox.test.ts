@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { OutboxEvents, OutboxEventsArgs, OWNER_LABEL, validateOutboxEventsSpec } from "../../components/systems/outbox";
 import { parseQuantity } from "../../components/k8s/quantity";
-import { runAll } from "../../policies/policies";
+import { runAll } from "../../policies/testing/harness";
 import { fromPlain, portLabel, trafficReport } from "../../policies/traffic";
 import { PlanRule } from "../../policies/traffic/plan";
 import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
