@@ -6,15 +6,15 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceSpec, validateResources } from "../k8s/container";
-import { AppIdentity, selectorLabels } from "../k8s/labels";
+import { AppIdentity, OBSERVABILITY_ROLES, PART_OF, selectorLabels } from "../k8s/labels";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDistinctPorts, requireNonEmptyString, requirePinnedImage, requireQuantity, ValidationError } from "../k8s/validation";
 
 /** The roles of the stack: app.kubernetes.io/name and app.kubernetes.io/component of each workload. */
-export type ObservabilityApp = "otel-collector" | "jaeger" | "prometheus" | "grafana" | "redis-exporter";
+export type ObservabilityApp = typeof OBSERVABILITY_ROLES[keyof typeof OBSERVABILITY_ROLES];
 
 /** System label when none is given. */
-export const DEFAULT_PART_OF = "observability";
+export const DEFAULT_PART_OF = PART_OF.observability;
 
 export function identity(name: string, app: ObservabilityApp, partOf: string | undefined, version: string): AppIdentity {
     return { name, app, component: app, partOf: partOf ?? DEFAULT_PART_OF, version };

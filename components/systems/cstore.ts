@@ -15,7 +15,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerSpec, httpProbe, secretEnv, validateContainer } from "../k8s/container";
-import { AppIdentity, selectorLabels } from "../k8s/labels";
+import { AppIdentity, PART_OF, selectorLabels } from "../k8s/labels";
 import { NamespaceBaseline } from "../k8s/namespace";
 import { Peer, TrafficRule } from "../k8s/traffic";
 import { imageTag, requireDnsLabel } from "../k8s/validation";
@@ -35,7 +35,7 @@ import { CStoreSpec, dataStoreSpecs, MAX_API_REPLICAS, ResolvedCStoreSpec, valid
 export * from "./cstore-spec";
 
 /** app.kubernetes.io/part-of of every CStore workload: the traffic plan's cstore rules match on it. */
-export const CSTORE_PART_OF = "cstore";
+export const CSTORE_PART_OF = PART_OF.cstore;
 /** The roles (app.kubernetes.io/name / component) the traffic plan's cstore rules recognise. */
 export const CSTORE_API_APP = "cstore-api";
 export const CSTORE_API_COMPONENT = "api";

@@ -18,9 +18,10 @@ import {
 import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../mesh/istio";
 import { requireHostname } from "../edge/validation";
 import { requireSealedValue, SEALING_SCOPES, SealingScope } from "../secrets/sealed-secrets";
+import { PART_OF } from "../k8s/labels";
 
 /** app.kubernetes.io/part-of of every workload of the system (the pack's plan rules match on it). */
-export const GREENFIELD_PART_OF = "greenfield";
+export const GREENFIELD_PART_OF = PART_OF.greenfield;
 
 export const RELEASE_STRATEGIES = ["rolling", "blue-green", "canary"] as const;
 export type ReleaseStrategy = typeof RELEASE_STRATEGIES[number];

@@ -12,11 +12,12 @@ import {
 import { validateAutoscaling } from "../k8s/workload";
 import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../messaging/spec";
 import { KafkaSaslArgs, KafkaTlsArgs } from "../messaging/topics";
+import { OUTBOX_ROLES, PART_OF } from "../k8s/labels";
 
 /** System label (app.kubernetes.io/part-of) the policy pack's outbox rules match on. */
-export const OUTBOX_PART_OF = "outbox";
+export const OUTBOX_PART_OF = PART_OF.outbox;
 /** Roles (app.kubernetes.io/component) of the three services: OUTBOX_SERVICES of the pack's plan. */
-export const OUTBOX_ROLES = { rest: "rest-service", grpc: "grpc-service", worker: "worker" } as const;
+export { OUTBOX_ROLES };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];

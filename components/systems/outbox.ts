@@ -21,7 +21,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Database } from "../database/database";
 import { SECRET_KEYS } from "../database/engines";
 import { ContainerSpec, httpProbe, secretEnv, tcpProbe } from "../k8s/container";
-import { AppIdentity, LABELS, selectorLabels } from "../k8s/labels";
+import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../k8s/labels";
 import { NamespaceBaseline } from "../k8s/namespace";
 import { Peer, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
@@ -44,7 +44,7 @@ import EnvVar = k8s.types.input.core.v1.EnvVar;
 export * from "./outbox-spec";
 
 /** The label a database carries to name the one service that owns it (the pack's `ownedBySource`). */
-export const OWNER_LABEL = "platform.io/owner";
+export { OWNER_LABEL };
 
 export type OutboxTopic = typeof OUTBOX_TOPIC_NAMES[number];
 export type OutboxService = "rest" | "grpc" | "worker";

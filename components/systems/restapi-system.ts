@@ -12,8 +12,9 @@ import { ObservabilityStack } from "../observability/stack";
 import { OTEL_PORTS } from "../observability/otel";
 import { Backend, RestApi, restApiPartPeer } from "../restapi/restapi";
 import { REST_PARTS, RestApiSpec, resolvePart, validateRestApiSpec } from "../restapi/spec";
+import { PART_OF } from "../k8s/labels";
 
-export const RESTAPI_PART_OF = "restapi";
+export const RESTAPI_PART_OF = PART_OF.restapi;
 
 export interface RestApiObservability {
     namespace: string;
