@@ -14,7 +14,7 @@ import {
 import { requireCronSchedule } from "../components/backup/cron";
 import { BackupPolicy } from "../components/systems/database-service";
 import { RestApiObservability } from "../components/systems/restapi-system";
-import { CStoreSpec, validateCStoreSpec } from "../components/systems/cstore-spec";
+import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
 import { OutboxEventsInput, validateOutboxEventsSpec } from "../components/systems/outbox-spec";
 import { DEFAULTS as GREENFIELD_DEFAULTS, GreenfieldSpec, validateGreenfieldSpec } from "../components/systems/greenfield-spec";
 import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
@@ -53,8 +53,8 @@ export interface PlatformConfig {
     limits: LimitRangeSpec;
     restapi: RestApiConfig;
     databases: DatabasesConfig;
-    /** cstore.md, validated; absent when off. */
-    cstore?: CStoreSpec;
+    /** cstore.md, validated and resolved (defaults applied); absent when off. */
+    cstore?: ResolvedCStoreSpec;
     /** greenfield-cluster.md, validated; absent when off. */
     greenfield?: GreenfieldSpec;
     /** outbox-events.md, validated; absent when off. */
@@ -209,7 +209,11 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
         restapi: parseRestApi(raw.restapi, storageClass, apiServerCidrs, quota, limits),
         databases: parseDatabases(raw.databases, storageClass),
         cstore: validated(systemSpec("cstore", raw.cstore, { ...platformDefaults, apiServer: { cidrs: apiServerCidrs } }),
-            spec => { namespaces.push([`${k("cstore")}.namespace`, validateCStoreSpec(k("cstore"), spec).namespace]); return spec as unknown as CStoreSpec; }),
+            spec => {
+                const resolved = validateCStoreSpec(k("cstore"), spec);
+                namespaces.push([`${k("cstore")}.namespace`, resolved.namespace]);
+                return resolved;
+            }),
         outbox: validated(systemSpec("outbox", raw.outbox, { ...platformDefaults, protectData }), spec => {
             const observability = { apiServerCidrs, ...requireObject(`${k("outbox")}.observability`, spec.observability ?? {}) };
             const kafka = requireObject(`${k("outbox")}.kafka`, spec.kafka ?? {});

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { loadPlatformConfig, parsePlatformConfig } from "../../config";
-import { createPlatform } from "../../components/platform";
+import { createPlatform } from "../../platform";
 import { capture, deepClone, stackConfig } from "./helpers";
 
 interface Rejection {

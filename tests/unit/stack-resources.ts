@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parsePlatformConfig } from "../../config";
-import { createPlatform, PlatformOutputs } from "../../components/platform";
+import { createPlatform, PlatformOutputs } from "../../platform";
 import { PackConfig } from "../../policies/policies";
 import { PlainResource, runAll } from "../../policies/testing/harness";
 import { deepClone, settle, stackConfig } from "./helpers";

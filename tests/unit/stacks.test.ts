@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformOutputs } from "../../components/platform";
+import { PlatformOutputs } from "../../platform";
 import { PATCH_FORCE_ANNOTATION } from "../../components/k8s/metadata";
 import { byName, isSecret, ofType, podSpec, stackConfig, T, valueOf } from "./helpers";
 import { containsSecret, RecordedResource } from "./mocks";

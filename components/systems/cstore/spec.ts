@@ -3,20 +3,20 @@
  * validation, shared by the stack config module and the CStore constructor. Everything a dev stack
  * shrinks (replicas, HPA bounds, volumes, resources, retention) is overridable.
  */
-import { Budget, budgetOf, requireLimitRangeFits, requireQuotaFits } from "../k8s/capacity";
-import { ResourceSpec, validateResources } from "../k8s/container";
-import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
+import { Budget, budgetOf, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
+import { ResourceSpec, validateResources } from "../../k8s/container";
+import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
     rejectUnknownKeys, requireBoolean, requireCidr, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString,
     requireObject, requireOneOf, requirePinnedImage, requirePlainEnv, requirePort, requireQuantity, ValidationError,
-} from "../k8s/validation";
-import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
-import { ENGINES, REDIS_EVICTION_POLICIES } from "../database/engines";
-import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "../edge/validation";
-import { CDN_IMAGE } from "../edge/cdn";
-import { GRAFANA_IMAGE } from "../observability/grafana";
-import { PROMETHEUS_IMAGE } from "../observability/prometheus";
-import { REDIS_EXPORTER_IMAGE } from "../observability/redisExporter";
+} from "../../k8s/validation";
+import { DatabaseSpec, validateDatabaseSpec } from "../../database/spec";
+import { ENGINES, REDIS_EVICTION_POLICIES } from "../../database/engines";
+import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "../../edge/validation";
+import { CDN_IMAGE } from "../../edge/cdn";
+import { GRAFANA_IMAGE } from "../../observability/grafana";
+import { PROMETHEUS_IMAGE } from "../../observability/prometheus";
+import { REDIS_EXPORTER_IMAGE } from "../../observability/redisExporter";
 
 // ---------------------------------------------------------------------------------------------
 // The spec as a stack config holds it (every field optional except the API image and the CIDRs).
