@@ -114,7 +114,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         };
     }
     if (cfg.outbox) {
-        const outbox = new OutboxEvents("outbox", cfg.outbox);
+        const outbox = new OutboxEvents("outbox", { spec: cfg.outbox });
         outputs.outbox = {
             restUrl: outbox.restUrl, grpcAddress: outbox.grpcAddress, kafkaBootstrapServers: outbox.kafkaBootstrapServers,
             topicNames: outbox.topicNames, grafanaUrl: outbox.grafanaUrl, grafanaAdminSecretName: outbox.grafanaAdminSecretName,
@@ -122,7 +122,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         };
     }
     if (cfg.greenfield) {
-        const gf = new GreenfieldCluster("greenfield", cfg.greenfield);
+        const gf = new GreenfieldCluster("greenfield", { spec: cfg.greenfield });
         outputs.greenfield = {
             fastapiUrl: gf.fastapiUrl, kafkaBootstrapServers: gf.kafkaBootstrapServers, kafkaTopicNames: gf.kafkaTopicNames,
             grafanaUrl: gf.grafanaUrl, grafanaAdminSecretName: gf.grafanaAdminSecretName,

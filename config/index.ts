@@ -15,8 +15,8 @@ import { requireCronSchedule } from "../components/backup/cron";
 import { BackupPolicy } from "../components/systems/database-service";
 import { RestApiObservability } from "../components/systems/restapi-system";
 import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
-import { OutboxEventsInput, validateOutboxEventsSpec } from "../components/systems/outbox-spec";
-import { DEFAULTS as GREENFIELD_DEFAULTS, GreenfieldSpec, validateGreenfieldSpec } from "../components/systems/greenfield-spec";
+import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/systems/outbox/spec";
+import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems/greenfield/spec";
 import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
 
@@ -56,9 +56,9 @@ export interface PlatformConfig {
     /** cstore.md, validated and resolved (defaults applied); absent when off. */
     cstore?: ResolvedCStoreSpec;
     /** greenfield-cluster.md, validated; absent when off. */
-    greenfield?: GreenfieldSpec;
+    greenfield?: ResolvedGreenfield;
     /** outbox-events.md, validated; absent when off. */
-    outbox?: OutboxEventsInput;
+    outbox?: OutboxEventsSpec;
     /** Create Kafka topics through the kafka provider (false in render mode: no broker to talk to). */
     manageKafkaTopics: boolean;
 }
@@ -231,17 +231,18 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
             const input = {
                 ...spec, observability,
                 kafka: manageKafkaTopics ? kafka : { ...kafka, manageTopics: false },
-            } as unknown as OutboxEventsInput;
-            namespaces.push([`${k("outbox")}.namespace`, validateOutboxEventsSpec(k("outbox"), input).namespace]);
-            return input;
+            };
+            const resolved = validateOutboxEventsSpec(k("outbox"), input);
+            namespaces.push([`${k("outbox")}.namespace`, resolved.namespace]);
+            return resolved;
         }),
         greenfield: validated(systemSpec("greenfield", raw.greenfield, { ...platformDefaults, protectData, apiServer: { cidrs: apiServerCidrs } }), spec => {
             const kafka = requireObject(`${k("greenfield")}.kafka`, spec.kafka ?? {});
             const topics = requireObject(`${k("greenfield")}.kafka.topics`, kafka.topics ?? {});
             const input = manageKafkaTopics ? spec : { ...spec, kafka: { ...kafka, topics: { ...topics, enabled: false } } };
-            const validated = validateGreenfieldSpec(k("greenfield"), input);
-            namespaces.push([`${k("greenfield")}.namespace`, validated.namespace ?? GREENFIELD_DEFAULTS.namespace]);
-            return validated;
+            const resolved = resolveGreenfieldSpec(k("greenfield"), input);
+            namespaces.push([`${k("greenfield")}.namespace`, resolved.namespace]);
+            return resolved;
         }),
         manageKafkaTopics,
     };

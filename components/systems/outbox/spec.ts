@@ -4,15 +4,15 @@
  * so the rules and their error texts live here once. Defaults are the prod (HA) numbers; a dev
  * stack shrinks replicas, sizes and Kafka through the same keys.
  */
-import { ResourceSpec, validateResources } from "../k8s/container";
-import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
+import { ResourceSpec, validateResources } from "../../k8s/container";
+import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
     rejectUnknownKeys, requireBoolean, requireCidr, requireDistinctPorts, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf, requirePinnedImage, requireQuantity, ValidationError,
-} from "../k8s/validation";
-import { validateAutoscaling } from "../k8s/workload";
-import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../messaging/spec";
-import { KafkaSaslArgs, KafkaTlsArgs } from "../messaging/topics";
-import { OUTBOX_ROLES, PART_OF } from "../k8s/labels";
+} from "../../k8s/validation";
+import { validateAutoscaling } from "../../k8s/workload";
+import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../../messaging/spec";
+import { KafkaSaslArgs, KafkaTlsArgs } from "../../messaging/topics";
+import { OUTBOX_ROLES, PART_OF } from "../../k8s/labels";
 
 /** System label (app.kubernetes.io/part-of) the policy pack's outbox rules match on. */
 export const OUTBOX_PART_OF = PART_OF.outbox;

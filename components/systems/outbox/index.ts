@@ -18,30 +18,30 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Database } from "../database/database";
-import { SECRET_KEYS } from "../database/engines";
-import { ContainerSpec, httpProbe, secretEnv, tcpProbe } from "../k8s/container";
-import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../k8s/labels";
-import { NamespaceBaseline } from "../k8s/namespace";
-import { Peer, TrafficRule } from "../k8s/traffic";
-import { requireDnsLabel } from "../k8s/validation";
-import { Workload } from "../k8s/workload";
-import { KafkaCluster } from "../messaging/kafka";
-import { OUTBOX_TOPIC_NAMES, outboxTopics } from "../messaging/spec";
-import { KafkaTopics } from "../messaging/topics";
-import { OUTBOX_ALERTS } from "../observability/alerts";
-import { observabilityPeer } from "../observability/common";
-import { DASHBOARDS } from "../observability/dashboards";
-import { OTEL_PORTS } from "../observability/otel";
-import { ObservabilityStack } from "../observability/stack";
-import { initScripts, maxConnections, OutboxDatabase } from "./outbox-schema";
+import { Database } from "../../database/database";
+import { SECRET_KEYS } from "../../database/engines";
+import { ContainerSpec, httpProbe, secretEnv, tcpProbe } from "../../k8s/container";
+import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../../k8s/labels";
+import { NamespaceBaseline } from "../../k8s/namespace";
+import { Peer, TrafficRule } from "../../k8s/traffic";
+import { requireDnsLabel } from "../../k8s/validation";
+import { Workload } from "../../k8s/workload";
+import { KafkaCluster } from "../../messaging/kafka";
+import { OUTBOX_TOPIC_NAMES, outboxTopics } from "../../messaging/spec";
+import { KafkaTopics } from "../../messaging/topics";
+import { OUTBOX_ALERTS } from "../../observability/alerts";
+import { observabilityPeer } from "../../observability/common";
+import { DASHBOARDS } from "../../observability/dashboards";
+import { OTEL_PORTS } from "../../observability/otel";
+import { ObservabilityStack } from "../../observability/stack";
+import { initScripts, maxConnections, OutboxDatabase } from "./schema";
 import {
-    maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsInput, OutboxEventsSpec, PORTS, ServiceSpec, validateOutboxEventsSpec,
-} from "./outbox-spec";
+    maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsSpec, PORTS, ServiceSpec,
+} from "./spec";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
-export * from "./outbox-spec";
+export * from "./spec";
 
 /** The label a database carries to name the one service that owns it (the pack's `ownedBySource`). */
 export { OWNER_LABEL };
@@ -62,7 +62,10 @@ export const DATABASE_OF: Record<OutboxService, OutboxDatabase> = { rest: "restd
 /** The design's dashboards: latency percentiles, throughput, errors, consumer lag, pool, CPU/memory. */
 export const OUTBOX_DASHBOARD_UIDS = ["platform-application", "platform-kafka", "platform-database", "platform-resources"];
 
-export type OutboxEventsArgs = OutboxEventsInput;
+export interface OutboxEventsArgs {
+    /** The validated spec (validateOutboxEventsSpec): every default applied, every value checked. */
+    spec: OutboxEventsSpec;
+}
 
 export interface OutboxDatabaseOutputs {
     host: pulumi.Output<string>;
@@ -94,10 +97,8 @@ export class OutboxEvents extends pulumi.ComponentResource {
     public readonly grafanaAdminSecretName: pulumi.Output<string>;
 
     constructor(name: string, args: OutboxEventsArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate everything before registering anything: bad input never leaves a half-built system.
-        const key = `OutboxEvents(${name})`;
-        requireDnsLabel(`${key}.name`, name, 20);
-        const spec = validateOutboxEventsSpec(key, args, name);
+        requireDnsLabel(`OutboxEvents(${name}).name`, name, 20);
+        const spec = args.spec;
         super("platform:systems:OutboxEvents", name, {}, opts);
         this.spec = spec;
         const child = { parent: this };

@@ -1,24 +1,24 @@
 /**
  * The Greenfield cluster's args (greenfield-cluster.md) as a stack config would hold them, their
- * defaults (the design's HA table: prod) and their validation. The stack config module and the
- * GreenfieldCluster constructor both call validateGreenfieldSpec, so every rule and error text
- * lives here once; errors name the key and the allowed values.
+ * defaults (the design's HA table: prod) and their validation. The stack config module resolves the
+ * spec once (resolveGreenfieldSpec) and the GreenfieldCluster takes the result, so every rule and
+ * error text lives here once; errors name the key and the allowed values.
  */
-import { ResourceSpec, validateResources } from "../k8s/container";
-import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
+import { ResourceSpec, validateResources } from "../../k8s/container";
+import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
     rejectUnknownKeys, requireBoolean, requireCidr, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString,
     requireObject, requireOneOf, requirePinnedImage, requirePlainEnv, requirePort, requireQuantity, ValidationError,
-} from "../k8s/validation";
-import { validateAutoscaling } from "../k8s/workload";
-import { REDIS_EVICTION_POLICIES } from "../database/engines";
+} from "../../k8s/validation";
+import { validateAutoscaling } from "../../k8s/workload";
+import { REDIS_EVICTION_POLICIES } from "../../database/engines";
 import {
     EXAMPLE_VERSION, KAFKA_MODES, KafkaMode, MAX_BROKERS, validateKafkaConnection, validateKafkaVersion, ZOOKEEPER_REPLICAS,
-} from "../messaging/spec";
-import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../mesh/istio";
-import { requireHostname } from "../edge/validation";
-import { requireSealedValue, SEALING_SCOPES, SealingScope } from "../secrets/sealed-secrets";
-import { PART_OF } from "../k8s/labels";
+} from "../../messaging/spec";
+import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../../mesh/istio";
+import { requireHostname } from "../../edge/validation";
+import { requireSealedValue, SEALING_SCOPES, SealingScope } from "../../secrets/sealed-secrets";
+import { PART_OF } from "../../k8s/labels";
 
 /** app.kubernetes.io/part-of of every workload of the system (the pack's plan rules match on it). */
 export const GREENFIELD_PART_OF = PART_OF.greenfield;
