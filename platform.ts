@@ -10,7 +10,7 @@ import { CStore } from "./components/systems/cstore";
 import { DatabaseService, DatabaseStatus } from "./components/systems/database-service";
 import { OutboxEvents } from "./components/systems/outbox";
 import { GreenfieldCluster } from "./components/systems/greenfield";
-import { RESTAPI_PART_OF, RestApiSystem } from "./components/systems/restapi-system";
+import { RESTAPI_PART_OF, RestApiSystem } from "./components/systems/restapi";
 
 export interface PlatformOutputs {
     restapi?: {

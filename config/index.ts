@@ -13,7 +13,7 @@ import {
 } from "../components/k8s/validation";
 import { requireCronSchedule } from "../components/backup/cron";
 import { BackupPolicy } from "../components/systems/database-service";
-import { RestApiObservability } from "../components/systems/restapi-system";
+import { RestApiObservability } from "../components/systems/restapi";
 import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
 import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/systems/outbox/spec";
 import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems/greenfield/spec";

@@ -5,54 +5,15 @@
  * -> Jaeger, Grafana shows both.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LimitRangeSpec, NamespaceBaseline, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
-import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireQuantity } from "../k8s/validation";
-import { ObservabilityStack } from "../observability/stack";
-import { OTEL_PORTS } from "../observability/otel";
-import { Backend, RestApi, restApiPartPeer } from "../restapi/restapi";
-import { REST_PARTS, RestApiSpec, resolvePart, validateRestApiSpec } from "../restapi/spec";
-import { PART_OF } from "../k8s/labels";
+import { NamespaceBaseline } from "../../k8s/namespace";
+import { Peer } from "../../k8s/traffic";
+import { ObservabilityStack } from "../../observability/stack";
+import { OTEL_PORTS } from "../../observability/otel";
+import { RestApi, restApiPartPeer } from "../../restapi/restapi";
+import { REST_PARTS, resolvePart } from "../../restapi/spec";
+import { RESTAPI_PART_OF, RestApiSystemArgs } from "./spec";
 
-export const RESTAPI_PART_OF = PART_OF.restapi;
-
-export interface RestApiObservability {
-    namespace: string;
-    prometheusStorage: string;
-    grafanaStorage: string;
-    storageClass?: string;
-    /** Kubernetes API server addresses, for Prometheus' service discovery. */
-    apiServerCidrs: string[];
-}
-
-export interface RestApiSystemArgs {
-    namespace: string;
-    quota: QuotaSpec;
-    limits: LimitRangeSpec;
-    /** The RestAPI instance: its name and the CRD spec. */
-    name: string;
-    spec: RestApiSpec;
-    /** Namespace of the ingress controller, the only outside caller of the view. */
-    ingressNamespace: string;
-    /** Prometheus, Grafana, Jaeger and the collector; none when absent. */
-    observability?: RestApiObservability;
-    secretEnvVars?: Record<string, pulumi.Input<string>>;
-    backends?: Backend[];
-    protect?: boolean;
-}
-
-export function validateRestApiSystemArgs(key: string, args: RestApiSystemArgs): void {
-    requireDnsLabel(`${key}.namespace`, args.namespace, 63);
-    requireDnsLabel(`${key}.name`, args.name, 24);
-    validateQuota(`${key}.quota`, args.quota);
-    validateLimitRange(`${key}.limits`, args.limits);
-    validateRestApiSpec(key, args.spec);
-    if (args.observability) {
-        requireDnsLabel(`${key}.observability.namespace`, args.observability.namespace, 63);
-        requireQuantity(`${key}.observability.prometheusStorage`, args.observability.prometheusStorage, "storage");
-        requireQuantity(`${key}.observability.grafanaStorage`, args.observability.grafanaStorage, "storage");
-    }
-}
+export * from "./spec";
 
 export class RestApiSystem extends pulumi.ComponentResource {
     public readonly restapi: RestApi;
@@ -68,7 +29,6 @@ export class RestApiSystem extends pulumi.ComponentResource {
     public readonly jaegerQueryUrl?: pulumi.Output<string>;
 
     constructor(name: string, args: RestApiSystemArgs, opts?: pulumi.ComponentResourceOptions) {
-        validateRestApiSystemArgs(`RestApiSystem(${name})`, args);
         super("platform:systems:RestApiSystem", name, {}, opts);
         const child = { parent: this };
         // The repository part keeps its data on a claim in this namespace.
