@@ -1,6 +1,7 @@
 /**
  * The RestAPI spec (restapi-operator.md CRD spec) with the design's per-part defaults, and its
- * validation, shared by the stack config module and the RestApi constructor.
+ * validation, run once where the spec enters (the stack config); the RestApi constructor takes the
+ * validated spec and does not check it again.
  */
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {

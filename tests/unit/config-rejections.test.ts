@@ -74,6 +74,11 @@ describe("bad input is refused before any resource registers, naming the config 
             "e.g. ghcr.io/org/app:1.2.3"));
     });
 
+    it("refuses a latest RestAPI image at its config key (the RestApi constructor does not check it again)", async () => {
+        expect(await rejection(c => { c.restapi.image = "ghcr.io/acme/shop:latest"; })).to.deep.equal(refused(
+            "k8s-platform:restapi.image: \"ghcr.io/acme/shop:latest\" is not pinned; allowed: an image with a version tag (not \"latest\") or a @sha256 digest"));
+    });
+
     it("refuses an empty secret value", async () => {
         expect(await loadRejection({ "k8s-platform:kafkaSaslPassword": "" })).to.deep.equal(refused(
             "k8s-platform:kafkaSaslPassword: an empty secret is not allowed; allowed: a non-empty value " +
