@@ -5,10 +5,8 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { ResourceSpec, validateResources } from "../k8s/container";
 import { AppIdentity, OBSERVABILITY_ROLES, PART_OF, selectorLabels } from "../k8s/labels";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
-import { requireDistinctPorts, requireNonEmptyString, requirePinnedImage, requireQuantity, ValidationError } from "../k8s/validation";
 
 /** The roles of the stack: app.kubernetes.io/name and app.kubernetes.io/component of each workload. */
 export type ObservabilityApp = typeof OBSERVABILITY_ROLES[keyof typeof OBSERVABILITY_ROLES];
@@ -34,35 +32,8 @@ export function checksum(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex").substring(0, 16);
 }
 
-/** Image, resources and ports shared by every component's args. */
-export function validateCommon(key: string, args: { image?: string; resources?: ResourceSpec }, ports: Record<string, number>): void {
-    if (args.image !== undefined) {
-        requirePinnedImage(`${key}.image`, args.image);
-    }
-    if (args.resources !== undefined) {
-        validateResources(`${key}.resources`, args.resources);
-    }
-    requireDistinctPorts(`${key}.ports`, Object.entries(ports).map(([name, port]) => ({ name, port })));
-}
-
 export interface StorageArgs {
     size: string;
     storageClass?: pulumi.Input<string>;
 }
 
-export function validateStorage(key: string, s: StorageArgs | undefined): StorageArgs {
-    if (!s || typeof s !== "object") {
-        throw new ValidationError(key, `${JSON.stringify(s)} is not allowed; allowed: { size: e.g. 20Gi, storageClass?: string }`);
-    }
-    requireQuantity(`${key}.size`, s.size, "storage");
-    if (s.storageClass !== undefined && typeof s.storageClass === "string") {
-        requireNonEmptyString(`${key}.storageClass`, s.storageClass);
-    }
-    return s;
-}
-
-export function validatePeers(key: string, peers: unknown): void {
-    if (peers !== undefined && !Array.isArray(peers)) {
-        throw new ValidationError(key, `${JSON.stringify(peers)} is not allowed; allowed: a list of peers`);
-    }
-}

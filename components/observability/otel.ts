@@ -9,9 +9,9 @@ import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { Peer } from "../k8s/traffic";
-import { imageTag, requireDnsLabel, requireIntInRange, requireNonEmptyString, requirePort, ValidationError } from "../k8s/validation";
+import { imageTag } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { checksum, identity, rules, validateCommon, validatePeers } from "./common";
+import { checksum, identity, rules } from "./common";
 import { toYaml, YamlValue } from "./yaml";
 
 export const OTEL_COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib:0.111.0";
@@ -90,29 +90,6 @@ export function otelCollectorConfig(o: OtelConfigOptions): { [k: string]: YamlVa
     };
 }
 
-export function validateOtelCollectorArgs(key: string, args: OtelCollectorArgs): OtelPorts {
-    const ports = { ...OTEL_PORTS, ...(args.ports ?? {}) };
-    validateCommon(key, args, ports);
-    if (args.replicas !== undefined) {
-        requireIntInRange(`${key}.replicas`, args.replicas, 1, 20);
-    }
-    if (!args.jaeger || !args.jaeger.peer || args.jaeger.host === undefined) {
-        throw new ValidationError(`${key}.jaeger`, "missing; allowed: { peer, host, otlpGrpcPort? } of the Jaeger that receives the traces");
-    }
-    if (typeof args.jaeger.host === "string" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(args.jaeger.host)) {
-        throw new ValidationError(`${key}.jaeger.host`, `${JSON.stringify(args.jaeger.host)} is not allowed; allowed: a DNS name such as jaeger.monitoring.svc.cluster.local`);
-    }
-    if (args.jaeger.otlpGrpcPort !== undefined) {
-        requirePort(`${key}.jaeger.otlpGrpcPort`, args.jaeger.otlpGrpcPort);
-    }
-    if (args.metricsNamespace !== undefined && !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(requireNonEmptyString(`${key}.metricsNamespace`, args.metricsNamespace))) {
-        throw new ValidationError(`${key}.metricsNamespace`, `${JSON.stringify(args.metricsNamespace)} is not allowed; allowed: a metric name prefix [a-zA-Z_][a-zA-Z0-9_]*`);
-    }
-    validatePeers(`${key}.senders`, args.senders);
-    validatePeers(`${key}.scrapers`, args.scrapers);
-    return ports;
-}
-
 const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } };
 
 export class OtelCollector extends pulumi.ComponentResource {
@@ -128,9 +105,7 @@ export class OtelCollector extends pulumi.ComponentResource {
     public readonly workload: Workload;
 
     constructor(name: string, args: OtelCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `OtelCollector(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        const ports = validateOtelCollectorArgs(key, args);
+        const ports = { ...OTEL_PORTS, ...(args.ports ?? {}) };
         super("platform:observability:OtelCollector", name, {}, opts);
         const image = args.image ?? OTEL_COLLECTOR_IMAGE;
         const id = identity(name, "otel-collector", args.partOf, imageTag(image));

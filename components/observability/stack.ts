@@ -12,11 +12,11 @@ import { requireDnsLabel } from "../k8s/validation";
 import { AlertRuleGroup } from "./alerts";
 import { DEFAULT_PART_OF, observabilityPeer, StorageArgs } from "./common";
 import { DashboardSpec } from "./dashboards";
-import { Grafana, GrafanaArgs, validateGrafanaArgs } from "./grafana";
-import { Jaeger, JaegerArgs, JAEGER_PORTS, validateJaegerArgs } from "./jaeger";
-import { OTEL_PORTS, OtelCollector, OtelCollectorArgs, validateOtelCollectorArgs } from "./otel";
-import { Prometheus, PrometheusArgs, PROMETHEUS_PORT, validatePrometheusArgs } from "./prometheus";
-import { RedisExporter, RedisExporterArgs, RedisTarget, REDIS_EXPORTER_PORT, validateRedisExporterArgs } from "./redisExporter";
+import { Grafana, GrafanaArgs } from "./grafana";
+import { Jaeger, JaegerArgs, JAEGER_PORTS } from "./jaeger";
+import { OTEL_PORTS, OtelCollector, OtelCollectorArgs } from "./otel";
+import { Prometheus, PrometheusArgs, PROMETHEUS_PORT } from "./prometheus";
+import { RedisExporter, RedisExporterArgs, RedisTarget, REDIS_EXPORTER_PORT } from "./redisExporter";
 
 interface Tunables {
     image?: string;
@@ -113,17 +113,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             ingressFrom: args.ingressFrom,
             protect: args.protect,
         });
-        // Every child's args are checked before anything is registered: a bad value anywhere
-        // leaves no half-built stack. (URLs and hosts are outputs of siblings, not checked here.)
-        const later = pulumi.output("");
-        validateJaegerArgs(`Jaeger(${n.jaeger})`, jaegerArgs);
-        validateOtelCollectorArgs(`OtelCollector(${n.collector})`, collectorArgs(later));
         const redisExporterArgs = redisArgs();
-        if (redisExporterArgs) {
-            validateRedisExporterArgs(`RedisExporter(${n.redisExporter})`, redisExporterArgs);
-        }
-        validatePrometheusArgs(`Prometheus(${n.prometheus})`, prometheusArgs);
-        validateGrafanaArgs(`Grafana(${n.grafana})`, grafanaArgs(later, later));
 
         super("platform:observability:ObservabilityStack", name, {}, opts);
         const child = { parent: this };

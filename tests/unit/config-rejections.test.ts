@@ -79,6 +79,28 @@ describe("bad input is refused before any resource registers, naming the config 
             "k8s-platform:restapi.image: \"ghcr.io/acme/shop:latest\" is not pinned; allowed: an image with a version tag (not \"latest\") or a @sha256 digest"));
     });
 
+    it("refuses a Prometheus retention that is not a duration at its config key (the component does not check it again)", async () => {
+        expect(await rejection(c => { c.cstore.prometheus.retention = "30 days"; })).to.deep.equal(refused(
+            "k8s-platform:cstore.prometheus.retention: \"30 days\" is not allowed; allowed: a Prometheus duration such as 30d " +
+            "(units ms, s, m, h, d, w, y) from 7200s to 315360000s"));
+    });
+
+    it("refuses a Grafana volume size that is not a quantity at its config key", async () => {
+        expect(await rejection(c => { c.cstore.grafana.storage.size = "five"; })).to.deep.equal(refused(
+            "k8s-platform:cstore.grafana.storage.size: \"five\" is not a storage quantity; allowed: e.g. 512Mi or 10Gi"));
+    });
+
+    it("refuses an unpinned Jaeger image at its config key", async () => {
+        expect(await rejection(c => { c.greenfield.observability.jaeger = { image: "jaegertracing/all-in-one" }; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.observability.jaeger.image: \"jaegertracing/all-in-one\" is not pinned; " +
+            "allowed: an image with a version tag (not \"latest\") or a @sha256 digest"));
+    });
+
+    it("refuses zero OTel collector replicas at its config key", async () => {
+        expect(await rejection(c => { c.outbox.observability.otelCollector.replicas = 0; })).to.deep.equal(refused(
+            "k8s-platform:outbox.observability.otelCollector.replicas: 0 is not allowed; allowed: an integer from 1 to 20"));
+    });
+
     it("refuses an empty secret value", async () => {
         expect(await loadRejection({ "k8s-platform:kafkaSaslPassword": "" })).to.deep.equal(refused(
             "k8s-platform:kafkaSaslPassword: an empty secret is not allowed; allowed: a non-empty value " +
