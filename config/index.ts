@@ -176,7 +176,12 @@ function systemSpec(name: string, raw: unknown, platformDefaults: Record<string,
 }
 
 /** Validates raw config values (key without the project prefix -> parsed JSON value). Pure: unit-testable. */
-export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfig {
+/** Values of the secret config keys (SECRET_KEYS), read as secrets by loadPlatformConfig. */
+export interface PlatformSecrets {
+    kafkaSaslPassword?: pulumi.Output<string>;
+}
+
+export function parsePlatformConfig(raw: Record<string, unknown>, secrets: PlatformSecrets = {}): PlatformConfig {
     for (const name of Object.keys(raw)) {
         if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
             const near = nearestName(name, CONFIG_KEYS);
@@ -224,8 +229,12 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
                     throw new ValidationError(`${k("outbox")}.kafka.connection.sasl.password`,
                         `a password in plain stack config is not allowed; allowed: \`pulumi config set --secret ${k("kafkaSaslPassword")}\``);
                 }
-                // Filled from the secret config key by loadPlatformConfig.
-                conn.sasl = { ...sasl, password: pulumi.secret("") };
+                // The SASL password of the topic-management connection: a secret from `pulumi config set --secret`.
+                if (secrets.kafkaSaslPassword === undefined) {
+                    throw new ValidationError(k("kafkaSaslPassword"),
+                        `missing while ${k("outbox")}.kafka.connection.sasl is set; allowed: \`pulumi config set --secret ${k("kafkaSaslPassword")}\``);
+                }
+                conn.sasl = { ...sasl, password: secrets.kafkaSaslPassword };
                 kafka.connection = conn;
             }
             const input = {
@@ -316,11 +325,5 @@ export function loadPlatformConfig(): PlatformConfig {
             raw[name] = value;
         }
     }
-    const cfg = parsePlatformConfig(raw);
-    const sasl = cfg.outbox?.kafka?.connection?.sasl;
-    if (sasl) {
-        // The SASL password of the topic-management connection: a secret from `pulumi config set --secret`.
-        sasl.password = new pulumi.Config(PROJECT).requireSecret("kafkaSaslPassword");
-    }
-    return cfg;
+    return parsePlatformConfig(raw, { kafkaSaslPassword: new pulumi.Config(PROJECT).getSecret("kafkaSaslPassword") });
 }

@@ -276,11 +276,17 @@ export interface KafkaConnectionSpec {
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 const isPlain = (v: unknown): boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 
-export function validateKafkaConnection(key: string, c: KafkaConnectionSpec): void {
+/**
+ * `ownCluster`: the system runs its own brokers, whose list is used when `bootstrapServers` is
+ * absent (so only a given list is checked).
+ */
+export function validateKafkaConnection(key: string, c: KafkaConnectionSpec, opts: { ownCluster?: boolean } = {}): void {
     if (c.enabled !== undefined) {
         requireBoolean(`${key}.enabled`, c.enabled);
     }
-    if (Array.isArray(c.bootstrapServers)) {
+    if (c.bootstrapServers === undefined && opts.ownCluster) {
+        // The system's own brokers.
+    } else if (Array.isArray(c.bootstrapServers)) {
         if (c.bootstrapServers.length === 0) {
             throw new ValidationError(`${key}.bootstrapServers`, "[] is not allowed; allowed: a non-empty list of host:port");
         }

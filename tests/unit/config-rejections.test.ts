@@ -101,6 +101,18 @@ describe("bad input is refused before any resource registers, naming the config 
             "k8s-platform:outbox.observability.otelCollector.replicas: 0 is not allowed; allowed: an integer from 1 to 20"));
     });
 
+    it("refuses a Kafka SASL section without the secret password key, naming that key", async () => {
+        expect(await rejection(c => { c.outbox.kafka.connection = { sasl: { mechanism: "scram-sha512", username: "svc" } }; })).to.deep.equal(refused(
+            "k8s-platform:kafkaSaslPassword: missing while k8s-platform:outbox.kafka.connection.sasl is set; " +
+            "allowed: `pulumi config set --secret k8s-platform:kafkaSaslPassword`"));
+    });
+
+    it("refuses a malformed Greenfield topics bootstrap server at its config key (no stand-in list is checked instead)", async () => {
+        expect(await rejection(c => { c.greenfield.kafka.topics = { bootstrapServers: ["kafka"] }; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.kafka.topics.bootstrapServers[0]: \"kafka\" is not allowed; " +
+            "allowed: host:port, e.g. kafka-0.kafka-headless.messaging.svc.cluster.local:9092"));
+    });
+
     it("refuses an empty secret value", async () => {
         expect(await loadRejection({ "k8s-platform:kafkaSaslPassword": "" })).to.deep.equal(refused(
             "k8s-platform:kafkaSaslPassword: an empty secret is not allowed; allowed: a non-empty value " +

@@ -461,9 +461,9 @@ function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
     rejectUnknownKeys(`${key}.topics`, t, ["enabled", "bootstrapServers", "tls", "sasl", "kafkaVersion", "timeoutSeconds", "partitions", "replicationFactor"]);
     const enabled = t.enabled === undefined ? true : requireBoolean(`${key}.topics.enabled`, t.enabled);
     validateKafkaConnection(`${key}.topics`, {
-        enabled, bootstrapServers: t.bootstrapServers ?? ["placeholder:9092"], tls: t.tls as never, sasl: t.sasl as never,
+        enabled, bootstrapServers: t.bootstrapServers, tls: t.tls as never, sasl: t.sasl as never,
         kafkaVersion: t.kafkaVersion, timeoutSeconds: t.timeoutSeconds,
-    });
+    }, { ownCluster: true });
     const topicRf = requireIntInRange(`${key}.topics.replicationFactor`, t.replicationFactor ?? rf, 1, brokers);
     if (topicRf < minIsr) {
         throw new ValidationError(`${key}.topics.replicationFactor`,

@@ -323,10 +323,9 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
     const manageTopics = kRaw.manageTopics === undefined ? true : requireBoolean(`${key}.kafka.manageTopics`, kRaw.manageTopics);
     const connRaw = kRaw.connection === undefined ? {} : requireObject(`${key}.kafka.connection`, kRaw.connection);
     rejectUnknownKeys(`${key}.kafka.connection`, connRaw, ["bootstrapServers", "tls", "sasl"]);
-    // The cluster's own list stands in for the check when no override is given.
     validateKafkaConnection(`${key}.kafka.connection`, {
-        bootstrapServers: connRaw.bootstrapServers ?? ["kafka:9092"], tls: connRaw.tls, sasl: connRaw.sasl,
-    } as KafkaConnectionSpec);
+        bootstrapServers: connRaw.bootstrapServers, tls: connRaw.tls, sasl: connRaw.sasl,
+    } as KafkaConnectionSpec, { ownCluster: true });
 
     // Observability.
     const oRaw = requireObject(`${key}.observability`, r.observability);
