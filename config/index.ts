@@ -19,6 +19,7 @@ import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/system
 import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems/greenfield/spec";
 import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
+import { observabilityLoad } from "../components/observability/stack";
 
 export const PROJECT = "k8s-platform";
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
@@ -113,6 +114,13 @@ function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string
     requireQuotaFits(k("quota"), quota, budgetOf(parts.map(p => ({ pods: p.replicas * colours, resources: p.resources })), []),
         `for the RestAPI's parts at their replicas (${key})`);
     requireLimitRangeFits(`${k("limits")}.max`, limits, parts.map(p => [`${key}.${p.part}`, p.resources]));
+    if (obs) {
+        // The monitoring namespace has the platform quota and LimitRange too: the observability stack must fit.
+        const load = observabilityLoad({ prometheus: { storage: { size: obs.prometheusStorage } }, grafana: { storage: { size: obs.grafanaStorage } } });
+        requireQuotaFits(k("quota"), quota, budgetOf(load.pods, load.claims),
+            `for the RestAPI's observability stack (${key}.observability.namespace ${obs.namespace})`);
+        requireLimitRangeFits(`${k("limits")}.max`, limits, load.containers.map(([n, r]) => [`${key}.observability ${n}`, r]));
+    }
     return {
         enabled: true,
         namespace: requireDnsLabel(`${key}.namespace`, namespace ?? "restapi", 63),

@@ -24,6 +24,9 @@ export interface PodGroup {
     resources: ResourceSpec;
 }
 
+/** Pods a Deployment runs at most during a rolling update with the default maxSurge 25% (rounded up). */
+export const withSurge = (replicas: number): number => replicas + Math.ceil(replicas * 0.25);
+
 export function budgetOf(groups: PodGroup[], claims: string[]): Budget {
     const sum = (f: (r: ResourceSpec) => string) => groups.reduce((t, g) => t + g.pods * parseQuantity(f(g.resources))!, 0);
     return {

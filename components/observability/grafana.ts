@@ -88,7 +88,10 @@ export function dashboardProvidersFile(): { [k: string]: YamlValue } {
     };
 }
 
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+/** Size of Grafana's claim when the args give none. */
+export const GRAFANA_STORAGE_DEFAULT = "5Gi";
+/** Requests and limits when the args give none. */
+export const GRAFANA_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 
 export class Grafana extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
@@ -138,7 +141,7 @@ export class Grafana extends pulumi.ComponentResource {
             spec: {
                 accessModes: ["ReadWriteOnce"],
                 storageClassName: args.storage?.storageClass,
-                resources: { requests: { storage: args.storage?.size ?? "5Gi" } },
+                resources: { requests: { storage: args.storage?.size ?? GRAFANA_STORAGE_DEFAULT } },
             },
         }, { ...child, protect: args.protect, retainOnDelete: args.protect });
 
@@ -175,7 +178,7 @@ export class Grafana extends pulumi.ComponentResource {
                 image,
                 env,
                 ports: [{ name: "http", containerPort: GRAFANA_PORT }],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? GRAFANA_RESOURCES,
                 livenessProbe: httpProbe(`${subPath}/api/health`, GRAFANA_PORT, { initialDelaySeconds: 30 }),
                 readinessProbe: httpProbe(`${subPath}/api/health`, GRAFANA_PORT),
                 volumeMounts: [

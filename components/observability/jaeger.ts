@@ -26,7 +26,8 @@ export interface JaegerArgs {
     queryClients?: Peer[];
 }
 
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+/** Requests and limits when the args give none. */
+export const JAEGER_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 
 export class Jaeger extends pulumi.ComponentResource {
     /** In-cluster DNS name of the Service. */
@@ -65,7 +66,7 @@ export class Jaeger extends pulumi.ComponentResource {
                     { name: "otlp-http", containerPort: p.otlpHttp },
                     { name: "admin", containerPort: p.admin },
                 ],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? JAEGER_RESOURCES,
                 // The admin port answers 204 once every part of all-in-one is up.
                 livenessProbe: httpProbe("/", p.admin),
                 readinessProbe: httpProbe("/", p.admin, { initialDelaySeconds: 5 }),

@@ -90,7 +90,10 @@ export function otelCollectorConfig(o: OtelConfigOptions): { [k: string]: YamlVa
     };
 }
 
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } };
+/** Replicas when the args give none (greenfield-cluster.md: 2, load balanced). */
+export const OTEL_COLLECTOR_REPLICAS = 2;
+/** Requests and limits when the args give none. */
+export const OTEL_COLLECTOR_RESOURCES: ResourceSpec = { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } };
 
 export class OtelCollector extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
@@ -118,7 +121,7 @@ export class OtelCollector extends pulumi.ComponentResource {
         }, { parent: this });
         this.configMapName = cm.metadata.name;
 
-        const replicas = args.replicas ?? 2;
+        const replicas = args.replicas ?? OTEL_COLLECTOR_REPLICAS;
         this.workload = new Workload(name, {
             namespace: args.namespace,
             identity: id,
@@ -134,7 +137,7 @@ export class OtelCollector extends pulumi.ComponentResource {
                     { name: "prometheus", containerPort: ports.prometheus },
                     { name: "health", containerPort: ports.health },
                 ],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? OTEL_COLLECTOR_RESOURCES,
                 livenessProbe: httpProbe("/", ports.health),
                 readinessProbe: httpProbe("/", ports.health, { initialDelaySeconds: 5 }),
                 volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],

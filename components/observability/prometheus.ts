@@ -172,7 +172,8 @@ export function validateAlertGroups(key: string, groups: AlertRuleGroup[]): void
     });
 }
 
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
+/** Requests and limits when the args give none. */
+export const PROMETHEUS_RESOURCES: ResourceSpec = { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
 
 export class Prometheus extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
@@ -241,7 +242,7 @@ export class Prometheus extends pulumi.ComponentResource {
                     `--web.listen-address=:${PROMETHEUS_PORT}`,
                 ],
                 ports: [{ name: "web", containerPort: PROMETHEUS_PORT }],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? PROMETHEUS_RESOURCES,
                 livenessProbe: httpProbe("/-/healthy", PROMETHEUS_PORT, { initialDelaySeconds: 30 }),
                 readinessProbe: httpProbe("/-/ready", PROMETHEUS_PORT, { initialDelaySeconds: 10 }),
                 volumeMounts: [

@@ -35,7 +35,8 @@ export interface RedisExporterArgs {
     scrapers?: Peer[];
 }
 
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } };
+/** Requests and limits when the args give none. */
+export const REDIS_EXPORTER_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } };
 
 export class RedisExporter extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
@@ -64,7 +65,7 @@ export class RedisExporter extends pulumi.ComponentResource {
                     { name: "REDIS_EXPORTER_WEB_LISTEN_ADDRESS", value: `:${REDIS_EXPORTER_PORT}` },
                 ],
                 ports: [{ name: "metrics", containerPort: REDIS_EXPORTER_PORT }],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? REDIS_EXPORTER_RESOURCES,
                 livenessProbe: httpProbe("/health", REDIS_EXPORTER_PORT),
                 readinessProbe: httpProbe("/health", REDIS_EXPORTER_PORT, { initialDelaySeconds: 5 }),
             }],

@@ -158,6 +158,18 @@ describe("bad input is refused before any resource registers, naming the config 
             "k8s-platform:limits.max.cpu: \"1\" is below the k8s-platform:restapi.model limit 2; allowed: at least the largest container limit"));
     });
 
+    it("refuses a platform quota that cannot hold the RestAPI's monitoring namespace (its claims)", async () => {
+        expect(await rejection(c => { c.restapi.observability = { ...(c.restapi.observability ?? {}), prometheusStorage: "500Gi" }; })).to.deep.equal(refused(
+            "k8s-platform:quota.requestsStorage: \"20Gi\" is too small for the RestAPI's observability stack " +
+            "(k8s-platform:restapi.observability.namespace monitoring); allowed: at least 513024Mi"));
+    });
+
+    it("refuses a LimitRange max below a container of the RestAPI's monitoring namespace", async () => {
+        expect(await rejection(c => { c.limits = { ...c.limits, max: { cpu: "4", memory: "1536Mi" } }; })).to.deep.equal(refused(
+            "k8s-platform:limits.max.memory: \"1536Mi\" is below the k8s-platform:restapi.observability prometheus limit 2Gi; " +
+            "allowed: at least the largest container limit"));
+    });
+
     it("refuses a Kafka version of the wrong mode up front, under the config key", async () => {
         expect(await rejection(c => { c.greenfield.kafka.version = "3.6.0"; })).to.deep.equal(refused(
             "k8s-platform:greenfield.kafka.version: \"3.6.0\" is not allowed in kraft mode; allowed: an apache/kafka version from 3.7.0 on, such as 4.0.0"));

@@ -3,7 +3,7 @@
  * validation, shared by the stack config module and the CStore constructor. Everything a dev stack
  * shrinks (replicas, HPA bounds, volumes, resources, retention) is overridable.
  */
-import { Budget, budgetOf, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
+import { Budget, budgetOf, requireLimitRangeFits, requireQuotaFits, withSurge } from "../../k8s/capacity";
 import { ResourceSpec, validateResources } from "../../k8s/container";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
@@ -466,8 +466,6 @@ export function validateCStoreSpec(key: string, raw: unknown): ResolvedCStoreSpe
 // ---------------------------------------------------------------------------------------------
 // Resource budget: what the system needs at its peak (HPA maximum + rolling-update surge).
 
-/** Pods a Deployment runs at most during a rolling update with maxSurge 25% (rounded up). */
-const withSurge = (replicas: number): number => replicas + Math.ceil(replicas * 0.25);
 
 /**
  * Peak pods per workload and the resulting sums: the API at maxReplicas plus 25% surge, the CDN and
