@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**", "policies/**", "rendered/**", "**/*.js", "**/*.mjs"] },
+    { ignores: ["**/node_modules/**", "bin/**", "rendered/**", "**/*.js", "**/*.mjs"] },
     ...tseslint.configs.recommendedTypeChecked,
     {
         languageOptions: {
@@ -20,8 +20,8 @@ export default tseslint.config(
         },
     },
     {
-        // Tests read recorded mock inputs, which are untyped JSON by nature.
-        files: ["tests/**/*.ts"],
+        // Tests read recorded mock inputs and fixtures, which are untyped JSON by nature.
+        files: ["tests/**/*.ts", "policies/tests/**/*.ts"],
         rules: {
             "@typescript-eslint/no-unsafe-member-access": "off",
             "@typescript-eslint/no-unsafe-assignment": "off",

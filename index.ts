@@ -3,7 +3,7 @@
  * build the systems it enables, export their endpoints and secret names.
  */
 import { loadPlatformConfig } from "./config";
-import { createPlatform } from "./components/platform";
+import { createPlatform } from "./platform";
 
 const config = loadPlatformConfig();
 const platform = createPlatform(config);

@@ -8,16 +8,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { DatabaseSpec, validateDatabaseSpec } from "../components/database/spec";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../components/k8s/namespace";
 import {
-    rejectUnknownKeys, requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    editDistance, nearestName, rejectUnknownKeys, requireBoolean, requireCidrList, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../components/k8s/validation";
 import { requireCronSchedule } from "../components/backup/cron";
 import { BackupPolicy } from "../components/systems/database-service";
-import { RestApiObservability } from "../components/systems/restapi-system";
-import { CStoreSpec, validateCStoreSpec } from "../components/systems/cstore-spec";
-import { OutboxEventsInput, validateOutboxEventsSpec } from "../components/systems/outbox-spec";
-import { GreenfieldSpec, validateGreenfieldSpec } from "../components/systems/greenfield-spec";
-import { RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
+import { RestApiObservability } from "../components/systems/restapi";
+import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
+import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/systems/outbox/spec";
+import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems/greenfield/spec";
+import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
+import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
+import { observabilityLoad } from "../components/observability/stack";
 
 export const PROJECT = "k8s-platform";
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
@@ -52,12 +54,12 @@ export interface PlatformConfig {
     limits: LimitRangeSpec;
     restapi: RestApiConfig;
     databases: DatabasesConfig;
-    /** cstore.md, validated; absent when off. */
-    cstore?: CStoreSpec;
+    /** cstore.md, validated and resolved (defaults applied); absent when off. */
+    cstore?: ResolvedCStoreSpec;
     /** greenfield-cluster.md, validated; absent when off. */
-    greenfield?: GreenfieldSpec;
+    greenfield?: ResolvedGreenfield;
     /** outbox-events.md, validated; absent when off. */
-    outbox?: OutboxEventsInput;
+    outbox?: OutboxEventsSpec;
     /** Create Kafka topics through the kafka provider (false in render mode: no broker to talk to). */
     manageKafkaTopics: boolean;
 }
@@ -85,22 +87,7 @@ function k(name: string): string {
     return `${PROJECT}:${name}`;
 }
 
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-function parseCidrs(key: string, raw: unknown): string[] {
-    if (!Array.isArray(raw) || raw.length === 0) {
-        throw new ValidationError(key, `${JSON.stringify(raw)} is not allowed; allowed: a non-empty list of IPv4 CIDRs such as ["10.96.0.1/32"]`);
-    }
-    return raw.map((c, i) => {
-        const m = typeof c === "string" ? CIDR.exec(c) : null;
-        if (!m || m.slice(1, 5).some(o => Number(o) > 255) || Number(m[5]) > 32) {
-            throw new ValidationError(`${key}[${i}]`, `${JSON.stringify(c)} is not allowed; allowed: an IPv4 CIDR such as 10.96.0.1/32`);
-        }
-        return c as string;
-    });
-}
-
-function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string[]): RestApiConfig {
+function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string[], quota: QuotaSpec, limits: LimitRangeSpec): RestApiConfig {
     const key = k("restapi");
     const o = requireObject(key, raw ?? { enabled: false });
     const { enabled, namespace, name, observability, ...spec } = o;
@@ -120,11 +107,25 @@ function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string
             apiServerCidrs,
         };
     }
+    const validSpec = validateRestApiSpec(key, spec);
+    // The RestAPI's namespace has the platform quota and LimitRange: every part at its replicas (both colours) must fit.
+    const colours = validSpec.blueGreen?.enabled ? 2 : 1;
+    const parts = REST_PARTS.map(p => resolvePart(validSpec, p));
+    requireQuotaFits(k("quota"), quota, budgetOf(parts.map(p => ({ pods: p.replicas * colours, resources: p.resources })), []),
+        `for the RestAPI's parts at their replicas (${key})`);
+    requireLimitRangeFits(`${k("limits")}.max`, limits, parts.map(p => [`${key}.${p.part}`, p.resources]));
+    if (obs) {
+        // The monitoring namespace has the platform quota and LimitRange too: the observability stack must fit.
+        const load = observabilityLoad({ prometheus: { storage: { size: obs.prometheusStorage } }, grafana: { storage: { size: obs.grafanaStorage } } });
+        requireQuotaFits(k("quota"), quota, budgetOf(load.pods, load.claims),
+            `for the RestAPI's observability stack (${key}.observability.namespace ${obs.namespace})`);
+        requireLimitRangeFits(`${k("limits")}.max`, limits, load.containers.map(([n, r]) => [`${key}.observability ${n}`, r]));
+    }
     return {
         enabled: true,
         namespace: requireDnsLabel(`${key}.namespace`, namespace ?? "restapi", 63),
         name: requireDnsLabel(`${key}.name`, name ?? "restapi", 24),
-        spec: validateRestApiSpec(key, spec),
+        spec: validSpec,
         observability: obs,
     };
 }
@@ -183,16 +184,25 @@ function systemSpec(name: string, raw: unknown, platformDefaults: Record<string,
 }
 
 /** Validates raw config values (key without the project prefix -> parsed JSON value). Pure: unit-testable. */
-export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfig {
+/** Values of the secret config keys (SECRET_KEYS), read as secrets by loadPlatformConfig. */
+export interface PlatformSecrets {
+    kafkaSaslPassword?: pulumi.Output<string>;
+}
+
+export function parsePlatformConfig(raw: Record<string, unknown>, secrets: PlatformSecrets = {}): PlatformConfig {
     for (const name of Object.keys(raw)) {
         if (!(CONFIG_KEYS as readonly string[]).includes(name)) {
-            throw new ValidationError(k(name), `unknown key; allowed keys: ${CONFIG_KEYS.join(", ")}`);
+            const near = nearestName(name, CONFIG_KEYS);
+            throw new ValidationError(k(name),
+                `unknown key; allowed keys: ${CONFIG_KEYS.join(", ")}${near === undefined ? "" : ` (did you mean "${near}"?)`}`);
         }
     }
     const environment = requireOneOf(k("environment"), raw.environment ?? "dev", ENVIRONMENTS);
-    const apiServerCidrs = parseCidrs(k("apiServerCidrs"), raw.apiServerCidrs ?? ["10.96.0.1/32"]);
+    const apiServerCidrs = requireCidrList(k("apiServerCidrs"), raw.apiServerCidrs ?? ["10.96.0.1/32"]);
     const ingressNamespace = requireDnsLabel(k("ingressNamespace"), raw.ingressNamespace ?? "ingress-nginx", 63);
     const storageClass = requireNonEmptyString(k("storageClass"), raw.storageClass ?? "standard");
+    /** [config key, namespace] of every namespace a system creates, and the ingress controller's. */
+    const namespaces: [string, string][] = [[k("ingressNamespace"), ingressNamespace]];
     const rawQuota = raw.quota === undefined ? {} : requireObject(k("quota"), raw.quota);
     rejectUnknownKeys(k("quota"), rawQuota, Object.keys(DEFAULT_QUOTA));
     const quota: QuotaSpec = { ...DEFAULT_QUOTA, ...(rawQuota as Partial<QuotaSpec>) };
@@ -200,9 +210,8 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
     const platformDefaults = { storageClass, ingressNamespace };
     const protectData = raw.protectData === undefined ? false : requireBoolean(k("protectData"), raw.protectData);
     const manageKafkaTopics = raw.manageKafkaTopics === undefined ? true : requireBoolean(k("manageKafkaTopics"), raw.manageKafkaTopics);
-    const limits = (raw.limits === undefined ? DEFAULT_LIMITS : requireObject(k("limits"), raw.limits)) as unknown as LimitRangeSpec;
-    validateLimitRange(k("limits"), limits);
-    return {
+    const limits = validateLimitRange(k("limits"), { ...DEFAULT_LIMITS, ...(raw.limits === undefined ? {} : requireObject(k("limits"), raw.limits)) });
+    const cfg: PlatformConfig = {
         environment,
         protectData,
         storageClass,
@@ -210,10 +219,14 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
         apiServerCidrs,
         quota,
         limits,
-        restapi: parseRestApi(raw.restapi, storageClass, apiServerCidrs),
+        restapi: parseRestApi(raw.restapi, storageClass, apiServerCidrs, quota, limits),
         databases: parseDatabases(raw.databases, storageClass),
         cstore: validated(systemSpec("cstore", raw.cstore, { ...platformDefaults, apiServer: { cidrs: apiServerCidrs } }),
-            spec => { validateCStoreSpec(k("cstore"), spec); return spec as unknown as CStoreSpec; }),
+            spec => {
+                const resolved = validateCStoreSpec(k("cstore"), spec);
+                namespaces.push([`${k("cstore")}.namespace`, resolved.namespace]);
+                return resolved;
+            }),
         outbox: validated(systemSpec("outbox", raw.outbox, { ...platformDefaults, protectData }), spec => {
             const observability = { apiServerCidrs, ...requireObject(`${k("outbox")}.observability`, spec.observability ?? {}) };
             const kafka = requireObject(`${k("outbox")}.kafka`, spec.kafka ?? {});
@@ -224,35 +237,90 @@ export function parsePlatformConfig(raw: Record<string, unknown>): PlatformConfi
                     throw new ValidationError(`${k("outbox")}.kafka.connection.sasl.password`,
                         `a password in plain stack config is not allowed; allowed: \`pulumi config set --secret ${k("kafkaSaslPassword")}\``);
                 }
-                // Filled from the secret config key by loadPlatformConfig.
-                conn.sasl = { ...sasl, password: pulumi.secret("") };
+                // The SASL password of the topic-management connection: a secret from `pulumi config set --secret`.
+                if (secrets.kafkaSaslPassword === undefined) {
+                    throw new ValidationError(k("kafkaSaslPassword"),
+                        `missing while ${k("outbox")}.kafka.connection.sasl is set; allowed: \`pulumi config set --secret ${k("kafkaSaslPassword")}\``);
+                }
+                conn.sasl = { ...sasl, password: secrets.kafkaSaslPassword };
                 kafka.connection = conn;
             }
             const input = {
                 ...spec, observability,
                 kafka: manageKafkaTopics ? kafka : { ...kafka, manageTopics: false },
-            } as unknown as OutboxEventsInput;
-            validateOutboxEventsSpec(k("outbox"), input);
-            return input;
+            };
+            const resolved = validateOutboxEventsSpec(k("outbox"), input);
+            namespaces.push([`${k("outbox")}.namespace`, resolved.namespace]);
+            return resolved;
         }),
         greenfield: validated(systemSpec("greenfield", raw.greenfield, { ...platformDefaults, protectData, apiServer: { cidrs: apiServerCidrs } }), spec => {
             const kafka = requireObject(`${k("greenfield")}.kafka`, spec.kafka ?? {});
             const topics = requireObject(`${k("greenfield")}.kafka.topics`, kafka.topics ?? {});
             const input = manageKafkaTopics ? spec : { ...spec, kafka: { ...kafka, topics: { ...topics, enabled: false } } };
-            return validateGreenfieldSpec(k("greenfield"), input);
+            const resolved = resolveGreenfieldSpec(k("greenfield"), input);
+            namespaces.push([`${k("greenfield")}.namespace`, resolved.namespace]);
+            return resolved;
         }),
         manageKafkaTopics,
     };
+    if (cfg.restapi.enabled) {
+        namespaces.push([`${k("restapi")}.namespace`, cfg.restapi.namespace]);
+        if (cfg.restapi.observability) {
+            namespaces.push([`${k("restapi")}.observability.namespace`, cfg.restapi.observability.namespace]);
+        }
+    }
+    if (cfg.databases.enabled) {
+        namespaces.push([`${k("databases")}.namespace`, cfg.databases.namespace]);
+    }
+    requireDistinctNamespaces(namespaces);
+    return cfg;
+}
+
+/**
+ * Each system owns its namespace (the Namespace object and its baseline are registered once per
+ * system), and none is the ingress controller's.
+ */
+function requireDistinctNamespaces(namespaces: [string, string][]): void {
+    const owner = new Map<string, string>();
+    for (const [key, ns] of namespaces) {
+        const other = owner.get(ns);
+        if (other !== undefined) {
+            throw new ValidationError(key, `${JSON.stringify(ns)} is already the namespace of ${other}; allowed: a namespace no other system uses`);
+        }
+        owner.set(ns, key);
+    }
 }
 
 function validated<T>(spec: Record<string, unknown> | undefined, check: (s: Record<string, unknown>) => T): T | undefined {
     return spec === undefined ? undefined : check(spec);
 }
 
+/**
+ * Refuses config keys under a namespace one edit away from the project's (`k8s-platfrom:protectData`):
+ * Pulumi passes every namespace to the program, and such a key would be ignored silently. `keys`
+ * are the full keys, as pulumi.runtime.allConfig() gives them.
+ */
+export function checkConfigNamespaces(keys: string[]): void {
+    for (const fullKey of keys) {
+        const colon = fullKey.indexOf(":");
+        const ns = colon < 0 ? "" : fullKey.substring(0, colon);
+        if (ns !== PROJECT && editDistance(ns, PROJECT) === 1) {
+            throw new ValidationError(fullKey,
+                `unknown namespace ${JSON.stringify(ns)}; allowed: ${PROJECT}:${fullKey.substring(colon + 1)} (the project's namespace is ${PROJECT})`);
+        }
+    }
+}
+
 /** Reads the stack's k8s-platform:* config (objects arrive as JSON) and validates it. */
 export function loadPlatformConfig(): PlatformConfig {
     const raw: Record<string, unknown> = {};
     const all = pulumi.runtime.allConfig();
+    checkConfigNamespaces(Object.keys(all));
+    const saslPassword = all[k("kafkaSaslPassword")];
+    if (saslPassword !== undefined && saslPassword.trim() === "") {
+        throw new ValidationError(k("kafkaSaslPassword"),
+            `an empty secret is not allowed; allowed: a non-empty value (\`pulumi config set --secret ${k("kafkaSaslPassword")}\`)`);
+    }
     for (const [fullKey, value] of Object.entries(all)) {
         const [ns, name] = fullKey.split(":");
         // Secrets are read below with requireSecret, so they never travel as plain values.
@@ -265,11 +333,5 @@ export function loadPlatformConfig(): PlatformConfig {
             raw[name] = value;
         }
     }
-    const cfg = parsePlatformConfig(raw);
-    const sasl = cfg.outbox?.kafka?.connection?.sasl;
-    if (sasl) {
-        // The SASL password of the topic-management connection: a secret from `pulumi config set --secret`.
-        sasl.password = new pulumi.Config(PROJECT).requireSecret("kafkaSaslPassword");
-    }
-    return cfg;
+    return parsePlatformConfig(raw, { kafkaSaslPassword: new pulumi.Config(PROJECT).getSecret("kafkaSaslPassword") });
 }

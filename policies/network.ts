@@ -196,7 +196,7 @@ export const networkDnsEgress = stackRule({
     defaults: {
         exemptNamespaces: EXEMPT,
         dnsNamespace: "kube-system",
-        dnsPodLabels: { "k8s-app": "kube-dns" } as Record<string, string>,
+        dnsPodLabels: { "k8s-app": "kube-dns" },
         protocols: ["UDP", "TCP"] as string[],
     },
     schema: {

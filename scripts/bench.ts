@@ -20,7 +20,7 @@ import * as path from "path";
 
 process.env.E2E_STATE_DIR ??= path.join(".state", "bench");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const h: typeof import("../tests/e2e/harness") = require("../tests/e2e/harness");
+const h: typeof import("./lib/local-stack") = require("./lib/local-stack");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: typeof import("js-yaml") = require("js-yaml");
 

@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { requirePinnedImage, requireQuantity, ValidationError } from "./validation";
+import { rejectUnknownKeys, requireObject, requirePinnedImage, requireQuantity, ValidationError } from "./validation";
 import { parseQuantity } from "./quantity";
 
 import Input = k8s.types.input.core.v1;
@@ -39,10 +39,14 @@ export interface ContainerSpec {
     workingDir?: string;
 }
 
-/** Validates requests/limits: all four present, parseable, and limit >= request. */
+/** Validates requests/limits: exactly cpu and memory in both, quantities of their kind, and limit >= request. */
 export function validateResources(key: string, r: ResourceSpec | undefined): ResourceSpec {
-    if (!r || !r.requests || !r.limits) {
+    if (!r || typeof r !== "object" || !r.requests || !r.limits) {
         throw new ValidationError(key, "resources need requests and limits for cpu and memory");
+    }
+    rejectUnknownKeys(key, r as unknown as Record<string, unknown>, ["requests", "limits"]);
+    for (const side of ["requests", "limits"] as const) {
+        rejectUnknownKeys(`${key}.${side}`, requireObject(`${key}.${side}`, r[side]), ["cpu", "memory"]);
     }
     for (const kind of ["cpu", "memory"] as const) {
         const req = requireQuantity(`${key}.requests.${kind}`, r.requests[kind], kind);

@@ -1,13 +1,10 @@
-/** The app.kubernetes.io/* recommended labels, and the selector subset that must never change. */
+/**
+ * The app.kubernetes.io/* recommended labels, and the selector subset that must never change. The
+ * vocabulary (label keys, systems' part-of values, roles) is the policy pack's own, shared with it.
+ */
+import { LABELS } from "../../policies/lib/labels";
 
-export const LABELS = {
-    name: "app.kubernetes.io/name",
-    instance: "app.kubernetes.io/instance",
-    component: "app.kubernetes.io/component",
-    partOf: "app.kubernetes.io/part-of",
-    version: "app.kubernetes.io/version",
-    managedBy: "app.kubernetes.io/managed-by",
-} as const;
+export { LABELS, OBSERVABILITY_ROLES, OUTBOX_ROLES, OWNER_LABEL, PART_OF } from "../../policies/lib/labels";
 
 /** Blue/green colour of a pod; the stable Service selects on it. */
 export const COLOR_LABEL = "platform.io/color";

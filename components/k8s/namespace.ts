@@ -7,8 +7,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_PEER, DNS_PORTS, networkPolicySpec } from "./traffic";
 import { OWNED_ANNOTATIONS } from "./metadata";
-import { requireDnsLabel, requireQuantity, requireIntInRange } from "./validation";
-import { validateResources } from "./container";
+import { rejectUnknownKeys, requireDnsLabel, requireIntInRange, requireObject, requireQuantity, ValidationError } from "./validation";
+import { parseQuantity } from "./quantity";
 
 export interface QuotaSpec {
     requestsCpu: string;
@@ -49,9 +49,28 @@ export function validateQuota(key: string, q: QuotaSpec): void {
     requireIntInRange(`${key}.persistentVolumeClaims`, q.persistentVolumeClaims, 0, 10000);
 }
 
-export function validateLimitRange(key: string, l: LimitRangeSpec): void {
-    validateResources(`${key}`, { requests: l.defaultRequest, limits: l.default });
-    validateResources(`${key}`, { requests: l.default, limits: l.max });
+const LIMIT_RANGE_KEYS = ["defaultRequest", "default", "max"] as const;
+
+/** A LimitRange: cpu and memory under each of defaultRequest <= default <= max. */
+export function validateLimitRange(key: string, raw: unknown): LimitRangeSpec {
+    const o = requireObject(key, raw);
+    rejectUnknownKeys(key, o, LIMIT_RANGE_KEYS);
+    for (const level of LIMIT_RANGE_KEYS) {
+        const v = requireObject(`${key}.${level}`, o[level]);
+        rejectUnknownKeys(`${key}.${level}`, v, ["cpu", "memory"]);
+        requireQuantity(`${key}.${level}.cpu`, v.cpu, "cpu");
+        requireQuantity(`${key}.${level}.memory`, v.memory, "memory");
+    }
+    const l = o as unknown as LimitRangeSpec;
+    for (const [lower, upper] of [["defaultRequest", "default"], ["default", "max"]] as const) {
+        for (const kind of ["cpu", "memory"] as const) {
+            if (parseQuantity(l[upper][kind])! < parseQuantity(l[lower][kind])!) {
+                throw new ValidationError(`${key}.${upper}.${kind}`,
+                    `${l[upper][kind]} is below ${lower}.${kind} ${l[lower][kind]}; allowed: defaultRequest <= default <= max`);
+            }
+        }
+    }
+    return l;
 }
 
 export class NamespaceBaseline extends pulumi.ComponentResource {

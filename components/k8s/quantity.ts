@@ -17,3 +17,8 @@ export function parseQuantity(text: string): number | undefined {
     }
     return Number(match[1]) * SUFFIX[match[2] ?? ""];
 }
+
+/** The unit suffix of a quantity ("" for none), to tell units of cores from units of bytes. */
+export function quantitySuffix(text: string): string {
+    return QUANTITY.exec(text.trim())?.[2] ?? "";
+}

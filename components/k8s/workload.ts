@@ -87,8 +87,6 @@ export interface WorkloadArgs {
     terminationGracePeriodSeconds?: number;
     /** Mount an API token only for workloads that talk to the API server. */
     automountServiceAccountToken?: boolean;
-    /** Extra ServiceAccount; defaults to a dedicated one named after the workload. */
-    serviceAccountName?: pulumi.Input<string>;
     /** Protect the workload from `pulumi destroy` (data-bearing workloads in prod). */
     protect?: boolean;
 }
@@ -192,7 +190,7 @@ export class Workload extends pulumi.ComponentResource {
             metadata,
             automountServiceAccountToken: args.automountServiceAccountToken ?? false,
         }, childOpts);
-        this.serviceAccountName = pulumi.output(args.serviceAccountName ?? sa.metadata.name);
+        this.serviceAccountName = sa.metadata.name;
 
         const hpaMin = args.autoscaling?.minReplicas;
         const replicas = args.autoscaling ? Math.max(args.replicas, args.autoscaling.minReplicas) : args.replicas;

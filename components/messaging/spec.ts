@@ -58,7 +58,8 @@ function show(v: unknown): string {
     return v === undefined ? "undefined" : JSON.stringify(v);
 }
 
-function validateVersion(key: string, mode: KafkaMode, raw: unknown): string {
+/** The image version of a mode: Confluent 7.x with ZooKeeper, apache/kafka 3.7.0 or later in KRaft. */
+export function validateKafkaVersion(key: string, mode: KafkaMode, raw: unknown): string {
     const v = requireNonEmptyString(key, raw);
     const m = SEMVER.exec(v);
     if (!m) {
@@ -85,7 +86,7 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
     const mode = requireOneOf(`${key}.mode`, spec.mode, KAFKA_MODES);
     const brokers = requireIntInRange(`${key}.brokers`, spec.brokers, MIN_BROKERS, MAX_BROKERS);
     requireQuantity(`${key}.brokerStorage`, spec.brokerStorage, "storage");
-    validateVersion(`${key}.version`, mode, spec.version);
+    validateKafkaVersion(`${key}.version`, mode, spec.version);
     if (mode === "zookeeper") {
         if (spec.zookeeper === undefined) {
             throw new ValidationError(`${key}.zookeeper`,
@@ -275,11 +276,17 @@ export interface KafkaConnectionSpec {
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 const isPlain = (v: unknown): boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 
-export function validateKafkaConnection(key: string, c: KafkaConnectionSpec): void {
+/**
+ * `ownCluster`: the system runs its own brokers, whose list is used when `bootstrapServers` is
+ * absent (so only a given list is checked).
+ */
+export function validateKafkaConnection(key: string, c: KafkaConnectionSpec, opts: { ownCluster?: boolean } = {}): void {
     if (c.enabled !== undefined) {
         requireBoolean(`${key}.enabled`, c.enabled);
     }
-    if (Array.isArray(c.bootstrapServers)) {
+    if (c.bootstrapServers === undefined && opts.ownCluster) {
+        // The system's own brokers.
+    } else if (Array.isArray(c.bootstrapServers)) {
         if (c.bootstrapServers.length === 0) {
             throw new ValidationError(`${key}.bootstrapServers`, "[] is not allowed; allowed: a non-empty list of host:port");
         }

@@ -13,9 +13,9 @@ import { httpProbe, ResourceSpec, secretEnv } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireNonEmptyString, ValidationError } from "../k8s/validation";
+import { imageTag } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { checksum, identity, imageTag, requirePort, rules, StorageArgs, validateCommon, validatePeers, validateStorage } from "./common";
+import { checksum, identity, rules, StorageArgs } from "./common";
 import { DASHBOARDS, DashboardSpec, dashboardJson, JAEGER_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from "./dashboards";
 import { toYaml, YamlValue } from "./yaml";
 
@@ -88,44 +88,10 @@ export function dashboardProvidersFile(): { [k: string]: YamlValue } {
     };
 }
 
-export function validateGrafanaArgs(key: string, args: GrafanaArgs): void {
-    validateCommon(key, args, { http: GRAFANA_PORT });
-    if (args.storage !== undefined) {
-        validateStorage(`${key}.storage`, args.storage);
-    }
-    for (const b of ["prometheus", "jaeger"] as const) {
-        const backend = args[b];
-        if (backend === undefined) {
-            if (b === "prometheus") {
-                throw new ValidationError(`${key}.prometheus`, "missing; allowed: { peer, url, port } of the Prometheus to query");
-            }
-            continue;
-        }
-        requirePort(`${key}.${b}.port`, backend.port);
-        if (typeof backend.url === "string" && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(backend.url)) {
-            throw new ValidationError(`${key}.${b}.url`, `${JSON.stringify(backend.url)} is not allowed; allowed: an http(s) URL`);
-        }
-    }
-    validatePeers(`${key}.ingressFrom`, args.ingressFrom);
-    if (args.adminUser !== undefined) {
-        requireNonEmptyString(`${key}.adminUser`, args.adminUser);
-    }
-    if (args.rootUrl !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(args.rootUrl)) {
-        throw new ValidationError(`${key}.rootUrl`, `${JSON.stringify(args.rootUrl)} is not allowed; allowed: an http(s) URL such as https://monitoring.example.com/grafana`);
-    }
-    const uids = new Set<string>();
-    (args.dashboards ?? DASHBOARDS).forEach((d, i) => {
-        if (!/^[a-z0-9-]{1,40}$/.test(d.uid) || uids.has(d.uid)) {
-            throw new ValidationError(`${key}.dashboards[${i}].uid`, `${JSON.stringify(d.uid)} is not allowed; allowed: a unique uid of lowercase letters, digits and '-', at most 40 characters`);
-        }
-        uids.add(d.uid);
-        if (d.panels.length === 0) {
-            throw new ValidationError(`${key}.dashboards[${i}].panels`, "allowed: at least one panel");
-        }
-    });
-}
-
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+/** Size of Grafana's claim when the args give none. */
+export const GRAFANA_STORAGE_DEFAULT = "5Gi";
+/** Requests and limits when the args give none. */
+export const GRAFANA_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 
 export class Grafana extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
@@ -142,9 +108,6 @@ export class Grafana extends pulumi.ComponentResource {
     public readonly workload: Workload;
 
     constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `Grafana(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        validateGrafanaArgs(key, args);
         super("platform:observability:Grafana", name, {}, opts);
         const image = args.image ?? GRAFANA_IMAGE;
         const id = identity(name, "grafana", args.partOf, imageTag(image));
@@ -178,7 +141,7 @@ export class Grafana extends pulumi.ComponentResource {
             spec: {
                 accessModes: ["ReadWriteOnce"],
                 storageClassName: args.storage?.storageClass,
-                resources: { requests: { storage: args.storage?.size ?? "5Gi" } },
+                resources: { requests: { storage: args.storage?.size ?? GRAFANA_STORAGE_DEFAULT } },
             },
         }, { ...child, protect: args.protect, retainOnDelete: args.protect });
 
@@ -215,7 +178,7 @@ export class Grafana extends pulumi.ComponentResource {
                 image,
                 env,
                 ports: [{ name: "http", containerPort: GRAFANA_PORT }],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? GRAFANA_RESOURCES,
                 livenessProbe: httpProbe(`${subPath}/api/health`, GRAFANA_PORT, { initialDelaySeconds: 30 }),
                 readinessProbe: httpProbe(`${subPath}/api/health`, GRAFANA_PORT),
                 volumeMounts: [

@@ -6,9 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireIntInRange } from "../k8s/validation";
+import { imageTag } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { identity, imageTag, rules, validateCommon, validatePeers } from "./common";
+import { identity, rules } from "./common";
 
 export const JAEGER_IMAGE = "jaegertracing/all-in-one:1.62.0";
 export const JAEGER_PORTS = { query: 16686, otlpGrpc: 4317, otlpHttp: 4318, admin: 14269 } as const;
@@ -26,16 +26,8 @@ export interface JaegerArgs {
     queryClients?: Peer[];
 }
 
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
-
-export function validateJaegerArgs(key: string, args: JaegerArgs): void {
-    validateCommon(key, args, { ...JAEGER_PORTS });
-    if (args.maxTraces !== undefined) {
-        requireIntInRange(`${key}.maxTraces`, args.maxTraces, 1000, 10_000_000);
-    }
-    validatePeers(`${key}.otlpClients`, args.otlpClients);
-    validatePeers(`${key}.queryClients`, args.queryClients);
-}
+/** Requests and limits when the args give none. */
+export const JAEGER_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 
 export class Jaeger extends pulumi.ComponentResource {
     /** In-cluster DNS name of the Service. */
@@ -49,9 +41,6 @@ export class Jaeger extends pulumi.ComponentResource {
     public readonly workload: Workload;
 
     constructor(name: string, args: JaegerArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `Jaeger(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        validateJaegerArgs(key, args);
         super("platform:observability:Jaeger", name, {}, opts);
         const image = args.image ?? JAEGER_IMAGE;
         const p = JAEGER_PORTS;
@@ -77,7 +66,7 @@ export class Jaeger extends pulumi.ComponentResource {
                     { name: "otlp-http", containerPort: p.otlpHttp },
                     { name: "admin", containerPort: p.admin },
                 ],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? JAEGER_RESOURCES,
                 // The admin port answers 204 once every part of all-in-one is up.
                 livenessProbe: httpProbe("/", p.admin),
                 readinessProbe: httpProbe("/", p.admin, { initialDelaySeconds: 5 }),

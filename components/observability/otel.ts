@@ -9,9 +9,9 @@ import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireIntInRange, requireNonEmptyString, ValidationError } from "../k8s/validation";
+import { imageTag } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { checksum, identity, imageTag, requirePort, rules, validateCommon, validatePeers } from "./common";
+import { checksum, identity, rules } from "./common";
 import { toYaml, YamlValue } from "./yaml";
 
 export const OTEL_COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib:0.111.0";
@@ -90,30 +90,10 @@ export function otelCollectorConfig(o: OtelConfigOptions): { [k: string]: YamlVa
     };
 }
 
-export function validateOtelCollectorArgs(key: string, args: OtelCollectorArgs): OtelPorts {
-    const ports = { ...OTEL_PORTS, ...(args.ports ?? {}) };
-    validateCommon(key, args, ports);
-    if (args.replicas !== undefined) {
-        requireIntInRange(`${key}.replicas`, args.replicas, 1, 20);
-    }
-    if (!args.jaeger || !args.jaeger.peer || args.jaeger.host === undefined) {
-        throw new ValidationError(`${key}.jaeger`, "missing; allowed: { peer, host, otlpGrpcPort? } of the Jaeger that receives the traces");
-    }
-    if (typeof args.jaeger.host === "string" && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(args.jaeger.host)) {
-        throw new ValidationError(`${key}.jaeger.host`, `${JSON.stringify(args.jaeger.host)} is not allowed; allowed: a DNS name such as jaeger.monitoring.svc.cluster.local`);
-    }
-    if (args.jaeger.otlpGrpcPort !== undefined) {
-        requirePort(`${key}.jaeger.otlpGrpcPort`, args.jaeger.otlpGrpcPort);
-    }
-    if (args.metricsNamespace !== undefined && !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(requireNonEmptyString(`${key}.metricsNamespace`, args.metricsNamespace))) {
-        throw new ValidationError(`${key}.metricsNamespace`, `${JSON.stringify(args.metricsNamespace)} is not allowed; allowed: a metric name prefix [a-zA-Z_][a-zA-Z0-9_]*`);
-    }
-    validatePeers(`${key}.senders`, args.senders);
-    validatePeers(`${key}.scrapers`, args.scrapers);
-    return ports;
-}
-
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } };
+/** Replicas when the args give none (greenfield-cluster.md: 2, load balanced). */
+export const OTEL_COLLECTOR_REPLICAS = 2;
+/** Requests and limits when the args give none. */
+export const OTEL_COLLECTOR_RESOURCES: ResourceSpec = { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } };
 
 export class OtelCollector extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
@@ -128,9 +108,7 @@ export class OtelCollector extends pulumi.ComponentResource {
     public readonly workload: Workload;
 
     constructor(name: string, args: OtelCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `OtelCollector(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        const ports = validateOtelCollectorArgs(key, args);
+        const ports = { ...OTEL_PORTS, ...(args.ports ?? {}) };
         super("platform:observability:OtelCollector", name, {}, opts);
         const image = args.image ?? OTEL_COLLECTOR_IMAGE;
         const id = identity(name, "otel-collector", args.partOf, imageTag(image));
@@ -143,7 +121,7 @@ export class OtelCollector extends pulumi.ComponentResource {
         }, { parent: this });
         this.configMapName = cm.metadata.name;
 
-        const replicas = args.replicas ?? 2;
+        const replicas = args.replicas ?? OTEL_COLLECTOR_REPLICAS;
         this.workload = new Workload(name, {
             namespace: args.namespace,
             identity: id,
@@ -159,7 +137,7 @@ export class OtelCollector extends pulumi.ComponentResource {
                     { name: "prometheus", containerPort: ports.prometheus },
                     { name: "health", containerPort: ports.health },
                 ],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? OTEL_COLLECTOR_RESOURCES,
                 livenessProbe: httpProbe("/", ports.health),
                 readinessProbe: httpProbe("/", ports.health, { initialDelaySeconds: 5 }),
                 volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],

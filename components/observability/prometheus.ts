@@ -14,13 +14,12 @@ import { standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
-import { requireDnsLabel, requireOneOf, ValidationError } from "../k8s/validation";
+import {
+    durationSeconds, imageTag, requireDuration, requireOneOf, ValidationError,
+} from "../k8s/validation";
 import { Workload } from "../k8s/workload";
 import { AlertRuleGroup, alertRulesFile, DEFAULT_ALERT_GROUPS } from "./alerts";
-import {
-    checksum, durationSeconds, identity, imageTag, requireCidr, requireDuration, requirePort, rules, StorageArgs, validateCommon,
-    validatePeers, validateStorage,
-} from "./common";
+import { checksum, identity, rules, StorageArgs } from "./common";
 import { toYaml, YamlValue } from "./yaml";
 
 export const PROMETHEUS_IMAGE = "prom/prometheus:v2.54.1";
@@ -173,36 +172,8 @@ export function validateAlertGroups(key: string, groups: AlertRuleGroup[]): void
     });
 }
 
-export function validatePrometheusArgs(key: string, args: PrometheusArgs): void {
-    validateCommon(key, args, { web: PROMETHEUS_PORT });
-    requireDuration(`${key}.scrapeInterval`, args.scrapeInterval ?? "15s", "15s", 1, 3600);
-    requireDuration(`${key}.evaluationInterval`, args.evaluationInterval ?? args.scrapeInterval ?? "15s", "15s", 1, 3600);
-    requireDuration(`${key}.retention`, args.retention ?? "30d", "30d", 7200);
-    validateStorage(`${key}.storage`, args.storage);
-    if (!args.apiServer || !Array.isArray(args.apiServer.cidrs) || args.apiServer.cidrs.length === 0) {
-        throw new ValidationError(`${key}.apiServer.cidrs`, "missing; allowed: the API server's address ranges, e.g. [\"10.0.0.1/32\"] (discovery needs the API)");
-    }
-    args.apiServer.cidrs.forEach((c, i) => requireCidr(`${key}.apiServer.cidrs[${i}]`, c));
-    (args.apiServer.ports ?? []).forEach((p, i) => requirePort(`${key}.apiServer.ports[${i}]`, p));
-    (args.scrapeTargets ?? []).forEach((t, i) => {
-        if (!t.peer || !Array.isArray(t.ports) || t.ports.length === 0) {
-            throw new ValidationError(`${key}.scrapeTargets[${i}]`, "allowed: { peer, ports: [{ port }] } with at least one port");
-        }
-        t.ports.forEach((p, j) => requirePort(`${key}.scrapeTargets[${i}].ports[${j}].port`, p.port));
-    });
-    if (args.otelCollector) {
-        requirePort(`${key}.otelCollector.port`, args.otelCollector.port);
-        requireDnsLabel(`${key}.otelCollector.instance`, args.otelCollector.instance, 63);
-    }
-    (args.scrapeNamespaces ?? []).forEach((n, i) => requireDnsLabel(`${key}.scrapeNamespaces[${i}]`, n, 63));
-    if (args.clusterRoleName !== undefined) {
-        requireDnsLabel(`${key}.clusterRoleName`, args.clusterRoleName, 63);
-    }
-    validatePeers(`${key}.clients`, args.clients);
-    validateAlertGroups(`${key}.alertGroups`, args.alertGroups ?? DEFAULT_ALERT_GROUPS);
-}
-
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
+/** Requests and limits when the args give none. */
+export const PROMETHEUS_RESOURCES: ResourceSpec = { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
 
 export class Prometheus extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
@@ -219,9 +190,6 @@ export class Prometheus extends pulumi.ComponentResource {
     public readonly workload: Workload;
 
     constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `Prometheus(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        validatePrometheusArgs(key, args);
         super("platform:observability:Prometheus", name, {}, opts);
         const image = args.image ?? PROMETHEUS_IMAGE;
         const id = identity(name, "prometheus", args.partOf, imageTag(image));
@@ -274,7 +242,7 @@ export class Prometheus extends pulumi.ComponentResource {
                     `--web.listen-address=:${PROMETHEUS_PORT}`,
                 ],
                 ports: [{ name: "web", containerPort: PROMETHEUS_PORT }],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? PROMETHEUS_RESOURCES,
                 livenessProbe: httpProbe("/-/healthy", PROMETHEUS_PORT, { initialDelaySeconds: 30 }),
                 readinessProbe: httpProbe("/-/ready", PROMETHEUS_PORT, { initialDelaySeconds: 10 }),
                 volumeMounts: [

@@ -7,9 +7,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { httpProbe, ResourceSpec, secretEnv } from "../k8s/container";
 import { Peer } from "../k8s/traffic";
-import { requireDnsLabel, requireNonEmptyString, ValidationError } from "../k8s/validation";
+import { imageTag } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { identity, imageTag, requirePort, rules, validateCommon, validatePeers } from "./common";
+import { identity, rules } from "./common";
 
 export const REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.62.0";
 export const REDIS_EXPORTER_PORT = 9121;
@@ -35,19 +35,8 @@ export interface RedisExporterArgs {
     scrapers?: Peer[];
 }
 
-export function validateRedisExporterArgs(key: string, args: RedisExporterArgs): void {
-    validateCommon(key, args, { metrics: REDIS_EXPORTER_PORT });
-    if (!args.redis || !args.redis.peer || args.redis.host === undefined || args.redis.secretName === undefined) {
-        throw new ValidationError(`${key}.redis`, "missing; allowed: { peer, host, port?, secretName, passwordKey? } of the Redis to export");
-    }
-    requirePort(`${key}.redis.port`, args.redis.port ?? 6379);
-    if (args.redis.passwordKey !== undefined) {
-        requireNonEmptyString(`${key}.redis.passwordKey`, args.redis.passwordKey);
-    }
-    validatePeers(`${key}.scrapers`, args.scrapers);
-}
-
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } };
+/** Requests and limits when the args give none. */
+export const REDIS_EXPORTER_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } };
 
 export class RedisExporter extends pulumi.ComponentResource {
     public readonly host: pulumi.Output<string>;
@@ -58,9 +47,6 @@ export class RedisExporter extends pulumi.ComponentResource {
     public readonly workload: Workload;
 
     constructor(name: string, args: RedisExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `RedisExporter(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        validateRedisExporterArgs(key, args);
         super("platform:observability:RedisExporter", name, {}, opts);
         const image = args.image ?? REDIS_EXPORTER_IMAGE;
         const redisPort = args.redis.port ?? 6379;
@@ -79,7 +65,7 @@ export class RedisExporter extends pulumi.ComponentResource {
                     { name: "REDIS_EXPORTER_WEB_LISTEN_ADDRESS", value: `:${REDIS_EXPORTER_PORT}` },
                 ],
                 ports: [{ name: "metrics", containerPort: REDIS_EXPORTER_PORT }],
-                resources: args.resources ?? DEFAULT_RESOURCES,
+                resources: args.resources ?? REDIS_EXPORTER_RESOURCES,
                 livenessProbe: httpProbe("/health", REDIS_EXPORTER_PORT),
                 readinessProbe: httpProbe("/health", REDIS_EXPORTER_PORT, { initialDelaySeconds: 5 }),
             }],

@@ -6,17 +6,18 @@
  * ingress controller -> Grafana.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { PodGroup, withSurge } from "../k8s/capacity";
 import { ResourceSpec } from "../k8s/container";
 import { Peer, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { AlertRuleGroup } from "./alerts";
 import { DEFAULT_PART_OF, observabilityPeer, StorageArgs } from "./common";
 import { DashboardSpec } from "./dashboards";
-import { Grafana, GrafanaArgs, validateGrafanaArgs } from "./grafana";
-import { Jaeger, JaegerArgs, JAEGER_PORTS, validateJaegerArgs } from "./jaeger";
-import { OTEL_PORTS, OtelCollector, OtelCollectorArgs, validateOtelCollectorArgs } from "./otel";
-import { Prometheus, PrometheusArgs, PROMETHEUS_PORT, validatePrometheusArgs } from "./prometheus";
-import { RedisExporter, RedisExporterArgs, RedisTarget, REDIS_EXPORTER_PORT, validateRedisExporterArgs } from "./redisExporter";
+import { Grafana, GrafanaArgs, GRAFANA_RESOURCES, GRAFANA_STORAGE_DEFAULT } from "./grafana";
+import { Jaeger, JaegerArgs, JAEGER_PORTS, JAEGER_RESOURCES } from "./jaeger";
+import { OTEL_COLLECTOR_REPLICAS, OTEL_COLLECTOR_RESOURCES, OTEL_PORTS, OtelCollector, OtelCollectorArgs } from "./otel";
+import { Prometheus, PrometheusArgs, PROMETHEUS_PORT, PROMETHEUS_RESOURCES } from "./prometheus";
+import { RedisExporter, RedisExporterArgs, RedisTarget, REDIS_EXPORTER_PORT, REDIS_EXPORTER_RESOURCES } from "./redisExporter";
 
 interface Tunables {
     image?: string;
@@ -113,17 +114,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             ingressFrom: args.ingressFrom,
             protect: args.protect,
         });
-        // Every child's args are checked before anything is registered: a bad value anywhere
-        // leaves no half-built stack. (URLs and hosts are outputs of siblings, not checked here.)
-        const later = pulumi.output("");
-        validateJaegerArgs(`Jaeger(${n.jaeger})`, jaegerArgs);
-        validateOtelCollectorArgs(`OtelCollector(${n.collector})`, collectorArgs(later));
         const redisExporterArgs = redisArgs();
-        if (redisExporterArgs) {
-            validateRedisExporterArgs(`RedisExporter(${n.redisExporter})`, redisExporterArgs);
-        }
-        validatePrometheusArgs(`Prometheus(${n.prometheus})`, prometheusArgs);
-        validateGrafanaArgs(`Grafana(${n.grafana})`, grafanaArgs(later, later));
 
         super("platform:observability:ObservabilityStack", name, {}, opts);
         const child = { parent: this };
@@ -151,4 +142,27 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             jaegerQueryUrl: this.jaegerQueryUrl, otlpGrpcEndpoint: this.otlpGrpcEndpoint, otlpHttpEndpoint: this.otlpHttpEndpoint,
         });
     }
+}
+
+/** The tunables of an ObservabilityStack that decide what its namespace must hold. */
+export type ObservabilityLoadArgs = Pick<ObservabilityStackArgs, "prometheus" | "grafana" | "otelCollector" | "jaeger" | "redis">;
+
+/**
+ * What an ObservabilityStack runs at its peak, for the capacity checks (components/k8s/capacity):
+ * Prometheus, Grafana and Jaeger one pod each (Recreate), the collector and the Redis exporter with
+ * rolling-update surge; the claims of Prometheus and Grafana. Pure: the same defaults as the children.
+ */
+export function observabilityLoad(a: ObservabilityLoadArgs): { pods: PodGroup[]; claims: string[]; containers: [string, ResourceSpec][] } {
+    const containers: [string, ResourceSpec][] = [
+        ["prometheus", a.prometheus.resources ?? PROMETHEUS_RESOURCES],
+        ["grafana", a.grafana?.resources ?? GRAFANA_RESOURCES],
+        ["jaeger", a.jaeger?.resources ?? JAEGER_RESOURCES],
+        ["otelCollector", a.otelCollector?.resources ?? OTEL_COLLECTOR_RESOURCES],
+        ...(a.redis ? [["redisExporter", a.redis.resources ?? REDIS_EXPORTER_RESOURCES] as [string, ResourceSpec]] : []),
+    ];
+    const pods: PodGroup[] = containers.map(([name, resources]) => ({
+        resources,
+        pods: name === "otelCollector" ? withSurge(a.otelCollector?.replicas ?? OTEL_COLLECTOR_REPLICAS) : name === "redisExporter" ? withSurge(1) : 1,
+    }));
+    return { pods, claims: [a.prometheus.storage.size, a.grafana?.storage?.size ?? GRAFANA_STORAGE_DEFAULT], containers };
 }

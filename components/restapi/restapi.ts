@@ -12,11 +12,10 @@ import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, DeployerIdentity, PolicyRule, READ } from "../k8s/rbac";
 import { Endpoint, Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
-import { requireDnsLabel } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
 import { combinedPhase, componentConditions, Phase, WorkloadCondition } from "../k8s/status";
 import {
-    Color, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart, validateRestApiSpec,
+    Color, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart,
 } from "./spec";
 
 /** API group of the RestAPI CRD that the deployer role mirrors. */
@@ -95,15 +94,9 @@ export class RestApi extends pulumi.ComponentResource {
     public readonly peers: Record<RestPart, Peer>;
 
     constructor(name: string, args: RestApiArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate before registering anything: bad input never leaves a half-built component.
-        const key = `RestApi(${name})`;
-        requireDnsLabel(`${key}.name`, name, 30);
-        const spec = validateRestApiSpec(key, {
-            image: args.image, replicas: args.replicas, envVars: args.envVars, model: args.model, view: args.view,
-            controller: args.controller, repository: args.repository, autoScaling: args.autoScaling,
-            healthCheck: args.healthCheck, blueGreen: args.blueGreen,
-        });
         super("platform:restapi:RestApi", name, {}, opts);
+        // The spec was validated once, where it entered (the stack config, validateRestApiSpec).
+        const spec: RestApiSpec = args;
         const partOf = args.partOf ?? "restapi";
         const child = { parent: this };
         const blueGreen = spec.blueGreen?.enabled ?? false;

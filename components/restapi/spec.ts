@@ -1,11 +1,12 @@
 /**
  * The RestAPI spec (restapi-operator.md CRD spec) with the design's per-part defaults, and its
- * validation, shared by the stack config module and the RestApi constructor.
+ * validation, run once where the spec enters (the stack config); the RestApi constructor takes the
+ * validated spec and does not check it again.
  */
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {
-    rejectUnknownKeys, requireBoolean, requireDistinctPorts, requireIntInRange, requireObject, requireOneOf,
-    requirePinnedImage, requireQuantity, ValidationError,
+    rejectUnknownKeys, requireBoolean, requireDistinctPorts, requireIntInRange, requireObject, requireOneOf, requirePinnedImage,
+    requirePlainEnv, requireQuantity, ValidationError,
 } from "../k8s/validation";
 import { validateAutoscaling } from "../k8s/workload";
 
@@ -98,20 +99,6 @@ export const PART_DEFAULTS: Record<RestPart, PartDefaults> = {
 };
 
 export const REPOSITORY_STORAGE_DEFAULT = { size: "5Gi", accessMode: "ReadWriteMany" as const };
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function validateEnv(key: string, env: unknown): void {
-    const vars = requireObject(key, env);
-    for (const [k, v] of Object.entries(vars)) {
-        if (!ENV_NAME.test(k)) {
-            throw new ValidationError(`${key}.${k}`, "not a valid variable name; allowed: letters, digits and '_', not starting with a digit");
-        }
-        if (typeof v !== "string") {
-            throw new ValidationError(`${key}.${k}`, `${JSON.stringify(v)} is not allowed; allowed: a string`);
-        }
-    }
-}
-
 export interface ResolvedPart {
     part: RestPart;
     port: number;
@@ -159,7 +146,7 @@ export function validateRestApiSpec(key: string, raw: unknown): RestApiSpec {
         requireIntInRange(`${key}.replicas`, spec.replicas, 1, 100);
     }
     if (spec.envVars !== undefined) {
-        validateEnv(`${key}.envVars`, spec.envVars);
+        requirePlainEnv(`${key}.envVars`, spec.envVars);
     }
     if (spec.autoScaling !== undefined) {
         const a = requireObject(`${key}.autoScaling`, spec.autoScaling);
@@ -185,7 +172,7 @@ export function validateRestApiSpec(key: string, raw: unknown): RestApiSpec {
             validateResources(`${pk}.resources`, c.resources as ResourceSpec);
         }
         if (c.envVars !== undefined) {
-            validateEnv(`${pk}.envVars`, c.envVars);
+            requirePlainEnv(`${pk}.envVars`, c.envVars);
         }
         if (c.autoScaling !== undefined) {
             const a = requireObject(`${pk}.autoScaling`, c.autoScaling);

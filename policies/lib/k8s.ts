@@ -13,7 +13,7 @@ function loadUnknownSentinels(): Set<unknown> {
     const values = new Set<unknown>();
     try {
         // The sentinels are internal to @pulumi/policy; read them from its module at run time.
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const proxy = require("@pulumi/policy/proxy") as Record<string, unknown>;
         for (const [key, value] of Object.entries(proxy)) {
             if (/^unknown[A-Z]\w*Value$/.test(key) && typeof value === "string") {

@@ -48,7 +48,7 @@ function schemaOf<C extends object>(rule: RuleBase<C>): PolicyConfigSchema | und
     const properties: PolicyConfigSchema["properties"] = {};
     for (const [key, s] of Object.entries(rule.schema)) {
         const def = (rule.defaults as Record<string, unknown>)[key];
-        properties[key] = def === undefined ? s : ({ ...s, default: def } as typeof s);
+        properties[key] = def === undefined ? s : ({ ...s, default: def });
     }
     return { properties };
 }

@@ -1,6 +1,6 @@
 // Fixture builders: valid resources, and a helper to change exactly one field of a copy.
 import { T } from "../lib/k8s";
-import { PlainResource } from "../lib/harness";
+import { PlainResource } from "../testing/harness";
 
 export const DELETE = Symbol("delete");
 

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { allPolicies, PackConfig, policyNames, runAll } from "../policies";
+import { allPolicies, PackConfig, policyNames } from "../policies";
 import { CRUD_VERBS } from "../rbac";
 import { binding, deployment, labels, mutate, namespaceBundle, netpol, res, role, serviceAccount } from "./fixtures";
-import { PlainResource } from "../lib/harness";
+import { PlainResource, runAll } from "../testing/harness";
 
 const readConfig = (name: string): PackConfig => JSON.parse(fs.readFileSync(path.join(__dirname, "..", name), "utf8"));
 

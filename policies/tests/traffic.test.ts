@@ -6,7 +6,7 @@ import { toK8sResource } from "../lib/k8s";
 import { analyzeTraffic, checkPlan, DEFAULT_PLAN, renderMarkdown, renderMermaid, trafficPlan, trafficReport, PlanRule } from "../traffic";
 import { main as cli } from "../traffic/mermaid-cli";
 import { deployment, labels, mutate, namespaceBundle, netpol, workload } from "./fixtures";
-import { PlainResource } from "../lib/harness";
+import { PlainResource } from "../testing/harness";
 import { checkStack } from "./util";
 
 const k8s = (list: PlainResource[]) => list.map((r) => toK8sResource(r.type, r.props, r.name));
@@ -206,8 +206,8 @@ describe("traffic Mermaid output", () => {
         const input = path.join(dir, "resources.json");
         const out = path.join(dir, "traffic-dev.md");
         fs.writeFileSync(input, JSON.stringify(base));
-        const write = process.stderr.write;
-        process.stderr.write = (() => true) as typeof process.stderr.write;
+        const write = process.stderr.write.bind(process.stderr);
+        process.stderr.write = (() => true);
         try {
             expect(cli([input, out, "--stack", "dev"])).to.equal(0);
         } finally {

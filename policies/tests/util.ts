@@ -1,10 +1,10 @@
-import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { StackValidationPolicy } from "@pulumi/policy";
 import { PolicyFactory } from "../lib/policy";
-import { PlainResource, runResourcePolicy, runStackPolicy } from "../lib/harness";
+import { PlainResource, runResourcePolicy, runStackPolicy } from "../testing/harness";
 
 /** Violations of a resource policy built from `factory` (default level and config) on one resource. */
 export function checkResource(factory: PolicyFactory<any>, r: PlainResource, config?: object): Promise<string[]> {
-    return runResourcePolicy(factory() as ResourceValidationPolicy, r.type, r.props, { name: r.name, config });
+    return runResourcePolicy(factory(), r.type, r.props, { name: r.name, config });
 }
 
 export function checkStack(factory: PolicyFactory<any>, resources: PlainResource[], config?: object): Promise<string[]> {

@@ -22,14 +22,15 @@ export function main(argv: string[]): number {
         process.stderr.write("usage: mermaid-cli <resources.json> [<out.md>] [--stack <name>] [--config <policy-config.json>]\n");
         return 2;
     }
-    const input = JSON.parse(fs.readFileSync(positional[0], "utf8"));
+    type PlainList = Parameters<typeof fromPlain>[0];
+    const input = JSON.parse(fs.readFileSync(positional[0], "utf8")) as PlainList | { resources: PlainList };
     const list = Array.isArray(input) ? input : input.resources;
     let config: Partial<TrafficConfig> = {};
     if (configFile) {
-        const packConfig = JSON.parse(fs.readFileSync(configFile, "utf8"));
+        const packConfig = JSON.parse(fs.readFileSync(configFile, "utf8")) as Record<string, unknown>;
         const entry = packConfig["traffic-plan"];
         if (entry && typeof entry === "object") {
-            const { enforcementLevel: _ignored, ...rest } = entry;
+            const { enforcementLevel: _ignored, ...rest } = entry as Record<string, unknown>;
             config = rest;
         }
     }

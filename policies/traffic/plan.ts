@@ -1,12 +1,13 @@
 // The traffic plan: the flows the designs allow, as data, and the check of a graph against it.
 import { PortSpec } from "../lib/netpol";
 import { Edge, Endpoint, portLabel, TrafficGraph } from "./analysis";
+import { LABELS, OBSERVABILITY_ROLES as OBS, OUTBOX_ROLES, OWNER_LABEL, PART_OF as SYSTEM } from "../lib/labels";
 
-export const PART_OF = "app.kubernetes.io/part-of";
-export const COMPONENT = "app.kubernetes.io/component";
-export const NAME = "app.kubernetes.io/name";
-export const INSTANCE = "app.kubernetes.io/instance";
-export const OWNER = "platform.io/owner";
+export const PART_OF = LABELS.partOf;
+export const COMPONENT = LABELS.component;
+export const NAME = LABELS.name;
+export const INSTANCE = LABELS.instance;
+export const OWNER = OWNER_LABEL;
 
 /**
  * Selects endpoints of the traffic graph. Every field given must hold (AND); a list means any of its values.
@@ -141,7 +142,7 @@ export function checkPlan(graph: TrafficGraph, rules: PlanRule[], opts: PlanChec
 const tcp = (...ports: number[]): PlanPort[] => ports.map((port) => ({ protocol: "TCP", port }));
 const DATASTORES = ["mongodb", "redis", "postgres", "postgresql", "mysql", "elasticsearch", "database"];
 const OPERATORS = ["operator", "controller-manager", "restapi-operator", "database-operator"];
-const OUTBOX_SERVICES = ["rest-service", "grpc-service", "worker", "python-worker"];
+const OUTBOX_SERVICES = [OUTBOX_ROLES.rest, OUTBOX_ROLES.grpc, OUTBOX_ROLES.worker, "python-worker"];
 
 /**
  * Flows allowed by the designs (restapi-operator.md, database-operator.md, greenfield-cluster.md, cstore.md,
@@ -157,28 +158,28 @@ export const DEFAULT_PLAN: PlanRule[] = [
         ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
     },
     // restapi-operator.md: External <-> View Component Only; service communication diagram.
-    { description: "restapi: from outside only the view", from: { outside: true }, to: { partOf: "restapi", role: "view" } },
-    { description: "restapi: view -> model", from: { partOf: "restapi", role: "view" }, to: { partOf: "restapi", role: "model" } },
-    { description: "restapi: model <-> controller", from: { partOf: "restapi", role: "model" }, to: { partOf: "restapi", role: "controller" } },
-    { description: "restapi: controller <-> model", from: { partOf: "restapi", role: "controller" }, to: { partOf: "restapi", role: "model" } },
-    { description: "restapi: controller <-> repository", from: { partOf: "restapi", role: "controller" }, to: { partOf: "restapi", role: "repository" } },
-    { description: "restapi: repository <-> controller", from: { partOf: "restapi", role: "repository" }, to: { partOf: "restapi", role: "controller" } },
-    { description: "restapi: controller -> view (response formatting)", from: { partOf: "restapi", role: "controller" }, to: { partOf: "restapi", role: "view" } },
-    { description: "restapi: repository -> its databases", from: { partOf: "restapi", role: "repository" }, to: { partOf: "database-service", notRole: OPERATORS } },
+    { description: "restapi: from outside only the view", from: { outside: true }, to: { partOf: SYSTEM.restapi, role: "view" } },
+    { description: "restapi: view -> model", from: { partOf: SYSTEM.restapi, role: "view" }, to: { partOf: SYSTEM.restapi, role: "model" } },
+    { description: "restapi: model <-> controller", from: { partOf: SYSTEM.restapi, role: "model" }, to: { partOf: SYSTEM.restapi, role: "controller" } },
+    { description: "restapi: controller <-> model", from: { partOf: SYSTEM.restapi, role: "controller" }, to: { partOf: SYSTEM.restapi, role: "model" } },
+    { description: "restapi: controller <-> repository", from: { partOf: SYSTEM.restapi, role: "controller" }, to: { partOf: SYSTEM.restapi, role: "repository" } },
+    { description: "restapi: repository <-> controller", from: { partOf: SYSTEM.restapi, role: "repository" }, to: { partOf: SYSTEM.restapi, role: "controller" } },
+    { description: "restapi: controller -> view (response formatting)", from: { partOf: SYSTEM.restapi, role: "controller" }, to: { partOf: SYSTEM.restapi, role: "view" } },
+    { description: "restapi: repository -> its databases", from: { partOf: SYSTEM.restapi, role: "repository" }, to: { partOf: SYSTEM.databaseService, notRole: OPERATORS } },
     // Operators (restapi-operator.md: Operator <-> API Server; database-operator.md) reach the API server only.
-    { description: "operators -> Kubernetes API server", from: { partOf: ["restapi", "database-service"], role: OPERATORS }, to: { outside: true }, ports: tcp(443, 6443) },
+    { description: "operators -> Kubernetes API server", from: { partOf: [SYSTEM.restapi, SYSTEM.databaseService], role: OPERATORS }, to: { outside: true }, ports: tcp(443, 6443) },
     // cstore.md network policies.
-    { description: "cstore: from the ingress controller to the API, Grafana and the CDN", from: { outside: true }, to: { partOf: "cstore", role: ["api", "cstore-api", "grafana", "cdn", "nginx-cdn"] } },
-    { description: "cstore: API -> MongoDB (only the API)", from: { partOf: "cstore", role: ["api", "cstore-api"] }, to: { partOf: "cstore", role: "mongodb" }, ports: tcp(27017) },
-    { description: "cstore: API -> Redis", from: { partOf: "cstore", role: ["api", "cstore-api"] }, to: { partOf: "cstore", role: "redis" }, ports: tcp(6379) },
-    { description: "cstore: Redis exporter -> Redis", from: { partOf: "cstore", role: "redis-exporter" }, to: { partOf: "cstore", role: "redis" }, ports: tcp(6379) },
-    { description: "cstore: API -> HTTPS outside", from: { partOf: "cstore", role: ["api", "cstore-api"] }, to: { outside: true }, ports: tcp(443) },
+    { description: "cstore: from the ingress controller to the API, Grafana and the CDN", from: { outside: true }, to: { partOf: SYSTEM.cstore, role: ["api", "cstore-api", "grafana", "cdn", "nginx-cdn"] } },
+    { description: "cstore: API -> MongoDB (only the API)", from: { partOf: SYSTEM.cstore, role: ["api", "cstore-api"] }, to: { partOf: SYSTEM.cstore, role: "mongodb" }, ports: tcp(27017) },
+    { description: "cstore: API -> Redis", from: { partOf: SYSTEM.cstore, role: ["api", "cstore-api"] }, to: { partOf: SYSTEM.cstore, role: "redis" }, ports: tcp(6379) },
+    { description: "cstore: Redis exporter -> Redis", from: { partOf: SYSTEM.cstore, role: OBS.redisExporter }, to: { partOf: SYSTEM.cstore, role: "redis" }, ports: tcp(6379) },
+    { description: "cstore: API -> HTTPS outside", from: { partOf: SYSTEM.cstore, role: ["api", "cstore-api"] }, to: { outside: true }, ports: tcp(443) },
     // greenfield-cluster.md request and event flows.
-    { description: "greenfield: from the ingress gateway to FastAPI", from: { outside: true }, to: { partOf: "greenfield", role: "fastapi" } },
+    { description: "greenfield: from the ingress gateway to FastAPI", from: { outside: true }, to: { partOf: SYSTEM.greenfield, role: "fastapi" } },
     {
         description: "greenfield: FastAPI -> Redis, PostgreSQL, MySQL, MongoDB, Kafka",
-        from: { partOf: "greenfield", role: "fastapi" },
-        to: { partOf: "greenfield", role: ["redis", "postgres", "postgresql", "mysql", "mongodb", "kafka"] },
+        from: { partOf: SYSTEM.greenfield, role: "fastapi" },
+        to: { partOf: SYSTEM.greenfield, role: ["redis", "postgres", "postgresql", "mysql", "mongodb", "kafka"] },
     },
     { description: "Kafka -> ZooKeeper", from: { role: "kafka" }, to: { role: "zookeeper", sameAs: [PART_OF] } },
     { description: "ZooKeeper -> Kafka", from: { role: "zookeeper" }, to: { role: "kafka", sameAs: [PART_OF] } },
@@ -190,22 +191,22 @@ export const DEFAULT_PLAN: PlanRule[] = [
         to: { sameAs: [PART_OF, INSTANCE], anyWorkload: true },
     },
     // outbox-events.md: each service only to its own database and Kafka.
-    { description: "outbox: clients -> REST service", from: { outside: true }, to: { partOf: "outbox", role: "rest-service" } },
+    { description: "outbox: clients -> REST service", from: { outside: true }, to: { partOf: SYSTEM.outbox, role: OUTBOX_ROLES.rest } },
     {
         description: "outbox: each service -> its own database (the database's platform.io/owner names the service)",
-        from: { partOf: "outbox", role: OUTBOX_SERVICES },
-        to: { partOf: "outbox", role: ["postgres", "postgresql", "database"], ownedBySource: true },
+        from: { partOf: SYSTEM.outbox, role: OUTBOX_SERVICES },
+        to: { partOf: SYSTEM.outbox, role: ["postgres", "postgresql", "database"], ownedBySource: true },
     },
-    { description: "outbox: Kafka exporter -> Kafka (consumer lag)", from: { partOf: "outbox", role: "kafka-exporter" }, to: { partOf: "outbox", role: "kafka" }, ports: tcp(9092) },
-    { description: "outbox: services -> Kafka", from: { partOf: "outbox", role: OUTBOX_SERVICES }, to: { partOf: "outbox", role: "kafka" } },
+    { description: "outbox: Kafka exporter -> Kafka (consumer lag)", from: { partOf: SYSTEM.outbox, role: "kafka-exporter" }, to: { partOf: SYSTEM.outbox, role: "kafka" }, ports: tcp(9092) },
+    { description: "outbox: services -> Kafka", from: { partOf: SYSTEM.outbox, role: OUTBOX_SERVICES }, to: { partOf: SYSTEM.outbox, role: "kafka" } },
     // Observability (greenfield-cluster.md observability flow; cstore.md monitoring flow).
-    { description: "apps -> OpenTelemetry collector", from: { anyWorkload: true }, to: { role: ["otel-collector", "opentelemetry-collector"] }, ports: tcp(4317, 4318) },
-    { description: "OTel collector -> Jaeger", from: { role: ["otel-collector", "opentelemetry-collector"] }, to: { role: "jaeger" } },
-    { description: "OTel collector -> Prometheus", from: { role: ["otel-collector", "opentelemetry-collector"] }, to: { role: "prometheus" } },
-    { description: "Prometheus scrapes its targets (never the data stores directly)", from: { role: "prometheus" }, to: { anyWorkload: true, notRole: DATASTORES } },
-    { description: "Grafana -> Prometheus", from: { role: "grafana" }, to: { role: "prometheus" } },
-    { description: "Prometheus -> Kubernetes API server (service discovery)", from: { role: "prometheus" }, to: { outside: true }, ports: tcp(443, 6443) },
-    { description: "from the ingress controller to Grafana", from: { outside: true }, to: { role: "grafana" }, ports: tcp(3000) },
+    { description: "apps -> OpenTelemetry collector", from: { anyWorkload: true }, to: { role: [OBS.otelCollector, "opentelemetry-collector"] }, ports: tcp(4317, 4318) },
+    { description: "OTel collector -> Jaeger", from: { role: [OBS.otelCollector, "opentelemetry-collector"] }, to: { role: OBS.jaeger } },
+    { description: "OTel collector -> Prometheus", from: { role: [OBS.otelCollector, "opentelemetry-collector"] }, to: { role: OBS.prometheus } },
+    { description: "Prometheus scrapes its targets (never the data stores directly)", from: { role: OBS.prometheus }, to: { anyWorkload: true, notRole: DATASTORES } },
+    { description: "Grafana -> Prometheus", from: { role: OBS.grafana }, to: { role: OBS.prometheus } },
+    { description: "Prometheus -> Kubernetes API server (service discovery)", from: { role: OBS.prometheus }, to: { outside: true }, ports: tcp(443, 6443) },
+    { description: "from the ingress controller to Grafana", from: { outside: true }, to: { role: OBS.grafana }, ports: tcp(3000) },
     { description: "sealed-secrets controller -> Kubernetes API server", from: { role: "sealed-secrets" }, to: { outside: true }, ports: tcp(443, 6443) },
     {
         description: "Kubernetes API server (service proxy for kubeseal --fetch-cert) -> sealed-secrets controller",
@@ -215,8 +216,8 @@ export const DEFAULT_PLAN: PlanRule[] = [
         description: "backups -> the data store they dump (same system)",
         from: { role: "backup" }, to: { role: ["postgres", "postgresql", "mysql", "mongodb"], sameAs: [PART_OF] }, ports: tcp(5432, 3306, 27017),
     },
-    { description: "Redis exporter -> the Redis it exports", from: { role: "redis-exporter" }, to: { role: "redis" }, ports: tcp(6379) },
-    { description: "Grafana -> Jaeger", from: { role: "grafana" }, to: { role: "jaeger" } },
+    { description: "Redis exporter -> the Redis it exports", from: { role: OBS.redisExporter }, to: { role: "redis" }, ports: tcp(6379) },
+    { description: "Grafana -> Jaeger", from: { role: OBS.grafana }, to: { role: OBS.jaeger } },
 ];
 
 export function describeRulePorts(ports: PlanPort[] | undefined): string {

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { parsePlatformConfig } from "../../config";
-import { createPlatform } from "../../components/platform";
+import { createPlatform } from "../../platform";
 import { capture, podSpec, stackConfig, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import { chownTo, configMapsOf, MaterializedContainer, materialize, rewrite, run, start, stopAll, tempDir, waitForPort } from "./harness";

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { Database, DatabaseArgs } from "../../components/database/database";
-import { initScripts, OUTBOX_DATABASES, TABLES } from "../../components/systems/outbox-schema";
+import { initScripts, OUTBOX_DATABASES, TABLES } from "../../components/systems/outbox/schema";
 import { capture, ofType, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import {

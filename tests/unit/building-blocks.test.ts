@@ -45,7 +45,8 @@ describe("quantities and images", () => {
 
     it("accepts tags and digests, rejects latest and untagged images", () => {
         expect(requirePinnedImage("k", "registry:5000/team/app:1.2.3")).to.equal("registry:5000/team/app:1.2.3");
-        expect(requirePinnedImage("k", "app@sha256:abc")).to.equal("app@sha256:abc");
+        const digest = `app@sha256:${"ab".repeat(32)}`;
+        expect(requirePinnedImage("k", digest)).to.equal(digest);
         expect(() => requirePinnedImage("k", "registry:5000/team/app")).to.throw("k: \"registry:5000/team/app\" is not pinned");
         expect(() => requirePinnedImage("k", "app:latest")).to.throw("is not pinned");
     });

@@ -150,7 +150,7 @@ describe("stack config", () => {
                 "k8s-platform:outbox": JSON.stringify(outbox),
                 "k8s-platform:kafkaSaslPassword": "s3cr3t",
             }, ["k8s-platform:kafkaSaslPassword"]);
-            const password = loadPlatformConfig().outbox!.kafka!.connection!.sasl!.password as pulumi.Output<string>;
+            const password = loadPlatformConfig().outbox!.kafka.connection.sasl!.password as pulumi.Output<string>;
             expect(await pulumi.isSecret(password)).to.equal(true);
             expect(await new Promise(r => password.apply(r))).to.equal("s3cr3t");
         } finally {

@@ -5,7 +5,8 @@ import { CANARY_STEPS, IstioTraffic, IstioTrafficArgs, MeshPolicy, TrafficSplit 
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { Workload } from "../../components/k8s/workload";
 import { httpProbe } from "../../components/k8s/container";
-import { PackConfig, PlainResource, runAll } from "../../policies/policies";
+import { PackConfig } from "../../policies/policies";
+import { PlainResource, runAll } from "../../policies/testing/harness";
 import { capture, deepClone, valueOf, T } from "./helpers";
 
 

@@ -21,6 +21,17 @@ export const recorded: RecordedResource[] = [];
  */
 export const mockWorkloadStatus: Record<string, { generation: number; status: Record<string, unknown> }> = {};
 
+/** One registration as the engine would name it: the full URN and, for Kubernetes objects, namespace/name. */
+export interface Registration {
+    urn: string;
+    type: string;
+    /** "namespace/name" (or "name" for cluster-scoped objects) of a Kubernetes object. */
+    k8sName?: string;
+}
+
+/** Every registration in order, with the URN the real engine would give it (see the monitor patch below). */
+export const registrations: Registration[] = [];
+
 const SECRET_SIG = pulumi.runtime.specialSigKey;
 
 /** Replaces Pulumi secret envelopes by their values. */
@@ -66,3 +77,38 @@ void pulumi.runtime.setMocks({
         return args.inputs;
     },
 }, "k8s-platform", "dev", false);
+
+/**
+ * The mock monitor names a child by its parent's last type only and leaves top-level resources
+ * without the stack's root type; the engine qualifies a type by the parent's whole chain and parents
+ * every top-level resource to `pulumi:pulumi:Stack`. The patch gives every resource its engine URN
+ * (stack part "dev"; the URN snapshot puts in the stack it built) and records it.
+ */
+interface MonitorRequest { getParent(): string; getType(): string; getName(): string }
+interface MonitorResponse { getUrn(): string; getObject?(): { toJavaScript(): any }; getProperties?(): { toJavaScript(): any } }
+type MonitorCallback = (err: unknown, resp?: MonitorResponse) => void;
+interface PatchedMonitor {
+    newUrn(parent: string, type: string, name: string): string;
+    registerResource(req: MonitorRequest, cb: MonitorCallback): Promise<void>;
+    readResource(req: MonitorRequest, cb: MonitorCallback): Promise<void>;
+}
+const STACK_TYPE = "pulumi:pulumi:Stack";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): PatchedMonitor }).getMonitor();
+monitor.newUrn = (parent: string, type: string, name: string): string => {
+    const qualified = parent ? `${parent.split("::")[2]}$${type}` : type === STACK_TYPE ? type : `${STACK_TYPE}$${type}`;
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+};
+for (const method of ["registerResource", "readResource"] as const) {
+    const original = monitor[method].bind(monitor);
+    monitor[method] = (req: MonitorRequest, cb: MonitorCallback) => original(req, (err, resp) => {
+        if (!err && resp) {
+            const state = (resp.getObject ?? resp.getProperties)!.call(resp).toJavaScript();
+            const meta = req.getType().startsWith("kubernetes:") ? state?.metadata : undefined;
+            const k8sName = typeof meta?.name === "string"
+                ? (typeof meta.namespace === "string" ? `${meta.namespace}/${meta.name}` : meta.name) : undefined;
+            registrations.push({ urn: resp.getUrn(), type: req.getType(), k8sName });
+        }
+        cb(err, resp);
+    });
+}

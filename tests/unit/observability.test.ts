@@ -13,12 +13,14 @@ import { parsePlatformConfig } from "../../config";
 import { Database } from "../../components/database/database";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { Peer } from "../../components/k8s/traffic";
+import { durationSeconds } from "../../components/k8s/validation";
 import { Workload } from "../../components/k8s/workload";
 import {
-    alertRulesFile, DASHBOARDS, dashboardJson, DEFAULT_ALERT_GROUPS, durationSeconds, Grafana, GrafanaArgs, Jaeger, JaegerArgs,
+    alertRulesFile, DASHBOARDS, dashboardJson, DEFAULT_ALERT_GROUPS, Grafana, GrafanaArgs, Jaeger, JaegerArgs,
     ObservabilityStack, ObservabilityStackArgs, observabilityPeer, OtelCollector, OtelCollectorArgs, Prometheus, PrometheusArgs,
-    PROMETHEUS_DATASOURCE_UID, JAEGER_DATASOURCE_UID, RedisExporter, RedisExporterArgs, toYaml,
+    PROMETHEUS_DATASOURCE_UID, JAEGER_DATASOURCE_UID, OUTBOX_ALERTS, RedisExporter, RedisExporterArgs, toYaml, validateAlertGroups,
 } from "../../components/observability";
+import { CSTORE_ALERTS } from "../../components/systems/cstore/plan";
 import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
 import { byName, capture, isSecret, ofType, podSpec, stackConfig, T, valueOf } from "./helpers";
@@ -511,43 +513,20 @@ describe("observability", () => {
         });
     });
 
-    describe("validation", () => {
-        const cases: [string, () => unknown, string][] = [
-            ["a retention that is not a duration", () => new Prometheus("bad-ret", prometheusArgs({ retention: "30 days" })),
-                'Prometheus(bad-ret).retention: "30 days" is not allowed; allowed: a Prometheus duration such as 30d'],
-            ["a scrape interval without a unit", () => new Prometheus("bad-int", prometheusArgs({ scrapeInterval: "15" })),
-                'Prometheus(bad-int).scrapeInterval: "15" is not allowed; allowed: a Prometheus duration such as 15s'],
-            ["a volume size that is not a quantity", () => new Prometheus("bad-size", prometheusArgs({ storage: { size: "20GB" } })),
-                'Prometheus(bad-size).storage.size: "20GB" is not a storage quantity; allowed: e.g. 512Mi or 10Gi'],
-            ["an API server range of the whole Internet", () => new Prometheus("bad-cidr", prometheusArgs({ apiServer: { cidrs: ["0.0.0.0/0"] } })),
-                'Prometheus(bad-cidr).apiServer.cidrs[0]: "0.0.0.0/0" is not allowed; allowed: an IPv4 CIDR'],
-            ["an alert with an unknown severity", () => new Prometheus("bad-sev", prometheusArgs({ alertGroups: [{ name: "g", rules: [{ alert: "A", expr: "up == 0", severity: "page" as never, summary: "s", description: "d" }] }] })),
-                'Prometheus(bad-sev).alertGroups[0].rules[0].severity: "page" is not allowed; allowed: critical, warning, info'],
-            ["an unpinned image", () => new Grafana("bad-img", grafanaArgs({ image: "grafana/grafana:latest" })),
-                'Grafana(bad-img).image: "grafana/grafana:latest" is not pinned'],
-            ["a Grafana volume size that is not a quantity", () => new Grafana("bad-gsize", grafanaArgs({ storage: { size: "five" } })),
-                'Grafana(bad-gsize).storage.size: "five" is not a storage quantity'],
-            ["a datasource port out of range", () => new Grafana("bad-port", grafanaArgs({ prometheus: { peer: peerOf("prometheus"), url: "http://p:9090", port: 70000 } })),
-                "Grafana(bad-port).prometheus.port: 70000 is not allowed; allowed: an integer from 1 to 65535"],
-            ["zero collector replicas", () => new OtelCollector("bad-rep", otelArgs({ replicas: 0 })),
-                "OtelCollector(bad-rep).replicas: 0 is not allowed; allowed: an integer from 1 to 20"],
-            ["collector ports that collide", () => new OtelCollector("bad-ports", otelArgs({ ports: { prometheus: 4317 } })),
-                'OtelCollector(bad-ports).ports: port 4317 is used by both "otlpGrpc" and "prometheus"'],
-            ["an unpinned Jaeger", () => new Jaeger("bad-jaeger", jaegerArgs({ image: "jaegertracing/all-in-one" })),
-                'Jaeger(bad-jaeger).image: "jaegertracing/all-in-one" is not pinned'],
-            ["a Redis exporter without its Redis", () => new RedisExporter("bad-redis", redisExporterArgs({ redis: undefined as never })),
-                "RedisExporter(bad-redis).redis: missing"],
-            ["a bad value deep in the stack", () => new ObservabilityStack("bad-stack", { ...stackArgs("x"), prometheus: { storage: { size: "20Gi" }, retention: "1 month" } }),
-                'Prometheus(bad-stack-prometheus).retention: "1 month" is not allowed'],
-        ];
-        for (const [what, build, message] of cases) {
-            it(`refuses ${what} before registering anything`, async () => {
-                const res = await capture(() => {
-                    expect(build).to.throw(message);
-                });
-                expect(res).to.have.length(0);
-            });
-        }
+    // The components take validated args: bad stack config is refused at its config key
+    // (config-rejections.test.ts). Alert groups are code, not config: they are checked as data.
+    describe("alert groups", () => {
+        it("accepts the built-in groups (the default, CStore's and OutboxEvents')", () => {
+            for (const groups of [DEFAULT_ALERT_GROUPS, [CSTORE_ALERTS], [OUTBOX_ALERTS]]) {
+                expect(() => validateAlertGroups("alertGroups", groups)).not.to.throw();
+            }
+        });
+
+        it("refuses an alert with an unknown severity", () => {
+            const groups = [{ name: "g", rules: [{ alert: "A", expr: "up == 0", severity: "page" as never, summary: "s", description: "d" }] }];
+            expect(() => validateAlertGroups("alertGroups", groups)).to.throw(Error).with.property("message",
+                'alertGroups[0].rules[0].severity: "page" is not allowed; allowed: critical, warning, info');
+        });
     });
 
     describe("ObservabilityStack", () => {

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import {
-    CStore, CStoreArgs, cstoreBudget, CSTORE_DEFAULTS, validateCStoreSpec,
+    CStore, cstoreBudget, CSTORE_DEFAULTS, CStoreSpec, validateCStoreSpec,
 } from "../../components/systems/cstore";
 import { parseQuantity } from "../../components/k8s/quantity";
 import { fromPlain, trafficReport, TrafficConfig } from "../../policies/traffic";
@@ -22,11 +22,20 @@ const IMAGE = "ghcr.io/k8s-platform/cstore-api:2.3.1";
 const API_SERVER = "10.96.0.1/32";
 const HTTPS_OUT = "203.0.113.0/24";
 
+/** What a stack config holds under k8s-platform:cstore, plus the platform's protectData. */
+type RawCStore = CStoreSpec & { protect?: boolean };
+
+/** A CStore from raw args, validated the way the config module does (errors keyed CStore(<name>)). */
+function newCStore(name: string, raw: RawCStore, opts?: pulumi.ComponentResourceOptions): CStore {
+    const { protect, ...spec } = raw;
+    return new CStore(name, { spec: validateCStoreSpec(`CStore(${name})`, spec), protect }, opts);
+}
+
 const res = (cpuReq: string, memReq: string, cpuLim: string, memLim: string) =>
     ({ requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } });
 
 /** prod: the design's HA numbers are the defaults; only what has no default is given. */
-function prodArgs(): CStoreArgs {
+function prodArgs(): RawCStore {
     return {
         storageClass: "ssd",
         apiServer: { cidrs: [API_SERVER] },
@@ -36,7 +45,7 @@ function prodArgs(): CStoreArgs {
 }
 
 /** dev: small and cheap, within the prod pack's limit/request ratio as well. */
-function devArgs(): CStoreArgs {
+function devArgs(): RawCStore {
     return {
         namespace: "cstore-dev",
         domain: "cstore.dev.example.com",
@@ -59,7 +68,7 @@ interface Size {
     name: string;
     namespace: string;
     domain: string;
-    args: () => CStoreArgs;
+    args: () => RawCStore;
     /** Replicas of each workload (Kubernetes name suffix -> replicas). */
     replicas: Record<string, number>;
     hpa: [number, number];
@@ -171,7 +180,7 @@ for (const size of SIZES) {
         const k8sName = (role: string) => `${size.name}-${role}`;
 
         before(async () => {
-            list = await capture(() => { cstore = new CStore(size.name, size.args()); });
+            list = await capture(() => { cstore = newCStore(size.name, size.args()); });
         });
 
         it("runs every workload of the design with its replicas, in its namespace, labelled part-of cstore", () => {
@@ -421,7 +430,7 @@ describe("CStore deployment order", () => {
         const deps = new Map<string, string[]>();
         let cstore: CStore | undefined;
         await capture(() => {
-            cstore = new CStore("order", { ...prodArgs(), namespace: "cstore-order" }, {
+            cstore = newCStore("order", { ...prodArgs(), namespace: "cstore-order" }, {
                 transformations: [a => {
                     names.set(a.resource, a.name);
                     const d = a.opts.dependsOn;
@@ -512,7 +521,7 @@ describe("CStore spec", () => {
             const spec = base();
             mutate(spec);
             const list = await capture(() => {
-                expect(() => new CStore("bad", spec)).to.throw(message);
+                expect(() => newCStore("bad", spec)).to.throw(message);
             });
             expect(list).to.have.length(0);
         });
@@ -520,7 +529,7 @@ describe("CStore spec", () => {
 
     it("refuses a name too long for its children, registering nothing", async () => {
         const list = await capture(() => {
-            expect(() => new CStore("a-very-long-cstore-system-name", base())).to.throw("CStore(a-very-long-cstore-system-name).name");
+            expect(() => newCStore("a-very-long-cstore-system-name", base())).to.throw("CStore(a-very-long-cstore-system-name).name");
         });
         expect(list).to.have.length(0);
     });

@@ -10,9 +10,10 @@ import * as crypto from "crypto";
 import * as yaml from "js-yaml";
 import { parseQuantity } from "../../components/k8s/quantity";
 import {
-    GreenfieldCluster, GreenfieldClusterArgs, resolveGreenfieldSpec, validateGreenfieldSpec,
+    GreenfieldCluster, GreenfieldSpec, resolveGreenfieldSpec, validateGreenfieldSpec,
 } from "../../components/systems/greenfield";
-import { PackConfig, runAll } from "../../policies/policies";
+import { PackConfig } from "../../policies/policies";
+import { runAll } from "../../policies/testing/harness";
 import { fromPlain, portLabel, trafficReport } from "../../policies/traffic";
 import { containsSecret, RecordedResource } from "./mocks";
 import { byName, capture, deepClone, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
@@ -26,12 +27,12 @@ const KAFKA_PROVIDER = "pulumi:providers:kafka";
 const small = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 
 /** prod: the design's HA numbers are the defaults; only what a prod stack sets itself. */
-function prodArgs(over: Partial<GreenfieldClusterArgs> = {}): GreenfieldClusterArgs {
+function prodArgs(over: Partial<GreenfieldSpec> = {}): GreenfieldSpec {
     return { namespace: NS, storageClass: "ssd", protectData: true, apiServer: API, fastapi: { image: IMAGE }, ...over };
 }
 
 /** dev: 1 replica where the design allows, small volumes, KRaft (no ZooKeeper). */
-function devArgs(over: Partial<GreenfieldClusterArgs> = {}): GreenfieldClusterArgs {
+function devArgs(over: Partial<GreenfieldSpec> = {}): GreenfieldSpec {
     return {
         namespace: NS, storageClass: "standard", apiServer: API,
         quota: { requestsCpu: "4", requestsMemory: "8Gi", limitsCpu: "12", limitsMemory: "16Gi", requestsStorage: "20Gi", pods: 20, persistentVolumeClaims: 12 },
@@ -55,9 +56,14 @@ function sealedShape(): string {
     return Buffer.concat([header, crypto.randomBytes(256), crypto.randomBytes(48)]).toString("base64");
 }
 
-async function build(name: string, args: GreenfieldClusterArgs): Promise<{ res: RecordedResource[]; gf: GreenfieldCluster }> {
+/** A GreenfieldCluster from raw args, resolved the way the config module does (errors keyed GreenfieldCluster(<name>)). */
+function newGreenfield(name: string, raw: GreenfieldSpec): GreenfieldCluster {
+    return new GreenfieldCluster(name, { spec: resolveGreenfieldSpec(`GreenfieldCluster(${name})`, raw) });
+}
+
+async function build(name: string, args: GreenfieldSpec): Promise<{ res: RecordedResource[]; gf: GreenfieldCluster }> {
     let gf!: GreenfieldCluster;
-    const res = await capture(() => { gf = new GreenfieldCluster(name, args); });
+    const res = await capture(() => { gf = newGreenfield(name, args); });
     return { res, gf };
 }
 
@@ -672,7 +678,7 @@ describe("GreenfieldCluster", () => {
             ["HPA floor above its ceiling", a => { a.fastapi.autoscaling = { minReplicas: 3, maxReplicas: 2 }; },
                 `${K}.fastapi.autoscaling.minReplicas: 3 is above maxReplicas 2; allowed: minReplicas <= maxReplicas`],
             ["a password as plain env", a => { a.fastapi.env = { DB_PASSWORD: "hunter2" }; },
-                `${K}.fastapi.env.DB_PASSWORD: looks like a secret; allowed: plain settings only (secrets reach the app from Secrets via secretKeyRef)`],
+                `${K}.fastapi.env.DB_PASSWORD: looks like a secret; allowed: plain settings only (secrets reach pods from Secrets via secretKeyRef)`],
             ["blue/green without the mesh", a => { a.fastapi.release = { strategy: "blue-green" }; },
                 `${K}.fastapi.release.strategy: blue-green is not allowed with the mesh off (the Istio VirtualService splits the traffic); allowed: rolling, or mesh.enabled true`],
             ["mesh on, Istio not declared installed", a => { a.mesh = { enabled: true, gateway: MESH.gateway }; a.fastapi.release = { strategy: "blue-green" }; },
@@ -699,7 +705,7 @@ describe("GreenfieldCluster", () => {
                 const args = deepClone(prodArgs({ namespace: "gfv" }));
                 mutate(args);
                 const res = await capture(() => {
-                    const f = () => new GreenfieldCluster("gfv", args);
+                    const f = () => newGreenfield("gfv", args);
                     if (typeof message === "string") {
                         expect(f).to.throw(message);
                     } else {
@@ -712,7 +718,7 @@ describe("GreenfieldCluster", () => {
 
         it("refuses a name that leaves no room for the children's names", async () => {
             const res = await capture(() => {
-                expect(() => new GreenfieldCluster("a-very-long-greenfield-name", prodArgs())).to.throw(
+                expect(() => newGreenfield("a-very-long-greenfield-name", prodArgs())).to.throw(
                     "GreenfieldCluster(a-very-long-greenfield-name).name: \"a-very-long-greenfield-name\" is not allowed; allowed: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 20 characters");
             });
             expect(res).to.have.length(0);

@@ -5,9 +5,9 @@
  */
 import { expect } from "chai";
 import * as yaml from "js-yaml";
-import { OutboxEvents, OutboxEventsArgs, OWNER_LABEL, validateOutboxEventsSpec } from "../../components/systems/outbox";
+import { OutboxEvents, OutboxEventsInput, OWNER_LABEL, validateOutboxEventsSpec } from "../../components/systems/outbox";
 import { parseQuantity } from "../../components/k8s/quantity";
-import { runAll } from "../../policies/policies";
+import { runAll } from "../../policies/testing/harness";
 import { fromPlain, portLabel, trafficReport } from "../../policies/traffic";
 import { PlanRule } from "../../policies/traffic/plan";
 import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
@@ -99,7 +99,7 @@ const ALERTS: [string, string, string | undefined][] = [
 // ---------------------------------------------------------------------------------------------
 // Args: dev (small) and prod (the design's HA numbers)
 
-const PROD: OutboxEventsArgs = {
+const PROD: OutboxEventsInput = {
     namespace: "outbox",
     quota: { requestsCpu: "8", requestsMemory: "16Gi", limitsCpu: "32", limitsMemory: "32Gi", requestsStorage: "150Gi", pods: 40, persistentVolumeClaims: 16 },
     limits: { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "8Gi" } },
@@ -117,7 +117,7 @@ const PROD: OutboxEventsArgs = {
 };
 
 const small = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } };
-const DEV: OutboxEventsArgs = {
+const DEV: OutboxEventsInput = {
     namespace: "outbox-dev",
     quota: { requestsCpu: "4", requestsMemory: "6Gi", limitsCpu: "12", limitsMemory: "12Gi", requestsStorage: "20Gi", pods: 20, persistentVolumeClaims: 8 },
     limits: { defaultRequest: { cpu: "50m", memory: "64Mi" }, default: { cpu: "250m", memory: "256Mi" }, max: { cpu: "2", memory: "2Gi" } },
@@ -249,9 +249,14 @@ function schemaOf(sql: string): Record<string, string[]> {
 
 const norm = (l: string) => l.replace(/\s+/g, " ");
 
-async function build(args: OutboxEventsArgs, name = "outbox"): Promise<{ res: RecordedResource[]; sys: OutboxEvents }> {
+/** An OutboxEvents from raw args, validated the way the config module does (errors keyed OutboxEvents(<name>)). */
+function newOutbox(name: string, raw: OutboxEventsInput): OutboxEvents {
+    return new OutboxEvents(name, { spec: validateOutboxEventsSpec(`OutboxEvents(${name})`, raw, name) });
+}
+
+async function build(args: OutboxEventsInput, name = "outbox"): Promise<{ res: RecordedResource[]; sys: OutboxEvents }> {
     let sys: OutboxEvents | undefined;
-    const res = await capture(() => { sys = new OutboxEvents(name, args); });
+    const res = await capture(() => { sys = newOutbox(name, args); });
     return { res, sys: sys! };
 }
 
@@ -623,7 +628,7 @@ describe("OutboxEvents validation", () => {
     for (const [what, over, message] of cases) {
         it(`refuses ${what} before registering anything`, async () => {
             const res = await capture(() => {
-                expect(() => new OutboxEvents("bad", { ...PROD, ...over })).to.throw(message);
+                expect(() => newOutbox("bad", { ...PROD, ...over })).to.throw(message);
             });
             expect(res).to.have.length(0);
         });
@@ -631,7 +636,7 @@ describe("OutboxEvents validation", () => {
 
     it("refuses a system name too long for its children's names", async () => {
         const res = await capture(() => {
-            expect(() => new OutboxEvents("outbox-events-system-x", PROD)).to.throw("OutboxEvents(outbox-events-system-x).name:");
+            expect(() => newOutbox("outbox-events-system-x", PROD)).to.throw("OutboxEvents(outbox-events-system-x).name:");
         });
         expect(res).to.have.length(0);
     });

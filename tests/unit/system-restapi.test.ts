@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { RestApiSystem, RestApiSystemArgs } from "../../components/systems/restapi-system";
+import { planRestApiSystem, RestApiSystem, RestApiSystemArgs, validateRestApiSystemArgs } from "../../components/systems/restapi";
 import { PART_DEFAULTS, REST_PARTS } from "../../components/restapi/spec";
 import { byName, capture, ofType, T, valueOf } from "./helpers";
 import { RecordedResource } from "./mocks";
@@ -78,11 +78,18 @@ describe("RestApiSystem (restapi-operator.md)", () => {
         expect(byName(bare, T.configMap, "bare-env").inputs.data.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal(undefined);
     });
 
-    it("refuses a storage size that is not a quantity before registering anything", async () => {
-        const none = await capture(() => {
-            expect(() => new RestApiSystem("bad", args({ observability: { ...args().observability!, prometheusStorage: "lots" } })))
-                .to.throw('RestApiSystem(bad).observability.prometheusStorage: "lots" is not a storage quantity');
+    it("refuses a storage size that is not a quantity (the check of args built by hand, before any constructor)", () => {
+        expect(() => validateRestApiSystemArgs("RestApiSystem(bad)", args({ observability: { ...args().observability!, prometheusStorage: "lots" } })))
+            .to.throw('RestApiSystem(bad).observability.prometheusStorage: "lots" is not a storage quantity');
+    });
+
+    it("plans the children from the args alone, registering nothing", async () => {
+        const planned = await capture(() => {
+            const plan = planRestApiSystem(args());
+            expect(plan.monitoringBaseline).to.deep.equal({ name: "shop-monitoring", quota, limits, holdsProtectedData: undefined });
+            expect(plan.obsName).to.equal("shop-obs");
+            expect(plan.observability!("shop-monitoring", "shop").scrapeNamespaces).to.deep.equal(["shop"]);
         });
-        expect(none).to.have.length(0);
+        expect(planned).to.deep.equal([]);
     });
 });

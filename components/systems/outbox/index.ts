@@ -18,51 +18,35 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Database } from "../database/database";
-import { SECRET_KEYS } from "../database/engines";
-import { ContainerSpec, httpProbe, secretEnv, tcpProbe } from "../k8s/container";
-import { AppIdentity, LABELS, selectorLabels } from "../k8s/labels";
-import { NamespaceBaseline } from "../k8s/namespace";
-import { Peer, TrafficRule } from "../k8s/traffic";
-import { requireDnsLabel } from "../k8s/validation";
-import { Workload } from "../k8s/workload";
-import { KafkaCluster } from "../messaging/kafka";
-import { OUTBOX_TOPIC_NAMES, outboxTopics } from "../messaging/spec";
-import { KafkaTopics } from "../messaging/topics";
-import { OUTBOX_ALERTS } from "../observability/alerts";
-import { observabilityPeer } from "../observability/common";
-import { DASHBOARDS } from "../observability/dashboards";
-import { OTEL_PORTS } from "../observability/otel";
-import { ObservabilityStack } from "../observability/stack";
-import { initScripts, maxConnections, OutboxDatabase } from "./outbox-schema";
-import {
-    maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsInput, OutboxEventsSpec, PORTS, ServiceSpec, validateOutboxEventsSpec,
-} from "./outbox-spec";
+import { Database } from "../../database/database";
+import { SECRET_KEYS } from "../../database/engines";
+import { ContainerSpec, httpProbe, secretEnv, tcpProbe } from "../../k8s/container";
+import { OWNER_LABEL } from "../../k8s/labels";
+import { NamespaceBaseline } from "../../k8s/namespace";
+import { TrafficRule } from "../../k8s/traffic";
+import { imageTag, requireDnsLabel } from "../../k8s/validation";
+import { Workload } from "../../k8s/workload";
+import { KafkaCluster } from "../../messaging/kafka";
+import { outboxTopics } from "../../messaging/spec";
+import { KafkaTopics } from "../../messaging/topics";
+import { OTEL_PORTS } from "../../observability/otel";
+import { ObservabilityStack } from "../../observability/stack";
+import { DATABASE_OF, EVENT_FLOW, OUTBOX_SERVICES, OutboxService, planOutbox } from "./plan";
+import { OutboxDatabase } from "./schema";
+import { OUTBOX_PART_OF, OutboxEventsSpec, PORTS } from "./spec";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
-export * from "./outbox-spec";
+export * from "./spec";
+export * from "./plan";
 
 /** The label a database carries to name the one service that owns it (the pack's `ownedBySource`). */
-export const OWNER_LABEL = "platform.io/owner";
+export { OWNER_LABEL };
 
-export type OutboxTopic = typeof OUTBOX_TOPIC_NAMES[number];
-export type OutboxService = "rest" | "grpc" | "worker";
-
-/** Who publishes and who consumes which topic. */
-export const EVENT_FLOW: Record<OutboxService, { produces: OutboxTopic[]; consumes: OutboxTopic[] }> = {
-    rest: { produces: ["resource.created", "resource.updated", "resource.deleted"], consumes: [] },
-    grpc: { produces: ["task.process", "task.completed"], consumes: ["resource.created", "resource.updated", "resource.deleted", "task.process"] },
-    worker: { produces: [], consumes: ["resource.created", "resource.updated", "resource.deleted", "task.completed"] },
-};
-
-/** Each service's database (its `databaseName` too). */
-export const DATABASE_OF: Record<OutboxService, OutboxDatabase> = { rest: "restdb", grpc: "grpcdb", worker: "workerdb" };
-
-/** The design's dashboards: latency percentiles, throughput, errors, consumer lag, pool, CPU/memory. */
-export const OUTBOX_DASHBOARD_UIDS = ["platform-application", "platform-kafka", "platform-database", "platform-resources"];
-
-export type OutboxEventsArgs = OutboxEventsInput;
+export interface OutboxEventsArgs {
+    /** The validated spec (validateOutboxEventsSpec): every default applied, every value checked. */
+    spec: OutboxEventsSpec;
+}
 
 export interface OutboxDatabaseOutputs {
     host: pulumi.Output<string>;
@@ -94,66 +78,25 @@ export class OutboxEvents extends pulumi.ComponentResource {
     public readonly grafanaAdminSecretName: pulumi.Output<string>;
 
     constructor(name: string, args: OutboxEventsArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate everything before registering anything: bad input never leaves a half-built system.
-        const key = `OutboxEvents(${name})`;
-        requireDnsLabel(`${key}.name`, name, 20);
-        const spec = validateOutboxEventsSpec(key, args, name);
+        requireDnsLabel(`OutboxEvents(${name}).name`, name, 20);
+        const spec = args.spec;
         super("platform:systems:OutboxEvents", name, {}, opts);
         this.spec = spec;
         const child = { parent: this };
-        const ns = new NamespaceBaseline(`${name}-namespace`, {
-            name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { [LABELS.partOf]: OUTBOX_PART_OF },
-            holdsProtectedData: spec.protectData,
-        }, child).name;
+        const p = planOutbox(name, spec);
+        const ns = new NamespaceBaseline(`${name}-namespace`, p.baseline, child).name;
         const protect = spec.protectData;
-
-        // Identities and peers, known up front so every policy can name its counterpart.
-        const ids: Record<OutboxService, AppIdentity> = {
-            rest: { name: `${name}-rest-service`, app: "rest-service", component: OUTBOX_ROLES.rest, partOf: OUTBOX_PART_OF },
-            grpc: { name: `${name}-grpc-service`, app: "grpc-service", component: OUTBOX_ROLES.grpc, partOf: OUTBOX_PART_OF },
-            worker: { name: `${name}-worker`, app: "python-worker", component: OUTBOX_ROLES.worker, partOf: OUTBOX_PART_OF },
-        };
-        const peerOf = (id: AppIdentity): Peer => ({ kind: "pods", namespace: ns, selector: selectorLabels(id) });
-        const exporterId: AppIdentity = { name: `${name}-kafka-exporter`, app: "kafka-exporter", component: "kafka-exporter", partOf: OUTBOX_PART_OF };
+        const { ids, exporterId, metricsPort, ingressController } = p;
+        const prometheusPeer = p.prometheusPeer(ns);
+        const collectorPeer = p.collectorPeer(ns);
         const exporterEnabled = spec.observability.kafkaExporter.enabled;
-        const obsName = `${name}-obs`;
-        const prometheusPeer = observabilityPeer(`${obsName}-prometheus`, ns, OUTBOX_PART_OF);
-        const collectorPeer = observabilityPeer(`${obsName}-otel-collector`, ns, OUTBOX_PART_OF);
-        const services: OutboxService[] = ["rest", "grpc", "worker"];
-        const svcSpec: Record<OutboxService, ServiceSpec> = { rest: spec.restService, grpc: spec.grpcService, worker: spec.worker };
+        const svcSpec = p.services;
 
-        // One PostgreSQL per service; its only client is its owner.
         const dbs = {} as Record<OutboxDatabase, Database>;
-        for (const s of services) {
-            const db = DATABASE_OF[s];
-            const d = spec.database;
-            dbs[db] = new Database(`${name}-${db}`, {
-                type: "postgresql",
-                version: d.version,
-                replicas: d.replicas,
-                storage: { size: d.storage.size, storageClass: d.storage.storageClass ?? spec.storageClass },
-                resources: d.resources,
-                databaseName: db,
-                namespace: ns,
-                partOf: OUTBOX_PART_OF,
-                clients: [peerOf(ids[s])],
-                protect,
-                initScripts: initScripts(db),
-                postgresql: { maxConnections: maxConnections(maxPods(svcSpec[s]), svcSpec[s].pool.maxConnections) },
-                // The one service that owns this database (the policy pack's traffic plan reads it).
-                labels: { [OWNER_LABEL]: ids[s].name },
-            }, child);
+        for (const s of OUTBOX_SERVICES) {
+            dbs[DATABASE_OF[s]] = new Database(`${name}-${DATABASE_OF[s]}`, p.database(s, ns), child);
         }
-
-        // Kafka: brokers reachable by the three services (and the lag exporter) only.
-        const kafka = new KafkaCluster(`${name}-kafka`, {
-            ...spec.kafka.cluster,
-            storageClass: spec.kafka.cluster.storageClass ?? spec.storageClass,
-            namespace: ns,
-            partOf: OUTBOX_PART_OF,
-            clients: [...services.map(s => peerOf(ids[s])), ...(exporterEnabled ? [peerOf(exporterId)] : [])],
-            protect,
-        }, child);
+        const kafka = new KafkaCluster(`${name}-kafka`, p.kafka(ns), child);
         const t = spec.kafka.topics;
         const conn = spec.kafka.connection;
         const topics = new KafkaTopics(`${name}-topics`, {
@@ -167,47 +110,13 @@ export class OutboxEvents extends pulumi.ComponentResource {
             protect,
         }, { ...child, dependsOn: [kafka] });
 
-        // Observability: the services export OTLP to the collector; Prometheus scrapes their metrics ports.
-        const metricsPort: Record<OutboxService, number> = {
-            rest: spec.restService.port, grpc: spec.grpcService.metricsPort, worker: spec.worker.metricsPort,
-        };
-        const scrapeTargets: TrafficRule[] = services.map(s => ({ peer: peerOf(ids[s]), ports: [{ port: metricsPort[s] }] }));
-        if (exporterEnabled) {
-            scrapeTargets.push({ peer: peerOf(exporterId), ports: [{ port: PORTS.kafkaExporter }] });
-        }
-        const o = spec.observability;
-        const ingressController: Peer = { kind: "namespace", namespace: spec.ingressNamespace };
-        const obs = new ObservabilityStack(obsName, {
-            namespace: ns,
-            partOf: OUTBOX_PART_OF,
-            ingressFrom: o.grafana.fromIngress ? [ingressController] : [],
-            apiServer: { cidrs: o.apiServerCidrs },
-            telemetrySenders: services.map(s => peerOf(ids[s])),
-            scrapeTargets,
-            scrapeNamespaces: [spec.namespace],
-            prometheus: {
-                storage: { size: o.prometheus.storage.size, storageClass: o.prometheus.storage.storageClass ?? spec.storageClass },
-                retention: o.prometheus.retention,
-                scrapeInterval: o.prometheus.scrapeInterval,
-                resources: o.prometheus.resources,
-                alertGroups: [OUTBOX_ALERTS],
-                // Cluster-scoped: named after the namespace so two systems never collide.
-                clusterRoleName: `${spec.namespace}-prometheus-discovery`,
-            },
-            grafana: {
-                storage: { size: o.grafana.storage.size, storageClass: o.grafana.storage.storageClass ?? spec.storageClass },
-                resources: o.grafana.resources,
-                dashboards: DASHBOARDS.filter(d => OUTBOX_DASHBOARD_UIDS.includes(d.uid)),
-            },
-            otelCollector: { replicas: o.otelCollector.replicas, resources: o.otelCollector.resources },
-            protect,
-        }, child);
+        const obs = new ObservabilityStack(p.obsName, p.observability(ns), child);
 
         if (exporterEnabled) {
-            const e = o.kafkaExporter;
+            const e = spec.observability.kafkaExporter;
             new Workload(exporterId.name, {
                 namespace: ns,
-                identity: { ...exporterId, version: e.image.substring(e.image.lastIndexOf(":") + 1) },
+                identity: { ...exporterId, version: imageTag(e.image) },
                 kind: "Deployment",
                 replicas: 1,
                 containers: [{
@@ -282,7 +191,7 @@ export class OutboxEvents extends pulumi.ComponentResource {
             const sp = svcSpec[s];
             return new Workload(ids[s].name, {
                 namespace: ns,
-                identity: { ...ids[s], version: sp.image.substring(sp.image.lastIndexOf(":") + 1) },
+                identity: { ...ids[s], version: imageTag(sp.image) },
                 kind: "Deployment",
                 replicas: sp.replicas,
                 containers: [{ name: ids[s].app!, image: sp.image, resources: sp.resources, env: [...common(s), ...extraEnv], ...container }],

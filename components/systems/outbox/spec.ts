@@ -4,21 +4,20 @@
  * so the rules and their error texts live here once. Defaults are the prod (HA) numbers; a dev
  * stack shrinks replicas, sizes and Kafka through the same keys.
  */
-import { ResourceSpec, validateResources } from "../k8s/container";
-import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
+import { ResourceSpec, validateResources } from "../../k8s/container";
+import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
-    rejectUnknownKeys, requireBoolean, requireDistinctPorts, requireDnsLabel, requireIntInRange, requireNonEmptyString,
-    requireObject, requireOneOf, requirePinnedImage, requireQuantity, ValidationError,
-} from "../k8s/validation";
-import { validateAutoscaling } from "../k8s/workload";
-import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../messaging/spec";
-import { KafkaSaslArgs, KafkaTlsArgs } from "../messaging/topics";
-import { requireCidr, requireDuration } from "../observability/common";
+    rejectUnknownKeys, requireBoolean, requireCidr, requireDistinctPorts, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf, requirePinnedImage, requireQuantity, ValidationError,
+} from "../../k8s/validation";
+import { validateAutoscaling } from "../../k8s/workload";
+import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../../messaging/spec";
+import { KafkaSaslArgs, KafkaTlsArgs } from "../../messaging/topics";
+import { OUTBOX_ROLES, PART_OF } from "../../k8s/labels";
 
 /** System label (app.kubernetes.io/part-of) the policy pack's outbox rules match on. */
-export const OUTBOX_PART_OF = "outbox";
+export const OUTBOX_PART_OF = PART_OF.outbox;
 /** Roles (app.kubernetes.io/component) of the three services: OUTBOX_SERVICES of the pack's plan. */
-export const OUTBOX_ROLES = { rest: "rest-service", grpc: "grpc-service", worker: "worker" } as const;
+export { OUTBOX_ROLES };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
@@ -264,7 +263,7 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
     if (r.limits === undefined) {
         throw new ValidationError(`${key}.limits`, "missing; allowed: { defaultRequest, default, max } each with cpu and memory");
     }
-    validateLimitRange(`${key}.limits`, requireObject(`${key}.limits`, r.limits) as unknown as LimitRangeSpec);
+    validateLimitRange(`${key}.limits`, r.limits);
     const ingressNamespace = requireDnsLabel(`${key}.ingressNamespace`, r.ingressNamespace ?? "ingress-nginx", 63);
     if (r.storageClass !== undefined) {
         requireNonEmptyString(`${key}.storageClass`, r.storageClass);
@@ -324,10 +323,9 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
     const manageTopics = kRaw.manageTopics === undefined ? true : requireBoolean(`${key}.kafka.manageTopics`, kRaw.manageTopics);
     const connRaw = kRaw.connection === undefined ? {} : requireObject(`${key}.kafka.connection`, kRaw.connection);
     rejectUnknownKeys(`${key}.kafka.connection`, connRaw, ["bootstrapServers", "tls", "sasl"]);
-    // The cluster's own list stands in for the check when no override is given.
     validateKafkaConnection(`${key}.kafka.connection`, {
-        bootstrapServers: connRaw.bootstrapServers ?? ["kafka:9092"], tls: connRaw.tls, sasl: connRaw.sasl,
-    } as KafkaConnectionSpec);
+        bootstrapServers: connRaw.bootstrapServers, tls: connRaw.tls, sasl: connRaw.sasl,
+    } as KafkaConnectionSpec, { ownCluster: true });
 
     // Observability.
     const oRaw = requireObject(`${key}.observability`, r.observability);

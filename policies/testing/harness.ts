@@ -1,6 +1,6 @@
 // Runs policies the way the policy engine does, without the engine: args objects shaped like
-// @pulumi/policy's, props wrapped in its unknown-checking proxy. Used by the tests, and exported
-// (through policies.ts) so the main program's resources can be checked under Pulumi mocks.
+// @pulumi/policy's, props wrapped in its unknown-checking proxy. Used by the pack's tests and by the
+// program's tests (its resources under Pulumi mocks); not part of the pack: the pack never imports it.
 import {
     PolicyResource,
     ResourceValidationArgs,
@@ -9,9 +9,9 @@ import {
     StackValidationPolicy,
     EnforcementLevel,
 } from "@pulumi/policy";
-import type { PackConfig } from "../policies";
+import { allPolicies, PackConfig } from "../policies";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const proxy = require("@pulumi/policy/proxy") as { unknownCheckingProxy: <T>(v: T) => T; UnknownValueError: new (...a: unknown[]) => Error };
 
 export interface PlainResource {
@@ -127,9 +127,6 @@ export async function runStackPolicyWithUrns(
  * resource, every stack policy on the list. Disabled policies are skipped.
  */
 export async function runAll(resources: PlainResource[], config: PackConfig = {}): Promise<Violation[]> {
-    // Imported lazily: policies.ts re-exports this module.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { allPolicies } = require("../policies") as typeof import("../policies");
     const out: Violation[] = [];
     for (const policy of allPolicies(config)) {
         const level = policy.enforcementLevel ?? "advisory";

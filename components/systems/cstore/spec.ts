@@ -3,21 +3,20 @@
  * validation, shared by the stack config module and the CStore constructor. Everything a dev stack
  * shrinks (replicas, HPA bounds, volumes, resources, retention) is overridable.
  */
-import { ResourceSpec, validateResources } from "../k8s/container";
-import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
-import { parseQuantity } from "../k8s/quantity";
+import { Budget, budgetOf, requireLimitRangeFits, requireQuotaFits, withSurge } from "../../k8s/capacity";
+import { ResourceSpec, validateResources } from "../../k8s/container";
+import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
-    rejectUnknownKeys, requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
-    requirePinnedImage, requireQuantity, ValidationError,
-} from "../k8s/validation";
-import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
-import { ENGINES, REDIS_EVICTION_POLICIES } from "../database/engines";
-import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "../edge/validation";
-import { CDN_IMAGE } from "../edge/cdn";
-import { requireCidr, requireDuration, requirePort } from "../observability/common";
-import { GRAFANA_IMAGE } from "../observability/grafana";
-import { PROMETHEUS_IMAGE } from "../observability/prometheus";
-import { REDIS_EXPORTER_IMAGE } from "../observability/redisExporter";
+    rejectUnknownKeys, requireBoolean, requireCidr, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString,
+    requireObject, requireOneOf, requirePinnedImage, requirePlainEnv, requirePort, requireQuantity, ValidationError,
+} from "../../k8s/validation";
+import { DatabaseSpec, validateDatabaseSpec } from "../../database/spec";
+import { ENGINES, REDIS_EVICTION_POLICIES } from "../../database/engines";
+import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "../../edge/validation";
+import { CDN_IMAGE } from "../../edge/cdn";
+import { GRAFANA_IMAGE } from "../../observability/grafana";
+import { PROMETHEUS_IMAGE } from "../../observability/prometheus";
+import { REDIS_EXPORTER_IMAGE } from "../../observability/redisExporter";
 
 // ---------------------------------------------------------------------------------------------
 // The spec as a stack config holds it (every field optional except the API image and the CIDRs).
@@ -246,8 +245,6 @@ export const API_RESERVED_ENV = [
     "PORT", "MONGODB_HOST", "MONGODB_PORT", "MONGODB_DATABASE", "MONGODB_AUTH_SOURCE", "MONGODB_USERNAME", "MONGODB_PASSWORD",
     "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD",
 ];
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SECRET_LOOKING = /(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)/i;
 
 function optionalObject(key: string, raw: unknown, known: string[]): Record<string, unknown> {
     if (raw === undefined) {
@@ -293,25 +290,7 @@ function cidrList(key: string, raw: unknown, what: string): string[] {
 }
 
 function envOf(key: string, raw: unknown): Record<string, string> {
-    if (raw === undefined) {
-        return {};
-    }
-    const env = requireObject(key, raw);
-    for (const [name, value] of Object.entries(env)) {
-        if (!ENV_NAME.test(name)) {
-            throw new ValidationError(`${key}.${name}`, "is not allowed; allowed: an env var name of letters, digits and '_', not starting with a digit");
-        }
-        if (API_RESERVED_ENV.includes(name)) {
-            throw new ValidationError(`${key}.${name}`, `is set by the system (from the database Services and Secrets); allowed: any name except ${API_RESERVED_ENV.join(", ")}`);
-        }
-        if (SECRET_LOOKING.test(name)) {
-            throw new ValidationError(`${key}.${name}`, "looks like a secret; allowed: plain settings only (secrets reach the API through Secrets and secretKeyRef)");
-        }
-        if (typeof value !== "string") {
-            throw new ValidationError(`${key}.${name}`, `${JSON.stringify(value)} is not allowed; allowed: a string (quote numbers and booleans)`);
-        }
-    }
-    return env as Record<string, string>;
+    return raw === undefined ? {} : requirePlainEnv(key, raw, API_RESERVED_ENV);
 }
 
 function mongoDatabaseSpec(r: ResolvedCStoreSpec["mongodb"], storageClass: string | undefined): DatabaseSpec {
@@ -479,103 +458,38 @@ export function validateCStoreSpec(key: string, raw: unknown): ResolvedCStoreSpe
         namespace, domain, ingressNamespace, clusterIssuer, ingressClassName, skipAwait, storageClass, quota, limits, apiServer,
         api, mongodb, redis, redisExporter, prometheus, grafana, cdn,
     };
-    requireQuotaFits(`${key}.quota`, spec);
-    requireLimitRangeFits(`${key}.limits.max`, spec);
+    requireQuotaFits(`${key}.quota`, spec.quota, cstoreBudget(spec), "for the system at its peak (HPA maximum plus rolling-update surge)");
+    requireLimitRangeFits(`${key}.limits.max`, spec.limits, cstoreContainers(spec));
     return spec;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Resource budget: what the system needs at its peak (HPA maximum + rolling-update surge).
 
-export interface Budget {
-    requestsCpu: number;
-    requestsMemory: number;
-    limitsCpu: number;
-    limitsMemory: number;
-    requestsStorage: number;
-    pods: number;
-    persistentVolumeClaims: number;
-}
-
-/** Pods a Deployment runs at most during a rolling update with maxSurge 25% (rounded up). */
-const withSurge = (replicas: number): number => replicas + Math.ceil(replicas * 0.25);
 
 /**
  * Peak pods per workload and the resulting sums: the API at maxReplicas plus 25% surge, the CDN and
  * the Redis exporter with surge, Prometheus and Grafana (Recreate) and the StatefulSets without.
  */
 export function cstoreBudget(spec: ResolvedCStoreSpec): Budget {
-    const pods: [number, ResourceSpec][] = [
-        [withSurge(spec.api.maxReplicas), spec.api.resources],
-        [withSurge(spec.cdn.replicas), spec.cdn.resources],
-        [withSurge(1), spec.redisExporter.resources],
-        [1, spec.prometheus.resources],
-        [1, spec.grafana.resources],
-        [1, spec.mongodb.resources],
-        [1, spec.redis.resources],
-    ];
-    const sum = (f: (r: ResourceSpec) => string) => pods.reduce((t, [n, r]) => t + n * parseQuantity(f(r))!, 0);
-    const claims = [
+    return budgetOf([
+        { pods: withSurge(spec.api.maxReplicas), resources: spec.api.resources },
+        { pods: withSurge(spec.cdn.replicas), resources: spec.cdn.resources },
+        { pods: withSurge(1), resources: spec.redisExporter.resources },
+        { pods: 1, resources: spec.prometheus.resources },
+        { pods: 1, resources: spec.grafana.resources },
+        { pods: 1, resources: spec.mongodb.resources },
+        { pods: 1, resources: spec.redis.resources },
+    ], [
         spec.mongodb.storage.size, spec.mongodb.storage.configSize, spec.redis.storage.size,
         spec.prometheus.storage.size, spec.grafana.storage.size, spec.cdn.storage.size,
-    ];
-    return {
-        requestsCpu: sum(r => r.requests.cpu),
-        requestsMemory: sum(r => r.requests.memory),
-        limitsCpu: sum(r => r.limits.cpu),
-        limitsMemory: sum(r => r.limits.memory),
-        requestsStorage: claims.reduce((t, c) => t + parseQuantity(c)!, 0),
-        pods: pods.reduce((t, [n]) => t + n, 0),
-        persistentVolumeClaims: claims.length,
-    };
+    ]);
 }
 
-function show(kind: "cpu" | "memory" | "count", v: number): string {
-    if (kind === "cpu") {
-        return `${Math.round(v * 1000)}m`;
-    }
-    if (kind === "memory") {
-        return `${Math.ceil(v / 2 ** 20)}Mi`;
-    }
-    return String(v);
-}
-
-/** The namespace quota must hold the system at its peak, or pods would be refused mid-scale-up. */
-function requireQuotaFits(key: string, spec: ResolvedCStoreSpec): void {
-    const need = cstoreBudget(spec);
-    const q = spec.quota;
-    const checks: [keyof Budget, number, "cpu" | "memory" | "count"][] = [
-        ["requestsCpu", parseQuantity(q.requestsCpu)!, "cpu"],
-        ["requestsMemory", parseQuantity(q.requestsMemory)!, "memory"],
-        ["limitsCpu", parseQuantity(q.limitsCpu)!, "cpu"],
-        ["limitsMemory", parseQuantity(q.limitsMemory)!, "memory"],
-        ["requestsStorage", parseQuantity(q.requestsStorage)!, "memory"],
-        ["pods", q.pods, "count"],
-        ["persistentVolumeClaims", q.persistentVolumeClaims, "count"],
-    ];
-    for (const [field, have, kind] of checks) {
-        if (have < need[field] - 1e-9) {
-            throw new ValidationError(`${key}.${field}`,
-                `${JSON.stringify(q[field])} is too small for the system at its peak (HPA maximum plus rolling-update surge); ` +
-                `allowed: at least ${show(kind, need[field])}`);
-        }
-    }
-}
-
-/** No container may ask for more than the namespace's LimitRange max, or the API server refuses its pods. */
-function requireLimitRangeFits(key: string, spec: ResolvedCStoreSpec): void {
-    const containers: [string, ResourceSpec][] = [
+function cstoreContainers(spec: ResolvedCStoreSpec): [string, ResourceSpec][] {
+    return [
         ["api", spec.api.resources], ["mongodb", spec.mongodb.resources], ["redis", spec.redis.resources],
         ["redisExporter", spec.redisExporter.resources], ["prometheus", spec.prometheus.resources],
         ["grafana", spec.grafana.resources], ["cdn", spec.cdn.resources],
     ];
-    for (const kind of ["cpu", "memory"] as const) {
-        const max = parseQuantity(spec.limits.max[kind])!;
-        for (const [name, r] of containers) {
-            if (parseQuantity(r.limits[kind])! > max) {
-                throw new ValidationError(`${key}.${kind}`,
-                    `${JSON.stringify(spec.limits.max[kind])} is below the ${name} limit ${r.limits[kind]}; allowed: at least the largest container limit`);
-            }
-        }
-    }
 }

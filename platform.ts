@@ -3,14 +3,14 @@
  * loads the config, calls this and exports what it returns.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig } from "../config";
-import { ENGINES } from "./database/engines";
-import { restApiPartPeer } from "./restapi/restapi";
-import { CStore } from "./systems/cstore";
-import { DatabaseService, DatabaseStatus } from "./systems/database-service";
-import { OutboxEvents } from "./systems/outbox";
-import { GreenfieldCluster } from "./systems/greenfield";
-import { RESTAPI_PART_OF, RestApiSystem } from "./systems/restapi-system";
+import { PlatformConfig } from "./config";
+import { ENGINES } from "./components/database/engines";
+import { restApiPartPeer } from "./components/restapi/restapi";
+import { CStore } from "./components/systems/cstore";
+import { DatabaseService, DatabaseStatus } from "./components/systems/database-service";
+import { OutboxEvents } from "./components/systems/outbox";
+import { GreenfieldCluster } from "./components/systems/greenfield";
+import { RESTAPI_PART_OF, RestApiSystem } from "./components/systems/restapi";
 
 export interface PlatformOutputs {
     restapi?: {
@@ -106,7 +106,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         };
     }
     if (cfg.cstore) {
-        const cstore = new CStore("cstore", { ...cfg.cstore, protect: cfg.protectData });
+        const cstore = new CStore("cstore", { spec: cfg.cstore, protect: cfg.protectData });
         outputs.cstore = {
             apiUrl: cstore.apiUrl, cdnUrl: cstore.cdnUrl, grafanaUrl: cstore.grafanaUrl,
             mongodbSecretName: cstore.mongodbSecretName, redisSecretName: cstore.redisSecretName,
@@ -114,7 +114,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         };
     }
     if (cfg.outbox) {
-        const outbox = new OutboxEvents("outbox", cfg.outbox);
+        const outbox = new OutboxEvents("outbox", { spec: cfg.outbox });
         outputs.outbox = {
             restUrl: outbox.restUrl, grpcAddress: outbox.grpcAddress, kafkaBootstrapServers: outbox.kafkaBootstrapServers,
             topicNames: outbox.topicNames, grafanaUrl: outbox.grafanaUrl, grafanaAdminSecretName: outbox.grafanaAdminSecretName,
@@ -122,7 +122,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         };
     }
     if (cfg.greenfield) {
-        const gf = new GreenfieldCluster("greenfield", cfg.greenfield);
+        const gf = new GreenfieldCluster("greenfield", { spec: cfg.greenfield });
         outputs.greenfield = {
             fastapiUrl: gf.fastapiUrl, kafkaBootstrapServers: gf.kafkaBootstrapServers, kafkaTopicNames: gf.kafkaTopicNames,
             grafanaUrl: gf.grafanaUrl, grafanaAdminSecretName: gf.grafanaAdminSecretName,

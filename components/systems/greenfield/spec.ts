@@ -1,25 +1,27 @@
 /**
  * The Greenfield cluster's args (greenfield-cluster.md) as a stack config would hold them, their
- * defaults (the design's HA table: prod) and their validation. The stack config module and the
- * GreenfieldCluster constructor both call validateGreenfieldSpec, so every rule and error text
- * lives here once; errors name the key and the allowed values.
+ * defaults (the design's HA table: prod) and their validation. The stack config module resolves the
+ * spec once (resolveGreenfieldSpec) and the GreenfieldCluster takes the result, so every rule and
+ * error text lives here once; errors name the key and the allowed values.
  */
-import { ResourceSpec, validateResources } from "../k8s/container";
-import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
+import { ResourceSpec, validateResources } from "../../k8s/container";
+import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
-    rejectUnknownKeys, requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
-    requirePinnedImage, requireQuantity, ValidationError,
-} from "../k8s/validation";
-import { validateAutoscaling } from "../k8s/workload";
-import { REDIS_EVICTION_POLICIES } from "../database/engines";
-import { EXAMPLE_VERSION, KAFKA_MODES, KafkaMode, MAX_BROKERS, validateKafkaConnection, ZOOKEEPER_REPLICAS } from "../messaging/spec";
-import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../mesh/istio";
-import { requireCidr, requireDuration, requirePort } from "../observability/common";
-import { requireHostname } from "../edge/validation";
-import { requireSealedValue, SEALING_SCOPES, SealingScope } from "../secrets/sealed-secrets";
+    rejectUnknownKeys, requireBoolean, requireCidr, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString,
+    requireObject, requireOneOf, requirePinnedImage, requirePlainEnv, requirePort, requireQuantity, ValidationError,
+} from "../../k8s/validation";
+import { validateAutoscaling } from "../../k8s/workload";
+import { REDIS_EVICTION_POLICIES } from "../../database/engines";
+import {
+    EXAMPLE_VERSION, KAFKA_MODES, KafkaMode, MAX_BROKERS, validateKafkaConnection, validateKafkaVersion, ZOOKEEPER_REPLICAS,
+} from "../../messaging/spec";
+import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../../mesh/istio";
+import { requireHostname } from "../../edge/validation";
+import { requireSealedValue, SEALING_SCOPES, SealingScope } from "../../secrets/sealed-secrets";
+import { PART_OF } from "../../k8s/labels";
 
 /** app.kubernetes.io/part-of of every workload of the system (the pack's plan rules match on it). */
-export const GREENFIELD_PART_OF = "greenfield";
+export const GREENFIELD_PART_OF = PART_OF.greenfield;
 
 export const RELEASE_STRATEGIES = ["rolling", "blue-green", "canary"] as const;
 export type ReleaseStrategy = typeof RELEASE_STRATEGIES[number];
@@ -292,9 +294,6 @@ export interface ResolvedGreenfield {
 
 const show = (v: unknown): string => (v === undefined ? "undefined" : JSON.stringify(v));
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Env names that look like secrets (the pack's no-literal-secret-env pattern): never plain values. */
-const SECRET_NAME = /(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)/i;
 const HTTP_PATH = /^\/[A-Za-z0-9._~/-]*$/;
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
@@ -380,19 +379,7 @@ function validateFastApi(key: string, raw: unknown, meshOn: boolean): ResolvedGr
         };
         validateAutoscaling(`${key}.autoscaling`, autoscaling, 20);
     }
-    const env = optionalObject(`${key}.env`, o.env);
-    for (const [name, value] of Object.entries(env)) {
-        if (!ENV_NAME.test(name)) {
-            throw new ValidationError(`${key}.env.${name}`, "is not an env var name; allowed: letters, digits and '_', not starting with a digit");
-        }
-        if (SECRET_NAME.test(name)) {
-            // Never echo the value: it may be the secret.
-            throw new ValidationError(`${key}.env.${name}`, "looks like a secret; allowed: plain settings only (secrets reach the app from Secrets via secretKeyRef)");
-        }
-        if (typeof value !== "string") {
-            throw new ValidationError(`${key}.env.${name}`, `${show(value)} is not allowed; allowed: a string (quote numbers and booleans)`);
-        }
-    }
+    const env = o.env === undefined ? {} : requirePlainEnv(`${key}.env`, o.env);
     const r = optionalObject(`${key}.release`, o.release);
     rejectUnknownKeys(`${key}.release`, r, ["strategy", "activeColor", "blueImage", "greenImage", "canaryImage", "canaryWeight", "canaryReplicas"]);
     const strategy = requireOneOf(`${key}.release.strategy`, r.strategy ?? "rolling", RELEASE_STRATEGIES);
@@ -435,7 +422,7 @@ function validateFastApi(key: string, raw: unknown, meshOn: boolean): ResolvedGr
         livenessPath: requirePath(`${key}.livenessPath`, o.livenessPath ?? d.livenessPath),
         readinessPath: requirePath(`${key}.readinessPath`, o.readinessPath ?? d.readinessPath),
         metricsPath: requirePath(`${key}.metricsPath`, o.metricsPath ?? d.metricsPath),
-        env: env as Record<string, string>,
+        env,
     };
 }
 
@@ -474,9 +461,9 @@ function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
     rejectUnknownKeys(`${key}.topics`, t, ["enabled", "bootstrapServers", "tls", "sasl", "kafkaVersion", "timeoutSeconds", "partitions", "replicationFactor"]);
     const enabled = t.enabled === undefined ? true : requireBoolean(`${key}.topics.enabled`, t.enabled);
     validateKafkaConnection(`${key}.topics`, {
-        enabled, bootstrapServers: t.bootstrapServers ?? ["placeholder:9092"], tls: t.tls as never, sasl: t.sasl as never,
+        enabled, bootstrapServers: t.bootstrapServers, tls: t.tls as never, sasl: t.sasl as never,
         kafkaVersion: t.kafkaVersion, timeoutSeconds: t.timeoutSeconds,
-    });
+    }, { ownCluster: true });
     const topicRf = requireIntInRange(`${key}.topics.replicationFactor`, t.replicationFactor ?? rf, 1, brokers);
     if (topicRf < minIsr) {
         throw new ValidationError(`${key}.topics.replicationFactor`,
@@ -485,7 +472,7 @@ function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
     return {
         mode, brokers, replicationFactor: rf, minInsyncReplicas: minIsr, zookeeper,
         storage: requireQuantity(`${key}.storage`, o.storage ?? d.storage, "storage"),
-        version: requireVersion(`${key}.version`, o.version ?? EXAMPLE_VERSION[mode], EXAMPLE_VERSION[mode]),
+        version: validateKafkaVersion(`${key}.version`, mode, o.version ?? EXAMPLE_VERSION[mode]),
         resources: optionalResources(`${key}.resources`, o.resources),
         topics: {
             ...(t as Omit<KafkaTopicsInput, "partitions" | "replicationFactor" | "enabled">),

@@ -1,0 +1,226 @@
+/**
+ * The plan of a GreenfieldCluster (greenfield-cluster.md): every child's args, computed from the
+ * resolved spec alone. Pure: nothing is registered here, nothing is validated again (the spec was,
+ * once, by resolveGreenfieldSpec). Values that exist only once a sibling is registered (the
+ * namespace Output, the brokers' addresses, the databases' hosts and Secrets) are parameters.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DatabaseSpec } from "../../database/spec";
+import { ContainerSpec, httpProbe } from "../../k8s/container";
+import { AppIdentity, COLOR_LABEL, selectorLabels } from "../../k8s/labels";
+import { NamespaceBaselineArgs } from "../../k8s/namespace";
+import { Peer } from "../../k8s/traffic";
+import { AutoscalingSpec } from "../../k8s/workload";
+import { IstioTrafficArgs, MeshPolicyArgs, TrafficSplit } from "../../mesh/istio";
+import { KafkaClusterArgs } from "../../messaging/kafka";
+import { greenfieldTopics, TopicSpec } from "../../messaging/spec";
+import { observabilityPeer } from "../../observability/common";
+import { ObservabilityStackArgs } from "../../observability/stack";
+import { SealedSecretArgs, SealedSecretsControllerArgs } from "../../secrets/sealed-secrets";
+import { DataStore, GREENFIELD_PART_OF, ResolvedGreenfield } from "./spec";
+
+/** Label of the canary track (stable / canary) when the release strategy is canary. */
+export const TRACK_LABEL = "platform.io/track";
+/** istiod's xDS and CA port: every sidecar of the mesh talks to it. */
+export const ISTIOD_XDS_PORT = 15012;
+
+/** Names of the children, from the system's name (known before anything exists). */
+export function greenfieldNames(name: string) {
+    return {
+        fastapi: `${name}-fastapi`,
+        redis: `${name}-redis`,
+        postgresql: `${name}-postgresql`,
+        mysql: `${name}-mysql`,
+        mongodb: `${name}-mongodb`,
+        kafka: `${name}-kafka`,
+        topics: `${name}-topics`,
+        observability: `${name}-obs`,
+        prometheus: `${name}-obs-prometheus`,
+        grafana: `${name}-obs-grafana`,
+        jaeger: `${name}-obs-jaeger`,
+        collector: `${name}-obs-otel-collector`,
+        mtls: `${name}-mtls`,
+        ingress: `${name}-ingress`,
+        sidecars: `${name}-istio-sidecars`,
+        sealedSecrets: `${name}-sealed-secrets`,
+    };
+}
+
+/** The FastAPI pods (every track) as a traffic peer. */
+export function fastapiIdentity(name: string): AppIdentity {
+    return { name: `${name}-fastapi`, app: "fastapi", component: "fastapi", partOf: GREENFIELD_PART_OF };
+}
+
+export interface Track {
+    /** Workload (Pulumi) name suffix and selector label, undefined for the single rolling Deployment. */
+    label?: { key: string; value: string };
+    image: string;
+    replicas: number;
+    autoscaling?: AutoscalingSpec;
+}
+
+export function tracksOf(s: ResolvedGreenfield): Track[] {
+    const f = s.fastapi;
+    const full = { replicas: f.replicas, autoscaling: f.autoscaling };
+    switch (f.release.strategy) {
+        case "rolling":
+            return [{ image: f.image, ...full }];
+        case "blue-green":
+            // Both colours run at full size: switching is a weight change, switching back the rollback.
+            return [
+                { label: { key: COLOR_LABEL, value: "blue" }, image: f.release.blueImage, ...full },
+                { label: { key: COLOR_LABEL, value: "green" }, image: f.release.greenImage, ...full },
+            ];
+        case "canary":
+            return [
+                { label: { key: TRACK_LABEL, value: "stable" }, image: f.image, ...full },
+                { label: { key: TRACK_LABEL, value: "canary" }, image: f.release.canaryImage!, replicas: f.release.canaryReplicas },
+            ];
+    }
+}
+
+/** The peers of the system's own pods, from names (known before anything exists). */
+export interface GreenfieldPeers {
+    fastapi: Peer;
+    /** The only outside source: the Istio ingress gateway with the mesh on, else the ingress controller. */
+    external: Peer;
+    prometheus: Peer;
+    collector: Peer;
+}
+
+export interface GreenfieldPlan {
+    names: ReturnType<typeof greenfieldNames>;
+    fastapiId: AppIdentity;
+    peers: GreenfieldPeers;
+    baseline: NamespaceBaselineArgs;
+    databases: Record<DataStore, DatabaseSpec>;
+    kafka(namespace: pulumi.Input<string>): KafkaClusterArgs;
+    topics: TopicSpec[];
+    observability(namespace: pulumi.Input<string>): ObservabilityStackArgs;
+    tracks: Track[];
+    trackName: (t: Track) => string;
+    /** The FastAPI container of a track, without its env (wired from the siblings' outputs). */
+    fastapiContainer: (image: string) => ContainerSpec;
+    mesh?: { policy: MeshPolicyArgs; traffic: IstioTrafficArgs };
+    sealedSecrets?: { controller: SealedSecretsControllerArgs; secrets: [string, SealedSecretArgs][] };
+}
+
+export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldPlan {
+    const n = greenfieldNames(name);
+    const ns = s.namespace;
+    const partOf = GREENFIELD_PART_OF;
+    const f = s.fastapi;
+    const mesh = s.mesh;
+    const fastapiId = fastapiIdentity(name);
+    const peers: GreenfieldPeers = {
+        fastapi: { kind: "pods", namespace: ns, selector: selectorLabels(fastapiId) },
+        external: mesh
+            ? { kind: "namespace", namespace: mesh.gateway.namespace, podSelector: mesh.gateway.selector }
+            : { kind: "namespace", namespace: s.ingressNamespace },
+        prometheus: observabilityPeer(n.prometheus, ns, partOf),
+        collector: observabilityPeer(n.collector, ns, partOf),
+    };
+    const databases: Record<DataStore, DatabaseSpec> = {
+        redis: {
+            type: "redis", version: s.redis.version, replicas: s.redis.replicas, resources: s.redis.resources,
+            storage: { size: s.redis.storage, storageClass: s.storageClass },
+            // The design's HA table: "Redis | 1 Master + 2 Replicas | Failover". With 3 members or
+            // more, sentinels fail over; 2 members replicate without failover (no sentinel quorum).
+            redis: {
+                mode: s.redis.replicas >= 3 ? "sentinel" : s.redis.replicas > 1 ? "replication" : "standalone", appendOnly: true,
+                maxMemory: s.redis.maxMemory, maxMemoryPolicy: s.redis.maxMemoryPolicy,
+            },
+        },
+        postgresql: {
+            type: "postgresql", version: s.postgresql.version, replicas: s.postgresql.replicas, resources: s.postgresql.resources,
+            storage: { size: s.postgresql.storage, storageClass: s.storageClass }, databaseName: s.postgresql.databaseName,
+            // The design's HA table: "PostgreSQL | 3 | Synchronous replication".
+            ...(s.postgresql.replicas > 1 ? { postgresql: { synchronous: true } } : {}),
+        },
+        mysql: {
+            type: "mysql", version: s.mysql.version, replicas: s.mysql.replicas, resources: s.mysql.resources,
+            storage: { size: s.mysql.storage, storageClass: s.storageClass }, databaseName: s.mysql.databaseName,
+            // The design's HA table: "MySQL | 3 | Synchronous replication" (semi-synchronous).
+            ...(s.mysql.replicas > 1 ? { mysql: { semiSync: true } } : {}),
+        },
+        mongodb: {
+            type: "mongodb", version: s.mongodb.version, replicas: s.mongodb.replicas, resources: s.mongodb.resources,
+            storage: { size: s.mongodb.storage, configSize: s.mongodb.configStorage, storageClass: s.storageClass },
+            databaseName: s.mongodb.databaseName, mongodb: { replicaSetName: s.mongodb.replicaSetName },
+        },
+    };
+    const k = s.kafka;
+    const o = s.observability;
+    const tracks = tracksOf(s);
+    const trackName = (t: Track) => (t.label ? `${n.fastapi}-${t.label.value}` : n.fastapi);
+    const fqdn = (service: string) => `${service}.${ns}.svc.cluster.local`;
+    let meshPlan: GreenfieldPlan["mesh"];
+    if (mesh) {
+        const dest = (t: Track) => ({ host: fqdn(trackName(t)), port: f.port });
+        const split: TrafficSplit = f.release.strategy === "canary"
+            ? { strategy: "canary", stable: dest(tracks[0]), canary: dest(tracks[1]), canaryWeight: f.release.canaryWeight }
+            : { strategy: "blue-green", blue: dest(tracks[0]), green: dest(tracks[1]), active: f.release.activeColor };
+        meshPlan = {
+            policy: { istioInstalled: true, apiVersion: mesh.apiVersion, namespaces: [ns], mode: mesh.mtlsMode },
+            traffic: {
+                istioInstalled: true, apiVersion: mesh.apiVersion,
+                gateway: { namespace: mesh.gateway.namespace, hosts: mesh.gateway.hosts, credentialName: mesh.gateway.credentialName, selector: mesh.gateway.selector },
+                virtualServices: [{
+                    name: n.fastapi, namespace: ns,
+                    // External hosts through the gateway, and the stable in-cluster Service through the sidecars.
+                    hosts: [...mesh.gateway.hosts, fqdn(n.fastapi)],
+                    split, timeout: mesh.timeout, retries: mesh.retries,
+                }],
+            },
+        };
+    }
+    const ss = s.sealedSecrets;
+    return {
+        names: n,
+        fastapiId,
+        peers,
+        baseline: {
+            name: ns, quota: s.quota, limits: s.limits,
+            labels: { "app.kubernetes.io/part-of": partOf, ...(mesh ? { "istio-injection": "enabled" } : {}) },
+            holdsProtectedData: s.protectData,
+        },
+        databases,
+        kafka: namespace => ({
+            namespace, mode: k.mode, brokers: k.brokers, brokerStorage: k.storage, version: k.version, resources: k.resources,
+            zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor,
+            minInsyncReplicas: k.minInsyncReplicas, autoCreateTopics: false, clients: [peers.fastapi], partOf, protect: s.protectData,
+        }),
+        topics: greenfieldTopics(k.topics.replicationFactor, k.minInsyncReplicas).map(t => ({ ...t, partitions: k.topics.partitions })),
+        // FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
+        observability: namespace => ({
+            namespace, partOf,
+            ingressFrom: o.grafana.externalAccess ? [peers.external] : [],
+            apiServer: s.apiServer,
+            telemetrySenders: [peers.fastapi],
+            scrapeTargets: [{ peer: peers.fastapi, ports: [{ port: f.port }] }],
+            scrapeNamespaces: [ns],
+            prometheus: {
+                image: o.prometheus.image, resources: o.prometheus.resources, retention: o.prometheus.retention,
+                scrapeInterval: o.prometheus.scrapeInterval, storage: { size: o.prometheus.storage, storageClass: s.storageClass },
+            },
+            grafana: { image: o.grafana.image, resources: o.grafana.resources, storage: { size: o.grafana.storage, storageClass: s.storageClass } },
+            otelCollector: o.otelCollector,
+            jaeger: o.jaeger,
+            protect: s.protectData,
+        }),
+        tracks,
+        trackName,
+        fastapiContainer: image => ({
+            name: "fastapi", image, resources: f.resources, ports: [{ name: "http", containerPort: f.port }],
+            livenessProbe: httpProbe(f.livenessPath, f.port), readinessProbe: httpProbe(f.readinessPath, f.port, { initialDelaySeconds: 5 }),
+        }),
+        mesh: meshPlan,
+        sealedSecrets: ss && {
+            controller: { namespace: ss.namespace, apiServerCidrs: s.apiServer.cidrs, apiServerPorts: s.apiServer.ports, image: ss.image, partOf },
+            secrets: Object.entries(ss.secrets).map(([secretName, sec]): [string, SealedSecretArgs] => [secretName, {
+                namespace: ns, secretName, encryptedData: sec.encryptedData, type: sec.type, scope: sec.scope,
+                labels: { "app.kubernetes.io/part-of": partOf },
+            }]),
+        },
+    };
+}

@@ -1,0 +1,143 @@
+/**
+ * The plan of an OutboxEvents system (outbox-events.md): identities, peers and the args of the
+ * namespace, the three databases, Kafka and the observability stack, computed from the validated
+ * spec alone. Pure: nothing is registered and nothing is validated again here.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DatabaseArgs } from "../../database/database";
+import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../../k8s/labels";
+import { NamespaceBaselineArgs } from "../../k8s/namespace";
+import { Peer, TrafficRule } from "../../k8s/traffic";
+import { KafkaClusterArgs } from "../../messaging/kafka";
+import { OUTBOX_TOPIC_NAMES } from "../../messaging/spec";
+import { OUTBOX_ALERTS } from "../../observability/alerts";
+import { observabilityPeer } from "../../observability/common";
+import { DASHBOARDS } from "../../observability/dashboards";
+import { ObservabilityStackArgs } from "../../observability/stack";
+import { initScripts, maxConnections, OutboxDatabase } from "./schema";
+import { maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsSpec, PORTS, ServiceSpec } from "./spec";
+
+export type OutboxTopic = typeof OUTBOX_TOPIC_NAMES[number];
+export type OutboxService = "rest" | "grpc" | "worker";
+
+/** Who publishes and who consumes which topic. */
+export const EVENT_FLOW: Record<OutboxService, { produces: OutboxTopic[]; consumes: OutboxTopic[] }> = {
+    rest: { produces: ["resource.created", "resource.updated", "resource.deleted"], consumes: [] },
+    grpc: { produces: ["task.process", "task.completed"], consumes: ["resource.created", "resource.updated", "resource.deleted", "task.process"] },
+    worker: { produces: [], consumes: ["resource.created", "resource.updated", "resource.deleted", "task.completed"] },
+};
+
+/** Each service's database (its `databaseName` too). */
+export const DATABASE_OF: Record<OutboxService, OutboxDatabase> = { rest: "restdb", grpc: "grpcdb", worker: "workerdb" };
+
+/** The design's dashboards: latency percentiles, throughput, errors, consumer lag, pool, CPU/memory. */
+export const OUTBOX_DASHBOARD_UIDS = ["platform-application", "platform-kafka", "platform-database", "platform-resources"];
+
+export const OUTBOX_SERVICES: readonly OutboxService[] = ["rest", "grpc", "worker"];
+
+export interface OutboxPlan {
+    ids: Record<OutboxService, AppIdentity>;
+    exporterId: AppIdentity;
+    obsName: string;
+    services: Record<OutboxService, ServiceSpec>;
+    /** The port Prometheus scrapes on each service. */
+    metricsPort: Record<OutboxService, number>;
+    baseline: NamespaceBaselineArgs;
+    peerOf: (id: AppIdentity, ns: pulumi.Input<string>) => Peer;
+    prometheusPeer: (ns: pulumi.Input<string>) => Peer;
+    collectorPeer: (ns: pulumi.Input<string>) => Peer;
+    ingressController: Peer;
+    /** One PostgreSQL per service; its only client is its owner. */
+    database: (s: OutboxService, ns: pulumi.Input<string>) => DatabaseArgs;
+    /** Brokers reachable by the three services (and the lag exporter) only. */
+    kafka: (ns: pulumi.Input<string>) => KafkaClusterArgs;
+    /** The services export OTLP to the collector; Prometheus scrapes their metrics ports. */
+    observability: (ns: pulumi.Input<string>) => ObservabilityStackArgs;
+}
+
+export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
+    const ids: Record<OutboxService, AppIdentity> = {
+        rest: { name: `${name}-rest-service`, app: "rest-service", component: OUTBOX_ROLES.rest, partOf: OUTBOX_PART_OF },
+        grpc: { name: `${name}-grpc-service`, app: "grpc-service", component: OUTBOX_ROLES.grpc, partOf: OUTBOX_PART_OF },
+        worker: { name: `${name}-worker`, app: "python-worker", component: OUTBOX_ROLES.worker, partOf: OUTBOX_PART_OF },
+    };
+    const exporterId: AppIdentity = { name: `${name}-kafka-exporter`, app: "kafka-exporter", component: "kafka-exporter", partOf: OUTBOX_PART_OF };
+    const exporterEnabled = spec.observability.kafkaExporter.enabled;
+    const obsName = `${name}-obs`;
+    const services: Record<OutboxService, ServiceSpec> = { rest: spec.restService, grpc: spec.grpcService, worker: spec.worker };
+    const metricsPort: Record<OutboxService, number> = {
+        rest: spec.restService.port, grpc: spec.grpcService.metricsPort, worker: spec.worker.metricsPort,
+    };
+    const peerOf = (id: AppIdentity, ns: pulumi.Input<string>): Peer => ({ kind: "pods", namespace: ns, selector: selectorLabels(id) });
+    const ingressController: Peer = { kind: "namespace", namespace: spec.ingressNamespace };
+    const protect = spec.protectData;
+    const o = spec.observability;
+    return {
+        ids, exporterId, obsName, services, metricsPort, peerOf, ingressController,
+        baseline: {
+            name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { [LABELS.partOf]: OUTBOX_PART_OF },
+            holdsProtectedData: spec.protectData,
+        },
+        prometheusPeer: ns => observabilityPeer(`${obsName}-prometheus`, ns, OUTBOX_PART_OF),
+        collectorPeer: ns => observabilityPeer(`${obsName}-otel-collector`, ns, OUTBOX_PART_OF),
+        database: (s, ns) => {
+            const db = DATABASE_OF[s];
+            const d = spec.database;
+            return {
+                type: "postgresql",
+                version: d.version,
+                replicas: d.replicas,
+                storage: { size: d.storage.size, storageClass: d.storage.storageClass ?? spec.storageClass },
+                resources: d.resources,
+                databaseName: db,
+                namespace: ns,
+                partOf: OUTBOX_PART_OF,
+                clients: [peerOf(ids[s], ns)],
+                protect,
+                initScripts: initScripts(db),
+                postgresql: { maxConnections: maxConnections(maxPods(services[s]), services[s].pool.maxConnections) },
+                // The one service that owns this database (the policy pack's traffic plan reads it).
+                labels: { [OWNER_LABEL]: ids[s].name },
+            };
+        },
+        kafka: ns => ({
+            ...spec.kafka.cluster,
+            storageClass: spec.kafka.cluster.storageClass ?? spec.storageClass,
+            namespace: ns,
+            partOf: OUTBOX_PART_OF,
+            clients: [...OUTBOX_SERVICES.map(s => peerOf(ids[s], ns)), ...(exporterEnabled ? [peerOf(exporterId, ns)] : [])],
+            protect,
+        }),
+        observability: ns => {
+            const scrapeTargets: TrafficRule[] = OUTBOX_SERVICES.map(s => ({ peer: peerOf(ids[s], ns), ports: [{ port: metricsPort[s] }] }));
+            if (exporterEnabled) {
+                scrapeTargets.push({ peer: peerOf(exporterId, ns), ports: [{ port: PORTS.kafkaExporter }] });
+            }
+            return {
+                namespace: ns,
+                partOf: OUTBOX_PART_OF,
+                ingressFrom: o.grafana.fromIngress ? [ingressController] : [],
+                apiServer: { cidrs: o.apiServerCidrs },
+                telemetrySenders: OUTBOX_SERVICES.map(s => peerOf(ids[s], ns)),
+                scrapeTargets,
+                scrapeNamespaces: [spec.namespace],
+                prometheus: {
+                    storage: { size: o.prometheus.storage.size, storageClass: o.prometheus.storage.storageClass ?? spec.storageClass },
+                    retention: o.prometheus.retention,
+                    scrapeInterval: o.prometheus.scrapeInterval,
+                    resources: o.prometheus.resources,
+                    alertGroups: [OUTBOX_ALERTS],
+                    // Cluster-scoped: named after the namespace so two systems never collide.
+                    clusterRoleName: `${spec.namespace}-prometheus-discovery`,
+                },
+                grafana: {
+                    storage: { size: o.grafana.storage.size, storageClass: o.grafana.storage.storageClass ?? spec.storageClass },
+                    resources: o.grafana.resources,
+                    dashboards: DASHBOARDS.filter(d => OUTBOX_DASHBOARD_UIDS.includes(d.uid)),
+                },
+                otelCollector: { replicas: o.otelCollector.replicas, resources: o.otelCollector.resources },
+                protect,
+            };
+        },
+    };
+}

@@ -1,0 +1,192 @@
+/**
+ * Bad input as a new user would write it: each class is refused while the config is read, before
+ * the first resource registers, with the config key as written and the allowed values.
+ */
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { loadPlatformConfig, parsePlatformConfig } from "../../config";
+import { createPlatform } from "../../platform";
+import { capture, deepClone, stackConfig } from "./helpers";
+
+interface Rejection {
+    message: string;
+    registered: number;
+}
+
+/** Runs the whole program on the dev stack with one change: the error, and how many resources registered. */
+async function rejection(change: (cfg: Record<string, any>) => void): Promise<Rejection> {
+    const cfg = deepClone(stackConfig("dev"));
+    change(cfg);
+    let message = "";
+    const res = await capture(() => {
+        try {
+            createPlatform(parsePlatformConfig(cfg));
+        } catch (e) {
+            message = (e as Error).message;
+        }
+    });
+    return { message, registered: res.length };
+}
+
+/** The same through loadPlatformConfig, from full Pulumi config keys (all namespaces, as the engine passes them). */
+async function loadRejection(extra: Record<string, string>): Promise<Rejection> {
+    const before = pulumi.runtime.allConfig();
+    const all: Record<string, string> = {};
+    for (const [k, v] of Object.entries(stackConfig("dev"))) {
+        all[`k8s-platform:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    pulumi.runtime.setAllConfig({ ...all, ...extra });
+    let message = "";
+    try {
+        const res = await capture(() => {
+            try {
+                createPlatform(loadPlatformConfig());
+            } catch (e) {
+                message = (e as Error).message;
+            }
+        });
+        return { message, registered: res.length };
+    } finally {
+        pulumi.runtime.setAllConfig(before);
+    }
+}
+
+const refused = (message: string): Rejection => ({ message, registered: 0 });
+
+describe("bad input is refused before any resource registers, naming the config key", () => {
+    it("refuses a memory quantity in millibytes", async () => {
+        expect(await rejection(c => { c.cstore.redis.resources.requests.memory = "128m"; })).to.deep.equal(refused(
+            "k8s-platform:cstore.redis.resources.requests.memory: \"128m\" is not a memory quantity (\"m\" is milli: 128m is a thousandth " +
+            "of 128 bytes; write Mi for mebibytes); allowed: e.g. 512Mi or 10Gi"));
+    });
+
+    it("refuses a CPU quantity with a memory unit", async () => {
+        expect(await rejection(c => {
+            c.restapi.model = { resources: { requests: { cpu: "1Gi", memory: "256Mi" }, limits: { cpu: "2", memory: "512Mi" } } };
+        })).to.deep.equal(refused(
+            "k8s-platform:restapi.model.resources.requests.cpu: \"1Gi\" is not a cpu quantity (Gi is a unit of bytes, not of CPU); allowed: e.g. 250m or 1"));
+    });
+
+    it("refuses an image reference with an uppercase repository", async () => {
+        expect(await rejection(c => { c.restapi.image = "ghcr.io/K8s-Platform/restapi-mvcr:1.4.2"; })).to.deep.equal(refused(
+            "k8s-platform:restapi.image: \"ghcr.io/K8s-Platform/restapi-mvcr:1.4.2\" is not an image reference; allowed: " +
+            "[registry/]repository[:tag][@sha256:digest] with the repository in lowercase letters, digits and separators (., _, __, -), " +
+            "e.g. ghcr.io/org/app:1.2.3"));
+    });
+
+    it("refuses a latest RestAPI image at its config key (the RestApi constructor does not check it again)", async () => {
+        expect(await rejection(c => { c.restapi.image = "ghcr.io/acme/shop:latest"; })).to.deep.equal(refused(
+            "k8s-platform:restapi.image: \"ghcr.io/acme/shop:latest\" is not pinned; allowed: an image with a version tag (not \"latest\") or a @sha256 digest"));
+    });
+
+    it("refuses a Prometheus retention that is not a duration at its config key (the component does not check it again)", async () => {
+        expect(await rejection(c => { c.cstore.prometheus.retention = "30 days"; })).to.deep.equal(refused(
+            "k8s-platform:cstore.prometheus.retention: \"30 days\" is not allowed; allowed: a Prometheus duration such as 30d " +
+            "(units ms, s, m, h, d, w, y) from 7200s to 315360000s"));
+    });
+
+    it("refuses a Grafana volume size that is not a quantity at its config key", async () => {
+        expect(await rejection(c => { c.cstore.grafana.storage.size = "five"; })).to.deep.equal(refused(
+            "k8s-platform:cstore.grafana.storage.size: \"five\" is not a storage quantity; allowed: e.g. 512Mi or 10Gi"));
+    });
+
+    it("refuses an unpinned Jaeger image at its config key", async () => {
+        expect(await rejection(c => { c.greenfield.observability.jaeger = { image: "jaegertracing/all-in-one" }; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.observability.jaeger.image: \"jaegertracing/all-in-one\" is not pinned; " +
+            "allowed: an image with a version tag (not \"latest\") or a @sha256 digest"));
+    });
+
+    it("refuses zero OTel collector replicas at its config key", async () => {
+        expect(await rejection(c => { c.outbox.observability.otelCollector.replicas = 0; })).to.deep.equal(refused(
+            "k8s-platform:outbox.observability.otelCollector.replicas: 0 is not allowed; allowed: an integer from 1 to 20"));
+    });
+
+    it("refuses a Kafka SASL section without the secret password key, naming that key", async () => {
+        expect(await rejection(c => { c.outbox.kafka.connection = { sasl: { mechanism: "scram-sha512", username: "svc" } }; })).to.deep.equal(refused(
+            "k8s-platform:kafkaSaslPassword: missing while k8s-platform:outbox.kafka.connection.sasl is set; " +
+            "allowed: `pulumi config set --secret k8s-platform:kafkaSaslPassword`"));
+    });
+
+    it("refuses a malformed Greenfield topics bootstrap server at its config key (no stand-in list is checked instead)", async () => {
+        expect(await rejection(c => { c.greenfield.kafka.topics = { bootstrapServers: ["kafka"] }; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.kafka.topics.bootstrapServers[0]: \"kafka\" is not allowed; " +
+            "allowed: host:port, e.g. kafka-0.kafka-headless.messaging.svc.cluster.local:9092"));
+    });
+
+    it("refuses an empty secret value", async () => {
+        expect(await loadRejection({ "k8s-platform:kafkaSaslPassword": "" })).to.deep.equal(refused(
+            "k8s-platform:kafkaSaslPassword: an empty secret is not allowed; allowed: a non-empty value " +
+            "(`pulumi config set --secret k8s-platform:kafkaSaslPassword`)"));
+    });
+
+    it("refuses an unknown key inside limits, listing the allowed keys", async () => {
+        expect(await rejection(c => { c.limits = { max: { cpu: "4", memory: "8Gi", gpu: "1" } }; })).to.deep.equal(refused(
+            "k8s-platform:limits.max.gpu: unknown key; allowed keys: cpu, memory"));
+    });
+
+    it("suggests the near-miss name of an unknown key", async () => {
+        expect(await rejection(c => { c.limits = { maximum: { cpu: "4", memory: "8Gi" } }; })).to.deep.equal(refused(
+            "k8s-platform:limits.maximum: unknown key; allowed keys: defaultRequest, default, max"));
+        expect(await rejection(c => { c.protectdata = true; })).to.deep.equal(refused(
+            "k8s-platform:protectdata: unknown key; allowed keys: environment, protectData, storageClass, ingressNamespace, apiServerCidrs, " +
+            "quota, limits, restapi, databases, cstore, outbox, greenfield, manageKafkaTopics, kafkaSaslPassword (did you mean \"protectData\"?)"));
+    });
+
+    it("refuses an unknown key inside a resource map (a gpu limit)", async () => {
+        expect(await rejection(c => { c.outbox.restService.resources.limits.gpu = "1"; })).to.deep.equal(refused(
+            "k8s-platform:outbox.restService.resources.limits.gpu: unknown key; allowed keys: cpu, memory"));
+    });
+
+    it("refuses two systems configured into the same namespace", async () => {
+        expect(await rejection(c => { c.outbox.namespace = "cstore"; })).to.deep.equal(refused(
+            "k8s-platform:outbox.namespace: \"cstore\" is already the namespace of k8s-platform:cstore.namespace; allowed: a namespace no other system uses"));
+    });
+
+    it("refuses a system in the ingress controller's namespace", async () => {
+        expect(await rejection(c => { c.greenfield.namespace = "ingress-nginx"; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.namespace: \"ingress-nginx\" is already the namespace of k8s-platform:ingressNamespace; " +
+            "allowed: a namespace no other system uses"));
+    });
+
+    it("refuses a namespace quota below the sum of its workloads' requests", async () => {
+        expect(await rejection(c => { c.quota.requestsCpu = "1"; })).to.deep.equal(refused(
+            "k8s-platform:quota.requestsCpu: \"1\" is too small for the RestAPI's parts at their replicas (k8s-platform:restapi); allowed: at least 1200m"));
+    });
+
+    it("refuses a LimitRange max below a workload's limit", async () => {
+        expect(await rejection(c => { c.limits = { max: { cpu: "1", memory: "8Gi" } }; })).to.deep.equal(refused(
+            "k8s-platform:limits.max.cpu: \"1\" is below the k8s-platform:restapi.model limit 2; allowed: at least the largest container limit"));
+    });
+
+    it("refuses a platform quota that cannot hold the RestAPI's monitoring namespace (its claims)", async () => {
+        expect(await rejection(c => { c.restapi.observability = { ...(c.restapi.observability ?? {}), prometheusStorage: "500Gi" }; })).to.deep.equal(refused(
+            "k8s-platform:quota.requestsStorage: \"20Gi\" is too small for the RestAPI's observability stack " +
+            "(k8s-platform:restapi.observability.namespace monitoring); allowed: at least 513024Mi"));
+    });
+
+    it("refuses a LimitRange max below a container of the RestAPI's monitoring namespace", async () => {
+        expect(await rejection(c => { c.limits = { ...c.limits, max: { cpu: "4", memory: "1536Mi" } }; })).to.deep.equal(refused(
+            "k8s-platform:limits.max.memory: \"1536Mi\" is below the k8s-platform:restapi.observability prometheus limit 2Gi; " +
+            "allowed: at least the largest container limit"));
+    });
+
+    it("refuses a Kafka version of the wrong mode up front, under the config key", async () => {
+        expect(await rejection(c => { c.greenfield.kafka.version = "3.6.0"; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.kafka.version: \"3.6.0\" is not allowed in kraft mode; allowed: an apache/kafka version from 3.7.0 on, such as 4.0.0"));
+    });
+
+    it("refuses an API server CIDR of the whole Internet up front, under the config key", async () => {
+        expect(await rejection(c => { c.apiServerCidrs = ["0.0.0.0/0"]; })).to.deep.equal(refused(
+            "k8s-platform:apiServerCidrs[0]: \"0.0.0.0/0\" is not allowed; allowed: an IPv4 CIDR such as 10.0.0.1/32 (not /0)"));
+    });
+
+    it("refuses a key under a namespace one edit away from the project's", async () => {
+        expect(await loadRejection({ "k8s-platfrom:protectData": "true" })).to.deep.equal(refused(
+            "k8s-platfrom:protectData: unknown namespace \"k8s-platfrom\"; allowed: k8s-platform:protectData (the project's namespace is k8s-platform)"));
+    });
+
+    it("leaves other namespaces alone (the providers' own keys)", async () => {
+        expect(await loadRejection({ "kubernetes:context": "kind", "k8s-platform:kafkaSaslPassword": "s3cret" }))
+            .to.have.property("message", "");
+    });
+});
