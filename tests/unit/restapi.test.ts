@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { contentName } from "../../components/k8s/config";
 import { RestApi, RestApiArgs, RESTAPI_DEPLOYER_RULES } from "../../components/restapi/restapi";
-import { PART_DEFAULTS, REST_PARTS, RestPart } from "../../components/restapi/spec";
+import { PART_DEFAULTS, REST_PARTS, RestPart, validateRestApiSpec } from "../../components/restapi/spec";
 import { containsSecret, mockWorkloadStatus } from "./mocks";
 import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
 import { RecordedResource } from "./mocks";
@@ -50,14 +50,15 @@ describe("RestApi", () => {
         expect(byName(res, T.hpa, "rmin3-model").inputs.spec.minReplicas).to.equal(2);
     });
 
-    it("refuses replicas above a part's HPA maximum, naming the part and the bound", () => {
-        expect(() => new RestApi("rmax", args({ replicas: 6 })))
-            .to.throw("RestApi(rmax).replicas: 6 is above view's autoScaling.maxReplicas 5 (replicas is the HPA's minimum); allowed: 1 to 5, or raise view.autoScaling.maxReplicas");
+    // The spec is validated once, at the config edge (the component takes it as resolved).
+    it("refuses replicas above a part's HPA maximum, naming the config key and the bound", () => {
+        expect(() => validateRestApiSpec("k8s-platform:restapi", { image: "ghcr.io/acme/shop:2.0.1", replicas: 6 }))
+            .to.throw("k8s-platform:restapi.replicas: 6 is above view's autoScaling.maxReplicas 5 (replicas is the HPA's minimum); allowed: 1 to 5, or raise view.autoScaling.maxReplicas");
     });
 
     it("refuses replicas that disagree with an explicit HPA minimum", () => {
-        expect(() => new RestApi("rconf", args({ model: { replicas: 2, autoScaling: { minReplicas: 3 } } })))
-            .to.throw("RestApi(rconf).model.replicas: 2 disagrees with model.autoScaling.minReplicas 3 (replicas is the HPA's minimum); allowed: 3, or leave one of them out");
+        expect(() => validateRestApiSpec("k8s-platform:restapi", { image: "ghcr.io/acme/shop:2.0.1", model: { replicas: 2, autoScaling: { minReplicas: 3 } } }))
+            .to.throw("k8s-platform:restapi.model.replicas: 2 disagrees with model.autoScaling.minReplicas 3 (replicas is the HPA's minimum); allowed: 3, or leave one of them out");
     });
 
     it("reports phase Pending while the API server reported no Deployment status", async () => {
