@@ -16,7 +16,7 @@ import { VolumeClaim, Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
 import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
 import {
-    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, esSeedConfig, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, redisClusterCreate, redisSentinel,
+    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, ES_TLS_VOLUME, esCertificateDnsNames, esSeedConfig, esTlsSecretName, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, redisClusterCreate, redisSentinel,
     SECRET_KEYS, SENTINEL_PORT,
 } from "./engines";
 import { DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
@@ -115,6 +115,48 @@ function mongoKeyfileInit(image: string, resources: EngineContext["resources"]):
     };
 }
 
+export const CERT_MANAGER_API = "cert-manager.io/v1";
+
+/**
+ * The nodes' certificate of an Elasticsearch cluster with transport TLS, from a CA of its own:
+ * a selfSigned Issuer signs the CA Certificate (`<name>-ca`), a CA Issuer (`<name>-ca`) signs
+ * the nodes' Certificate, which cert-manager writes (and renews) into `<name>-transport-tls`
+ * (tls.crt, tls.key, ca.crt). Returns the nodes' Certificate.
+ */
+function esTransportCertificate(name: string, headless: string, replicas: number, namespace: pulumi.Input<string>,
+    labels: Record<string, string>, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+    const metadata = (objectName: string) => ({ name: objectName, namespace, labels, annotations: OWNED_ANNOTATIONS });
+    const issuerRef = (issuer: string) => ({ name: issuer, kind: "Issuer", group: "cert-manager.io" });
+    const selfSigned = new k8s.apiextensions.CustomResource(`${name}-selfsigned-issuer`, {
+        apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: metadata(`${name}-selfsigned`),
+        spec: { selfSigned: {} },
+    }, opts);
+    const ca = new k8s.apiextensions.CustomResource(`${name}-ca-certificate`, {
+        apiVersion: CERT_MANAGER_API, kind: "Certificate", metadata: metadata(`${name}-ca`),
+        spec: {
+            isCA: true, commonName: `${name}-ca`, secretName: `${name}-ca`, duration: "87600h",
+            privateKey: { algorithm: "ECDSA", size: 256 },
+            issuerRef: issuerRef(`${name}-selfsigned`),
+        },
+    }, { ...opts, dependsOn: [selfSigned] });
+    const caIssuer = new k8s.apiextensions.CustomResource(`${name}-ca-issuer`, {
+        apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: metadata(`${name}-ca`),
+        spec: { ca: { secretName: `${name}-ca` } },
+    }, { ...opts, dependsOn: [ca] });
+    return new k8s.apiextensions.CustomResource(`${name}-transport-certificate`, {
+        apiVersion: CERT_MANAGER_API, kind: "Certificate", metadata: metadata(`${name}-transport`),
+        spec: {
+            secretName: esTlsSecretName(name),
+            commonName: name,
+            dnsNames: pulumi.output(namespace).apply(ns => esCertificateDnsNames(name, headless, replicas, ns)),
+            duration: "2160h", renewBefore: "360h",
+            privateKey: { algorithm: "RSA", size: 2048, encoding: "PKCS8", rotationPolicy: "Always" },
+            usages: ["server auth", "client auth", "digital signature", "key encipherment"],
+            issuerRef: issuerRef(`${name}-ca`),
+        },
+    }, { ...opts, dependsOn: [caIssuer] });
+}
+
 export class Database extends pulumi.ComponentResource {
     public readonly type: DatabaseType;
     public readonly host: pulumi.Output<string>;
@@ -199,6 +241,7 @@ export class Database extends pulumi.ComponentResource {
             redisClusterReplicas: spec.redis?.clusterReplicas ?? defaultClusterReplicas(replicas),
             esClusterName: spec.elasticsearch?.clusterName ?? name,
             esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
+            esTransportTls: spec.type === "elasticsearch" && (spec.elasticsearch?.transportTls ?? false),
             sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
             postgresMaxConnections: spec.postgresql?.maxConnections,
             postgresSynchronous: spec.postgresql?.synchronous ?? false,
@@ -252,6 +295,11 @@ export class Database extends pulumi.ComponentResource {
             const configure = mysqlConfigure(ctx, image);
             initContainers.push({ ...configure, volumeMounts: [...(configure.volumeMounts ?? []), configMount] });
             sidecars.push({ ...mysqlReplica(ctx, image), volumeMounts: [configMount] });
+        }
+        const workloadDeps: pulumi.Resource[] = [];
+        if (ctx.esTransportTls) {
+            workloadDeps.push(esTransportCertificate(name, headless, replicas, args.namespace, labels, child));
+            volumes.push({ name: ES_TLS_VOLUME, secret: { secretName: esTlsSecretName(name), defaultMode: 0o440 } });
         }
         if (spec.type === "elasticsearch") {
             volumes.push({ name: ES_CONFIG_VOLUME, emptyDir: { sizeLimit: "64Mi" } });
@@ -328,7 +376,7 @@ export class Database extends pulumi.ComponentResource {
             traffic: { ingress, egress },
             recreate: isSqlite,
             protect: args.protect,
-        }, { parent: this });
+        }, { parent: this, ...(workloadDeps.length > 0 ? { dependsOn: workloadDeps } : {}) });
 
         this.peer = this.workload.peer;
         this.host = this.workload.host.apply(h => h ?? "");

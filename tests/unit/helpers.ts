@@ -63,6 +63,8 @@ export const T = {
     clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
     sealedSecret: "kubernetes:bitnami.com/v1alpha1:SealedSecret",
+    certificate: "kubernetes:cert-manager.io/v1:Certificate",
+    issuer: "kubernetes:cert-manager.io/v1:Issuer",
 } as const;
 
 export function ofType(list: RecordedResource[], type: string): RecordedResource[] {
