@@ -300,6 +300,25 @@ export function redisClusterCreate(ctx: EngineContext, image: string): Container
     };
 }
 
+/**
+ * Cluster mode: the container of the `<name>-cluster-shrink` Job that runs before the StatefulSet
+ * changes (scripts/redis/cluster-shrink.sh): nodes outside MEMBERS (the new member list) have
+ * their slots moved away and are forgotten by the others before their pods are deleted.
+ */
+export function redisClusterShrink(ctx: EngineContext, image: string): ContainerSpec {
+    return {
+        name: "cluster-shrink",
+        image,
+        command: ["/bin/sh", `${CONFIG_DIR}/cluster-shrink.sh`],
+        env: [
+            { name: "MEMBERS", value: redisEnv(ctx).find(e => e.name === "MEMBERS")!.value as string },
+            { name: "WAIT_SECONDS", value: "300" },
+            secretEnv("REDISCLI_AUTH", ctx.secretName, SECRET_KEYS.password),
+        ],
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+    };
+}
+
 export interface EngineDef {
     image(version: string): string;
     ports: ContainerPort[];
@@ -428,7 +447,10 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         configFiles: ctx => ({
             "start-redis.sh": engineFile("redis", "start-redis.sh"),
             ...(ctx.redisMode === "sentinel" ? { "sentinel.sh": engineFile("redis", "sentinel.sh") } : {}),
-            ...(ctx.redisMode === "cluster" ? { "cluster-create.sh": engineFile("redis", "cluster-create.sh") } : {}),
+            ...(ctx.redisMode === "cluster" ? {
+                "cluster-create.sh": engineFile("redis", "cluster-create.sh"),
+                "cluster-shrink.sh": engineFile("redis", "cluster-shrink.sh"),
+            } : {}),
         }),
         container: ctx => ({
             command: ["/bin/sh", `${CONFIG_DIR}/start-redis.sh`],

@@ -55,6 +55,7 @@ export const T = {
     roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     password: "random:index/randomPassword:RandomPassword",
     cronJob: "kubernetes:batch/v1:CronJob",
+    job: "kubernetes:batch/v1:Job",
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
     peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
     gateway: "kubernetes:networking.istio.io/v1:Gateway",
