@@ -6,17 +6,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ContainerSpec, secretEnv } from "../k8s/container";
+import { ContainerSpec, scratchVolumes, secretEnv, secureContainer } from "../k8s/container";
 import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
-import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
+import { networkPolicySpec, Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
 import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
 import {
-    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, esSeedConfig, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, redisClusterCreate, redisSentinel,
+    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, ES_TLS_VOLUME, esCertificateDnsNames, esSeedConfig, esTlsSecretName, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, REDIS_PORT, redisClusterCreate, redisClusterShrink, redisSentinel,
     SECRET_KEYS, SENTINEL_PORT,
 } from "./engines";
 import { DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
@@ -115,6 +115,93 @@ function mongoKeyfileInit(image: string, resources: EngineContext["resources"]):
     };
 }
 
+export const CERT_MANAGER_API = "cert-manager.io/v1";
+
+/**
+ * The nodes' certificate of an Elasticsearch cluster with transport TLS, from a CA of its own:
+ * a selfSigned Issuer signs the CA Certificate (`<name>-ca`), a CA Issuer (`<name>-ca`) signs
+ * the nodes' Certificate, which cert-manager writes (and renews) into `<name>-transport-tls`
+ * (tls.crt, tls.key, ca.crt). Returns the nodes' Certificate.
+ */
+function esTransportCertificate(name: string, headless: string, replicas: number, namespace: pulumi.Input<string>,
+    labels: Record<string, string>, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+    const metadata = (objectName: string) => ({ name: objectName, namespace, labels, annotations: OWNED_ANNOTATIONS });
+    const issuerRef = (issuer: string) => ({ name: issuer, kind: "Issuer", group: "cert-manager.io" });
+    const selfSigned = new k8s.apiextensions.CustomResource(`${name}-selfsigned-issuer`, {
+        apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: metadata(`${name}-selfsigned`),
+        spec: { selfSigned: {} },
+    }, opts);
+    const ca = new k8s.apiextensions.CustomResource(`${name}-ca-certificate`, {
+        apiVersion: CERT_MANAGER_API, kind: "Certificate", metadata: metadata(`${name}-ca`),
+        spec: {
+            isCA: true, commonName: `${name}-ca`, secretName: `${name}-ca`, duration: "87600h",
+            privateKey: { algorithm: "ECDSA", size: 256 },
+            issuerRef: issuerRef(`${name}-selfsigned`),
+        },
+    }, { ...opts, dependsOn: [selfSigned] });
+    const caIssuer = new k8s.apiextensions.CustomResource(`${name}-ca-issuer`, {
+        apiVersion: CERT_MANAGER_API, kind: "Issuer", metadata: metadata(`${name}-ca`),
+        spec: { ca: { secretName: `${name}-ca` } },
+    }, { ...opts, dependsOn: [ca] });
+    return new k8s.apiextensions.CustomResource(`${name}-transport-certificate`, {
+        apiVersion: CERT_MANAGER_API, kind: "Certificate", metadata: metadata(`${name}-transport`),
+        spec: {
+            secretName: esTlsSecretName(name),
+            commonName: name,
+            dnsNames: pulumi.output(namespace).apply(ns => esCertificateDnsNames(name, headless, replicas, ns)),
+            duration: "2160h", renewBefore: "360h",
+            privateKey: { algorithm: "RSA", size: 2048, encoding: "PKCS8", rotationPolicy: "Always" },
+            usages: ["server auth", "client auth", "digital signature", "key encipherment"],
+            issuerRef: issuerRef(`${name}-ca`),
+        },
+    }, { ...opts, dependsOn: [caIssuer] });
+}
+
+/**
+ * Redis Cluster: the `<name>-cluster-shrink` Job (scripts/redis/cluster-shrink.sh), run before
+ * the StatefulSet changes (the StatefulSet depends on it). Named after the member count and
+ * replaced when it or the scripts change, so it runs on every `up` that changes the members; a
+ * failure stops the `up` before any member is removed. Egress: the members' client port only.
+ */
+function redisClusterShrinkJob(ctx: EngineContext, image: string, runAsUser: number, configMap: k8s.core.v1.ConfigMap, members: Peer,
+    partOf: string, opts: pulumi.CustomResourceOptions): { job: k8s.batch.v1.Job; peer: Peer } {
+    const key = `Database(${ctx.name}).clusterShrink`;
+    const jobName = `${ctx.name}-cluster-shrink`;
+    const identity = { name: jobName, app: "redis", component: "cluster-maintenance", partOf };
+    const labels = standardLabels(identity);
+    const selector = selectorLabels(identity);
+    const metadata = { name: jobName, namespace: ctx.namespace, labels, annotations: OWNED_ANNOTATIONS };
+    const sa = new k8s.core.v1.ServiceAccount(`${jobName}-sa`, { metadata, automountServiceAccountToken: false }, opts);
+    const container: ContainerSpec = { ...redisClusterShrink(ctx, image), volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true }] };
+    const job = new k8s.batch.v1.Job(jobName, {
+        metadata: { ...metadata, name: `${jobName}-to-${ctx.replicas}` },
+        spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: 900,
+            template: {
+                metadata: { labels },
+                spec: {
+                    serviceAccountName: sa.metadata.name,
+                    automountServiceAccountToken: false,
+                    enableServiceLinks: false,
+                    restartPolicy: "Never",
+                    securityContext: {
+                        runAsNonRoot: true, runAsUser, runAsGroup: runAsUser, fsGroup: runAsUser,
+                        fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
+                    },
+                    containers: [secureContainer(container, `${key}.container`, true)],
+                    volumes: [{ name: CONFIG_VOLUME, configMap: { name: configMap.metadata.name, defaultMode: 0o555 } }, ...scratchVolumes([container])],
+                },
+            },
+        },
+    }, { ...opts, deleteBeforeReplace: true });
+    new k8s.networking.v1.NetworkPolicy(`${jobName}-netpol`, {
+        metadata,
+        spec: networkPolicySpec(selector, { ingress: [], egress: [{ peer: members, ports: [{ port: REDIS_PORT }] }] }),
+    }, opts);
+    return { job, peer: { kind: "pods", namespace: ctx.namespace, selector } };
+}
+
 export class Database extends pulumi.ComponentResource {
     public readonly type: DatabaseType;
     public readonly host: pulumi.Output<string>;
@@ -199,6 +286,7 @@ export class Database extends pulumi.ComponentResource {
             redisClusterReplicas: spec.redis?.clusterReplicas ?? defaultClusterReplicas(replicas),
             esClusterName: spec.elasticsearch?.clusterName ?? name,
             esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
+            esTransportTls: spec.type === "elasticsearch" && (spec.elasticsearch?.transportTls ?? false),
             sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
             postgresMaxConnections: spec.postgresql?.maxConnections,
             postgresSynchronous: spec.postgresql?.synchronous ?? false,
@@ -225,8 +313,10 @@ export class Database extends pulumi.ComponentResource {
         }
         // The engine's scripts and config files: content-named, so a change rolls the pods.
         const configFiles = engine.configFiles?.(ctx) ?? {};
+        let configMap: k8s.core.v1.ConfigMap | undefined;
         if (Object.keys(configFiles).length > 0) {
             const cm = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: configFiles }, child);
+            configMap = cm;
             volumes.push({ name: CONFIG_VOLUME, configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
             mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true });
         }
@@ -252,6 +342,11 @@ export class Database extends pulumi.ComponentResource {
             const configure = mysqlConfigure(ctx, image);
             initContainers.push({ ...configure, volumeMounts: [...(configure.volumeMounts ?? []), configMount] });
             sidecars.push({ ...mysqlReplica(ctx, image), volumeMounts: [configMount] });
+        }
+        const workloadDeps: pulumi.Resource[] = [];
+        if (ctx.esTransportTls) {
+            workloadDeps.push(esTransportCertificate(name, headless, replicas, args.namespace, labels, child));
+            volumes.push({ name: ES_TLS_VOLUME, secret: { secretName: esTlsSecretName(name), defaultMode: 0o440 } });
         }
         if (spec.type === "elasticsearch") {
             volumes.push({ name: ES_CONFIG_VOLUME, emptyDir: { sizeLimit: "64Mi" } });
@@ -279,6 +374,13 @@ export class Database extends pulumi.ComponentResource {
             // Members replicate among themselves on every engine port.
             ingress.push({ peer: self, ports });
             egress.push({ peer: self, ports });
+        }
+
+        if (spec.type === "redis" && ctx.redisMode === "cluster") {
+            // Scale-down: members leave the cluster (slots moved, forgotten) before their pods go.
+            const shrink = redisClusterShrinkJob(ctx, image, engine.runAsUser, configMap!, self, args.partOf ?? "database-service", child);
+            workloadDeps.push(shrink.job);
+            ingress.push({ peer: shrink.peer, ports: [{ port: engine.clientPort }] });
         }
 
         const isSqlite = spec.type === "sqlite";
@@ -328,7 +430,7 @@ export class Database extends pulumi.ComponentResource {
             traffic: { ingress, egress },
             recreate: isSqlite,
             protect: args.protect,
-        }, { parent: this });
+        }, { parent: this, ...(workloadDeps.length > 0 ? { dependsOn: workloadDeps } : {}) });
 
         this.peer = this.workload.peer;
         this.host = this.workload.host.apply(h => h ?? "");

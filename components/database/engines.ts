@@ -43,6 +43,8 @@ export interface EngineContext {
     redisClusterReplicas: number;
     esClusterName: string;
     esNodeRoles: string[];
+    /** Elasticsearch: TLS between the nodes (and on HTTP) from the `<name>-transport-tls` Secret. */
+    esTransportTls: boolean;
     sqliteFile: string;
     /** PostgreSQL max_connections, passed on the command line so a change applies on restart. */
     postgresMaxConnections?: number;
@@ -154,6 +156,56 @@ export function mysqlReplica(ctx: EngineContext, image: string): ContainerSpec {
 
 export const ES_CONFIG_DIR = "/usr/share/elasticsearch/config";
 export const ES_CONFIG_VOLUME = "es-config";
+/** The nodes' certificate (cert-manager's tls.crt, tls.key, ca.crt): inside the config dir, where Elasticsearch may read files. */
+export const ES_TLS_DIR = `${ES_CONFIG_DIR}/certs/transport`;
+export const ES_TLS_VOLUME = "es-transport-tls";
+
+/** Name of the Secret cert-manager writes the nodes' certificate into. */
+export function esTlsSecretName(name: string): string {
+    return `${name}-transport-tls`;
+}
+
+/**
+ * The DNS names of the nodes' certificate: every member's headless-service name (short, namespaced,
+ * FQDN), the headless wildcard (members a later scale-up adds) and the client Service.
+ */
+export function esCertificateDnsNames(name: string, headless: string, replicas: number, namespace: string): string[] {
+    const suffixes = ["", `.${namespace}.svc`, `.${namespace}.svc.cluster.local`];
+    const members = Array.from({ length: replicas }, (_, i) => `${name}-${i}.${headless}`);
+    return [
+        ...members.flatMap(m => suffixes.map(s => `${m}${s}`)),
+        ...suffixes.map(s => `*.${headless}${s}`),
+        ...suffixes.map(s => `${name}${s}`),
+    ];
+}
+
+/**
+ * Elasticsearch settings (environment variables the image's entrypoint passes as -E) of TLS
+ * between the nodes and on HTTP, from the PEM files cert-manager writes. Setting them explicitly
+ * turns off the entrypoint's security auto-configuration, so HTTP TLS is set here too (clients
+ * keep https). verification_mode certificate: the peer's certificate must chain to the CA; host
+ * names are not checked because nodes connect to each other's published IP addresses.
+ */
+export function esTransportTlsSettings(): Record<string, string> {
+    const files = {
+        key: `${ES_TLS_DIR}/tls.key`,
+        certificate: `${ES_TLS_DIR}/tls.crt`,
+        certificate_authorities: `${ES_TLS_DIR}/ca.crt`,
+    };
+    return {
+        "xpack.security.enabled": "true",
+        "xpack.security.transport.ssl.enabled": "true",
+        "xpack.security.transport.ssl.verification_mode": "certificate",
+        "xpack.security.transport.ssl.client_authentication": "required",
+        "xpack.security.transport.ssl.key": files.key,
+        "xpack.security.transport.ssl.certificate": files.certificate,
+        "xpack.security.transport.ssl.certificate_authorities": files.certificate_authorities,
+        "xpack.security.http.ssl.enabled": "true",
+        "xpack.security.http.ssl.key": files.key,
+        "xpack.security.http.ssl.certificate": files.certificate,
+        "xpack.security.http.ssl.certificate_authorities": files.certificate_authorities,
+    };
+}
 
 /** Init container of every Elasticsearch member: copies the image's config dir into the es-config emptyDir. */
 export function esSeedConfig(image: string): ContainerSpec {
@@ -245,6 +297,25 @@ export function redisClusterCreate(ctx: EngineContext, image: string): Container
         writablePaths: [REDIS_RUN_DIR],
         livenessProbe: execProbe(["sh", "-c", `test -d ${REDIS_RUN_DIR}`]),
         readinessProbe: execProbe(["sh", "-c", `test -d ${REDIS_RUN_DIR}`], { initialDelaySeconds: 5 }),
+    };
+}
+
+/**
+ * Cluster mode: the container of the `<name>-cluster-shrink` Job that runs before the StatefulSet
+ * changes (scripts/redis/cluster-shrink.sh): nodes outside MEMBERS (the new member list) have
+ * their slots moved away and are forgotten by the others before their pods are deleted.
+ */
+export function redisClusterShrink(ctx: EngineContext, image: string): ContainerSpec {
+    return {
+        name: "cluster-shrink",
+        image,
+        command: ["/bin/sh", `${CONFIG_DIR}/cluster-shrink.sh`],
+        env: [
+            { name: "MEMBERS", value: redisEnv(ctx).find(e => e.name === "MEMBERS")!.value as string },
+            { name: "WAIT_SECONDS", value: "300" },
+            secretEnv("REDISCLI_AUTH", ctx.secretName, SECRET_KEYS.password),
+        ],
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
     };
 }
 
@@ -376,7 +447,10 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         configFiles: ctx => ({
             "start-redis.sh": engineFile("redis", "start-redis.sh"),
             ...(ctx.redisMode === "sentinel" ? { "sentinel.sh": engineFile("redis", "sentinel.sh") } : {}),
-            ...(ctx.redisMode === "cluster" ? { "cluster-create.sh": engineFile("redis", "cluster-create.sh") } : {}),
+            ...(ctx.redisMode === "cluster" ? {
+                "cluster-create.sh": engineFile("redis", "cluster-create.sh"),
+                "cluster-shrink.sh": engineFile("redis", "cluster-shrink.sh"),
+            } : {}),
         }),
         container: ctx => ({
             command: ["/bin/sh", `${CONFIG_DIR}/start-redis.sh`],
@@ -408,6 +482,9 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                 { name: "ES_JAVA_OPTS", value: "-Xms1g -Xmx1g" },
                 secretEnv("ELASTIC_PASSWORD", ctx.secretName, SECRET_KEYS.password),
             ];
+            if (ctx.esTransportTls) {
+                env.push(...Object.entries(esTransportTlsSettings()).map(([name, value]) => ({ name, value })));
+            }
             if (ctx.replicas === 1) {
                 env.push({ name: "discovery.type", value: "single-node" });
             } else {
@@ -423,7 +500,10 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                 env,
                 // The config dir is an emptyDir seeded by scripts/elasticsearch/seed-config.sh (the
                 // entrypoint writes the keystore there); logs are the only other writable path.
-                volumeMounts: [{ name: ES_CONFIG_VOLUME, mountPath: ES_CONFIG_DIR }],
+                volumeMounts: [
+                    { name: ES_CONFIG_VOLUME, mountPath: ES_CONFIG_DIR },
+                    ...(ctx.esTransportTls ? [{ name: ES_TLS_VOLUME, mountPath: ES_TLS_DIR, readOnly: true }] : []),
+                ],
                 writablePaths: ["/usr/share/elasticsearch/logs"],
                 livenessProbe: tcpProbe(9300, { initialDelaySeconds: 60 }),
                 readinessProbe: tcpProbe(9200, { initialDelaySeconds: 30 }),

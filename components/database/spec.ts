@@ -43,7 +43,15 @@ export interface DatabaseSpec {
         /** Cluster mode: replicas of every master (default 1 from 6 members on, else 0); at least 3 masters. */
         clusterReplicas?: number;
     };
-    elasticsearch?: { clusterName?: string; nodeRoles?: string[] };
+    elasticsearch?: {
+        clusterName?: string; nodeRoles?: string[];
+        /**
+         * TLS between the nodes (and on HTTP) from a per-database CA that cert-manager issues: a
+         * selfSigned Issuer signs the CA Certificate, a CA Issuer signs the nodes' Certificate.
+         * Needs cert-manager in the cluster.
+         */
+        transportTls?: boolean;
+    };
     sqlite?: { filePath?: string };
     postgresql?: {
         maxConnections?: number;
@@ -146,7 +154,10 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
     }
     if (type === "elasticsearch" && spec.elasticsearch !== undefined) {
         const e = requireObject(`${key}.elasticsearch`, spec.elasticsearch);
-        rejectUnknownKeys(`${key}.elasticsearch`, e, ["clusterName", "nodeRoles"]);
+        rejectUnknownKeys(`${key}.elasticsearch`, e, ["clusterName", "nodeRoles", "transportTls"]);
+        if (e.transportTls !== undefined) {
+            requireBoolean(`${key}.elasticsearch.transportTls`, e.transportTls);
+        }
         if (e.clusterName !== undefined) {
             requireNonEmptyString(`${key}.elasticsearch.clusterName`, e.clusterName);
         }

@@ -254,6 +254,68 @@ describe("runtime: Redis", function () {
             expect(r).to.deep.equal({ masters: 4, replicas: 4, withSlots: 4 });
             expect((await clusterInfo(base)).cluster_state).to.equal("ok");
         });
+
+        /** The cluster-shrink Job's container for a member count, as a local process (MEMBERS: that many ports). */
+        async function shrinkJob(members: number): Promise<LocalContainer> {
+            const r = await render("rc", { replicas: members, redis: { mode: "cluster" } });
+            const job = ofType(r.res, T.job)[0];
+            const dir = fs.mkdtempSync(path.join(root, "shrink-"));
+            chownTo(USER, dir);
+            return materialize(job.inputs.spec.template.spec, "cluster-shrink", {
+                secrets: CREDS, podName: "rc-cluster-shrink", configMaps: configMapsOf(r.res), dir, user: USER,
+                envOverride: { MEMBERS: Array.from({ length: members }, (_, i) => `127.0.0.1:${base + i}`).join(" "), WAIT_SECONDS: "60" },
+            });
+        }
+
+        it("removes the members of a scale-down to 6 with the cluster-shrink Job: slots drained, nodes forgotten", async () => {
+            // The scale-up's rebalance may still be moving slots: let it finish before the step stops.
+            await eventually("no open slots", async () => {
+                const check = await run(USER, { command: "redis-cli", args: ["--cluster", "check", `127.0.0.1:${base}`], env: { REDISCLI_AUTH: CREDS.password } }, root)
+                    .catch(() => "");
+                return check.includes("[OK] All 16384 slots covered.") && !check.includes("[WARNING]") ? true : undefined;
+            }, 60000);
+            await stop(procs["rc-create"]);
+            const out = await run(USER, await shrinkJob(6), root, 180000);
+            expect(out).to.contain("cluster-shrink: draining");
+            const r = await eventually("3 masters with slots and 3 replicas", async () => {
+                const now = await roles(base);
+                return now.masters + now.replicas === 6 ? now : undefined;
+            }, 60000);
+            expect(r).to.deep.equal({ masters: 3, replicas: 3, withSlots: 3 });
+        });
+
+        it("leaves the remaining members healthy: every slot covered, only 6 nodes known to each", async () => {
+            for (let i = 0; i < 6; i++) {
+                const info = await clusterInfo(base + i);
+                expect([info.cluster_state, info.cluster_slots_ok, info.cluster_known_nodes]).to.deep.equal(["ok", "16384", "6"]);
+            }
+        });
+
+        it("keeps every key through the scale-down (moved with the slots)", async () => {
+            for (const k of ["a", "b", "c", "d", "e", "f"]) {
+                const v = await run(USER, { command: "redis-cli", args: ["-c", "-h", "127.0.0.1", "-p", String(base + 1), "--raw", "get", k], env: { REDISCLI_AUTH: CREDS.password } }, root);
+                expect(v.trim()).to.equal(`v-${k}`);
+            }
+        });
+
+        it("changes nothing when the Job runs again with the same members", async () => {
+            const out = await run(USER, await shrinkJob(6), root, 60000);
+            expect(out).to.contain("every node is a member, nothing to do");
+            await stop(procs["rc-6"]);
+            await stop(procs["rc-7"]);
+        });
+
+        it("scales down to 3 members (3 masters, no replicas): every slot on the 3, every key kept", async () => {
+            await run(USER, await shrinkJob(3), root, 180000);
+            expect(await roles(base)).to.deep.equal({ masters: 3, replicas: 0, withSlots: 3 });
+            const info = await clusterInfo(base);
+            expect([info.cluster_state, info.cluster_slots_ok, info.cluster_known_nodes]).to.deep.equal(["ok", "16384", "3"]);
+            const v = await run(USER, { command: "redis-cli", args: ["-c", "-h", "127.0.0.1", "-p", String(base + 2), "--raw", "get", "e"], env: { REDISCLI_AUTH: CREDS.password } }, root);
+            expect(v.trim()).to.equal("v-e");
+            for (let i = 3; i < 6; i++) {
+                await stop(procs[`rc-${i}`]);
+            }
+        });
     });
 
     describe("append-only file", () => {

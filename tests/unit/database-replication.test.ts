@@ -275,3 +275,83 @@ describe("Database: Elasticsearch under the secure defaults", () => {
         expect(startWith(true).trim().split("\n").pop()).to.equal("none");
     });
 });
+
+describe("Database: Elasticsearch transport TLS (cert-manager)", () => {
+    let res: RecordedResource[];
+    before(async () => {
+        res = await capture(() => new Database("est", args("elasticsearch", { replicas: 3, elasticsearch: { transportTls: true } })));
+    });
+
+    function settings(r: RecordedResource[]): Record<string, any> {
+        return envOf(container(r, "elasticsearch"));
+    }
+
+    it("enables transport TLS with certificate verification", () => {
+        const env = settings(res);
+        expect(env["xpack.security.transport.ssl.enabled"]).to.equal("true");
+        expect(env["xpack.security.transport.ssl.verification_mode"]).to.equal("certificate");
+        expect(env["xpack.security.transport.ssl.client_authentication"]).to.equal("required");
+    });
+
+    it("points the transport key, certificate and CA at the files of the mounted Secret", () => {
+        const env = settings(res);
+        expect(env["xpack.security.transport.ssl.key"]).to.equal("/usr/share/elasticsearch/config/certs/transport/tls.key");
+        expect(env["xpack.security.transport.ssl.certificate"]).to.equal("/usr/share/elasticsearch/config/certs/transport/tls.crt");
+        expect(env["xpack.security.transport.ssl.certificate_authorities"]).to.equal("/usr/share/elasticsearch/config/certs/transport/ca.crt");
+    });
+
+    it("keeps HTTPS with the same certificate (explicit TLS settings turn the auto-configuration off)", () => {
+        const env = settings(res);
+        expect(env["xpack.security.enabled"]).to.equal("true");
+        expect(env["xpack.security.http.ssl.enabled"]).to.equal("true");
+        expect(env["xpack.security.http.ssl.certificate"]).to.equal("/usr/share/elasticsearch/config/certs/transport/tls.crt");
+    });
+
+    it("mounts the nodes' certificate Secret read-only at the directory the settings name", () => {
+        const spec = podSpec(ofType(res, T.statefulSet)[0]);
+        const volume = spec.volumes.find((v: { name: string }) => v.name === "es-transport-tls");
+        expect(volume.secret).to.deep.equal({ secretName: "est-transport-tls", defaultMode: 0o440 });
+        expect(container(res, "elasticsearch").volumeMounts).to.deep.include(
+            { name: "es-transport-tls", mountPath: "/usr/share/elasticsearch/config/certs/transport", readOnly: true });
+    });
+
+    it("issues the nodes' certificate into that Secret from the database's own CA", () => {
+        const cert = byName(res, T.certificate, "est-transport");
+        expect(cert.inputs.spec.secretName).to.equal("est-transport-tls");
+        expect(cert.inputs.spec.issuerRef).to.deep.equal({ name: "est-ca", kind: "Issuer", group: "cert-manager.io" });
+        expect(cert.inputs.spec.usages).to.include.members(["server auth", "client auth"]);
+    });
+
+    it("chains a selfSigned Issuer, a CA Certificate and a CA Issuer", () => {
+        expect(byName(res, T.issuer, "est-selfsigned").inputs.spec).to.deep.equal({ selfSigned: {} });
+        const ca = byName(res, T.certificate, "est-ca").inputs.spec;
+        expect(ca.isCA).to.equal(true);
+        expect(ca.secretName).to.equal("est-ca");
+        expect(ca.issuerRef.name).to.equal("est-selfsigned");
+        expect(byName(res, T.issuer, "est-ca").inputs.spec).to.deep.equal({ ca: { secretName: "est-ca" } });
+    });
+
+    for (const replicas of [1, 2, 3, 5, 10]) {
+        it(`covers every member's headless name with ${replicas} replica(s)`, async () => {
+            const r = await capture(() => new Database(`esn${replicas}`, args("elasticsearch", { replicas, elasticsearch: { transportTls: true } })));
+            const dnsNames: string[] = byName(r, T.certificate, `esn${replicas}-transport`).inputs.spec.dnsNames;
+            const members = Array.from({ length: replicas }, (_, i) => `esn${replicas}-${i}.esn${replicas}-headless`);
+            expect(dnsNames).to.include.members(members);
+            expect(dnsNames).to.include.members(members.map(m => `${m}.data.svc.cluster.local`));
+            expect(dnsNames).to.include(`*.esn${replicas}-headless.data.svc.cluster.local`);
+            expect(dnsNames).to.not.include(`esn${replicas}-${replicas}.esn${replicas}-headless`);
+        });
+    }
+
+    it("has no TLS settings, Secret volume or cert-manager objects when off", async () => {
+        const off = await capture(() => new Database("esoff", args("elasticsearch", { replicas: 3 })));
+        expect(Object.keys(settings(off)).filter(k => k.startsWith("xpack."))).to.deep.equal([]);
+        expect(podSpec(ofType(off, T.statefulSet)[0]).volumes.map((v: { name: string }) => v.name)).to.not.include("es-transport-tls");
+        expect([...ofType(off, T.certificate), ...ofType(off, T.issuer)]).to.deep.equal([]);
+    });
+
+    it("rejects a transportTls that is not a boolean", () => {
+        expect(() => new Database("esbad", args("elasticsearch", { elasticsearch: { transportTls: "yes" as unknown as boolean } })))
+            .to.throw(/elasticsearch\.transportTls/);
+    });
+});

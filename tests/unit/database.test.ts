@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
 import { Database, DatabaseArgs, DATABASE_DEPLOYER_RULES } from "../../components/database/database";
 import { DATABASE_TYPES, DatabaseType } from "../../components/database/engines";
 import { containsSecret, mockPassword, mockWorkloadStatus, RecordedResource } from "./mocks";
@@ -300,7 +301,7 @@ describe("Database", () => {
         const res = await capture(() => new Database("rc", args("redis", { replicas: 6, redis: { mode: "cluster" } })));
         const c = podSpec(ofType(res, T.statefulSet)[0]).containers[0];
         expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).to.deep.equal([6379, 16379]);
-        const np = ofType(res, T.netpol)[0].inputs.spec;
+        const np = byName(res, T.netpol, "rc").inputs.spec;
         expect(np.ingress[1].ports.map((p: { port: number }) => p.port)).to.deep.equal([6379, 16379]);
         expect(np.egress[0].ports.map((p: { port: number }) => p.port)).to.deep.equal([6379, 16379]);
     });
@@ -311,6 +312,75 @@ describe("Database", () => {
         expect(create.command).to.deep.equal(["/bin/sh", "/etc/database/cluster-create.sh"]);
         expect(envOf(create).CLUSTER_REPLICAS).to.equal("1");
         expect(configData(res)["cluster-create.sh"]).to.contain("redis-cli --cluster create ${MEMBERS}");
+    });
+
+    describe("Redis Cluster scale-down (the cluster-shrink Job)", () => {
+        let res: RecordedResource[];
+        const deps = new Map<string, string[]>();
+        const deleteFirst = new Map<string, boolean | undefined>();
+        before(async () => {
+            const names = new Map<pulumi.Resource, string>();
+            const raw = new Map<string, pulumi.Input<pulumi.Resource>[]>();
+            res = await capture(() => new Database("rs", args("redis", { replicas: 3, redis: { mode: "cluster" } }), {
+                transformations: [a => {
+                    names.set(a.resource, a.name);
+                    deleteFirst.set(a.name, (a.opts as pulumi.CustomResourceOptions).deleteBeforeReplace);
+                    if (Array.isArray(a.opts.dependsOn)) {
+                        raw.set(a.name, a.opts.dependsOn);
+                    }
+                    return undefined;
+                }],
+            }));
+            raw.forEach((d, n) => deps.set(n, d.map(r => names.get(r as pulumi.Resource)!)));
+        });
+
+        function shrinkContainer(): any {
+            return byName(res, T.job, "rs-cluster-shrink-to-3").inputs.spec.template.spec.containers[0];
+        }
+
+        it("runs cluster-shrink.sh in a Job named after the member count", () => {
+            expect(shrinkContainer().command).to.deep.equal(["/bin/sh", "/etc/database/cluster-shrink.sh"]);
+        });
+
+        it("gives the Job the new member list (the members to keep)", () => {
+            expect(envOf(shrinkContainer()).MEMBERS).to.equal("rs-0.rs-headless:6379 rs-1.rs-headless:6379 rs-2.rs-headless:6379");
+        });
+
+        it("makes the members' StatefulSet wait for the Job (members leave before their pods go)", () => {
+            expect(deps.get("rs")).to.deep.equal(["rs-cluster-shrink"]);
+        });
+
+        it("replaces the Job (delete first) when it changes, so each change of the members runs it", () => {
+            expect(byName(res, T.job, "rs-cluster-shrink-to-3").name).to.equal("rs-cluster-shrink");
+            expect(deleteFirst.get("rs-cluster-shrink")).to.equal(true);
+        });
+
+        it("drains removed masters with weight 0 and deletes removed nodes with del-node (CLUSTER FORGET everywhere)", () => {
+            const script = configData(res)["cluster-shrink.sh"];
+            expect(script).to.contain("redis-cli --cluster rebalance \"${entry}\" --cluster-weight ${weights}");
+            expect(script).to.contain("weights=\"${weights} ${id}=0\"");
+            expect(script).to.contain("redis-cli --cluster del-node \"${entry}\" \"${id}\"");
+            expect(script).to.contain("cluster forget \"${id}\"");
+        });
+
+        it("lets the Job reach the members' client port and nothing else", () => {
+            const np = byName(res, T.netpol, "rs-cluster-shrink").inputs.spec;
+            expect(np.ingress).to.deep.equal([]);
+            expect(np.egress).to.have.length(1);
+            expect(np.egress[0].ports).to.deep.equal([{ port: 6379, protocol: "TCP" }]);
+            expect(np.egress[0].to[0].podSelector.matchLabels["app.kubernetes.io/instance"]).to.equal("rs");
+        });
+
+        it("lets the Job's pods into the members on the client port", () => {
+            const np = byName(res, T.netpol, "rs").inputs.spec;
+            const fromJob = np.ingress.filter((r: any) => r.from[0].podSelector?.matchLabels["app.kubernetes.io/instance"] === "rs-cluster-shrink");
+            expect(fromJob.map((r: any) => r.ports)).to.deep.equal([[{ port: 6379, protocol: "TCP" }]]);
+        });
+
+        it("has no shrink Job outside cluster mode", async () => {
+            const other = await capture(() => new Database("rsent", args("redis", { replicas: 3, redis: { mode: "sentinel" } })));
+            expect(ofType(other, T.job)).to.deep.equal([]);
+        });
     });
 
     it("refuses a Redis Cluster layout with fewer than 3 masters", () => {

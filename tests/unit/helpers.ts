@@ -55,6 +55,7 @@ export const T = {
     roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     password: "random:index/randomPassword:RandomPassword",
     cronJob: "kubernetes:batch/v1:CronJob",
+    job: "kubernetes:batch/v1:Job",
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
     peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
     gateway: "kubernetes:networking.istio.io/v1:Gateway",
@@ -63,6 +64,8 @@ export const T = {
     clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
     sealedSecret: "kubernetes:bitnami.com/v1alpha1:SealedSecret",
+    certificate: "kubernetes:cert-manager.io/v1:Certificate",
+    issuer: "kubernetes:cert-manager.io/v1:Issuer",
 } as const;
 
 export function ofType(list: RecordedResource[], type: string): RecordedResource[] {

@@ -46,6 +46,12 @@ describe("stacks", () => {
             expect(ofType(res, T.pdb).filter(p => p.inputs.metadata.namespace !== "monitoring")).to.have.length(0);
         });
 
+        it("runs Elasticsearch without transport TLS and no cert-manager objects (the local cluster has no cert-manager)", () => {
+            const env = podSpec(byName(res, T.statefulSet, "search")).containers[0].env.map((e: { name: string }) => e.name);
+            expect(env.filter((n: string) => n.startsWith("xpack.security.transport."))).to.deep.equal([]);
+            expect(ofType(res, T.certificate).filter(c => c.inputs.metadata.namespace === "databases")).to.deep.equal([]);
+        });
+
         it("runs no blue/green in dev", () => {
             expect(ofType(res, T.deployment).filter(d => d.inputs.metadata.namespace === "restapi").map(d => d.inputs.metadata.name).sort())
                 .to.deep.equal(["orders-controller", "orders-model", "orders-repository", "orders-view"]);
@@ -91,6 +97,15 @@ describe("stacks", () => {
             const ctl = byName(res, T.hpa, "orders-controller-blue").inputs.spec;
             expect([ctl.minReplicas, ctl.maxReplicas]).to.deep.equal([2, 20]);
             expect(byName(res, T.pdb, "orders-controller-green").inputs.spec.minAvailable).to.equal(1);
+        });
+
+        it("runs Elasticsearch with transport TLS from the search CA", () => {
+            const env = Object.fromEntries(podSpec(byName(res, T.statefulSet, "search")).containers[0].env
+                .map((e: { name: string; value?: string }) => [e.name, e.value]));
+            expect(env["xpack.security.transport.ssl.enabled"]).to.equal("true");
+            expect(env["xpack.security.transport.ssl.certificate"]).to.equal("/usr/share/elasticsearch/config/certs/transport/tls.crt");
+            const dnsNames: string[] = byName(res, T.certificate, "search-transport").inputs.spec.dnsNames;
+            expect(dnsNames).to.include.members([0, 1, 2].map(i => `search-${i}.search-headless.databases.svc.cluster.local`));
         });
 
         it("uses the prod storage class and sizes", () => {
