@@ -522,7 +522,7 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         runAsUser: 666,
         urlScheme: "http",
         defaultUser: "app",
-        defaultVersion: "0.24.33",
+        defaultVersion: "0.24.32",
         defaultResources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
         container: ctx => ({
             command: ["/bin/sqld"],

@@ -30,7 +30,7 @@ const DESIGN: Record<DatabaseType, { image: string; ports: number[]; dataPath: s
     mongodb: { image: "mongo:7.0.14", ports: [27017], dataPath: "/data/db", kind: T.statefulSet },
     redis: { image: "redis:7.2.5", ports: [6379], dataPath: "/data", kind: T.statefulSet },
     elasticsearch: { image: "docker.elastic.co/elasticsearch/elasticsearch:8.15.0", ports: [9200, 9300], dataPath: "/usr/share/elasticsearch/data", kind: T.statefulSet },
-    sqlite: { image: "ghcr.io/tursodatabase/libsql-server:libsql-server-v0.24.33", ports: [8080], dataPath: "/data", kind: T.deployment },
+    sqlite: { image: "ghcr.io/tursodatabase/libsql-server:libsql-server-v0.24.32", ports: [8080], dataPath: "/data", kind: T.deployment },
 };
 
 describe("Database", () => {
