@@ -15,7 +15,7 @@ import { Endpoint, Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
 import { Workload } from "../k8s/workload";
 import { combinedPhase, componentConditions, Phase, WorkloadCondition } from "../k8s/status";
 import {
-    Color, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart,
+    Color, partImage, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart,
 } from "./spec";
 
 /** API group of the RestAPI CRD that the deployer role mirrors. */
@@ -65,9 +65,15 @@ export const INTERNAL_FLOWS: [RestPart, RestPart][] = [
     ["controller", "view"],
 ];
 
-/** The pods of one part (both colours) as a traffic peer; known before the RestApi exists. */
-export function restApiPartPeer(name: string, part: RestPart, namespace: pulumi.Input<string>, partOf = "restapi"): Peer {
-    return { kind: "pods", namespace, selector: selectorLabels({ name: `${name}-${part}`, app: "restapi", component: part, partOf }) };
+/** The pods of one part (both colours, or one when `color` is given) as a traffic peer; known before the RestApi exists. */
+export function restApiPartPeer(name: string, part: RestPart, namespace: pulumi.Input<string>, partOf = "restapi", color?: Color): Peer {
+    const selector = selectorLabels({ name: `${name}-${part}`, app: "restapi", component: part, partOf });
+    return { kind: "pods", namespace, selector: color ? { ...selector, [COLOR_LABEL]: color } : selector };
+}
+
+/** Kubernetes name of a part's Deployment (and of its own Service) in a colour, or without blue/green. */
+export function restApiWorkloadName(name: string, part: RestPart, color?: Color): string {
+    return color ? `${name}-${part}-${color}` : `${name}-${part}`;
 }
 
 export class RestApi extends pulumi.ComponentResource {
@@ -84,6 +90,8 @@ export class RestApi extends pulumi.ComponentResource {
     public readonly serviceNames: Record<RestPart, pulumi.Output<string>>;
     /** In-cluster URL of the view, the only externally reachable part. */
     public readonly viewUrl: pulumi.Output<string>;
+    /** In-cluster URL of the idle colour's view (`<name>-view-preview`); undefined without blue/green. */
+    public readonly previewUrl: pulumi.Output<string | undefined>;
     public readonly deployerServiceAccount?: pulumi.Output<string>;
     public readonly configMapName: pulumi.Output<string>;
     /** The Secret of secretEnvVars; undefined when there are none. */
@@ -122,22 +130,26 @@ export class RestApi extends pulumi.ComponentResource {
         this.secretName = secret ? secret.metadata.name : pulumi.output(undefined);
 
         // Traffic plan: the design's flows between parts, callers of the view, scrapers, backends.
-        const endpoints = {} as Record<RestPart, Endpoint>;
+        // With blue/green every colour is a complete environment: its parts talk only to the same
+        // colour's parts, so the idle colour can be previewed without touching the live one.
         this.peers = {} as Record<RestPart, Peer>;
-        for (const p of parts) {
-            this.peers[p.part] = restApiPartPeer(name, p.part, args.namespace, partOf);
-            endpoints[p.part] = { id: `${partOf}/${name}-${p.part}`, peer: this.peers[p.part] };
-        }
+        parts.forEach(p => { this.peers[p.part] = restApiPartPeer(name, p.part, args.namespace, partOf); });
+        const endpoint = (part: RestPart, color?: Color): Endpoint => ({
+            id: `${partOf}/${restApiWorkloadName(name, part, color)}`, peer: restApiPartPeer(name, part, args.namespace, partOf, color),
+        });
         const port = (part: RestPart) => [{ port: parts.find(p => p.part === part)!.port }];
         const plan = new TrafficPlan();
-        INTERNAL_FLOWS.forEach(([from, to]) => plan.allow(endpoints[from], endpoints[to], port(to)));
-        (args.externalAccess ?? []).forEach((peer, i) => plan.allow({ id: `external-${i}`, peer }, endpoints.view, port("view")));
-        (args.metricsScrapers ?? []).forEach((peer, i) =>
-            parts.forEach(p => plan.allow({ id: `scraper-${i}`, peer }, endpoints[p.part], port(p.part))));
-        (args.backends ?? []).forEach((b, i) => plan.allow(endpoints.repository, { id: `backend-${i}`, peer: b.peer }, b.ports));
-        if (args.telemetry) {
-            const collector = { id: "otel-collector", peer: args.telemetry.peer };
-            parts.forEach(p => plan.allow(endpoints[p.part], collector, args.telemetry!.ports));
+        for (const color of colors) {
+            INTERNAL_FLOWS.forEach(([from, to]) => plan.allow(endpoint(from, color), endpoint(to, color), port(to)));
+            // Outside callers reach the active colour through the stable view Service, the idle one through the preview Service.
+            (args.externalAccess ?? []).forEach((peer, i) => plan.allow({ id: `external-${i}`, peer }, endpoint("view", color), port("view")));
+            (args.metricsScrapers ?? []).forEach((peer, i) =>
+                parts.forEach(p => plan.allow({ id: `scraper-${i}`, peer }, endpoint(p.part, color), port(p.part))));
+            (args.backends ?? []).forEach((b, i) => plan.allow(endpoint("repository", color), { id: `backend-${i}`, peer: b.peer }, b.ports));
+            if (args.telemetry) {
+                const collector = { id: "otel-collector", peer: args.telemetry.peer };
+                parts.forEach(p => plan.allow(endpoint(p.part, color), collector, args.telemetry!.ports));
+            }
         }
         this.trafficPlan = plan;
 
@@ -160,14 +172,18 @@ export class RestApi extends pulumi.ComponentResource {
             },
         }, { ...child, protect: args.protect, retainOnDelete: args.protect });
 
+        // A colour's parts find each other through the colour's own Services (`<name>-<part>-<colour>`):
+        // these values override the ConfigMap's stable URLs, which lead to the active colour.
+        const colourDiscovery = (color: Color) => parts.map(q => ({
+            name: `${q.part.toUpperCase()}_URL`, value: `http://${restApiWorkloadName(name, q.part, color)}:${q.port}`,
+        }));
         const workloads: { part: RestPart; color?: Color; workload: Workload }[] = [];
         for (const p of parts) {
             for (const color of colors) {
-                const colorImage = color === "blue" ? spec.blueGreen?.blueImage : color === "green" ? spec.blueGreen?.greenImage : undefined;
-                const image = p.image ?? colorImage ?? spec.image;
+                const image = partImage(spec, p.part, color);
                 const id = { ...identity(p.part), version: image.substring(image.lastIndexOf(":") + 1) };
                 const isRepo = p.part === "repository";
-                const workload = new Workload(color ? `${name}-${p.part}-${color}` : `${name}-${p.part}`, {
+                const workload = new Workload(restApiWorkloadName(name, p.part, color), {
                     namespace: args.namespace,
                     identity: id,
                     kind: "Deployment",
@@ -180,7 +196,7 @@ export class RestApi extends pulumi.ComponentResource {
                         env: [
                             { name: "COMPONENT", value: p.part },
                             { name: "PORT", value: String(p.port) },
-                            ...(color ? [{ name: "ENVIRONMENT_COLOR", value: color }] : []),
+                            ...(color ? [{ name: "ENVIRONMENT_COLOR", value: color }, ...colourDiscovery(color)] : []),
                             ...Object.entries(p.envVars).map(([k, v]) => ({ name: k, value: v })),
                         ],
                         envFrom: [
@@ -199,7 +215,9 @@ export class RestApi extends pulumi.ComponentResource {
                         "prometheus.io/path": "/metrics",
                     },
                     autoscaling: p.autoscaling,
-                    traffic: plan.rulesFor(endpoints[p.part]),
+                    traffic: plan.rulesFor(endpoint(p.part, color)),
+                    // Each colour's own Service: how the colour's parts call each other.
+                    servicePorts: color ? [{ name: "http", port: p.port }] : undefined,
                     rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
                 }, child);
                 workloads.push({ part: p.part, color, workload });
@@ -227,6 +245,8 @@ export class RestApi extends pulumi.ComponentResource {
         }
         const viewPort = parts.find(p => p.part === "view")!.port;
         this.viewUrl = pulumi.interpolate`http://${this.serviceNames.view}.${args.namespace}.svc.cluster.local:${viewPort}`;
+        this.previewUrl = blueGreen
+            ? pulumi.interpolate`http://${name}-view-preview.${args.namespace}.svc.cluster.local:${viewPort}` : pulumi.output(undefined);
 
         if (args.deployer ?? true) {
             const deployer = new DeployerIdentity(`${name}-deployer`, {
@@ -258,6 +278,7 @@ export class RestApi extends pulumi.ComponentResource {
             phase: this.phase,
             conditions: this.conditions,
             viewUrl: this.viewUrl,
+            previewUrl: this.previewUrl,
         });
     }
 }

@@ -135,6 +135,12 @@ export function resolvePart(spec: RestApiSpec, part: RestPart): ResolvedPart {
     };
 }
 
+/** The image a part runs in a colour: the part's own, else the colour's, else the RestAPI's. */
+export function partImage(spec: RestApiSpec, part: RestPart, color?: Color): string {
+    const colourImage = color === "blue" ? spec.blueGreen?.blueImage : color === "green" ? spec.blueGreen?.greenImage : undefined;
+    return spec[part]?.image ?? colourImage ?? spec.image;
+}
+
 const SPEC_KEYS = ["image", "replicas", "envVars", ...REST_PARTS, "autoScaling", "healthCheck", "blueGreen"];
 const PART_KEYS = ["image", "replicas", "port", "resources", "autoScaling", "envVars", "storage"];
 

@@ -224,6 +224,46 @@ describe("RestApi", () => {
             expect(selectors(blue)).to.not.deep.equal(selectors(green));
         });
 
+        it("points each colour's parts at the same colour's Services", async () => {
+            const res = await capture(() => new RestApi("bg5", bg("blue")));
+            const env = (d: string) => Object.fromEntries(podSpec(deploymentOf(res, d)).containers[0].env
+                .filter((e: { name: string }) => e.name.endsWith("_URL")).map((e: { name: string; value: string }) => [e.name, e.value]));
+            expect(env("bg5-view-green")).to.deep.equal({
+                MODEL_URL: "http://bg5-model-green:8080", VIEW_URL: "http://bg5-view-green:3000",
+                CONTROLLER_URL: "http://bg5-controller-green:8081", REPOSITORY_URL: "http://bg5-repository-green:8082",
+            });
+            expect(env("bg5-controller-blue").REPOSITORY_URL).to.equal("http://bg5-repository-blue:8082");
+        });
+
+        it("gives every part a Service per colour that selects only that colour", async () => {
+            const res = await capture(() => new RestApi("bg6", bg("blue")));
+            for (const p of REST_PARTS) {
+                for (const c of ["blue", "green"]) {
+                    const svc = byName(res, T.service, `bg6-${p}-${c}`).inputs.spec;
+                    expect(svc.selector, `${p}-${c}`).to.deep.equal({
+                        "app.kubernetes.io/instance": `bg6-${p}`, "app.kubernetes.io/part-of": "restapi", "platform.io/color": c,
+                    });
+                    expect(svc.ports[0].port).to.equal(PART_DEFAULTS[p].port);
+                }
+            }
+        });
+
+        it("admits calls between parts of the same colour only", async () => {
+            const res = await capture(() => new RestApi("bg7", bg("blue")));
+            const callers = (d: string) => policyOf(res, d).ingress
+                .map((r: { from: { podSelector: { matchLabels?: Record<string, string> } }[] }) => r.from[0].podSelector.matchLabels ?? {})
+                .filter((l: Record<string, string>) => l["app.kubernetes.io/instance"]?.startsWith("bg7-"))
+                .map((l: Record<string, string>) => `${l["app.kubernetes.io/instance"]}-${l["platform.io/color"]}`).sort();
+            expect(callers("bg7-model-green")).to.deep.equal(["bg7-controller-green", "bg7-view-green"]);
+            expect(callers("bg7-repository-blue")).to.deep.equal(["bg7-controller-blue"]);
+        });
+
+        it("reports the preview URL of the idle colour's view", async () => {
+            const api = new RestApi("bg8", bg("blue"));
+            expect(await valueOf(api.previewUrl)).to.equal("http://bg8-view-preview.shop.svc.cluster.local:3000");
+            expect(await valueOf(new RestApi("nobg8", args()).previewUrl)).to.equal(undefined);
+        });
+
         it("reports the active environment and its replica count", async () => {
             const api = new RestApi("bg4", bg("green"));
             expect(await valueOf(api.activeEnvironment)).to.equal("green");
