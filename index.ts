@@ -1,16 +1,25 @@
 /**
- * k8s-platform: read and validate the stack config (nothing is registered if it is invalid),
- * build the systems it enables, export their endpoints and secret names.
+ * k8s-platform: read and validate the stack config (nothing is registered if it is invalid), check
+ * a blue/green switch against what is live (components/restapi/release.ts: refused before anything
+ * registers), build the systems the config enables, export their endpoints and secret names.
  */
-import { loadPlatformConfig } from "./config";
+import { gateColourSwitch } from "./components/restapi/release";
+import { loadPlatformConfig, PROJECT } from "./config";
 import { createPlatform } from "./platform";
 
-const config = loadPlatformConfig();
-const platform = createPlatform(config);
-
-export const environment = config.environment;
-export const restapi = platform.restapi;
-export const databases = platform.databases;
-export const cstore = platform.cstore;
-export const outbox = platform.outbox;
-export const greenfield = platform.greenfield;
+export = async () => {
+    const config = loadPlatformConfig();
+    if (config.restapi.enabled) {
+        await gateColourSwitch(`${PROJECT}:restapi.blueGreen.activeEnvironment`, config.restapi.name, config.restapi.namespace, config.restapi.spec);
+    }
+    const platform = createPlatform(config);
+    return {
+        environment: config.environment,
+        restapi: platform.restapi,
+        restapiRelease: platform.restapiRelease,
+        databases: platform.databases,
+        cstore: platform.cstore,
+        outbox: platform.outbox,
+        greenfield: platform.greenfield,
+    };
+};

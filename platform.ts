@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "./config";
 import { ENGINES } from "./components/database/engines";
+import { ReleaseRecord } from "./components/restapi/release";
 import { restApiPartPeer } from "./components/restapi/restapi";
 import { CStore } from "./components/systems/cstore";
 import { DatabaseService, DatabaseStatus } from "./components/systems/database-service";
@@ -15,6 +16,8 @@ import { RESTAPI_PART_OF, RestApiSystem } from "./components/systems/restapi";
 export interface PlatformOutputs {
     restapi?: {
         viewUrl: pulumi.Output<string>;
+        /** The idle colour's view (blue/green on). */
+        previewUrl: pulumi.Output<string | undefined>;
         activeEnvironment: pulumi.Output<string>;
         lastDeploymentTime: pulumi.Output<string>;
         replicas: pulumi.Output<number>;
@@ -25,6 +28,8 @@ export interface PlatformOutputs {
         prometheusUrl?: pulumi.Output<string>;
         jaegerQueryUrl?: pulumi.Output<string>;
     };
+    /** What is live after this update, read back by the next one's release gate (components/restapi/release.ts). */
+    restapiRelease?: pulumi.Output<ReleaseRecord>;
     cstore?: {
         apiUrl: pulumi.Output<string>;
         cdnUrl: pulumi.Output<string>;
@@ -94,6 +99,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         });
         outputs.restapi = {
             viewUrl: system.viewUrl,
+            previewUrl: system.previewUrl,
             activeEnvironment: system.activeEnvironment,
             lastDeploymentTime: system.lastDeploymentTime,
             replicas: system.replicas,
@@ -104,6 +110,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
             prometheusUrl: system.prometheusUrl,
             jaegerQueryUrl: system.jaegerQueryUrl,
         };
+        outputs.restapiRelease = system.release;
     }
     if (cfg.cstore) {
         const cstore = new CStore("cstore", { spec: cfg.cstore, protect: cfg.protectData });

@@ -13,6 +13,7 @@ import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, DeployerIdentity, PolicyRule, READ } from "../k8s/rbac";
 import { Endpoint, Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
 import { Workload } from "../k8s/workload";
+import { ReleaseRecord } from "./release";
 import { combinedPhase, componentConditions, Phase, WorkloadCondition } from "../k8s/status";
 import {
     Color, partImage, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart,
@@ -90,6 +91,11 @@ export class RestApi extends pulumi.ComponentResource {
     public readonly serviceNames: Record<RestPart, pulumi.Output<string>>;
     /** In-cluster URL of the view, the only externally reachable part. */
     public readonly viewUrl: pulumi.Output<string>;
+    /**
+     * What is live, for the release gate of the next update (stack output `restapiRelease`): the
+     * colour the stable Services select as the API server accepted them.
+     */
+    public readonly release: pulumi.Output<ReleaseRecord>;
     /** In-cluster URL of the idle colour's view (`<name>-view-preview`); undefined without blue/green. */
     public readonly previewUrl: pulumi.Output<string | undefined>;
     public readonly deployerServiceAccount?: pulumi.Output<string>;
@@ -228,6 +234,7 @@ export class RestApi extends pulumi.ComponentResource {
         // colour changes only these selectors: no Deployment is replaced.
         const idle: Color = active === "blue" ? "green" : "blue";
         this.serviceNames = {} as Record<RestPart, pulumi.Output<string>>;
+        const stableServices: k8s.core.v1.Service[] = [];
         for (const p of parts) {
             const base = selectorLabels(identity(p.part));
             const ports = [{ name: "http", port: p.port, targetPort: p.port, protocol: "TCP" }];
@@ -236,6 +243,7 @@ export class RestApi extends pulumi.ComponentResource {
                 spec: { type: "ClusterIP", selector: blueGreen ? { ...base, [COLOR_LABEL]: active } : base, ports },
             }, child);
             this.serviceNames[p.part] = svc.metadata.name;
+            stableServices.push(svc);
             if (blueGreen) {
                 new k8s.core.v1.Service(`${name}-${p.part}-preview`, {
                     metadata: { name: `${name}-${p.part}-preview`, namespace: args.namespace, labels: standardLabels(identity(p.part)), annotations: OWNED_ANNOTATIONS },
@@ -243,6 +251,13 @@ export class RestApi extends pulumi.ComponentResource {
                 }, child);
             }
         }
+        // Recorded from the Services' state: an update that failed before the selectors changed records nothing new.
+        const viewIndex = parts.findIndex(p => p.part === "view");
+        this.release = pulumi.all([pulumi.output(args.namespace), pulumi.all(stableServices.map(s => s.spec.selector))])
+            .apply(([namespace, selectors]) => ({
+                name, namespace, blueGreen,
+                activeEnvironment: blueGreen ? (selectors[viewIndex]?.[COLOR_LABEL] as Color | undefined) ?? active : active,
+            }));
         const viewPort = parts.find(p => p.part === "view")!.port;
         this.viewUrl = pulumi.interpolate`http://${this.serviceNames.view}.${args.namespace}.svc.cluster.local:${viewPort}`;
         this.previewUrl = blueGreen
@@ -279,6 +294,7 @@ export class RestApi extends pulumi.ComponentResource {
             conditions: this.conditions,
             viewUrl: this.viewUrl,
             previewUrl: this.previewUrl,
+            release: this.release,
         });
     }
 }

@@ -21,6 +21,18 @@ export const recorded: RecordedResource[] = [];
  */
 export const mockWorkloadStatus: Record<string, { generation: number; status: Record<string, unknown> }> = {};
 
+/**
+ * Live objects the API server holds, by "namespace/name": what a read (`k8s.apps.v1.Deployment.get`)
+ * returns. Reading an object that is not here fails, as the engine fails a read of a missing object.
+ */
+export const mockLiveObjects: Record<string, Record<string, unknown>> = {};
+
+/** Every read (StackReference or Resource.get) as "type id", in order. */
+export const mockReads: string[] = [];
+
+/** This stack's outputs as of its previous update: what a StackReference to the stack itself reads. */
+export const mockPreviousOutputs: Record<string, unknown> = {};
+
 /** One registration as the engine would name it: the full URN and, for Kubernetes objects, namespace/name. */
 export interface Registration {
     urn: string;
@@ -58,6 +70,20 @@ export const mockPassword = (name: string): string => `mockpw-${name}-0123456789
 
 void pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
+        if (args.id) {
+            mockReads.push(`${args.type} ${args.id}`);
+        }
+        if (args.type === "pulumi:pulumi:StackReference") {
+            return { id: args.id ?? args.name, state: { name: args.inputs.name, outputs: { ...mockPreviousOutputs }, secretOutputNames: [] } };
+        }
+        if (args.id && args.type.startsWith("kubernetes:")) {
+            // A read of a live object (Resource.get): the API server's copy, or the engine's "does not exist".
+            const live = mockLiveObjects[args.id];
+            if (!live) {
+                throw new Error(`resource '${args.id}' does not exist`);
+            }
+            return { id: args.id, state: live };
+        }
         recorded.push({ type: args.type, name: args.name, raw: args.inputs, inputs: unwrapSecrets(args.inputs) });
         const state = { ...args.inputs };
         if (args.type === "random:index/randomPassword:RandomPassword") {
@@ -76,7 +102,7 @@ void pulumi.runtime.setMocks({
     call(args: pulumi.runtime.MockCallArgs) {
         return args.inputs;
     },
-}, "k8s-platform", "dev", false);
+}, "k8s-platform", "dev", false, "organization");
 
 /**
  * The mock monitor names a child by its parent's last type only and leaves top-level resources

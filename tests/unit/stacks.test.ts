@@ -132,7 +132,7 @@ describe("stacks", () => {
             pulumi.runtime.setAllConfig(cfg);
             try {
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
-                const program = require("../../index");
+                const program = await (require("../../index") as () => Promise<Record<string, any>>)();
                 expect(program.environment).to.equal("dev");
                 expect(await valueOf(program.databases.instances["orders-db"].secretName)).to.equal("orders-db-credentials");
                 expect(await valueOf(program.databases.namespace)).to.equal("databases");

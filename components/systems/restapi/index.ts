@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NamespaceBaseline } from "../../k8s/namespace";
 import { ObservabilityStack } from "../../observability/stack";
+import { ReleaseRecord } from "../../restapi/release";
 import { RestApi } from "../../restapi/restapi";
 import { planRestApiSystem } from "./plan";
 import { RestApiSystemArgs } from "./spec";
@@ -17,6 +18,10 @@ export * from "./plan";
 export class RestApiSystem extends pulumi.ComponentResource {
     public readonly restapi: RestApi;
     public readonly viewUrl: pulumi.Output<string>;
+    /** The idle colour's view (blue/green), for previewing a release; undefined without blue/green. */
+    public readonly previewUrl: pulumi.Output<string | undefined>;
+    /** What is live, for the next update's release gate. */
+    public readonly release: pulumi.Output<ReleaseRecord>;
     public readonly activeEnvironment: pulumi.Output<string>;
     public readonly lastDeploymentTime: pulumi.Output<string>;
     public readonly replicas: pulumi.Output<number>;
@@ -40,6 +45,8 @@ export class RestApiSystem extends pulumi.ComponentResource {
         this.restapi = new RestApi(args.name, plan.restapi(ns, obs), child);
 
         this.viewUrl = this.restapi.viewUrl;
+        this.previewUrl = this.restapi.previewUrl;
+        this.release = this.restapi.release;
         this.activeEnvironment = this.restapi.activeEnvironment;
         this.lastDeploymentTime = this.restapi.lastDeploymentTime;
         this.replicas = this.restapi.replicas;
@@ -49,6 +56,6 @@ export class RestApiSystem extends pulumi.ComponentResource {
         this.grafanaAdminSecretName = obs?.grafanaAdminSecretName;
         this.prometheusUrl = obs?.prometheusUrl;
         this.jaegerQueryUrl = obs?.jaegerQueryUrl;
-        this.registerOutputs({ viewUrl: this.viewUrl, activeEnvironment: this.activeEnvironment, grafanaUrl: this.grafanaUrl });
+        this.registerOutputs({ viewUrl: this.viewUrl, previewUrl: this.previewUrl, activeEnvironment: this.activeEnvironment, grafanaUrl: this.grafanaUrl });
     }
 }
