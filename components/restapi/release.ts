@@ -127,12 +127,6 @@ function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise(resolve => { o.apply(v => { resolve(v); return v; }); });
 }
 
-interface DeploymentState {
-    metadata?: { generation?: number };
-    spec?: { replicas?: number; template?: { spec?: { containers?: { image?: string }[] } } };
-    status?: Omit<LiveDeployment, "name" | "images" | "generation" | "replicas" | "conditions"> & { conditions?: LiveDeployment["conditions"] };
-}
-
 /**
  * Reads the target colour's Deployments from the API server (read-only `get`s registered at the
  * top level, `<deployment>-live`; they manage nothing). Only called for a switch, when the record
@@ -142,7 +136,7 @@ export async function readLiveDeployments(namespace: string, deployments: Colour
     return Promise.all(deployments.map(async d => {
         const read = k8s.apps.v1.Deployment.get(`${d.name}-live`, `${namespace}/${d.name}`, opts);
         const s = await valueOf(pulumi.all([read.metadata, read.spec, read.status])
-            .apply(([metadata, spec, status]) => ({ metadata, spec, status }) as DeploymentState));
+            .apply(([metadata, spec, status]) => ({ metadata, spec, status })));
         return {
             name: d.name,
             generation: s.metadata?.generation,
