@@ -94,6 +94,10 @@ export function unavailability(want: ColourDeployment, live: LiveDeployment): st
         problems.push(`generation ${live.generation} not yet observed (observed ${live.observedGeneration ?? "none"})`);
     }
     const wanted = live.replicas ?? 1;
+    if (wanted < 1) {
+        // Available=True with nothing to serve: a Deployment scaled to zero takes no traffic.
+        problems.push("scaled to 0 replicas");
+    }
     if ((live.updatedReplicas ?? 0) < wanted) {
         problems.push(`${live.updatedReplicas ?? 0}/${wanted} replicas updated`);
     }

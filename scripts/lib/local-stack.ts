@@ -202,7 +202,8 @@ export class Stack {
         const r = mustRun(path.join(this.toolchain(), "pulumi"), ["stack", "export", "--stack", "local"], { ...this.env(), PULUMI_SKIP_UPDATE_CHECK: "true" });
         const dep = JSON.parse(r.stdout).deployment;
         return ((dep.resources ?? []) as any[])
-            .filter(res => res.type.startsWith("kubernetes:") && !res.type.startsWith("pulumi:providers") && res.outputs?.metadata)
+            // External (read-only `get`s, e.g. the blue/green gate's `-live` reads) manage nothing.
+            .filter(res => res.type.startsWith("kubernetes:") && !res.type.startsWith("pulumi:providers") && !res.external && res.outputs?.metadata)
             .map(res => ({ kind: res.outputs.kind, namespace: res.outputs.metadata.namespace ?? "", name: res.outputs.metadata.name }));
     }
 

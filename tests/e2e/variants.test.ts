@@ -1,11 +1,12 @@
 /**
  * A small variant of the local stack (only the RestAPI system, blue/green on, namespaces of its
  * own; Pulumi.local.yaml keeps blue/green off): an up interrupted by an API server restart, then
- * the blue/green switch.
+ * the blue/green switch, a refused switch and the rollback.
  */
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
+import { merge } from "../../scripts/lib/local-stack";
 import {
     alive, blueGreenConfig, CLUSTER_DIR, cluster, compareWithState, kubectl, kubectlJson, liveIn, pendingOperations, sleep, Stack,
     summary, tail, timed,
@@ -83,6 +84,31 @@ describe("blue/green variant (RestAPI system only)", () => {
             for (const p of PARTS) {
                 expect(kubectlJson("get", "service", `shop-${p}`, "-n", "bg-restapi").spec.selector["platform.io/color"]).to.equal("green");
                 expect(kubectlJson("get", "service", `shop-${p}-preview`, "-n", "bg-restapi").spec.selector["platform.io/color"]).to.equal("blue");
+            }
+            expect(deployments()).to.deep.equal(before);
+        });
+
+        it("a switch back to blue together with a new blue image is refused by preview (release first), changing nothing", () => {
+            const image: string = blueGreenConfig("blue")["k8s-platform:restapi"].image;
+            const unreleased = image.replace(/:[^:]+$/, ":9.9.9");
+            stack.write(merge(blueGreenConfig("blue"), { "k8s-platform:restapi": { blueGreen: { blueImage: unreleased } } }));
+            const r = timed("preview (switch to an unreleased blue)", stack.run("preview"));
+            expect(r.status, tail(r.output, 40)).to.not.equal(0);
+            expect(r.output).to.contain("k8s-platform:restapi.blueGreen.activeEnvironment: switching from green to blue is refused: blue is not available");
+            expect(r.output).to.contain(`Deployment shop-view-blue: runs ${image}, the config asks for ${unreleased}`);
+            for (const p of PARTS) {
+                expect(kubectlJson("get", "service", `shop-${p}`, "-n", "bg-restapi").spec.selector["platform.io/color"]).to.equal("green");
+            }
+            expect(deployments()).to.deep.equal(before);
+        });
+
+        it("the rollback to blue (its release unchanged) switches the selectors back and leaves every Deployment as it was", () => {
+            stack.write(blueGreenConfig("blue"));
+            const r = timed("up (rollback to blue)", stack.run("up"));
+            expect(r.status, tail(r.output, 40)).to.equal(0);
+            for (const p of PARTS) {
+                expect(kubectlJson("get", "service", `shop-${p}`, "-n", "bg-restapi").spec.selector["platform.io/color"]).to.equal("blue");
+                expect(kubectlJson("get", "service", `shop-${p}-preview`, "-n", "bg-restapi").spec.selector["platform.io/color"]).to.equal("green");
             }
             expect(deployments()).to.deep.equal(before);
         });

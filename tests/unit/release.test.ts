@@ -93,6 +93,17 @@ describe("blue/green release gate", () => {
         expect(message).to.match(/^k8s-platform:restapi\.blueGreen\.activeEnvironment: switching from blue to green is refused/);
     });
 
+    it("refuses a switch to a colour scaled to zero (Available with nothing to serve)", async () => {
+        previouslyLive("rel12", "blue");
+        colourLive("rel12", "green", GREEN_IMAGE);
+        mockLiveObjects["shop/rel12-model-green"] = {
+            metadata: { name: "rel12-model-green", namespace: "shop", generation: 4 },
+            spec: { replicas: 0, template: { spec: { containers: [{ name: "app", image: GREEN_IMAGE }] } } },
+            status: { observedGeneration: 4, conditions: [{ type: "Available", status: "True", reason: "MinimumReplicasAvailable" }] },
+        };
+        expect(await gate("rel12", "green")).to.contain("(Deployment rel12-model-green: scaled to 0 replicas); allowed: blue");
+    });
+
     it("allows switching back to the previous colour (the rollback) while it is still Available", async () => {
         // The switch to green went through; blue still runs the previous release.
         previouslyLive("rel5", "green");
