@@ -1,7 +1,9 @@
 /**
  * RestApi: the RestAPI operator of restapi-operator.md, Pulumi-native. One Deployment + Service
- * per MVC+R part (per colour when blue/green is on), an HPA per Deployment, env from a ConfigMap
- * and a Secret, network policies that follow the design's data flow, and the deployer RBAC.
+ * per MVC+R part (per colour when blue/green is on: each colour a complete environment whose parts
+ * call only each other, stable Services on the active colour, `-preview` Services on the idle one),
+ * an HPA per Deployment, env from a ConfigMap and a Secret, network policies that follow the
+ * design's data flow, and the deployer RBAC. The switch between colours is gated in ./release.ts.
  * Outputs mirror the CRD status: activeEnvironment, lastDeploymentTime, replicas, readyReplicas.
  */
 import * as k8s from "@pulumi/kubernetes";
