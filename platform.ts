@@ -18,6 +18,9 @@ export interface PlatformOutputs {
         viewUrl: pulumi.Output<string>;
         /** The idle colour's view (blue/green on). */
         previewUrl: pulumi.Output<string | undefined>;
+        /** https://<host>/ and https://<previewHost>/ when `restapi.ingress` is set. */
+        publicUrl: pulumi.Output<string | undefined>;
+        publicPreviewUrl: pulumi.Output<string | undefined>;
         activeEnvironment: pulumi.Output<string>;
         lastDeploymentTime: pulumi.Output<string>;
         replicas: pulumi.Output<number>;
@@ -92,6 +95,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
             spec: cfg.restapi.spec,
             ingressNamespace: cfg.ingressNamespace,
             observability: cfg.restapi.observability,
+            ingress: cfg.restapi.ingress,
             backends: cfg.databases.instances.map(({ name, spec }) => ({
                 peer: dbs!.peers[name], ports: [{ port: ENGINES[spec.type].clientPort }],
             })),
@@ -100,6 +104,8 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         outputs.restapi = {
             viewUrl: system.viewUrl,
             previewUrl: system.previewUrl,
+            publicUrl: system.publicUrl,
+            publicPreviewUrl: system.publicPreviewUrl,
             activeEnvironment: system.activeEnvironment,
             lastDeploymentTime: system.lastDeploymentTime,
             replicas: system.replicas,

@@ -13,7 +13,7 @@ import {
 } from "../components/k8s/validation";
 import { requireCronSchedule } from "../components/backup/cron";
 import { BackupPolicy } from "../components/systems/database-service";
-import { RestApiObservability } from "../components/systems/restapi";
+import { RestApiIngress, RestApiObservability, validateRestApiIngress } from "../components/systems/restapi";
 import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
 import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/systems/outbox/spec";
 import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems/greenfield/spec";
@@ -32,6 +32,8 @@ export interface RestApiConfig {
     spec: RestApiSpec;
     /** The design's Prometheus/Grafana/Jaeger/collector, in their own namespace. */
     observability?: RestApiObservability;
+    /** Public HTTPS routes of the view and, with blue/green, of the preview. */
+    ingress?: RestApiIngress;
 }
 
 export interface DatabasesConfig {
@@ -90,7 +92,7 @@ function k(name: string): string {
 function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string[], quota: QuotaSpec, limits: LimitRangeSpec): RestApiConfig {
     const key = k("restapi");
     const o = requireObject(key, raw ?? { enabled: false });
-    const { enabled, namespace, name, observability, ...spec } = o;
+    const { enabled, namespace, name, observability, ingress, ...spec } = o;
     const on = enabled === undefined ? true : requireBoolean(`${key}.enabled`, enabled);
     if (!on) {
         return { enabled: false, namespace: "restapi", name: "restapi", spec: { image: "unused:0" } };
@@ -127,6 +129,7 @@ function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string
         name: requireDnsLabel(`${key}.name`, name ?? "restapi", 24),
         spec: validSpec,
         observability: obs,
+        ingress: ingress === undefined ? undefined : validateRestApiIngress(`${key}.ingress`, ingress, validSpec.blueGreen?.enabled ?? false),
     };
 }
 

@@ -74,6 +74,16 @@ describe("bad input is refused before any resource registers, naming the config 
             "e.g. ghcr.io/org/app:1.2.3"));
     });
 
+    it("refuses a RestAPI ingress host that is not a host name at its config key", async () => {
+        expect(await rejection(c => { c.restapi.ingress = { host: "https://shop.example.com", clusterIssuer: "letsencrypt" }; })).to.deep.equal(refused(
+            "k8s-platform:restapi.ingress.host: \"https://shop.example.com\" is not allowed; allowed: a lowercase DNS host name such as api.cstore.example.com"));
+    });
+
+    it("refuses a RestAPI preview host without blue/green (no idle colour to preview)", async () => {
+        expect(await rejection(c => { c.restapi.ingress = { host: "shop.example.com", previewHost: "next.shop.example.com", clusterIssuer: "letsencrypt" }; })).to.deep.equal(refused(
+            "k8s-platform:restapi.ingress.previewHost: there is no idle colour to preview without blue/green; allowed: set blueGreen.enabled true, or leave previewHost out"));
+    });
+
     it("refuses a latest RestAPI image at its config key (the RestApi constructor does not check it again)", async () => {
         expect(await rejection(c => { c.restapi.image = "ghcr.io/acme/shop:latest"; })).to.deep.equal(refused(
             "k8s-platform:restapi.image: \"ghcr.io/acme/shop:latest\" is not pinned; allowed: an image with a version tag (not \"latest\") or a @sha256 digest"));

@@ -75,6 +75,43 @@ describe("RestApiSystem (restapi-operator.md)", () => {
         expect(await packViolations(res, "prod")).to.deep.equal([]);
     });
 
+    describe("public routes (restapi.ingress)", () => {
+        let routed: RecordedResource[];
+        let withRoutes: RestApiSystem;
+        before(async () => {
+            routed = await capture(() => {
+                withRoutes = new RestApiSystem("routed", args({
+                    name: "web", namespace: "web", observability: undefined, ingress: { host: "shop.example.com", clusterIssuer: "letsencrypt" },
+                }));
+            });
+        });
+        const rule = (r: RecordedResource) => {
+            const rule0 = r.inputs.spec.rules[0];
+            return { host: rule0.host, service: rule0.http.paths[0].backend.service, tls: r.inputs.spec.tls[0].hosts };
+        };
+
+        it("routes the host to the view's stable Service", () => {
+            expect(rule(byName(routed, T.ingress, "web-view"))).to.deep.equal({
+                host: "shop.example.com", service: { name: "web-view", port: { number: 3000 } }, tls: ["shop.example.com"],
+            });
+        });
+
+        it("routes preview.<host> to the idle colour's view (the -preview Service)", async () => {
+            expect(rule(byName(routed, T.ingress, "web-preview"))).to.deep.equal({
+                host: "preview.shop.example.com", service: { name: "web-view-preview", port: { number: 3000 } }, tls: ["preview.shop.example.com"],
+            });
+            expect(await valueOf(withRoutes.publicPreviewUrl)).to.equal("https://preview.shop.example.com/");
+        });
+
+        it("has no preview route without blue/green", async () => {
+            const single = await capture(() => new RestApiSystem("single", args({
+                name: "one", namespace: "one", observability: undefined, spec: { image: "ghcr.io/acme/shop:2.0.1" },
+                ingress: { host: "one.example.com", clusterIssuer: "letsencrypt" },
+            })));
+            expect(ofType(single, T.ingress).map(i => i.inputs.metadata.name)).to.deep.equal(["one-view"]);
+        });
+    });
+
     it("runs without observability when none is configured", async () => {
         const bare = await capture(() => new RestApiSystem("bare", args({ name: "bare", namespace: "bare", observability: undefined })));
         expect(ofType(bare, T.deployment).map(d => d.inputs.metadata.namespace)).to.deep.equal(Array(8).fill("bare"));

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NamespaceBaseline } from "../../k8s/namespace";
 import { ObservabilityStack } from "../../observability/stack";
+import { SecureIngress } from "../../edge/ingress";
 import { ReleaseRecord } from "../../restapi/release";
 import { RestApi } from "../../restapi/restapi";
 import { planRestApiSystem } from "./plan";
@@ -20,6 +21,10 @@ export class RestApiSystem extends pulumi.ComponentResource {
     public readonly viewUrl: pulumi.Output<string>;
     /** The idle colour's view (blue/green), for previewing a release; undefined without blue/green. */
     public readonly previewUrl: pulumi.Output<string | undefined>;
+    /** https://<host>/ of the view; undefined without ingress. */
+    public readonly publicUrl: pulumi.Output<string | undefined>;
+    /** https://<previewHost>/ of the idle colour's view; undefined without ingress or blue/green. */
+    public readonly publicPreviewUrl: pulumi.Output<string | undefined>;
     /** What is live, for the next update's release gate. */
     public readonly release: pulumi.Output<ReleaseRecord>;
     public readonly activeEnvironment: pulumi.Output<string>;
@@ -43,6 +48,11 @@ export class RestApiSystem extends pulumi.ComponentResource {
             obs = new ObservabilityStack(plan.obsName, plan.observability(monitoring, ns), child);
         }
         this.restapi = new RestApi(args.name, plan.restapi(ns, obs), child);
+        // The Services they route to belong to the RestApi: route once those are registered.
+        const routes = plan.ingresses(ns).map(r => ({ role: r.role, ingress: new SecureIngress(r.name, r.args, { parent: this, dependsOn: [this.restapi] }) }));
+        const urlOf = (role: "view" | "preview") => routes.find(r => r.role === role)?.ingress.url ?? pulumi.output(undefined);
+        this.publicUrl = urlOf("view");
+        this.publicPreviewUrl = urlOf("preview");
 
         this.viewUrl = this.restapi.viewUrl;
         this.previewUrl = this.restapi.previewUrl;

@@ -9,9 +9,10 @@ import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer } from "../../k8s/traffic";
 import { OTEL_PORTS } from "../../observability/otel";
 import { ObservabilityStackArgs } from "../../observability/stack";
+import { SecureIngressArgs } from "../../edge/ingress";
 import { RestApiArgs, restApiPartPeer } from "../../restapi/restapi";
 import { REST_PARTS, resolvePart } from "../../restapi/spec";
-import { RESTAPI_PART_OF, RestApiSystemArgs } from "./spec";
+import { previewHostOf, RESTAPI_PART_OF, RestApiSystemArgs } from "./spec";
 
 /** What the RestApi needs from the observability stack once it is registered. */
 export interface RestApiTelemetry {
@@ -28,6 +29,8 @@ export interface RestApiSystemPlan {
     obsName: string;
     observability?: (monitoringNs: pulumi.Input<string>, ns: pulumi.Input<string>) => ObservabilityStackArgs;
     restapi: (ns: pulumi.Input<string>, telemetry?: RestApiTelemetry) => RestApiArgs;
+    /** Public routes: `<name>-view` (live) and, with blue/green, `<name>-preview` (the idle colour); none without ingress. */
+    ingresses: (ns: pulumi.Input<string>) => { name: string; role: "view" | "preview"; args: SecureIngressArgs }[];
 }
 
 export function planRestApiSystem(args: RestApiSystemArgs): RestApiSystemPlan {
@@ -37,6 +40,12 @@ export function planRestApiSystem(args: RestApiSystemArgs): RestApiSystemPlan {
         peer: restApiPartPeer(args.name, part, ns, RESTAPI_PART_OF), port: resolvePart(args.spec, part).port,
     }));
     const o = args.observability;
+    const viewPort = resolvePart(args.spec, "view").port;
+    const route = (ns: pulumi.Input<string>, host: string, serviceName: string): SecureIngressArgs => ({
+        namespace: ns, host, clusterIssuer: args.ingress!.clusterIssuer, ingressClassName: args.ingress!.ingressClassName,
+        skipAwait: args.ingress!.skipAwait, partOf: RESTAPI_PART_OF,
+        backends: [{ path: "/", serviceName, servicePort: viewPort }],
+    });
     return {
         baseline: { name: args.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect },
         monitoringBaseline: o ? { name: o.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect } : undefined,
@@ -67,5 +76,11 @@ export function planRestApiSystem(args: RestApiSystemArgs): RestApiSystemPlan {
             secretEnvVars: args.secretEnvVars,
             protect: args.protect,
         }),
+        ingresses: ns => !args.ingress ? [] : [
+            { name: `${args.name}-view`, role: "view" as const, args: route(ns, args.ingress.host, `${args.name}-view`) },
+            ...(args.spec.blueGreen?.enabled
+                ? [{ name: `${args.name}-preview`, role: "preview" as const, args: route(ns, previewHostOf(args.ingress), `${args.name}-view-preview`) }]
+                : []),
+        ],
     };
 }
