@@ -14,3 +14,4 @@ export const databases = platform.databases;
 export const cstore = platform.cstore;
 export const outbox = platform.outbox;
 export const greenfield = platform.greenfield;
+export const alerting = platform.alerting;

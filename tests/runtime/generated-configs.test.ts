@@ -12,9 +12,8 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { parsePlatformConfig } from "../../config";
 import { createPlatform } from "../../platform";
-import { capture, podSpec, stackConfig, T } from "../unit/helpers";
+import { capture, platformConfig, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import { chownTo, configMapsOf, MaterializedContainer, materialize, rewrite, run, start, stopAll, tempDir, waitForPort } from "./harness";
 
@@ -49,7 +48,7 @@ describe("runtime: generated configs read by the real tools", function () {
 
     before(async () => {
         for (const s of STACKS) {
-            stacks[s] = await capture(() => createPlatform(parsePlatformConfig(stackConfig(s))));
+            stacks[s] = await capture(() => createPlatform(platformConfig(s)));
         }
         root = tempDir("www-data", "rt-configs");
         PROMTOOL = execFileSync(path.join(ROOT, "scripts", "runtime-deps.sh"), ["--promtool-path"], { encoding: "utf8" }).trim();
