@@ -306,7 +306,7 @@ function requireDistinctNamespaces(namespaces: [string, string][]): void {
 function parseAlerting(raw: unknown, environment: Environment, storageClass: string, quota: QuotaSpec, limits: LimitRangeSpec, secretNames: string[]): AlertingSpec {
     const key = k("alerting");
     const spec = validateAlertingSpec(key, raw, { environment, storageClass, secretNames, secretKey: k("alertingSecrets") });
-    requireQuotaFits(k("quota"), quota, budgetOf([{ pods: spec.replicas, resources: spec.resources }], Array(spec.replicas).fill(spec.storage.size)),
+    requireQuotaFits(k("quota"), quota, budgetOf([{ pods: spec.replicas, resources: spec.resources }], Array<string>(spec.replicas).fill(spec.storage.size)),
         `for the Alertmanager (${key}.namespace ${spec.namespace})`);
     requireLimitRangeFits(`${k("limits")}.max`, limits, [[`${key}.resources`, spec.resources]]);
     return spec;
