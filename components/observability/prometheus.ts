@@ -177,6 +177,9 @@ export function validateAlertGroups(key: string, groups: AlertRuleGroup[]): void
             if (!r.summary || !r.description) {
                 throw new ValidationError(rk, "allowed: a rule with both a summary and a description annotation");
             }
+            if (r.runbookUrl !== undefined && !/^https?:\/\/\S+$/.test(r.runbookUrl)) {
+                throw new ValidationError(`${rk}.runbookUrl`, `${JSON.stringify(r.runbookUrl)} is not allowed; allowed: an http(s) URL (default: the alert's section of docs/runbooks.md)`);
+            }
         });
     });
 }
