@@ -21,5 +21,6 @@ export = async () => {
         cstore: platform.cstore,
         outbox: platform.outbox,
         greenfield: platform.greenfield,
+        alerting: platform.alerting,
     };
 };

@@ -12,6 +12,8 @@ import { DatabaseService, DatabaseStatus } from "./components/systems/database-s
 import { OutboxEvents } from "./components/systems/outbox";
 import { GreenfieldCluster } from "./components/systems/greenfield";
 import { RESTAPI_PART_OF, RestApiSystem } from "./components/systems/restapi";
+import { Alerting, alertingTarget } from "./components/systems/alerting";
+import { Peer } from "./components/k8s/traffic";
 
 export interface PlatformOutputs {
     restapi?: {
@@ -64,10 +66,19 @@ export interface PlatformOutputs {
         deployerServiceAccount: pulumi.Output<string>;
         instances: Record<string, DatabaseStatus>;
     };
+    alerting: {
+        namespace: pulumi.Output<string>;
+        alertmanagerUrl: pulumi.Output<string>;
+        configSecretName: pulumi.Output<string>;
+    };
 }
 
 export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
-    const outputs: PlatformOutputs = {};
+    const outputs = {} as PlatformOutputs;
+    // Every system's Prometheus sends its alerts to the stack's Alertmanager (created last, once
+    // every Prometheus it takes alerts from is known).
+    const alertmanager = alertingTarget(cfg.alerting);
+    const prometheusPeers: Peer[] = [];
 
     // Databases first: the RestAPI repository is their client, and its peer is known up front.
     let dbs: DatabaseService | undefined;
@@ -100,7 +111,11 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
                 peer: dbs!.peers[name], ports: [{ port: ENGINES[spec.type].clientPort }],
             })),
             protect: cfg.protectData,
+            alertmanager,
         });
+        if (system.prometheusPeer) {
+            prometheusPeers.push(system.prometheusPeer);
+        }
         outputs.restapi = {
             viewUrl: system.viewUrl,
             previewUrl: system.previewUrl,
@@ -119,7 +134,8 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         outputs.restapiRelease = system.release;
     }
     if (cfg.cstore) {
-        const cstore = new CStore("cstore", { spec: cfg.cstore, protect: cfg.protectData });
+        const cstore = new CStore("cstore", { spec: cfg.cstore, protect: cfg.protectData, alertmanager });
+        prometheusPeers.push(cstore.prometheus.peer);
         outputs.cstore = {
             apiUrl: cstore.apiUrl, cdnUrl: cstore.cdnUrl, grafanaUrl: cstore.grafanaUrl,
             mongodbSecretName: cstore.mongodbSecretName, redisSecretName: cstore.redisSecretName,
@@ -127,7 +143,8 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         };
     }
     if (cfg.outbox) {
-        const outbox = new OutboxEvents("outbox", { spec: cfg.outbox });
+        const outbox = new OutboxEvents("outbox", { spec: cfg.outbox, alertmanager });
+        prometheusPeers.push(outbox.prometheusPeer);
         outputs.outbox = {
             restUrl: outbox.restUrl, grpcAddress: outbox.grpcAddress, kafkaBootstrapServers: outbox.kafkaBootstrapServers,
             topicNames: outbox.topicNames, grafanaUrl: outbox.grafanaUrl, grafanaAdminSecretName: outbox.grafanaAdminSecretName,
@@ -135,12 +152,24 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         };
     }
     if (cfg.greenfield) {
-        const gf = new GreenfieldCluster("greenfield", { spec: cfg.greenfield });
+        const gf = new GreenfieldCluster("greenfield", { spec: cfg.greenfield, alertmanager });
+        prometheusPeers.push(gf.observability.prometheusPeer);
         outputs.greenfield = {
             fastapiUrl: gf.fastapiUrl, kafkaBootstrapServers: gf.kafkaBootstrapServers, kafkaTopicNames: gf.kafkaTopicNames,
             grafanaUrl: gf.grafanaUrl, grafanaAdminSecretName: gf.grafanaAdminSecretName,
             dataStoreSecretNames: gf.dataStores.apply(ds => Object.fromEntries(Object.entries(ds).map(([k, d]) => [k, d.secretName]))),
         };
     }
+    const alerting = new Alerting("alerting", {
+        spec: cfg.alerting,
+        secrets: cfg.alertingSecrets,
+        quota: cfg.quota,
+        limits: cfg.limits,
+        clients: prometheusPeers,
+        protect: cfg.protectData,
+    });
+    outputs.alerting = {
+        namespace: alerting.namespace, alertmanagerUrl: alerting.alertmanagerUrl, configSecretName: alerting.configSecretName,
+    };
     return outputs;
 }

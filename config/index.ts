@@ -20,6 +20,7 @@ import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems
 import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
 import { observabilityLoad } from "../components/observability/stack";
+import { AlertingSpec, validateAlertingSpec } from "../components/observability/alerting";
 
 export const PROJECT = "k8s-platform";
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
@@ -64,15 +65,20 @@ export interface PlatformConfig {
     outbox?: OutboxEventsSpec;
     /** Create Kafka topics through the kafka provider (false in render mode: no broker to talk to). */
     manageKafkaTopics: boolean;
+    /** The stack's Alertmanager: receivers, route, size (dev/local defaults when absent; prod must set it). */
+    alerting: AlertingSpec;
+    /** Receiver endpoints from k8s-platform:alertingSecrets, each a secret Output. */
+    alertingSecrets: Record<string, pulumi.Output<string>>;
 }
 
 /** Keys read only as secrets (config.requireSecret). */
-export const SECRET_KEYS = ["kafkaSaslPassword"] as const;
+export const SECRET_KEYS = ["kafkaSaslPassword", "alertingSecrets"] as const;
 
 /** Every key the program reads; anything else under k8s-platform: is a typo. */
 export const CONFIG_KEYS = [
     "environment", "protectData", "storageClass", "ingressNamespace", "apiServerCidrs",
     "quota", "limits", "restapi", "databases", "cstore", "outbox", "greenfield", "manageKafkaTopics", "kafkaSaslPassword",
+    "alerting", "alertingSecrets",
 ] as const;
 
 const DEFAULT_QUOTA: QuotaSpec = {
@@ -190,6 +196,8 @@ function systemSpec(name: string, raw: unknown, platformDefaults: Record<string,
 /** Values of the secret config keys (SECRET_KEYS), read as secrets by loadPlatformConfig. */
 export interface PlatformSecrets {
     kafkaSaslPassword?: pulumi.Output<string>;
+    /** k8s-platform:alertingSecrets: receiver name -> endpoint (URL or routing key), each a secret Output. */
+    alertingSecrets?: Record<string, pulumi.Output<string>>;
 }
 
 export function parsePlatformConfig(raw: Record<string, unknown>, secrets: PlatformSecrets = {}): PlatformConfig {
@@ -265,7 +273,10 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
             return resolved;
         }),
         manageKafkaTopics,
+        alerting: parseAlerting(raw.alerting, environment, storageClass, quota, limits, Object.keys(secrets.alertingSecrets ?? {})),
+        alertingSecrets: secrets.alertingSecrets ?? {},
     };
+    namespaces.push([`${k("alerting")}.namespace`, cfg.alerting.namespace]);
     if (cfg.restapi.enabled) {
         namespaces.push([`${k("restapi")}.namespace`, cfg.restapi.namespace]);
         if (cfg.restapi.observability) {
@@ -292,6 +303,43 @@ function requireDistinctNamespaces(namespaces: [string, string][]): void {
         }
         owner.set(ns, key);
     }
+}
+
+/** k8s-platform:alerting, and its namespace's quota and LimitRange against the Alertmanager's replicas. */
+function parseAlerting(raw: unknown, environment: Environment, storageClass: string, quota: QuotaSpec, limits: LimitRangeSpec, secretNames: string[]): AlertingSpec {
+    const key = k("alerting");
+    const spec = validateAlertingSpec(key, raw, { environment, storageClass, secretNames, secretKey: k("alertingSecrets") });
+    requireQuotaFits(k("quota"), quota, budgetOf([{ pods: spec.replicas, resources: spec.resources }], Array<string>(spec.replicas).fill(spec.storage.size)),
+        `for the Alertmanager (${key}.namespace ${spec.namespace})`);
+    requireLimitRangeFits(`${k("limits")}.max`, limits, [[`${key}.resources`, spec.resources]]);
+    return spec;
+}
+
+/**
+ * k8s-platform:alertingSecrets as `pulumi config set --secret` stores it: a JSON object of receiver
+ * name -> non-empty string. The values are only checked here, then wrapped as secrets.
+ */
+export function parseAlertingSecrets(text: string | undefined): Record<string, pulumi.Output<string>> | undefined {
+    if (text === undefined) {
+        return undefined;
+    }
+    const key = k("alertingSecrets");
+    const allowed = `allowed: a JSON object of receiver name -> URL or routing key (\`pulumi config set --secret ${key} '{"oncall": "https://..."}'\`)`;
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch {
+        throw new ValidationError(key, `not JSON; ${allowed}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new ValidationError(key, `not an object; ${allowed}`);
+    }
+    return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([name, v]) => {
+        if (typeof v !== "string" || v.trim() === "") {
+            throw new ValidationError(`${key}.${name}`, `an empty or non-string value is not allowed; ${allowed}`);
+        }
+        return [name, pulumi.secret(v)];
+    }));
 }
 
 function validated<T>(spec: Record<string, unknown> | undefined, check: (s: Record<string, unknown>) => T): T | undefined {
@@ -336,5 +384,8 @@ export function loadPlatformConfig(): PlatformConfig {
             raw[name] = value;
         }
     }
-    return parsePlatformConfig(raw, { kafkaSaslPassword: new pulumi.Config(PROJECT).getSecret("kafkaSaslPassword") });
+    return parsePlatformConfig(raw, {
+        kafkaSaslPassword: new pulumi.Config(PROJECT).getSecret("kafkaSaslPassword"),
+        alertingSecrets: parseAlertingSecrets(all[k("alertingSecrets")]),
+    });
 }

@@ -6,13 +6,14 @@
 #   redis-server    redis-server and redis-cli (Debian 12: Redis 7.0)
 #   redis-sentinel  the sentinel binary
 #   nginx-light     nginx: tests the CDN's generated nginx.conf and serves files with it
+#   prometheus-alertmanager  amtool (/usr/bin/amtool): check-config and routes test on the generated alertmanager.yml
 # and builds promtool from the Prometheus Go module at the images' version (Debian's promtool is built
 # without the Kubernetes service discovery every generated config uses), cached outside the work tree:
 #   scripts/runtime-deps.sh --promtool-path   prints the promtool binary's path (after building it)
 #   (and the linter) checks the scripts that run inside the database pods
 set -euo pipefail
 
-PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools nginx-light shellcheck)
+PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools nginx-light prometheus-alertmanager shellcheck)
 PROMETHEUS_VERSION=2.54.1       # as prom/prometheus:v2.54.1 in the components
 PROMETHEUS_GO_VERSION=v0.54.1   # its Go module version
 PROMTOOL_DIR="${K8S_PLATFORM_TOOLCHAIN:-$HOME/.cache/k8s-platform/toolchain}/promtool-$PROMETHEUS_VERSION"

@@ -17,6 +17,8 @@
 # Tests and benchmarks run variants without touching the committed files: STACK_CONFIG_FILE reads
 # that file instead of Pulumi.<stack>.yaml; STACK_STATE_DIR moves .state/{config,salt} elsewhere
 # (use it with your own PULUMI_BACKEND_URL: the salt belongs to the backend's stack).
+# K8S_PLATFORM_ALERTING_SECRETS (JSON: receiver name -> URL or routing key) becomes the secret
+# k8s-platform:alertingSecrets of the generated copy; prod needs it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "stack.sh: $*" >&2; exit 2; }
@@ -81,6 +83,14 @@ config="$state/config/Pulumi.$target.yaml"
   fi
   cat "$salt_file"
 } > "$config"
+
+# Alert receivers' endpoints (k8s-platform:alertingSecrets, a JSON object; README "Alerting"):
+# from K8S_PLATFORM_ALERTING_SECRETS into the generated copy, encrypted with the stack's secrets
+# provider. The value goes through stdin, never on a command line.
+if [ -n "${K8S_PLATFORM_ALERTING_SECRETS:-}" ]; then
+  printf '%s' "$K8S_PLATFORM_ALERTING_SECRETS" | (cd "$ROOT" && pulumi config set --secret \
+    --stack "$target" --config-file "$config" --non-interactive k8s-platform:alertingSecrets) >/dev/null
+fi
 
 pack_config="$ROOT/policies/config.$stack.json"
 [ -f "$pack_config" ] || pack_config="$ROOT/policies/config.dev.json"

@@ -17,6 +17,8 @@ export interface AlertRule {
     severity: Severity;
     summary: string;
     description: string;
+    /** Where the on-call engineer starts; default: the alert's section of docs/runbooks.md. */
+    runbookUrl?: string;
 }
 
 export interface AlertRuleGroup {
@@ -91,7 +93,18 @@ export const OUTBOX_ALERTS: AlertRuleGroup = {
 
 export const DEFAULT_ALERT_GROUPS: AlertRuleGroup[] = [OUTBOX_ALERTS];
 
-/** The rule file (https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/). */
+/** docs/runbooks.md of the project's repository: one section per alert, its anchor the alert's name in lowercase. */
+export const RUNBOOK_BASE_URL = "https://github.com/k8s-platform/k8s-platform/blob/main/docs/runbooks.md";
+
+export function runbookUrl(rule: Pick<AlertRule, "alert" | "runbookUrl">): string {
+    return rule.runbookUrl ?? `${RUNBOOK_BASE_URL}#${rule.alert.toLowerCase()}`;
+}
+
+/**
+ * The rule file (https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/). Every
+ * alert carries a severity label (the Alertmanager routes on it) and summary, description and
+ * runbook_url annotations (what the receivers show).
+ */
 export function alertRulesFile(groups: AlertRuleGroup[]): { [k: string]: YamlValue } {
     return {
         groups: groups.map(g => ({
@@ -102,7 +115,7 @@ export function alertRulesFile(groups: AlertRuleGroup[]): { [k: string]: YamlVal
                 expr: r.expr,
                 for: r.for,
                 labels: { severity: r.severity },
-                annotations: { summary: r.summary, description: r.description },
+                annotations: { summary: r.summary, description: r.description, runbook_url: runbookUrl(r) },
             })),
         })),
     };

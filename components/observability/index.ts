@@ -1,4 +1,6 @@
 /** Observability (greenfield-cluster.md, cstore.md, outbox-events.md): the components and their generated configs. */
+export * from "./alerting";
+export * from "./alertmanager";
 export * from "./alerts";
 export * from "./common";
 export * from "./dashboards";

@@ -18,6 +18,7 @@ import {
     durationSeconds, imageTag, requireDuration, requireOneOf, ValidationError,
 } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
+import { ALERTMANAGER_PORT, AlertmanagerTarget } from "./alerting";
 import { AlertRuleGroup, alertRulesFile, DEFAULT_ALERT_GROUPS } from "./alerts";
 import { checksum, identity, rules, StorageArgs } from "./common";
 import { toYaml, YamlValue } from "./yaml";
@@ -74,6 +75,8 @@ export interface PrometheusArgs {
     clusterRoleName?: string;
     /** Keep the data volume through `pulumi destroy`. */
     protect?: boolean;
+    /** The stack's Alertmanager: alerts go to every replica of it. */
+    alertmanager?: AlertmanagerTarget;
 }
 
 export interface PrometheusConfigOptions {
@@ -82,6 +85,8 @@ export interface PrometheusConfigOptions {
     port: number;
     scrapeNamespaces?: string[];
     otelCollector?: { namespace: string; instance: string; port: number };
+    /** host:port of every Alertmanager replica (the `alerting` block). */
+    alertmanagers?: string[];
 }
 
 /** Kubernetes SD labels kept on every pod target. */
@@ -91,7 +96,7 @@ const POD_TARGET_LABELS: YamlValue[] = [
 ];
 
 /** prometheus.yml (https://prometheus.io/docs/prometheus/latest/configuration/configuration/). */
-export function prometheusConfig(o: PrometheusConfigOptions): { [k: string]: YamlValue } {
+export function prometheusConfig(o: PrometheusConfigOptions): { [k: string]: YamlValue | undefined } {
     const interval = durationSeconds(o.scrapeInterval)!;
     const scrapeConfigs: YamlValue[] = [
         { job_name: "prometheus", static_configs: [{ targets: [`localhost:${o.port}`] }] },
@@ -133,6 +138,10 @@ export function prometheusConfig(o: PrometheusConfigOptions): { [k: string]: Yam
             evaluation_interval: o.evaluationInterval,
         },
         rule_files: [`${RULES_DIR}/*.yaml`],
+        // Each replica gets every alert (an HA Alertmanager deduplicates): no Service in between.
+        alerting: o.alertmanagers?.length
+            ? { alertmanagers: [{ api_version: "v2", timeout: "10s", static_configs: [{ targets: o.alertmanagers }] }] }
+            : undefined,
         scrape_configs: scrapeConfigs,
     };
 }
@@ -167,6 +176,9 @@ export function validateAlertGroups(key: string, groups: AlertRuleGroup[]): void
             requireOneOf(`${rk}.severity`, r.severity, ["critical", "warning", "info"]);
             if (!r.summary || !r.description) {
                 throw new ValidationError(rk, "allowed: a rule with both a summary and a description annotation");
+            }
+            if (r.runbookUrl !== undefined && !/^https?:\/\/\S+$/.test(r.runbookUrl)) {
+                throw new ValidationError(`${rk}.runbookUrl`, `${JSON.stringify(r.runbookUrl)} is not allowed; allowed: an http(s) URL (default: the alert's section of docs/runbooks.md)`);
             }
         });
     });
@@ -203,6 +215,7 @@ export class Prometheus extends pulumi.ComponentResource {
         const configYaml = pulumi.output(collector?.namespace ?? "").apply(collectorNs => toYaml(prometheusConfig({
             scrapeInterval, evaluationInterval, port: PROMETHEUS_PORT, scrapeNamespaces: args.scrapeNamespaces,
             otelCollector: collector ? { namespace: collectorNs, instance: collector.instance, port: collector.port } : undefined,
+            alertmanagers: args.alertmanager?.targets,
         })));
         const rulesYaml = toYaml(alertRulesFile(args.alertGroups ?? DEFAULT_ALERT_GROUPS));
         const config = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: { [PROMETHEUS_CONFIG_FILE]: configYaml } }, child);
@@ -225,6 +238,9 @@ export class Prometheus extends pulumi.ComponentResource {
         ];
         if (collector) {
             egress.push({ peer: collector.peer, ports: [{ port: collector.port }] });
+        }
+        if (args.alertmanager) {
+            egress.push({ peer: args.alertmanager.peer, ports: [{ port: ALERTMANAGER_PORT }] });
         }
 
         this.workload = new Workload(name, {

@@ -10,6 +10,7 @@ import { PodGroup, withSurge } from "../k8s/capacity";
 import { ResourceSpec } from "../k8s/container";
 import { Peer, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
+import { AlertmanagerTarget } from "./alerting";
 import { AlertRuleGroup } from "./alerts";
 import { DEFAULT_PART_OF, observabilityPeer, StorageArgs } from "./common";
 import { DashboardSpec } from "./dashboards";
@@ -42,6 +43,8 @@ export interface ObservabilityStackArgs {
     jaeger?: Tunables & { maxTraces?: number };
     /** Export this Redis' metrics (cstore.md). */
     redis?: RedisTarget & Tunables;
+    /** The stack's Alertmanager, which Prometheus sends its alerts to. */
+    alertmanager?: AlertmanagerTarget;
     protect?: boolean;
 }
 
@@ -105,6 +108,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             scrapeNamespaces: args.scrapeNamespaces,
             otelCollector: { peer: peer.collector, namespace: ns, instance: n.collector, port: OTEL_PORTS.prometheus },
             clients: [peer.grafana],
+            alertmanager: args.alertmanager,
             protect: args.protect,
         };
         const grafanaArgs = (prometheusUrl: pulumi.Input<string>, jaegerUrl: pulumi.Input<string>): GrafanaArgs => ({

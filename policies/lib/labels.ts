@@ -27,6 +27,8 @@ export const PART_OF = {
     outbox: "outbox",
     /** Observability components of no system. */
     observability: "observability",
+    /** The stack's Alertmanager, which every system's Prometheus sends to. */
+    alerting: "alerting",
 } as const;
 
 /** Roles of the observability components (app.kubernetes.io/name and component). */
@@ -36,6 +38,7 @@ export const OBSERVABILITY_ROLES = {
     prometheus: "prometheus",
     grafana: "grafana",
     redisExporter: "redis-exporter",
+    alertmanager: "alertmanager",
 } as const;
 
 /** Roles of the outbox services. */

@@ -151,6 +151,32 @@ describe("traffic-plan", () => {
         const msgs = await checkStack(trafficPlan, base.filter((r) => r.name !== "api-default-deny" && r !== modelPolicy));
         expect(msgs).to.include("flow external -> api/model on any is not in the traffic plan");
     });
+    it("Alertmanager: Prometheus in on 9093, its own peers on 9094, HTTPS out; nothing else", () => {
+        const am = (id: string, instance: string) => ({
+            id, kind: "workload" as const, namespace: "alerting", name: id.split("/")[1],
+            labels: { ...labels("alerting", "alertmanager"), "app.kubernetes.io/instance": instance },
+        });
+        const graph = {
+            endpoints: [
+                { id: "m/p", kind: "workload" as const, namespace: "m", name: "p", labels: labels("restapi", "prometheus") },
+                am("alerting/alertmanager", "alertmanager"),
+                am("alerting/other", "other"),
+                { id: "ipBlock:203.0.113.0/24", kind: "ipBlock" as const, labels: {} },
+            ],
+            edges: [
+                { from: "m/p", to: "alerting/alertmanager", ports: [{ protocol: "TCP", port: 9093 }] },
+                { from: "alerting/alertmanager", to: "alerting/alertmanager", ports: [{ protocol: "TCP", port: 9094 }, { protocol: "UDP", port: 9094 }] },
+                { from: "alerting/alertmanager", to: "ipBlock:203.0.113.0/24", ports: [{ protocol: "TCP", port: 443 }] },
+                { from: "alerting/alertmanager", to: "ipBlock:203.0.113.0/24", ports: [{ protocol: "TCP", port: 80 }] },
+                { from: "alerting/alertmanager", to: "alerting/other", ports: [{ protocol: "TCP", port: 9094 }] },
+            ],
+            skippedPolicies: [],
+        };
+        expect(checkPlan(graph, DEFAULT_PLAN, { ingressNamespaces: ["ingress-nginx"], allowedUnlabeled: [] }).map((v) => v.message)).to.deep.equal([
+            "flow alerting/alertmanager -> ipBlock:203.0.113.0/24 on TCP/80 is not in the traffic plan",
+            "flow alerting/alertmanager -> alerting/other on TCP/9094 is not in the traffic plan",
+        ]);
+    });
     it("checkPlan works on a hand-made graph", () => {
         const graph = {
             endpoints: [

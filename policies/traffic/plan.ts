@@ -218,6 +218,14 @@ export const DEFAULT_PLAN: PlanRule[] = [
     },
     { description: "Redis exporter -> the Redis it exports", from: { role: OBS.redisExporter }, to: { role: "redis" }, ports: tcp(6379) },
     { description: "Grafana -> Jaeger", from: { role: OBS.grafana }, to: { role: OBS.jaeger } },
+    // Alert delivery (the stack's Alertmanager, issue #13).
+    { description: "Prometheus -> Alertmanager (alerts)", from: { role: OBS.prometheus }, to: { role: OBS.alertmanager }, ports: tcp(9093) },
+    {
+        description: "Alertmanager peers gossip (HA cluster)",
+        from: { role: OBS.alertmanager }, to: { role: OBS.alertmanager, sameAs: [PART_OF, INSTANCE] },
+        ports: [{ protocol: "TCP", port: 9094 }, { protocol: "UDP", port: 9094 }],
+    },
+    { description: "Alertmanager -> its receivers (HTTPS outside)", from: { role: OBS.alertmanager }, to: { outside: true }, ports: tcp(443) },
 ];
 
 export function describeRulePorts(ports: PlanPort[] | undefined): string {

@@ -10,7 +10,7 @@ import {
 } from "./harness";
 import { stacks } from "./setup";
 
-const NAMESPACES = ["restapi", "monitoring", "databases", "cstore", "outbox", "greenfield"];
+const NAMESPACES = ["restapi", "monitoring", "databases", "cstore", "outbox", "greenfield", "alerting"];
 
 const deploymentUids = (ns: string): Record<string, string> =>
     Object.fromEntries(kubectlJson("get", "deployments", "-n", ns).items.map((d: any) => [d.metadata.name, d.metadata.uid]));

@@ -162,10 +162,10 @@ describe("engine: pulumi with the policy pack", function () {
             }
         });
 
-        // Expectations follow Pulumi.dev.yaml / Pulumi.prod.yaml: six namespaces (one per system plus
-        // the shared databases and monitoring ones), the RestApi's four tiers, one StatefulSet per
+        // Expectations follow Pulumi.dev.yaml / Pulumi.prod.yaml: seven namespaces (one per system plus
+        // the shared databases, monitoring and alerting ones), the RestApi's four tiers, one StatefulSet per
         // database and per Kafka broker set; prod adds blue/green, ZooKeeper, backups and PDBs.
-        const NAMESPACES = ["cstore", "databases", "greenfield", "monitoring", "outbox", "restapi"];
+        const NAMESPACES = ["alerting", "cstore", "databases", "greenfield", "monitoring", "outbox", "restapi"];
         const TIERS = ["controller", "model", "repository", "view"];
         const names = (ms: Manifest[], kind: string) =>
             ms.filter(m => m.kind === kind).map(m => `${m.metadata.namespace ? `${m.metadata.namespace}/` : ""}${m.metadata.name}`).sort();
@@ -179,7 +179,7 @@ describe("engine: pulumi with the policy pack", function () {
             expect(names(ms, "Deployment").filter(n => n.startsWith("restapi/")))
                 .to.deep.equal(TIERS.map(t => `restapi/orders-${t}`));
             expect(count(ms, "Deployment")).to.equal(27);
-            expect(count(ms, "StatefulSet")).to.equal(16);
+            expect(count(ms, "StatefulSet")).to.equal(17);
             expect(count(ms, "HorizontalPodAutoscaler")).to.equal(6);
             expect(names(ms, "Role")).to.deep.equal(["databases/database-service-deployer", "restapi/orders-deployer"]);
             expect(count(ms, "CronJob"), "backups are prod-only").to.equal(0);
@@ -192,7 +192,7 @@ describe("engine: pulumi with the policy pack", function () {
                 .to.deep.equal(TIERS.flatMap(t => [`restapi/orders-${t}-blue`, `restapi/orders-${t}-green`]));
             expect(count(ms, "Deployment")).to.equal(count(rendered.dev, "Deployment") + TIERS.length);
             expect(names(ms, "StatefulSet")).to.include("greenfield/greenfield-kafka-zookeeper");
-            expect(count(ms, "StatefulSet")).to.equal(17);
+            expect(count(ms, "StatefulSet")).to.equal(18);
             expect(count(ms, "CronJob")).to.equal(3);
             expect(count(ms, "PodDisruptionBudget")).to.be.greaterThan(count(rendered.dev, "PodDisruptionBudget") + 20);
         });

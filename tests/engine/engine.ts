@@ -1,6 +1,7 @@
 /** Drives the real Pulumi CLI (built by scripts/toolchain.sh) through scripts/stack.sh. */
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { TEST_ALERTING_SECRETS } from "../unit/alerting-secrets";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
@@ -27,7 +28,10 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
 }
 
 export function stack(cmd: string, name: string, ...extra: string[]): RunResult {
-    return run(path.join(ROOT, "scripts", "stack.sh"), [cmd, name, ...extra]);
+    // The receivers' endpoints the stack file declares (prod), as an operator sets them (README "Alerting").
+    const secrets = TEST_ALERTING_SECRETS[name];
+    return run(path.join(ROOT, "scripts", "stack.sh"), [cmd, name, ...extra],
+        secrets ? { env: { K8S_PLATFORM_ALERTING_SECRETS: JSON.stringify(secrets) } } : {});
 }
 
 /** PATH and Pulumi environment for running the CLI directly (as scripts/stack.sh does). */

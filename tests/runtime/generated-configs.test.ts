@@ -3,18 +3,20 @@
  * by `promtool check config` (which also parses the rule files it loads), every alert rule group by
  * `promtool test rules` with the tests in fixtures/promtool/<group>.test.yml (one per alert: just past
  * its threshold it fires after its `for`, not before; just short of it, never), and the CDN's
- * nginx.conf by `nginx -t` and then by a real nginx serving files on the port its probes use.
+ * nginx.conf by `nginx -t` and then by a real nginx serving files on the port its probes use; the
+ * Alertmanager's alertmanager.yml (from its Secret) by `amtool check-config`, and its routes by
+ * `amtool config routes test` (a critical alert reaches the pager).
  * Tools (scripts/runtime-deps.sh): promtool built from the Prometheus Go module at the images' version
- * (Debian's lacks the Kubernetes service discovery), Debian's nginx-light.
+ * (Debian's lacks the Kubernetes service discovery), Debian's nginx-light, and amtool from Debian's
+ * prometheus-alertmanager (0.25; the image runs 0.27, whose config format is the same for the fields generated).
  */
 import { expect } from "chai";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { parsePlatformConfig } from "../../config";
 import { createPlatform } from "../../platform";
-import { capture, podSpec, stackConfig, T } from "../unit/helpers";
+import { capture, platformConfig, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import { chownTo, configMapsOf, MaterializedContainer, materialize, rewrite, run, start, stopAll, tempDir, waitForPort } from "./harness";
 
@@ -49,7 +51,7 @@ describe("runtime: generated configs read by the real tools", function () {
 
     before(async () => {
         for (const s of STACKS) {
-            stacks[s] = await capture(() => createPlatform(parsePlatformConfig(stackConfig(s))));
+            stacks[s] = await capture(() => createPlatform(platformConfig(s)));
         }
         root = tempDir("www-data", "rt-configs");
         PROMTOOL = execFileSync(path.join(ROOT, "scripts", "runtime-deps.sh"), ["--promtool-path"], { encoding: "utf8" }).trim();
@@ -83,6 +85,51 @@ describe("runtime: generated configs read by the real tools", function () {
         });
         return { config, ruleFiles, local };
     }
+
+    /** The Alertmanager of a stack: its config file as the pod reads it (from its Secret), written to a local file. */
+    function alertmanagerConfigFile(stack: string): string {
+        const pods = podsRunning(stack, stacks[stack], "prom/alertmanager");
+        expect(pods, `${stack}: Alertmanager workloads`).to.have.lengthOf(1);
+        const c = pods[0].spec.containers.find((x: { name: string }) => x.name === containerOf(pods[0], "prom/alertmanager"));
+        const arg = (c.args as string[]).find(a => a.startsWith("--config.file="));
+        expect(arg, "--config.file").to.not.equal(undefined);
+        const secret = stacks[stack].find(r => r.type === T.secret && r.name === "alertmanager-config");
+        const text = secret?.inputs.stringData?.[path.basename(arg!.slice("--config.file=".length))];
+        expect(text, `${stack}: the config file's key in the Alertmanager's Secret`).to.be.a("string");
+        const file = path.join(fs.mkdtempSync(path.join(root, "alertmanager-")), "alertmanager.yaml");
+        fs.writeFileSync(file, text);
+        return file;
+    }
+
+    /** The receivers an alert with these labels reaches (amtool config routes test: stdout; a warning goes to stderr). */
+    function routesTo(file: string, labels: Record<string, string>): { status: number; output: string } {
+        const r = spawnSync("amtool", ["config", "routes", "test", `--config.file=${file}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)],
+            { encoding: "utf8" });
+        return { status: r.status ?? -1, output: r.stdout };
+    }
+
+    for (const stack of STACKS) {
+        it(`${stack}: amtool check-config accepts the Alertmanager's config`, () => {
+            const r = tool("amtool", ["check-config", alertmanagerConfigFile(stack)]);
+            expect(r.status, r.output).to.equal(0);
+            expect(r.output).to.contain("SUCCESS");
+        });
+    }
+
+    it("prod: amtool routes a critical alert to PagerDuty and a warning to Slack", () => {
+        const file = alertmanagerConfigFile("prod");
+        const critical = routesTo(file, { alertname: "HighErrorRate", severity: "critical", namespace: "outbox" });
+        expect(critical.status, critical.output).to.equal(0);
+        expect(critical.output.trim()).to.equal("pagerduty-oncall");
+        const warning = routesTo(file, { alertname: "HighLatencyP95", severity: "warning", namespace: "outbox" });
+        expect(warning.output.trim()).to.equal("slack-alerts");
+    });
+
+    it("dev: amtool routes a critical alert to the in-namespace webhook", () => {
+        const r = routesTo(alertmanagerConfigFile("dev"), { alertname: "HighErrorRate", severity: "critical" });
+        expect(r.status, r.output).to.equal(0);
+        expect(r.output.trim()).to.equal("dev-webhook");
+    });
 
     for (const stack of STACKS) {
         it(`${stack}: promtool check config accepts every Prometheus config and the rules it loads`, () => {

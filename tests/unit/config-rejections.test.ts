@@ -139,7 +139,7 @@ describe("bad input is refused before any resource registers, naming the config 
             "k8s-platform:limits.maximum: unknown key; allowed keys: defaultRequest, default, max"));
         expect(await rejection(c => { c.protectdata = true; })).to.deep.equal(refused(
             "k8s-platform:protectdata: unknown key; allowed keys: environment, protectData, storageClass, ingressNamespace, apiServerCidrs, " +
-            "quota, limits, restapi, databases, cstore, outbox, greenfield, manageKafkaTopics, kafkaSaslPassword (did you mean \"protectData\"?)"));
+            "quota, limits, restapi, databases, cstore, outbox, greenfield, manageKafkaTopics, kafkaSaslPassword, alerting, alertingSecrets (did you mean \"protectData\"?)"));
     });
 
     it("refuses an unknown key inside a resource map (a gpu limit)", async () => {
@@ -198,5 +198,70 @@ describe("bad input is refused before any resource registers, naming the config 
     it("leaves other namespaces alone (the providers' own keys)", async () => {
         expect(await loadRejection({ "kubernetes:context": "kind", "k8s-platform:kafkaSaslPassword": "s3cret" }))
             .to.have.property("message", "");
+    });
+    describe("k8s-platform:alerting", () => {
+        const hook = { name: "hook", type: "webhook", url: "http://sink.alerting.svc.cluster.local:8080/" };
+
+        it("refuses an unknown key, naming it and the allowed ones", async () => {
+            expect(await rejection(c => { c.alerting = { reciever: [] }; })).to.deep.equal(refused(
+                "k8s-platform:alerting.reciever: unknown key; allowed keys: namespace, replicas, image, resources, storage, receivers, route, " +
+                "egressCidrs (did you mean \"receivers\"?)"));
+        });
+
+        it("refuses an unknown key of a receiver", async () => {
+            expect(await rejection(c => { c.alerting = { receivers: [{ ...hook, token: "a" }] }; })).to.deep.equal(refused(
+                "k8s-platform:alerting.receivers[0].token: unknown key; allowed keys: name, type, url, channel, sendResolved"));
+        });
+
+        it("refuses a receiver type it cannot deliver to", async () => {
+            expect(await rejection(c => { c.alerting = { receivers: [{ name: "mail", type: "email" }] }; })).to.deep.equal(refused(
+                "k8s-platform:alerting.receivers[0].type: \"email\" is not allowed; allowed: webhook, slack, pagerduty"));
+        });
+
+        it("refuses a Slack receiver without its secret endpoint, naming the secret key", async () => {
+            expect(await rejection(c => { c.alerting = { receivers: [{ name: "chat", type: "slack" }], egressCidrs: ["203.0.113.0/24"] }; })).to.deep.equal(refused(
+                "k8s-platform:alertingSecrets.chat: missing: receiver chat (slack) has no endpoint; " +
+                "allowed: `pulumi config set --secret k8s-platform:alertingSecrets '{\"chat\": \"<URL>\"}'`"));
+        });
+
+        it("refuses an outside webhook URL in plain config (it may carry a token)", async () => {
+            expect(await rejection(c => { c.alerting = { receivers: [{ name: "hook", type: "webhook", url: "https://hooks.example.com/T0/abc" }] }; }))
+                .to.deep.equal(refused(
+                    "k8s-platform:alerting.receivers[0].url: \"https://hooks.example.com/T0/abc\" is not allowed in plain config (it may carry a token); " +
+                    "allowed: an in-cluster http://<service>.<namespace>.svc.cluster.local:<port>/ URL, or the URL in " +
+                    "`pulumi config set --secret k8s-platform:alertingSecrets`"));
+        });
+
+        it("refuses a prod stack without alerting (a null receiver delivers nothing)", async () => {
+            expect(await rejection(c => { c.environment = "prod"; })).to.deep.equal(refused(
+                "k8s-platform:alerting: missing in prod; allowed: an object with receivers (slack, pagerduty or webhook, their endpoints in " +
+                "`pulumi config set --secret k8s-platform:alertingSecrets`) and a route"));
+        });
+
+        it("refuses a single Alertmanager in prod", async () => {
+            expect(await rejection(c => { c.environment = "prod"; c.alerting = { replicas: 1, receivers: [hook] }; })).to.deep.equal(refused(
+                "k8s-platform:alerting.replicas: 1 is not allowed in prod; allowed: 3 to 5 (an HA cluster survives the loss of a replica)"));
+        });
+
+        it("refuses a severity route to a receiver that does not exist", async () => {
+            expect(await rejection(c => { c.alerting = { receivers: [hook], route: { severity: { critical: "pager" } } }; })).to.deep.equal(refused(
+                "k8s-platform:alerting.route.severity.critical: \"pager\" is not allowed; allowed: hook"));
+        });
+
+        it("refuses a severity the rules never set", async () => {
+            expect(await rejection(c => { c.alerting = { receivers: [hook], route: { severity: { fatal: "hook" } } }; })).to.deep.equal(refused(
+                "k8s-platform:alerting.route.severity.fatal: unknown key; allowed keys: critical, warning, info"));
+        });
+
+        it("refuses secrets that are not a JSON object", async () => {
+            expect(await loadRejection({ "k8s-platform:alertingSecrets": "hooks.slack.com/x" })).to.deep.equal(refused(
+                "k8s-platform:alertingSecrets: not JSON; allowed: a JSON object of receiver name -> URL or routing key " +
+                "(`pulumi config set --secret k8s-platform:alertingSecrets '{\"oncall\": \"https://...\"}'`)"));
+        });
+
+        it("refuses a secret for a receiver that does not exist", async () => {
+            expect(await loadRejection({ "k8s-platform:alertingSecrets": JSON.stringify({ oncall: "https://hooks.example.com/x" }) })).to.deep.equal(refused(
+                "k8s-platform:alertingSecrets.oncall: no receiver is named \"oncall\"; allowed: dev-webhook"));
+        });
     });
 });

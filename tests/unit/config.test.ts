@@ -4,7 +4,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadPlatformConfig, parsePlatformConfig } from "../../config";
-import { deepClone, stackConfig } from "./helpers";
+import { deepClone, platformConfig, stackConfig, stackSecrets } from "./helpers";
 
 /** Parses the dev stack with one change applied; returns the error message, or "" when valid. */
 function errorWith(change: (cfg: Record<string, any>) => void): string {
@@ -36,7 +36,7 @@ describe("stack config", () => {
     });
 
     it("accepts the prod stack file with data protection on", () => {
-        const cfg = parsePlatformConfig(stackConfig("prod"));
+        const cfg = platformConfig("prod");
         expect(cfg.environment).to.equal("prod");
         expect(cfg.protectData).to.equal(true);
         expect(cfg.restapi.spec.blueGreen?.enabled).to.equal(true);
@@ -55,7 +55,7 @@ describe("stack config", () => {
     it("leaves data unprotected unless the stack says so (Pulumi.yaml's default)", () => {
         const raw = stackConfig("prod");
         delete raw.protectData;
-        expect(parsePlatformConfig(raw).protectData).to.equal(false);
+        expect(parsePlatformConfig(raw, stackSecrets("prod")).protectData).to.equal(false);
     });
 
     it("rejects database replicas 0 naming the key and the range", () => {
@@ -158,16 +158,35 @@ describe("stack config", () => {
         }
     });
 
+    it("takes the receivers' endpoints from k8s-platform:alertingSecrets only, keeping them secret", async () => {
+        const before = pulumi.runtime.allConfig();
+        try {
+            pulumi.runtime.setAllConfig({
+                "k8s-platform:environment": "prod",
+                "k8s-platform:alerting": JSON.stringify({ receivers: [{ name: "pager", type: "pagerduty" }], egressCidrs: ["203.0.113.0/24"] }),
+                "k8s-platform:alertingSecrets": JSON.stringify({ pager: "routing-key-123" }),
+            });
+            const key = loadPlatformConfig().alertingSecrets.pager;
+            expect(await pulumi.isSecret(key)).to.equal(true);
+            expect(await new Promise(r => key.apply(r))).to.equal("routing-key-123");
+        } finally {
+            pulumi.runtime.setAllConfig(before);
+        }
+    });
+
     it("reads the values from the Pulumi runtime config", () => {
         const before = pulumi.runtime.allConfig();
         try {
             pulumi.runtime.setAllConfig({
                 "k8s-platform:environment": "prod",
                 "k8s-platform:databases": JSON.stringify({ instances: { cache: { type: "redis", storage: { size: "1Gi" } } } }),
+                "k8s-platform:alerting": JSON.stringify({ receivers: [{ name: "pager", type: "pagerduty" }], egressCidrs: ["203.0.113.0/24"] }),
+                "k8s-platform:alertingSecrets": JSON.stringify({ pager: "routing-key" }),
                 "kubernetes:namespace": "ignored",
             });
             const cfg = loadPlatformConfig();
             expect(cfg.environment).to.equal("prod");
+            expect(cfg.alerting.replicas).to.equal(3);
             expect(cfg.restapi.enabled).to.equal(false);
             expect(cfg.databases.instances[0].spec.type).to.equal("redis");
         } finally {

@@ -3,7 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { parsePlatformConfig, PlatformConfig, PlatformSecrets } from "../../config";
 import { recorded, RecordedResource } from "./mocks";
+import { TEST_ALERTING_SECRETS } from "./alerting-secrets";
+
+export { TEST_ALERTING_SECRETS };
 
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise(resolve => output.apply(v => { resolve(v); return v; }));
@@ -93,6 +97,18 @@ export function stackConfig(stack: string): Record<string, unknown> {
         }
     }
     return out;
+}
+
+
+/** The secrets a stack's program gets in tests (each value a secret Output, as the config loader makes them). */
+export function stackSecrets(stack: string): PlatformSecrets {
+    const s = TEST_ALERTING_SECRETS[stack];
+    return s ? { alertingSecrets: Object.fromEntries(Object.entries(s).map(([k, v]) => [k, pulumi.secret(v)])) } : {};
+}
+
+/** A stack file's config, parsed with the stack's test secrets. */
+export function platformConfig(stack: string): PlatformConfig {
+    return parsePlatformConfig(stackConfig(stack), stackSecrets(stack));
 }
 
 /** Pod template spec of a Deployment or StatefulSet. */

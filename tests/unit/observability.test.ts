@@ -9,7 +9,6 @@ import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { parser as promql } from "@prometheus-io/lezer-promql";
 import type { SyntaxNode } from "@lezer/common";
-import { parsePlatformConfig } from "../../config";
 import { Database } from "../../components/database/database";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { Peer } from "../../components/k8s/traffic";
@@ -23,7 +22,7 @@ import {
 import { CSTORE_ALERTS } from "../../components/systems/cstore/plan";
 import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
-import { byName, capture, isSecret, ofType, podSpec, stackConfig, T, valueOf } from "./helpers";
+import { byName, capture, isSecret, ofType, platformConfig, podSpec, T, valueOf } from "./helpers";
 
 const PART_OF = "app.kubernetes.io/part-of";
 const INSTANCE = "app.kubernetes.io/instance";
@@ -556,7 +555,7 @@ describe("observability", () => {
 
     describe("policy pack", () => {
         it("finds zero violations in the stack with the prod pack config (plus the observability plan rules)", async () => {
-            const platform = parsePlatformConfig(stackConfig("prod"));
+            const platform = platformConfig("prod");
             const res = await capture(() => {
                 const baseline = (name: string) => new NamespaceBaseline(`pp-${name}`, { name, quota: platform.quota, limits: platform.limits }).name;
                 const monitoring = baseline("monitoring");

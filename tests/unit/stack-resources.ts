@@ -1,11 +1,10 @@
 /** The Kubernetes resources a stack registers under the mocks, as the policy pack sees them. */
 import * as fs from "fs";
 import * as path from "path";
-import { parsePlatformConfig } from "../../config";
 import { createPlatform, PlatformOutputs } from "../../platform";
 import { PackConfig } from "../../policies/policies";
 import { PlainResource, runAll } from "../../policies/testing/harness";
-import { deepClone, settle, stackConfig } from "./helpers";
+import { deepClone, platformConfig, settle } from "./helpers";
 import { recorded, RecordedResource, Registration, registrations } from "./mocks";
 
 export const STACKS = ["dev", "prod"] as const;
@@ -35,7 +34,7 @@ export function builtStack(stack: string): Promise<BuiltStack> {
             await settle();
             const start = recorded.length;
             const startRegistrations = registrations.length;
-            const out = createPlatform(parsePlatformConfig(stackConfig(stack)));
+            const out = createPlatform(platformConfig(stack));
             await settle();
             return { res: recorded.slice(start), registrations: registrations.slice(startRegistrations), out };
         }));

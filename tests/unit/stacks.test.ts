@@ -29,7 +29,7 @@ describe("stacks", () => {
         before(async () => ({ res, out } = await build("dev")));
 
         it("creates one baseline per namespace", () => {
-            const names = ["cstore", "databases", "greenfield", "monitoring", "outbox", "restapi"];
+            const names = ["alerting", "cstore", "databases", "greenfield", "monitoring", "outbox", "restapi"];
             expect(ofType(res, T.namespace).map(n => n.inputs.metadata.name).sort()).to.deep.equal(names);
             expect(ofType(res, T.netpol).filter(n => n.inputs.metadata.name === "default-deny").map(n => n.inputs.metadata.namespace).sort())
                 .to.deep.equal(names);

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { parsePlatformConfig } from "../../config";
 import { DatabaseService } from "../../components/systems/database-service";
-import { byName, capture, ofType, stackConfig, T, valueOf } from "./helpers";
+import { byName, capture, ofType, platformConfig, stackConfig, T, valueOf } from "./helpers";
 import { RecordedResource } from "./mocks";
 
 
 function build(stack: string): Promise<{ res: RecordedResource[]; svc: DatabaseService }> {
-    const cfg = parsePlatformConfig(stackConfig(stack));
+    const cfg = platformConfig(stack);
     let svc: DatabaseService | undefined;
     return capture(() => {
         svc = new DatabaseService("dbs", {

@@ -21,6 +21,7 @@ import { CdnNginx } from "../../edge/cdn";
 import { IngressRoutes } from "../../edge/ingress";
 import { Grafana } from "../../observability/grafana";
 import { Prometheus } from "../../observability/prometheus";
+import { AlertmanagerTarget } from "../../observability/alerting";
 import { RedisExporter } from "../../observability/redisExporter";
 import { planCStore } from "./plan";
 import { ResolvedCStoreSpec } from "./spec";
@@ -33,6 +34,8 @@ export interface CStoreArgs {
     spec: ResolvedCStoreSpec;
     /** Keep data-bearing workloads and claims through `pulumi destroy` (prod). */
     protect?: boolean;
+    /** The stack's Alertmanager: Prometheus sends its alerts there. */
+    alertmanager?: AlertmanagerTarget;
 }
 
 export type DeploymentStageName = "data" | "monitoring" | "visualisation" | "cdn" | "api";
@@ -101,7 +104,7 @@ export class CStore extends pulumi.ComponentResource {
         const wiring = (db: Database) => ({ peer: db.peer, host: db.host, secretName: db.secretName });
 
         // 2. Monitoring: Prometheus (scrapes the API and the exporter), the Redis exporter.
-        this.prometheus = new Prometheus(n.prometheus, plan.prometheus(ns, peers), after(dataStage));
+        this.prometheus = new Prometheus(n.prometheus, { ...plan.prometheus(ns, peers), alertmanager: args.alertmanager }, after(dataStage));
         this.redisExporter = new RedisExporter(n.redisExporter, plan.redisExporter(ns, peers, wiring(this.redis)), after(dataStage));
         const monitoringStage = [this.prometheus, this.redisExporter];
 

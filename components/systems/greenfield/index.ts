@@ -28,6 +28,7 @@ import { KAFKA_PORTS, KafkaCluster } from "../../messaging/kafka";
 import { KafkaTopics, KafkaTopicsArgs } from "../../messaging/topics";
 import { OTEL_PORTS } from "../../observability/otel";
 import { ObservabilityStack } from "../../observability/stack";
+import { AlertmanagerTarget } from "../../observability/alerting";
 import { SealedSecret, SealedSecretsController } from "../../secrets/sealed-secrets";
 import { ISTIOD_XDS_PORT, planGreenfield, Track } from "./plan";
 import { DATA_STORES, DataStore, DEFAULTS, GREENFIELD_PART_OF, ResolvedGreenfield } from "./spec";
@@ -40,6 +41,8 @@ export * from "./plan";
 export interface GreenfieldClusterArgs {
     /** The resolved spec (resolveGreenfieldSpec): every default applied, every value checked. */
     spec: ResolvedGreenfield;
+    /** The stack's Alertmanager: Prometheus sends its alerts there. */
+    alertmanager?: AlertmanagerTarget;
 }
 
 export interface DataStoreOutputs {
@@ -121,7 +124,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         this.topics = new KafkaTopics(n.topics, topicArgs, { ...child, dependsOn: [this.kafka] });
 
         // Observability: FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
-        this.observability = new ObservabilityStack(n.observability, p.observability(namespace), child);
+        this.observability = new ObservabilityStack(n.observability, { ...p.observability(namespace), alertmanager: args.alertmanager }, child);
         const obs = this.observability;
 
         // FastAPI's flows: in from the ingress and Prometheus, out to every data store, Kafka and the collector.

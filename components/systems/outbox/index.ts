@@ -23,7 +23,7 @@ import { SECRET_KEYS } from "../../database/engines";
 import { ContainerSpec, httpProbe, secretEnv, tcpProbe } from "../../k8s/container";
 import { OWNER_LABEL } from "../../k8s/labels";
 import { NamespaceBaseline } from "../../k8s/namespace";
-import { TrafficRule } from "../../k8s/traffic";
+import { Peer, TrafficRule } from "../../k8s/traffic";
 import { imageTag, requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { KafkaCluster } from "../../messaging/kafka";
@@ -31,6 +31,7 @@ import { outboxTopics } from "../../messaging/spec";
 import { KafkaTopics } from "../../messaging/topics";
 import { OTEL_PORTS } from "../../observability/otel";
 import { ObservabilityStack } from "../../observability/stack";
+import { AlertmanagerTarget } from "../../observability/alerting";
 import { DATABASE_OF, EVENT_FLOW, OUTBOX_SERVICES, OutboxService, planOutbox } from "./plan";
 import { OutboxDatabase } from "./schema";
 import { OUTBOX_PART_OF, OutboxEventsSpec, PORTS } from "./spec";
@@ -46,6 +47,8 @@ export { OWNER_LABEL };
 export interface OutboxEventsArgs {
     /** The validated spec (validateOutboxEventsSpec): every default applied, every value checked. */
     spec: OutboxEventsSpec;
+    /** The stack's Alertmanager: Prometheus sends its alerts there. */
+    alertmanager?: AlertmanagerTarget;
 }
 
 export interface OutboxDatabaseOutputs {
@@ -76,6 +79,8 @@ export class OutboxEvents extends pulumi.ComponentResource {
     public readonly prometheusUrl: pulumi.Output<string>;
     public readonly grafanaUrl: pulumi.Output<string>;
     public readonly grafanaAdminSecretName: pulumi.Output<string>;
+    /** The system's Prometheus pods (the Alertmanager's client). */
+    public readonly prometheusPeer: Peer;
 
     constructor(name: string, args: OutboxEventsArgs, opts?: pulumi.ComponentResourceOptions) {
         requireDnsLabel(`OutboxEvents(${name}).name`, name, 20);
@@ -110,7 +115,8 @@ export class OutboxEvents extends pulumi.ComponentResource {
             protect,
         }, { ...child, dependsOn: [kafka] });
 
-        const obs = new ObservabilityStack(p.obsName, p.observability(ns), child);
+        const obs = new ObservabilityStack(p.obsName, { ...p.observability(ns), alertmanager: args.alertmanager }, child);
+        this.prometheusPeer = prometheusPeer;
 
         if (exporterEnabled) {
             const e = spec.observability.kafkaExporter;

@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { NamespaceBaseline } from "../../k8s/namespace";
+import { Peer } from "../../k8s/traffic";
 import { ObservabilityStack } from "../../observability/stack";
 import { SecureIngress } from "../../edge/ingress";
 import { ReleaseRecord } from "../../restapi/release";
@@ -36,6 +37,8 @@ export class RestApiSystem extends pulumi.ComponentResource {
     public readonly grafanaAdminSecretName?: pulumi.Output<string>;
     public readonly prometheusUrl?: pulumi.Output<string>;
     public readonly jaegerQueryUrl?: pulumi.Output<string>;
+    /** The observability stack's Prometheus pods (the Alertmanager's client); none without one. */
+    public readonly prometheusPeer?: Peer;
 
     constructor(name: string, args: RestApiSystemArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:systems:RestApiSystem", name, {}, opts);
@@ -45,7 +48,7 @@ export class RestApiSystem extends pulumi.ComponentResource {
         let obs: ObservabilityStack | undefined;
         if (plan.monitoringBaseline && plan.observability) {
             const monitoring = new NamespaceBaseline(plan.monitoringBaseline.name, plan.monitoringBaseline, child).name;
-            obs = new ObservabilityStack(plan.obsName, plan.observability(monitoring, ns), child);
+            obs = new ObservabilityStack(plan.obsName, { ...plan.observability(monitoring, ns), alertmanager: args.alertmanager }, child);
         }
         this.restapi = new RestApi(args.name, plan.restapi(ns, obs), child);
         // The Services they route to belong to the RestApi: route once those are registered.
@@ -66,6 +69,7 @@ export class RestApiSystem extends pulumi.ComponentResource {
         this.grafanaAdminSecretName = obs?.grafanaAdminSecretName;
         this.prometheusUrl = obs?.prometheusUrl;
         this.jaegerQueryUrl = obs?.jaegerQueryUrl;
+        this.prometheusPeer = obs?.prometheusPeer;
         this.registerOutputs({ viewUrl: this.viewUrl, previewUrl: this.previewUrl, activeEnvironment: this.activeEnvironment, grafanaUrl: this.grafanaUrl });
     }
 }

@@ -8,6 +8,7 @@ import { PART_OF } from "../../k8s/labels";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import { rejectUnknownKeys, requireBoolean, requireDnsLabel, requireNonEmptyString, requireObject, requireQuantity, ValidationError } from "../../k8s/validation";
 import { requireHostname } from "../../edge/validation";
+import { AlertmanagerTarget } from "../../observability/alerting";
 import { Backend } from "../../restapi/restapi";
 import { RestApiSpec, validateRestApiSpec } from "../../restapi/spec";
 
@@ -85,6 +86,8 @@ export interface RestApiSystemArgs {
     secretEnvVars?: Record<string, pulumi.Input<string>>;
     backends?: Backend[];
     protect?: boolean;
+    /** The stack's Alertmanager: the observability stack's Prometheus sends its alerts there. */
+    alertmanager?: AlertmanagerTarget;
 }
 
 export function validateRestApiSystemArgs(key: string, args: RestApiSystemArgs): void {
