@@ -57,6 +57,7 @@ export const T = {
     cronJob: "kubernetes:batch/v1:CronJob",
     job: "kubernetes:batch/v1:Job",
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
     peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
     gateway: "kubernetes:networking.istio.io/v1:Gateway",
     virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
