@@ -17,8 +17,6 @@ import { CDN_DEFAULTS, cdnNginxConfig, renderNginx } from "./nginx-conf";
 import { requireOrigins } from "./validation";
 
 export const CDN_IMAGE = "nginxinc/nginx-unprivileged:1.27.2-alpine";
-/** UID/GID of the nginx user in the unprivileged image. */
-export const CDN_UID = 101;
 export const CDN_PORT = 8080;
 export const CDN_SERVICE_PORT = 80;
 export const CDN_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "300m", memory: "256Mi" } };

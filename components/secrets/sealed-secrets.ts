@@ -16,7 +16,6 @@ import { Workload } from "../k8s/workload";
 export const SEALED_SECRETS_GROUP = "bitnami.com";
 export const SEALED_SECRETS_VERSION = "v1alpha1";
 export const SEALED_SECRETS_IMAGE = "docker.io/bitnami/sealed-secrets-controller:0.27.1";
-export const SEALED_SECRETS_UID = 1001;
 export const SEALED_SECRETS_PORT = 8080;
 export const SEALED_SECRETS_METRICS_PORT = 8081;
 /**

@@ -104,3 +104,17 @@ export function podSpec(r: RecordedResource): any {
 export function deepClone<T>(v: T): T {
     return JSON.parse(JSON.stringify(v));
 }
+
+/** A cpu/memory resource spec as a container of `profile` gets it: plus the profile's ephemeral storage. */
+export function withEphemeral(r: { requests: Record<string, string>; limits: Record<string, string> },
+    profile: { ephemeralStorage: { request: string; limit: string } }) {
+    return {
+        requests: { ...r.requests, "ephemeral-storage": profile.ephemeralStorage.request },
+        limits: { ...r.limits, "ephemeral-storage": profile.ephemeralStorage.limit },
+    };
+}
+
+/** The HPA that scales the Deployment/StatefulSet `name` (namespace-blind: names are unique in the tests). */
+export function hpaOf(list: RecordedResource[], name: string): RecordedResource | undefined {
+    return list.find(r => r.type === T.hpa && r.inputs.spec.scaleTargetRef.name === name);
+}
