@@ -45,6 +45,22 @@ describe("policy pack on the program", () => {
             expect(await policiesHit(broken)).to.include("container-resources-required");
         });
 
+        it("rejects a data store pod without ephemeral-storage limits or a priority class", async () => {
+            const broken = deepClone(good);
+            const sts = broken.find(r => r.type === T.statefulSet)!;
+            const pod = (sts.props as any).spec.template.spec;
+            delete pod.containers[0].resources.limits["ephemeral-storage"];
+            delete pod.priorityClassName;
+            expect(await policiesHit(broken)).to.include.members(["container-ephemeral-storage", "pod-priority-class"]);
+        });
+
+        it("rejects identical liveness and readiness probes", async () => {
+            const broken = deepClone(good);
+            const c = (broken.find(r => r.type === T.deployment)!.props as any).spec.template.spec.containers[0];
+            c.livenessProbe = { ...c.readinessProbe, periodSeconds: 60 };
+            expect(await policiesHit(broken)).to.include("pod-probes-distinct");
+        });
+
         it("rejects a namespace without default-deny", async () => {
             const broken = deepClone(good).filter(r => !(r.type === T.netpol && (r.props.metadata as { name: string }).name === "default-deny"));
             expect(await policiesHit(broken)).to.include("network-default-deny");
