@@ -84,6 +84,13 @@ describe("the policy pack", () => {
             "pod-run-as-non-root",
             "image-tag-pinned",
             "traffic-plan",
+            "container-ephemeral-storage",
+            "pod-probes-distinct",
+            "pod-high-uid-gid",
+            "pdb-unhealthy-pod-eviction-policy",
+            "topology-spread-replicated",
+            "pod-priority-class",
+            "hpa-target-no-replicas",
         ]) {
             expect(policyNames).to.include(name);
         }
