@@ -191,7 +191,9 @@ describe("bad input is refused before any resource registers, naming the config 
             "k8s-platfrom:protectData: unknown namespace \"k8s-platfrom\"; allowed: k8s-platform:protectData (the project's namespace is k8s-platform)"));
     });
 
-    it("leaves other namespaces alone (the providers' own keys)", async () => {
+    it("leaves other namespaces alone (the providers' own keys)", async function () {
+        // A valid config builds the whole program.
+        this.timeout(120000);
         expect(await loadRejection({ "kubernetes:context": "kind", "k8s-platform:kafkaSaslPassword": "s3cret" }))
             .to.have.property("message", "");
     });

@@ -10,7 +10,9 @@ import { packConfig, stackResources, STACKS, trafficDoc, trafficDocPath } from "
 
 const summary = (vs: Violation[]) => vs.map(v => `${v.policy}: ${v.message}`);
 
-describe("policy pack on the program", () => {
+describe("policy pack on the program", function () {
+    // Each test builds and checks the whole program (dev or prod): ~20 s on an idle machine, more under load.
+    this.timeout(120000);
     for (const stack of STACKS) {
         it(`finds zero violations in the ${stack} stack`, async () => {
             const violations = await runAll(await stackResources(stack), packConfig(stack));
