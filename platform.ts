@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "./config";
 import { ENGINES } from "./components/database/engines";
 import { ReleaseRecord } from "./components/restapi/release";
+import { PriorityClasses } from "./components/k8s/profile";
 import { restApiPartPeer } from "./components/restapi/restapi";
 import { CStore } from "./components/systems/cstore";
 import { DatabaseService, DatabaseStatus } from "./components/systems/database-service";
@@ -79,6 +80,12 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
     // every Prometheus it takes alerts from is known).
     const alertmanager = alertingTarget(cfg.alerting);
     const prometheusPeers: Peer[] = [];
+
+    // The stack's PriorityClasses (cluster-scoped, named for the project and stack): every pod of
+    // every system names one by its tier (components/k8s/profile.ts). They depend on nothing, so
+    // they are among the first objects created; a pod admitted before would be retried by its
+    // controller.
+    new PriorityClasses("priority-classes");
 
     // Databases first: the RestAPI repository is their client, and its peer is known up front.
     let dbs: DatabaseService | undefined;

@@ -1,6 +1,7 @@
 // The whole policy set, configurable the way `pulumi preview --policy-pack-config` configures it.
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { availabilityPolicies } from "./availability";
+import { hardeningPolicies } from "./hardening";
 import { PolicyFactory } from "./lib/policy";
 import { networkPolicies } from "./network";
 import { podSecurityPolicies } from "./podSecurity";
@@ -19,6 +20,7 @@ export const policyFactories: Record<string, PolicyFactory<any>> = {
     ...networkPolicies,
     ...podSecurityPolicies,
     ...trafficPolicies,
+    ...hardeningPolicies,
 };
 
 export const policyNames = Object.keys(policyFactories);

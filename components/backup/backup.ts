@@ -10,7 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerSpec, ResourceSpec, scratchVolumes, secretEnv, secureContainer, validateContainer, validateResources } from "../k8s/container";
+import { BATCH, priorityClassName } from "../k8s/profile";
+import { ContainerSpec, podSecurityContext, ResourceSpec, scratchVolumes, secretEnv, secureContainer, validateContainer, validateResources } from "../k8s/container";
 import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
 import { rollingConfigMap } from "../k8s/config";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
@@ -30,16 +31,15 @@ export const BACKUP_DIR = "/backups";
 interface EngineBackup {
     /** Same pinned images the Database component runs, so client and server versions match. */
     image: string;
-    runAsUser: number;
     extension: string;
     /** The env var the password reaches the dump tool through (libpq reads PGPASSWORD itself). */
     passwordEnv: string;
 }
 
 export const BACKUP_ENGINE_DEFS: Record<BackupEngine, EngineBackup> = {
-    postgresql: { image: "postgres:16.4", runAsUser: 999, extension: "dump", passwordEnv: "PGPASSWORD" },
-    mysql: { image: "mysql:8.4.2", runAsUser: 999, extension: "sql", passwordEnv: "DB_PASSWORD" },
-    mongodb: { image: "mongo:7.0.14", runAsUser: 999, extension: "archive.gz", passwordEnv: "DB_PASSWORD" },
+    postgresql: { image: "postgres:16.4", extension: "dump", passwordEnv: "PGPASSWORD" },
+    mysql: { image: "mysql:8.4.2", extension: "sql", passwordEnv: "DB_PASSWORD" },
+    mongodb: { image: "mongo:7.0.14", extension: "archive.gz", passwordEnv: "DB_PASSWORD" },
 };
 
 /** Where the `<name>-scripts` ConfigMap (scripts/backup.sh, scripts/restore.sh) is mounted. */
@@ -190,19 +190,15 @@ export class DatabaseBackup extends pulumi.ComponentResource {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             restartPolicy: "Never",
-            securityContext: {
-                runAsNonRoot: true,
-                runAsUser: engine.runAsUser,
-                runAsGroup: engine.runAsUser,
-                fsGroup: engine.runAsUser,
-                fsGroupChangePolicy: "OnRootMismatch",
-                seccompProfile: { type: "RuntimeDefault" },
-            },
-            containers: [secureContainer(container, `${key}.container`, true)],
+            priorityClassName: priorityClassName(BATCH.priorityTier),
+            // The dump tools need no account of the image: the default high UID; fsGroup makes the
+            // backup claim (and dumps an earlier UID wrote) group-writable for it.
+            securityContext: podSecurityContext(key),
+            containers: [secureContainer(container, `${key}.container`, true, BATCH)],
             volumes: [
                 { name: "backups", persistentVolumeClaim: { claimName: pvc.metadata.name } },
                 { name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } },
-                ...scratchVolumes([container]),
+                ...scratchVolumes([container], BATCH),
             ],
         };
         const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {

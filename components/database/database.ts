@@ -6,7 +6,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ContainerSpec, scratchVolumes, secretEnv, secureContainer } from "../k8s/container";
+import { ContainerSpec, podSecurityContext, scratchVolumes, secretEnv, secureContainer } from "../k8s/container";
+import { BATCH, priorityClassName } from "../k8s/profile";
 import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
@@ -163,7 +164,7 @@ function esTransportCertificate(name: string, headless: string, replicas: number
  * replaced when it or the scripts change, so it runs on every `up` that changes the members; a
  * failure stops the `up` before any member is removed. Egress: the members' client port only.
  */
-function redisClusterShrinkJob(ctx: EngineContext, image: string, runAsUser: number, configMap: k8s.core.v1.ConfigMap, members: Peer,
+function redisClusterShrinkJob(ctx: EngineContext, image: string, configMap: k8s.core.v1.ConfigMap, members: Peer,
     partOf: string, opts: pulumi.CustomResourceOptions): { job: k8s.batch.v1.Job; peer: Peer } {
     const key = `Database(${ctx.name}).clusterShrink`;
     const jobName = `${ctx.name}-cluster-shrink`;
@@ -185,12 +186,11 @@ function redisClusterShrinkJob(ctx: EngineContext, image: string, runAsUser: num
                     automountServiceAccountToken: false,
                     enableServiceLinks: false,
                     restartPolicy: "Never",
-                    securityContext: {
-                        runAsNonRoot: true, runAsUser, runAsGroup: runAsUser, fsGroup: runAsUser,
-                        fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
-                    },
-                    containers: [secureContainer(container, `${key}.container`, true)],
-                    volumes: [{ name: CONFIG_VOLUME, configMap: { name: configMap.metadata.name, defaultMode: 0o555 } }, ...scratchVolumes([container])],
+                    priorityClassName: priorityClassName(BATCH.priorityTier),
+                    // No data of its own: the default high UID (redis-cli needs no account).
+                    securityContext: podSecurityContext(key),
+                    containers: [secureContainer(container, `${key}.container`, true, BATCH)],
+                    volumes: [{ name: CONFIG_VOLUME, configMap: { name: configMap.metadata.name, defaultMode: 0o555 } }, ...scratchVolumes([container], BATCH)],
                 },
             },
         },
@@ -378,7 +378,7 @@ export class Database extends pulumi.ComponentResource {
 
         if (spec.type === "redis" && ctx.redisMode === "cluster") {
             // Scale-down: members leave the cluster (slots moved, forgotten) before their pods go.
-            const shrink = redisClusterShrinkJob(ctx, image, engine.runAsUser, configMap!, self, args.partOf ?? "database-service", child);
+            const shrink = redisClusterShrinkJob(ctx, image, configMap!, self, args.partOf ?? "database-service", child);
             workloadDeps.push(shrink.job);
             ingress.push({ peer: shrink.peer, ports: [{ port: engine.clientPort }] });
         }
@@ -407,7 +407,8 @@ export class Database extends pulumi.ComponentResource {
             extraLabels: args.labels,
             kind: isSqlite ? "Deployment" : "StatefulSet",
             replicas,
-            runAsUser: engine.runAsUser,
+            uidException: engine.uidException,
+            profile: engine.profile,
             containers: [{
                 name: spec.type,
                 image,

@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerPort, ContainerSpec, ResourceSpec, execProbe, httpProbe, secretEnv, tcpProbe } from "../k8s/container";
+import { ContainerPort, ContainerSpec, ResourceSpec, execProbe, httpProbe, livenessExec, livenessTcp, PID1_ALIVE, secretEnv, startupProbe, tcpProbe } from "../k8s/container";
+import { DATA_STORE, SEARCH, UidException, WorkloadProfile } from "../k8s/profile";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -111,7 +112,7 @@ export function mongoReplsetContainer(ctx: EngineContext, image: string): Contai
             secretEnv("MONGO_INITDB_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
         ],
         resources: { requests: { cpu: "10m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
-        livenessProbe: execProbe(["sh", "-c", "test -d /tmp"]),
+        livenessProbe: livenessExec(PID1_ALIVE),
         readinessProbe: execProbe(["sh", "-c", "test -d /tmp"], { initialDelaySeconds: 5 }),
     };
 }
@@ -149,7 +150,7 @@ export function mysqlReplica(ctx: EngineContext, image: string): ContainerSpec {
             secretEnv("MYSQL_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
         ],
         resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
-        livenessProbe: execProbe(["sh", "-c", "test -d /tmp"]),
+        livenessProbe: livenessExec(PID1_ALIVE),
         readinessProbe: execProbe(["sh", "-c", "test -d /tmp"], { initialDelaySeconds: 5 }),
     };
 }
@@ -277,7 +278,7 @@ export function redisSentinel(ctx: EngineContext, image: string): ContainerSpec 
         ],
         resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
         writablePaths: [SENTINEL_DIR],
-        livenessProbe: tcpProbe(SENTINEL_PORT),
+        livenessProbe: livenessTcp(SENTINEL_PORT),
         readinessProbe: execProbe(["sh", "-c", `redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`], { initialDelaySeconds: 5 }),
     };
 }
@@ -295,7 +296,7 @@ export function redisClusterCreate(ctx: EngineContext, image: string): Container
         env: redisEnv(ctx),
         resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
         writablePaths: [REDIS_RUN_DIR],
-        livenessProbe: execProbe(["sh", "-c", `test -d ${REDIS_RUN_DIR}`]),
+        livenessProbe: livenessExec(PID1_ALIVE),
         readinessProbe: execProbe(["sh", "-c", `test -d ${REDIS_RUN_DIR}`], { initialDelaySeconds: 5 }),
     };
 }
@@ -325,7 +326,10 @@ export interface EngineDef {
     /** The port clients use; the Service's first port. */
     clientPort: number;
     dataPath: string;
-    runAsUser: number;
+    /** Every engine keeps its image's UID: the data on its claims belongs to it (docs/hardening.md). */
+    uidException: UidException;
+    /** DATA_STORE, or SEARCH for Elasticsearch. */
+    profile: WorkloadProfile;
     urlScheme: string;
     defaultUser: string;
     defaultVersion: string;
@@ -351,7 +355,8 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         ports: [{ name: "postgres", containerPort: 5432 }],
         clientPort: 5432,
         dataPath: "/var/lib/postgresql/data",
-        runAsUser: 999,
+        uidException: { uid: 999, reason: "the postgres image's postgres user owns PGDATA on the claim (mode 0700); postgres refuses a data directory another UID owns" },
+        profile: DATA_STORE,
         urlScheme: "postgresql",
         defaultUser: "app",
         defaultVersion: "16.4",
@@ -372,8 +377,10 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                 { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
             ],
             writablePaths: ["/var/run/postgresql"],
-            livenessProbe: execProbe(["sh", "-c", 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB" -h 127.0.0.1']),
+            // First start (initdb), crash recovery and a standby's base backup can take minutes.
+            startupProbe: startupProbe(tcpProbe(5432)),
             readinessProbe: execProbe(["sh", "-c", 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB" -h 127.0.0.1'], { initialDelaySeconds: 5 }),
+            livenessProbe: livenessTcp(5432, { initialDelaySeconds: 0 }),
         }),
     },
     mysql: {
@@ -381,7 +388,8 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         ports: [{ name: "mysql", containerPort: 3306 }],
         clientPort: 3306,
         dataPath: "/var/lib/mysql",
-        runAsUser: 999,
+        uidException: { uid: 999, reason: "the mysql image's mysql user owns the data directory on the claim (InnoDB files mode 0640); another UID cannot open existing data" },
+        profile: DATA_STORE,
         urlScheme: "mysql",
         defaultUser: "app",
         defaultVersion: "8.4.2",
@@ -398,7 +406,9 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                 secretEnv("MYSQL_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
             ],
             writablePaths: ["/var/run/mysqld"],
-            livenessProbe: tcpProbe(3306, { initialDelaySeconds: 30 }),
+            // The entrypoint's first start (initialize, temporary server, init scripts) and InnoDB recovery are slow.
+            startupProbe: startupProbe(tcpProbe(3306)),
+            livenessProbe: livenessTcp(3306, { initialDelaySeconds: 0 }),
             readinessProbe: execProbe(["sh", "-c", 'MYSQL_PWD="$MYSQL_PASSWORD" mysqladmin ping -h 127.0.0.1 -u "$MYSQL_USER"'], { initialDelaySeconds: 10 }),
         }),
     },
@@ -407,7 +417,8 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         ports: [{ name: "mongodb", containerPort: 27017 }],
         clientPort: 27017,
         dataPath: "/data/db",
-        runAsUser: 999,
+        uidException: { uid: 999, reason: "the mongo image's mongodb user owns /data/db and /data/configdb on the claims (WiredTiger files mode 0600)" },
+        profile: DATA_STORE,
         urlScheme: "mongodb",
         defaultUser: "admin",
         defaultVersion: "7.0.14",
@@ -426,7 +437,9 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                 secretEnv("MONGO_INITDB_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
             ],
             volumeMounts: ctx.replicas > 1 ? [{ name: "mongodb-keyfile", mountPath: "/etc/mongodb-keyfile", readOnly: true }] : [],
-            livenessProbe: execProbe(["mongosh", "--quiet", "--eval", "db.adminCommand('ping').ok"], { initialDelaySeconds: 30 }),
+            // First start runs the init scripts on a temporary server; a member's initial sync is slow.
+            startupProbe: startupProbe(tcpProbe(27017)),
+            livenessProbe: livenessTcp(27017, { initialDelaySeconds: 0 }),
             // A replica-set member is ready as PRIMARY or SECONDARY only (not STARTUP, RECOVERING, or uninitiated).
             readinessProbe: ctx.replicas > 1
                 ? execProbe(["mongosh", "--quiet", "--eval", MONGO_MEMBER_READY], { initialDelaySeconds: 10 })
@@ -438,7 +451,8 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         ports: [{ name: "redis", containerPort: 6379 }],
         clientPort: 6379,
         dataPath: "/data",
-        runAsUser: 999,
+        uidException: { uid: 999, reason: "the redis image's redis user owns the RDB/AOF files on the claim; another UID could not rewrite them" },
+        profile: DATA_STORE,
         urlScheme: "redis",
         defaultUser: "default",
         defaultVersion: "7.2.5",
@@ -456,7 +470,9 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
             command: ["/bin/sh", `${CONFIG_DIR}/start-redis.sh`],
             env: redisEnv(ctx),
             writablePaths: [REDIS_RUN_DIR],
-            livenessProbe: tcpProbe(REDIS_PORT),
+            // Loading a large RDB/AOF at start keeps the port closed.
+            startupProbe: startupProbe(tcpProbe(REDIS_PORT)),
+            livenessProbe: livenessTcp(REDIS_PORT, { initialDelaySeconds: 0 }),
             readinessProbe: execProbe(["sh", "-c", "redis-cli -h 127.0.0.1 ping | grep -q PONG"], { initialDelaySeconds: 5 }),
         }),
     },
@@ -465,7 +481,8 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         ports: [{ name: "http", containerPort: 9200 }, { name: "transport", containerPort: 9300 }],
         clientPort: 9200,
         dataPath: "/usr/share/elasticsearch/data",
-        runAsUser: 1000,
+        uidException: { uid: 1000, reason: "the image runs Elasticsearch as uid 1000 (another UID needs group 0, i.e. runAsGroup 0) and the data directory on the claim belongs to it" },
+        profile: SEARCH,
         urlScheme: "https",
         defaultUser: "elastic",
         defaultVersion: "8.15.0",
@@ -505,8 +522,10 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                     ...(ctx.esTransportTls ? [{ name: ES_TLS_VOLUME, mountPath: ES_TLS_DIR, readOnly: true }] : []),
                 ],
                 writablePaths: ["/usr/share/elasticsearch/logs"],
-                livenessProbe: tcpProbe(9300, { initialDelaySeconds: 60 }),
-                readinessProbe: tcpProbe(9200, { initialDelaySeconds: 30 }),
+                // JVM start, keystore setup and cluster formation: up to 10 minutes before 9200 opens.
+                startupProbe: startupProbe(tcpProbe(9200)),
+                livenessProbe: livenessTcp(9300, { initialDelaySeconds: 0 }),
+                readinessProbe: tcpProbe(9200, { initialDelaySeconds: 10 }),
             };
         },
     },
@@ -518,8 +537,8 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         ports: [{ name: "http", containerPort: 8080 }],
         clientPort: 8080,
         dataPath: "/data",
-        // The image's sqld user.
-        runAsUser: 666,
+        uidException: { uid: 666, reason: "the libsql-server image's sqld user owns the database files on the claim" },
+        profile: DATA_STORE,
         urlScheme: "http",
         defaultUser: "app",
         defaultVersion: "0.24.32",
@@ -528,7 +547,7 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
             command: ["/bin/sqld"],
             args: ["--http-listen-addr", "0.0.0.0:8080", "--db-path", ctx.sqliteFile],
             env: [],
-            livenessProbe: httpProbe("/health", 8080),
+            livenessProbe: livenessTcp(8080),
             readinessProbe: httpProbe("/health", 8080, { initialDelaySeconds: 5 }),
         }),
     },

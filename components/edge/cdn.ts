@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { rollingConfigMap } from "../k8s/config";
-import { httpProbe, ResourceSpec, validateResources } from "../k8s/container";
+import { httpProbe, ResourceSpec, validateResources, livenessTcp } from "../k8s/container";
 import { AppIdentity, standardLabels } from "../k8s/labels";
 import { Peer } from "../k8s/traffic";
 import { requireDnsLabel, requireIntInRange, requirePinnedImage, requireQuantity } from "../k8s/validation";
@@ -17,8 +17,6 @@ import { CDN_DEFAULTS, cdnNginxConfig, renderNginx } from "./nginx-conf";
 import { requireOrigins } from "./validation";
 
 export const CDN_IMAGE = "nginxinc/nginx-unprivileged:1.27.2-alpine";
-/** UID/GID of the nginx user in the unprivileged image. */
-export const CDN_UID = 101;
 export const CDN_PORT = 8080;
 export const CDN_SERVICE_PORT = 80;
 export const CDN_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "300m", memory: "256Mi" } };
@@ -118,13 +116,11 @@ export class CdnNginx extends pulumi.ComponentResource {
         }
 
         const ingressPeer: Peer = { kind: "namespace", namespace: args.ingressNamespace ?? "ingress-nginx", podSelector: args.ingressPodSelector };
-        const probe = httpProbe("/healthz", CDN_PORT, { initialDelaySeconds: 5 });
         this.workload = new Workload(name, {
             namespace: args.namespace,
             identity,
             kind: "Deployment",
             replicas: args.replicas ?? 2,
-            runAsUser: CDN_UID,
             containers: [{
                 name: "nginx",
                 image: args.image ?? CDN_IMAGE,
@@ -132,7 +128,7 @@ export class CdnNginx extends pulumi.ComponentResource {
                 command: ["nginx", "-g", "daemon off;"],
                 ports: [{ name: "http", containerPort: CDN_PORT }],
                 resources: args.resources ?? CDN_RESOURCES,
-                livenessProbe: probe,
+                livenessProbe: livenessTcp(CDN_PORT, { initialDelaySeconds: 5 }),
                 readinessProbe: httpProbe("/healthz", CDN_PORT, { initialDelaySeconds: 2, periodSeconds: 5 }),
                 volumeMounts: [
                     { name: "nginx-conf", mountPath: "/etc/nginx/nginx.conf", subPath: "nginx.conf", readOnly: true },

@@ -4,8 +4,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { rejectUnknownKeys, requireObject, requirePinnedImage, requireQuantity, ValidationError } from "./validation";
+import { rejectUnknownKeys, requireIntInRange, requireObject, requirePinnedImage, requireQuantity, ValidationError } from "./validation";
 import { parseQuantity } from "./quantity";
+import { DEFAULT_UID, MIN_HIGH_ID, STATELESS, UidException, WorkloadProfile } from "./profile";
 
 import Input = k8s.types.input.core.v1;
 
@@ -74,16 +75,70 @@ export const CONTAINER_SECURITY_CONTEXT: Input.SecurityContext = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-/** Pinned image, complete resources, and probes for every long-running container. */
+/** The action of a probe (httpGet, tcpSocket, exec, grpc), without its timing: what it checks. */
+export function probeHandler(p: Input.Probe): string {
+    const { httpGet, tcpSocket, exec, grpc } = p as Record<string, unknown>;
+    return JSON.stringify({ httpGet, tcpSocket, exec, grpc });
+}
+
+/**
+ * The pod security context of every pod of the platform: non-root, UID/GID/fsGroup DEFAULT_UID
+ * (>= 10000), unless the workload declares a UidException (the image's own UID, with the reason).
+ */
+export function podSecurityContext(key: string, exception?: UidException): Input.PodSecurityContext {
+    if (exception) {
+        requireIntInRange(`${key}.uidException.uid`, exception.uid, 1, MIN_HIGH_ID - 1);
+        if (typeof exception.reason !== "string" || exception.reason.trim().length < 10) {
+            throw new ValidationError(`${key}.uidException.reason`, "missing; allowed: why the image needs its own UID (it lands in the manifest and docs/hardening.md)");
+        }
+    }
+    const id = exception?.uid ?? DEFAULT_UID;
+    return {
+        runAsNonRoot: true,
+        runAsUser: id,
+        runAsGroup: id,
+        fsGroup: id,
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+/**
+ * Pinned image, complete resources, and probes for every long-running container: readiness checks
+ * that the container serves, liveness only that the process is alive. They must check different
+ * things (a liveness probe that fails with readiness restarts a container that is merely busy or
+ * waiting for a dependency), and liveness is the more patient of the two.
+ */
 export function validateContainer(spec: ContainerSpec, key: string, init = false): void {
     requirePinnedImage(`${key}.image`, spec.image);
     validateResources(`${key}.resources`, spec.resources);
-    if (!init && (!spec.livenessProbe || !spec.readinessProbe)) {
+    if (init) {
+        return;
+    }
+    const { livenessProbe: live, readinessProbe: ready } = spec;
+    if (!live || !ready) {
         throw new ValidationError(key, "a long-running container needs a livenessProbe and a readinessProbe");
+    }
+    if (probeHandler(live) === probeHandler(ready)) {
+        throw new ValidationError(`${key}.livenessProbe`,
+            "checks the same as the readinessProbe; allowed: a liveness check of the process only (livenessTcp/livenessExec), distinct from readiness");
+    }
+    const budget = (p: Input.Probe) => Number(p.periodSeconds ?? 10) * Number(p.failureThreshold ?? 3);
+    if (budget(live) < budget(ready)) {
+        throw new ValidationError(`${key}.livenessProbe`,
+            `gives up after ${budget(live)}s, before the readinessProbe (${budget(ready)}s); allowed: periodSeconds x failureThreshold at least the readiness one`);
     }
 }
 
-export function secureContainer(spec: ContainerSpec, key: string, init = false): Input.Container {
+/** Requests and limits as the pod gets them: the validated cpu/memory plus the profile's ephemeral storage. */
+export function containerResources(r: ResourceSpec, profile: WorkloadProfile = STATELESS): Input.ResourceRequirements {
+    return {
+        requests: { ...r.requests, "ephemeral-storage": profile.ephemeralStorage.request },
+        limits: { ...r.limits, "ephemeral-storage": profile.ephemeralStorage.limit },
+    };
+}
+
+export function secureContainer(spec: ContainerSpec, key: string, init = false, profile: WorkloadProfile = STATELESS): Input.Container {
     validateContainer(spec, key, init);
     const writable = ["/tmp", ...(spec.writablePaths ?? [])];
     const scratchMounts = [...new Set(writable)].map(p => ({ name: scratchVolumeName(p), mountPath: p }));
@@ -96,7 +151,7 @@ export function secureContainer(spec: ContainerSpec, key: string, init = false):
         ports: spec.ports?.map(p => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? "TCP" })),
         env: spec.env,
         envFrom: spec.envFrom,
-        resources: { requests: { ...spec.resources.requests }, limits: { ...spec.resources.limits } },
+        resources: containerResources(spec.resources, profile),
         livenessProbe: spec.livenessProbe,
         readinessProbe: spec.readinessProbe,
         startupProbe: spec.startupProbe,
@@ -107,11 +162,11 @@ export function secureContainer(spec: ContainerSpec, key: string, init = false):
     };
 }
 
-/** The emptyDir volumes that back every container's writable paths (deduplicated per pod). */
-export function scratchVolumes(specs: ContainerSpec[]): Input.Volume[] {
+/** The emptyDir volumes that back every container's writable paths (deduplicated per pod), each with the profile's sizeLimit. */
+export function scratchVolumes(specs: ContainerSpec[], profile: WorkloadProfile = STATELESS): Input.Volume[] {
     const paths = new Set<string>(["/tmp"]);
     specs.forEach(s => (s.writablePaths ?? []).forEach(p => paths.add(p)));
-    return [...paths].map(p => ({ name: scratchVolumeName(p), emptyDir: { sizeLimit: "256Mi" } }));
+    return [...paths].map(p => ({ name: scratchVolumeName(p), emptyDir: { sizeLimit: profile.scratchSizeLimit } }));
 }
 
 export function httpProbe(path: string, port: number | string, opts: Partial<Input.Probe> = {}): Input.Probe {
@@ -131,6 +186,31 @@ export function tcpProbe(port: number | string, opts: Partial<Input.Probe> = {})
 
 export function execProbe(command: string[], opts: Partial<Input.Probe> = {}): Input.Probe {
     return { exec: { command }, initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3, ...opts };
+}
+
+/** Liveness timing: checked half as often as readiness and given twice its failures before a restart. */
+export const LIVENESS_TIMING: Readonly<Partial<Input.Probe>> = Object.freeze({ periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 });
+
+/** Liveness of a server process: its port accepts connections (says nothing about whether it can serve). */
+export function livenessTcp(port: number | string, opts: Partial<Input.Probe> = {}): Input.Probe {
+    return { tcpSocket: { port }, initialDelaySeconds: 15, ...LIVENESS_TIMING, ...opts };
+}
+
+/** Liveness of a process without a port (sidecar loops): the command runs in the container and succeeds. */
+export function livenessExec(command: string[], opts: Partial<Input.Probe> = {}): Input.Probe {
+    return { exec: { command }, initialDelaySeconds: 15, ...LIVENESS_TIMING, ...opts };
+}
+
+/** Liveness of a script running as PID 1 (a sidecar's loop): the process still exists. */
+export const PID1_ALIVE = ["sh", "-c", "kill -0 1"];
+
+/**
+ * Startup probe of a slow starter (database recovery, JVM start, cluster join): liveness and
+ * readiness wait until it succeeds, for up to periodSeconds x failureThreshold (default 10 x 60 s).
+ */
+export function startupProbe(readiness: Input.Probe, opts: Partial<Input.Probe> = {}): Input.Probe {
+    const { httpGet, tcpSocket, exec, grpc } = readiness;
+    return { httpGet, tcpSocket, exec, grpc, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60, ...opts };
 }
 
 /** Env var read from a Secret key: the only way passwords reach a pod. */

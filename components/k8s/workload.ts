@@ -8,7 +8,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppIdentity, selectorLabels, standardLabels } from "./labels";
 import { OWNED_ANNOTATIONS } from "./metadata";
-import { ContainerSpec, scratchVolumes, secureContainer, validateContainer } from "./container";
+import { ContainerSpec, podSecurityContext, scratchVolumes, secureContainer, validateContainer } from "./container";
+import { KUBE_SCORE_IGNORE_ANNOTATION, priorityClassName, STATELESS, UID_EXCEPTION_ANNOTATION, UidException, WorkloadProfile } from "./profile";
 import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
 import { WorkloadStatus } from "./status";
 import { requireIntInRange, requireQuantity, ValidationError } from "./validation";
@@ -50,9 +51,13 @@ export interface WorkloadArgs {
     replicas: number;
     containers: ContainerSpec[];
     initContainers?: ContainerSpec[];
-    /** UID/GID the pod runs as (non-root). */
-    runAsUser?: number;
-    fsGroup?: number;
+    /**
+     * What kind of workload this is (profile.ts): ephemeral storage, scratch size, priority tier and
+     * the PDB's unhealthy-pod policy. Default: STATELESS.
+     */
+    profile?: WorkloadProfile;
+    /** Run as the image's own (low) UID instead of DEFAULT_UID, with the reason (docs/hardening.md). */
+    uidException?: UidException;
     volumes?: CoreInput.Volume[];
     /** StatefulSet only: one claim per replica, kept when the StatefulSet is deleted or scaled. */
     volumeClaims?: VolumeClaim[];
@@ -89,6 +94,29 @@ export interface WorkloadArgs {
     automountServiceAccountToken?: boolean;
     /** Protect the workload from `pulumi destroy` (data-bearing workloads in prod). */
     protect?: boolean;
+}
+
+/** The label the StatefulSet controller sets on each pod (its name): the write Service's selector of a fixed primary. */
+export const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
+
+/**
+ * spec.replicas of a Deployment: none when an HPA scales it (the HPA is the only owner of the
+ * count; a manifest value would reset it on every apply), the fixed count otherwise.
+ */
+export function deploymentReplicas(replicas: number, autoscaling?: AutoscalingSpec): number | undefined {
+    return autoscaling ? undefined : replicas;
+}
+
+/**
+ * Spread of a replicated workload's pods: at most one more per node than on any other node (a
+ * hard rule; nodes whose taints the pods do not tolerate are left out of the count), and across
+ * zones as far as possible (a soft rule: single-zone clusters still schedule).
+ */
+export function topologySpread(selector: Record<string, string>): CoreInput.TopologySpreadConstraint[] {
+    return [
+        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", nodeTaintsPolicy: "Honor", labelSelector: { matchLabels: selector } },
+        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+    ];
 }
 
 /** minAvailable that tolerates one voluntary disruption and stays within the HPA floor. */
@@ -174,6 +202,8 @@ export class Workload extends pulumi.ComponentResource {
         args.volumeClaims?.forEach((c, i) => requireQuantity(`${key}.volumeClaims[${i}].size`, c.size, "storage"));
         args.containers.forEach((c, i) => validateContainer(c, `${key}.containers[${i}]`));
         args.initContainers?.forEach((c, i) => validateContainer(c, `${key}.initContainers[${i}]`, true));
+        const securityContext = podSecurityContext(key, args.uidException);
+        const profile = args.profile ?? STATELESS;
         super("platform:k8s:Workload", name, {}, opts);
 
         this.name = id.name;
@@ -184,6 +214,16 @@ export class Workload extends pulumi.ComponentResource {
         const metaName = Object.values(args.selectorExtra ?? {}).length
             ? `${id.name}-${Object.values(args.selectorExtra!).join("-")}` : id.name;
         const metadata = { name: metaName, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS };
+        // A UID exception is visible on the Deployment/StatefulSet itself: the reason for reviewers
+        // and the policy pack, and kube-score's opt-out for its high-UID check.
+        const workloadMetadata = args.uidException ? {
+            ...metadata,
+            annotations: {
+                ...OWNED_ANNOTATIONS,
+                [UID_EXCEPTION_ANNOTATION]: `uid ${args.uidException.uid}: ${args.uidException.reason}`,
+                [KUBE_SCORE_IGNORE_ANNOTATION]: "container-security-context-user-group-id",
+            },
+        } : metadata;
         const childOpts: pulumi.CustomResourceOptions = { parent: this };
 
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
@@ -194,23 +234,18 @@ export class Workload extends pulumi.ComponentResource {
 
         const hpaMin = args.autoscaling?.minReplicas;
         const replicas = args.autoscaling ? Math.max(args.replicas, args.autoscaling.minReplicas) : args.replicas;
+        const replicated = replicas > 1 || (args.autoscaling?.maxReplicas ?? 0) > 1;
         const podSpec: CoreInput.PodSpec = {
             serviceAccountName: this.serviceAccountName,
             automountServiceAccountToken: args.automountServiceAccountToken ?? false,
             enableServiceLinks: false,
             terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? 30,
-            securityContext: {
-                runAsNonRoot: true,
-                runAsUser: args.runAsUser ?? 10001,
-                runAsGroup: args.runAsUser ?? 10001,
-                fsGroup: args.fsGroup ?? args.runAsUser ?? 10001,
-                fsGroupChangePolicy: "OnRootMismatch",
-                seccompProfile: { type: "RuntimeDefault" },
-            },
-            initContainers: args.initContainers?.map((c, i) => secureContainer(c, `${key}.initContainers[${i}]`, true)),
-            containers: args.containers.map((c, i) => secureContainer(c, `${key}.containers[${i}]`)),
-            volumes: [...(args.volumes ?? []), ...scratchVolumes([...args.containers, ...(args.initContainers ?? [])])],
-            affinity: replicas > 1 || (args.autoscaling?.maxReplicas ?? 0) > 1 ? {
+            priorityClassName: priorityClassName(profile.priorityTier),
+            securityContext,
+            initContainers: args.initContainers?.map((c, i) => secureContainer(c, `${key}.initContainers[${i}]`, true, profile)),
+            containers: args.containers.map((c, i) => secureContainer(c, `${key}.containers[${i}]`, false, profile)),
+            volumes: [...(args.volumes ?? []), ...scratchVolumes([...args.containers, ...(args.initContainers ?? [])], profile)],
+            affinity: replicated ? {
                 podAntiAffinity: {
                     preferredDuringSchedulingIgnoredDuringExecution: [{
                         weight: 100,
@@ -218,9 +253,13 @@ export class Workload extends pulumi.ComponentResource {
                     }],
                 },
             } : undefined,
+            topologySpreadConstraints: replicated ? topologySpread(this.selector) : undefined,
         };
         const template = { metadata: { labels: podLabels, annotations: args.podAnnotations }, spec: podSpec };
-        // An HPA owns the replica count once it exists: do not fight it on every `pulumi up`.
+        // An HPA owns the replica count once it exists: do not fight it on every `pulumi up`. A
+        // Deployment's manifest has no replicas then; ignoreChanges still matters to stacks created
+        // before that: the engine keeps their recorded value as the input, and the provider leaves a
+        // field that another manager (the HPA controller) owns out of its server-side apply.
         const workloadOpts: pulumi.CustomResourceOptions = {
             ...childOpts,
             protect: args.protect,
@@ -246,7 +285,7 @@ export class Workload extends pulumi.ComponentResource {
 
         if (args.kind === "StatefulSet") {
             this.statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
-                metadata,
+                metadata: workloadMetadata,
                 spec: {
                     replicas,
                     serviceName: headlessSvc ? headlessSvc.metadata.name : metaName,
@@ -271,9 +310,11 @@ export class Workload extends pulumi.ComponentResource {
             this.status = workloadStatus("StatefulSet", metaName, replicas, this.statefulSet);
         } else {
             this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
-                metadata,
+                metadata: workloadMetadata,
                 spec: {
-                    replicas,
+                    // An HPA owns the count: the manifest leaves it out (Kubernetes creates 1 pod, the
+                    // HPA raises it to minReplicas within one sync period); see deploymentReplicas.
+                    replicas: deploymentReplicas(replicas, args.autoscaling),
                     selector: { matchLabels: this.selector },
                     revisionHistoryLimit: 5,
                     strategy: args.recreate ? { type: "Recreate" } : {
@@ -291,11 +332,16 @@ export class Workload extends pulumi.ComponentResource {
 
         if (servicePorts.length > 0) {
             this.service = new k8s.core.v1.Service(`${name}-service`, {
-                metadata,
+                // The write Service of a fixed primary selects ordinal 0 by the label the StatefulSet
+                // controller puts on each pod; kube-score only looks at pod templates, which never carry
+                // it (docs/hardening.md).
+                metadata: args.primaryOnlyService
+                    ? { ...metadata, annotations: { ...OWNED_ANNOTATIONS, [KUBE_SCORE_IGNORE_ANNOTATION]: "service-targets-pod" } }
+                    : metadata,
                 spec: {
                     type: "ClusterIP",
                     selector: args.primaryOnlyService
-                        ? { ...this.selector, "statefulset.kubernetes.io/pod-name": `${metaName}-0` } : this.selector,
+                        ? { ...this.selector, [POD_NAME_LABEL]: `${metaName}-0` } : this.selector,
                     ports: (args.clientServicePorts ?? servicePorts).map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP" })),
                 },
             }, childOpts);
@@ -323,7 +369,11 @@ export class Workload extends pulumi.ComponentResource {
         if (effectiveMin > 1) {
             new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
                 metadata,
-                spec: { minAvailable: pdbMinAvailable(replicas, hpaMin), selector: { matchLabels: this.selector } },
+                spec: {
+                    minAvailable: pdbMinAvailable(replicas, hpaMin),
+                    selector: { matchLabels: this.selector },
+                    unhealthyPodEvictionPolicy: profile.unhealthyPodEvictionPolicy,
+                },
             }, childOpts);
         }
 

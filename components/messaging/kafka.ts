@@ -13,8 +13,9 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerPort, ContainerSpec, ResourceSpec, tcpProbe } from "../k8s/container";
+import { ContainerPort, ContainerSpec, ResourceSpec, tcpProbe, execProbe, livenessExec, livenessTcp, PID1_ALIVE } from "../k8s/container";
 import { AppIdentity, selectorLabels } from "../k8s/labels";
+import { DATA_STORE } from "../k8s/profile";
 import { parseQuantity } from "../k8s/quantity";
 import { Endpoint, Flow, Peer, PortSpec, TrafficPlan, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
@@ -24,10 +25,13 @@ import { KafkaClusterSpec, KafkaMode, validateKafkaClusterSpec } from "./spec";
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
 export const KAFKA_PORTS = { client: 9092, controller: 9093 } as const;
+/** ZooKeeper serves when `srvr` reports a Mode line (bash's /dev/tcp: the image has no nc). */
+export const ZOOKEEPER_SERVING = 'exec 3<>/dev/tcp/127.0.0.1/2181 && printf srvr >&3 && grep -q "^Mode: " <&3';
 export const ZOOKEEPER_PORTS = { client: 2181, quorum: 2888, election: 3888 } as const;
 
 /** UID/GID of the "appuser" in apache/kafka and the Confluent images. */
 export const KAFKA_UID = 1000;
+const KAFKA_UID_EXCEPTION = { uid: KAFKA_UID, reason: "the image's appuser owns the log and snapshot directories on the claims; another UID cannot write existing data" };
 
 export const DEFAULT_BROKER_RESOURCES: ResourceSpec = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } };
 export const DEFAULT_ZOOKEEPER_RESOURCES: ResourceSpec = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
@@ -178,8 +182,10 @@ export class KafkaCluster extends pulumi.ComponentResource {
                 env: zkEnv,
                 resources: zkResources,
                 startupProbe: tcpProbe(ZOOKEEPER_PORTS.client, { initialDelaySeconds: 5, failureThreshold: 30 }),
-                readinessProbe: tcpProbe(ZOOKEEPER_PORTS.client, { initialDelaySeconds: 5 }),
-                livenessProbe: tcpProbe(ZOOKEEPER_PORTS.client, { initialDelaySeconds: 0, failureThreshold: 6 }),
+                // Ready: the server answers `srvr` (whitelisted by default) with its mode, which it
+                // does only while it serves (standalone, or in a quorum); alive: it holds its port.
+                readinessProbe: execProbe(["bash", "-c", ZOOKEEPER_SERVING], { initialDelaySeconds: 5 }),
+                livenessProbe: livenessTcp(ZOOKEEPER_PORTS.client, { initialDelaySeconds: 0 }),
                 volumeMounts: [{ name: "data", mountPath: ZOOKEEPER_DATA_PATH }],
                 // The image writes its generated zookeeper.properties and log4j config to /etc/kafka.
                 writablePaths: ["/etc/kafka", "/var/log/kafka"],
@@ -191,7 +197,8 @@ export class KafkaCluster extends pulumi.ComponentResource {
                 // A quorum cannot form one pod at a time: members start together.
                 podManagementPolicy: "Parallel",
                 replicas: zk.replicas,
-                runAsUser: KAFKA_UID,
+                uidException: KAFKA_UID_EXCEPTION,
+                profile: DATA_STORE,
                 containers: [zkContainer],
                 // The image expects data/ and log/ under /var/lib/zookeeper; the claim is mounted there empty.
                 initContainers: [{
@@ -278,7 +285,8 @@ export class KafkaCluster extends pulumi.ComponentResource {
             kind: "StatefulSet",
             podManagementPolicy: "Parallel",
             replicas: spec.brokers,
-            runAsUser: KAFKA_UID,
+            uidException: KAFKA_UID_EXCEPTION,
+            profile: DATA_STORE,
             containers: [{
                 name: "kafka",
                 image: images.broker,
@@ -290,7 +298,10 @@ export class KafkaCluster extends pulumi.ComponentResource {
                 // Log recovery after an unclean stop can take minutes: the startup probe allows 10.
                 startupProbe: tcpProbe(KAFKA_PORTS.client, { initialDelaySeconds: 10, failureThreshold: 60 }),
                 readinessProbe: tcpProbe(KAFKA_PORTS.client, { initialDelaySeconds: 5 }),
-                livenessProbe: tcpProbe(KAFKA_PORTS.client, { initialDelaySeconds: 0, failureThreshold: 6 }),
+                // Ready: the client listener accepts connections. Alive: the JVM (PID 1) exists; a
+                // broker has no second port every member listens on (only KRaft voters open 9093),
+                // and restarting a broker that is slow to accept is what readiness must not cause.
+                livenessProbe: livenessExec(PID1_ALIVE, { initialDelaySeconds: 0 }),
                 volumeMounts: [{ name: "data", mountPath: BROKER_DATA_PATH }],
                 writablePaths,
             }],

@@ -9,8 +9,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { rollingConfigMap } from "../k8s/config";
-import { httpProbe, ResourceSpec, secretEnv } from "../k8s/container";
+import { httpProbe, ResourceSpec, secretEnv, livenessTcp, startupProbe, tcpProbe } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
+import { OBSERVABILITY_STORE } from "../k8s/profile";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { Peer } from "../k8s/traffic";
 import { imageTag } from "../k8s/validation";
@@ -172,14 +173,17 @@ export class Grafana extends pulumi.ComponentResource {
             identity: id,
             kind: "Deployment",
             replicas: 1,
-            runAsUser: 472,
+            uidException: { uid: 472, reason: "the grafana image's grafana user owns grafana.db and plugins on the claim (mode 0640)" },
+            profile: OBSERVABILITY_STORE,
             containers: [{
                 name: "grafana",
                 image,
                 env,
                 ports: [{ name: "http", containerPort: GRAFANA_PORT }],
                 resources: args.resources ?? GRAFANA_RESOURCES,
-                livenessProbe: httpProbe(`${subPath}/api/health`, GRAFANA_PORT, { initialDelaySeconds: 30 }),
+                // Migrations of grafana.db on the first start of a new version.
+                startupProbe: startupProbe(tcpProbe(GRAFANA_PORT), { failureThreshold: 30 }),
+                livenessProbe: livenessTcp(GRAFANA_PORT, { initialDelaySeconds: 0 }),
                 readinessProbe: httpProbe(`${subPath}/api/health`, GRAFANA_PORT),
                 volumeMounts: [
                     { name: "data", mountPath: DATA_DIR },

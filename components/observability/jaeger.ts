@@ -4,7 +4,7 @@
  * replica; the OTel collector sends it traces over OTLP, Grafana reads them from the query port.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { httpProbe, ResourceSpec } from "../k8s/container";
+import { httpProbe, ResourceSpec, livenessTcp } from "../k8s/container";
 import { Peer } from "../k8s/traffic";
 import { imageTag } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
@@ -68,7 +68,7 @@ export class Jaeger extends pulumi.ComponentResource {
                 ],
                 resources: args.resources ?? JAEGER_RESOURCES,
                 // The admin port answers 204 once every part of all-in-one is up.
-                livenessProbe: httpProbe("/", p.admin),
+                livenessProbe: livenessTcp(p.admin),
                 readinessProbe: httpProbe("/", p.admin, { initialDelaySeconds: 5 }),
             }],
             servicePorts: [

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { rollingConfigMap } from "../k8s/config";
-import { httpProbe, ResourceSpec } from "../k8s/container";
+import { httpProbe, ResourceSpec, livenessTcp } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
 import { Peer } from "../k8s/traffic";
 import { imageTag } from "../k8s/validation";
@@ -138,7 +138,7 @@ export class OtelCollector extends pulumi.ComponentResource {
                     { name: "health", containerPort: ports.health },
                 ],
                 resources: args.resources ?? OTEL_COLLECTOR_RESOURCES,
-                livenessProbe: httpProbe("/", ports.health),
+                livenessProbe: livenessTcp(ports.health),
                 readinessProbe: httpProbe("/", ports.health, { initialDelaySeconds: 5 }),
                 volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
             }],

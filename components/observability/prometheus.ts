@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec } from "../k8s/container";
 import { standardLabels } from "../k8s/labels";
+import { OBSERVABILITY_STORE } from "../k8s/profile";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { PolicyRule, READ } from "../k8s/rbac";
 import { Peer, PortSpec, TrafficRule } from "../k8s/traffic";
@@ -248,6 +249,7 @@ export class Prometheus extends pulumi.ComponentResource {
             identity: id,
             kind: "Deployment",
             replicas: 1,
+            profile: OBSERVABILITY_STORE,
             containers: [{
                 name: "prometheus",
                 image,

@@ -5,7 +5,7 @@
  * pod discovery keeps.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { httpProbe, ResourceSpec, secretEnv } from "../k8s/container";
+import { httpProbe, ResourceSpec, secretEnv, livenessTcp } from "../k8s/container";
 import { Peer } from "../k8s/traffic";
 import { imageTag } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
@@ -66,7 +66,7 @@ export class RedisExporter extends pulumi.ComponentResource {
                 ],
                 ports: [{ name: "metrics", containerPort: REDIS_EXPORTER_PORT }],
                 resources: args.resources ?? REDIS_EXPORTER_RESOURCES,
-                livenessProbe: httpProbe("/health", REDIS_EXPORTER_PORT),
+                livenessProbe: livenessTcp(REDIS_EXPORTER_PORT),
                 readinessProbe: httpProbe("/health", REDIS_EXPORTER_PORT, { initialDelaySeconds: 5 }),
             }],
             podAnnotations: {

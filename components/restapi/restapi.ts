@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { rollingConfigMap, rollingSecret } from "../k8s/config";
-import { httpProbe } from "../k8s/container";
+import { httpProbe, livenessTcp } from "../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, DeployerIdentity, PolicyRule, READ } from "../k8s/rbac";
@@ -212,7 +212,13 @@ export class RestApi extends pulumi.ComponentResource {
                             ...(secret ? [{ secretRef: { name: secret.metadata.name } }] : []),
                         ],
                         resources: p.resources,
-                        livenessProbe: httpProbe(healthPath, p.port, probeOpts),
+                        // Liveness: the process holds its port; at least twice as patient as readiness.
+                        livenessProbe: livenessTcp(p.port, {
+                            initialDelaySeconds: probeOpts.initialDelaySeconds,
+                            periodSeconds: Math.max(20, probeOpts.periodSeconds),
+                            timeoutSeconds: probeOpts.timeoutSeconds,
+                            failureThreshold: Math.max(6, 2 * probeOpts.failureThreshold),
+                        }),
                         readinessProbe: httpProbe(healthPath, p.port, { ...probeOpts, initialDelaySeconds: Math.min(5, probeOpts.initialDelaySeconds) }),
                         volumeMounts: isRepo ? [{ name: "data", mountPath: "/data" }] : [],
                     }],

@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { httpProbe, ResourceSpec, validateResources } from "../k8s/container";
+import { httpProbe, ResourceSpec, validateResources, livenessTcp } from "../k8s/container";
 import { AppIdentity, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { PolicyRule } from "../k8s/rbac";
@@ -16,7 +16,6 @@ import { Workload } from "../k8s/workload";
 export const SEALED_SECRETS_GROUP = "bitnami.com";
 export const SEALED_SECRETS_VERSION = "v1alpha1";
 export const SEALED_SECRETS_IMAGE = "docker.io/bitnami/sealed-secrets-controller:0.27.1";
-export const SEALED_SECRETS_UID = 1001;
 export const SEALED_SECRETS_PORT = 8080;
 export const SEALED_SECRETS_METRICS_PORT = 8081;
 /**
@@ -180,7 +179,6 @@ export class SealedSecretsController extends pulumi.ComponentResource {
             identity,
             kind: "Deployment",
             replicas: 1,
-            runAsUser: SEALED_SECRETS_UID,
             // The controller watches SealedSecrets and writes Secrets: it needs its API token.
             automountServiceAccountToken: true,
             containers: [{
@@ -195,7 +193,7 @@ export class SealedSecretsController extends pulumi.ComponentResource {
                 ],
                 ports: [{ name: "http", containerPort: SEALED_SECRETS_PORT }, { name: "metrics", containerPort: SEALED_SECRETS_METRICS_PORT }],
                 resources: args.resources ?? RESOURCES,
-                livenessProbe: httpProbe("/healthz", "http"),
+                livenessProbe: livenessTcp("http"),
                 readinessProbe: httpProbe("/healthz", "http", { initialDelaySeconds: 5 }),
             }],
             servicePorts: [{ name: "http", port: SEALED_SECRETS_PORT }],

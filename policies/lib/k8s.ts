@@ -215,6 +215,7 @@ const CLUSTER_SCOPED = new Set([
     "ClusterRoleBinding",
     "Node",
     "PersistentVolume",
+    "PriorityClass",
     "StorageClass",
     "CustomResourceDefinition",
 ]);

@@ -39,13 +39,16 @@ export function container(name = "app", image = "registry.example/app:1.2.3") {
         name,
         image,
         ports: [{ name: "http", containerPort: 8080 }],
-        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        resources: {
+            requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "64Mi" },
+            limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "512Mi" },
+        },
         securityContext: {
             readOnlyRootFilesystem: true,
             allowPrivilegeEscalation: false,
             capabilities: { drop: ["ALL"] },
         },
-        livenessProbe: { httpGet: { path: "/health", port: 8080 } },
+        livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 20, failureThreshold: 6 },
         readinessProbe: { httpGet: { path: "/health", port: 8080 } },
         env: [{ name: "LOG_LEVEL", value: "info" }, { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }],
     };
@@ -55,7 +58,9 @@ export function podSpec(name = "app") {
     return {
         serviceAccountName: name,
         automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+        priorityClassName: "platform-service",
+        securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
         containers: [container(name)],
         initContainers: [{ ...container("init"), livenessProbe: undefined, readinessProbe: undefined }],
     };
@@ -93,6 +98,11 @@ export function workload(kind: string, opts: WorkloadOptions = {}): PlainResourc
     const podLabels = opts.labels ?? labels("cstore", name);
     const spec = JSON.parse(JSON.stringify(podSpec(name)));
     const metadata = { name, namespace: ns, labels: podLabels };
+    if ((opts.replicas ?? 1) > 1) {
+        spec.topologySpreadConstraints = ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey, i) => ({
+            maxSkew: 1, topologyKey, whenUnsatisfiable: i === 0 ? "DoNotSchedule" : "ScheduleAnyway", labelSelector: { matchLabels: podLabels },
+        }));
+    }
     const template = { metadata: { labels: podLabels }, spec };
     let props: Record<string, unknown>;
     switch (kind) {

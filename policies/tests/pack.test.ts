@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { allPolicies, PackConfig, policyNames } from "../policies";
 import { CRUD_VERBS } from "../rbac";
-import { binding, deployment, labels, mutate, namespaceBundle, netpol, res, role, serviceAccount } from "./fixtures";
+import { binding, DELETE, deployment, labels, mutate, namespaceBundle, netpol, res, role, serviceAccount } from "./fixtures";
 import { PlainResource, runAll } from "../testing/harness";
 
 const readConfig = (name: string): PackConfig => JSON.parse(fs.readFileSync(path.join(__dirname, "..", name), "utf8"));
@@ -12,7 +12,8 @@ const sel = (name: string) => ({ matchLabels: { "app.kubernetes.io/name": name }
 
 /** A small but complete stack that follows every rule. */
 function validStack(): PlainResource[] {
-    const view = deployment({ ns: "api", name: "view", labels: labels("restapi", "view"), replicas: 2 });
+    // Scaled by its HPA: no spec.replicas of its own.
+    const view = mutate(deployment({ ns: "api", name: "view", labels: labels("restapi", "view"), replicas: 2 }), "props.spec.replicas", DELETE);
     const model = deployment({ ns: "api", name: "model", labels: labels("restapi", "model") });
     return [
         ...namespaceBundle("api"),
@@ -32,7 +33,7 @@ function validStack(): PlainResource[] {
             policyTypes: ["Ingress", "Egress"],
             ingress: [{ from: [{ podSelector: sel("view") }], ports: [{ port: 8080 }] }],
         }),
-        res("kubernetes:policy/v1:PodDisruptionBudget", "view-pdb", { metadata: { name: "view", namespace: "api" }, spec: { maxUnavailable: 1, selector: sel("view") } }),
+        res("kubernetes:policy/v1:PodDisruptionBudget", "view-pdb", { metadata: { name: "view", namespace: "api" }, spec: { maxUnavailable: 1, selector: sel("view"), unhealthyPodEvictionPolicy: "AlwaysAllow" } }),
         res("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "view-hpa", {
             metadata: { name: "view", namespace: "api" },
             spec: { scaleTargetRef: { kind: "Deployment", name: "view" }, minReplicas: 2, maxReplicas: 5, metrics: [{ type: "Resource" }] },
@@ -83,6 +84,13 @@ describe("the policy pack", () => {
             "pod-run-as-non-root",
             "image-tag-pinned",
             "traffic-plan",
+            "container-ephemeral-storage",
+            "pod-probes-distinct",
+            "pod-high-uid-gid",
+            "pdb-unhealthy-pod-eviction-policy",
+            "topology-spread-replicated",
+            "pod-priority-class",
+            "hpa-target-no-replicas",
         ]) {
             expect(policyNames).to.include(name);
         }

@@ -8,7 +8,8 @@ import { Database } from "../../components/database/database";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
-import { byName, capture, ofType, T, valueOf } from "./helpers";
+import { byName, capture, ofType, T, valueOf, withEphemeral } from "./helpers";
+import { BATCH } from "../../components/k8s/profile";
 
 const dbPeer = { kind: "pods" as const, namespace: "databases", selector: { "app.kubernetes.io/instance": "orders-db", "app.kubernetes.io/part-of": "database-service" } };
 
@@ -96,14 +97,15 @@ describe("DatabaseBackup", () => {
         const res = await capture(() => new DatabaseBackup("bk-sec", args("postgresql")));
         const pod = jobPod(res);
         expect(pod.securityContext).to.deep.equal({
-            runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
+            runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" },
         });
         const c = pod.containers[0];
         expect(c.securityContext).to.deep.equal({
             runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
             capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
         });
-        expect(c.resources).to.deep.equal({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } });
+        expect(c.resources).to.deep.equal(withEphemeral({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } }, BATCH));
+        expect(pod.priorityClassName).to.equal("k8s-platform-dev-batch");
         expect(c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === "/tmp")).to.deep.equal({ name: "scratch-tmp", mountPath: "/tmp" });
         expect(pod.volumes.find((v: { name: string }) => v.name === "scratch-tmp")).to.deep.equal({ name: "scratch-tmp", emptyDir: { sizeLimit: "256Mi" } });
         expect(pod.automountServiceAccountToken).to.equal(false);

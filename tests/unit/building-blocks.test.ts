@@ -21,7 +21,7 @@ const baseArgs = (over: Partial<WorkloadArgs> = {}): WorkloadArgs => ({
         image: "nginx:1.27.2",
         ports: [{ name: "http", containerPort: 8080 }],
         resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-        livenessProbe: { httpGet: { path: "/health", port: 8080 } },
+        livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 20, failureThreshold: 6 },
         readinessProbe: { httpGet: { path: "/health", port: 8080 } },
         writablePaths: ["/var/cache/nginx"],
     }],
@@ -60,7 +60,10 @@ describe("Workload", () => {
             runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false,
             capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
         });
-        expect(c.resources).to.deep.equal({ requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } });
+        expect(c.resources).to.deep.equal({
+            requests: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "64Mi" },
+            limits: { cpu: "200m", memory: "128Mi", "ephemeral-storage": "512Mi" },
+        });
         expect(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).to.deep.equal(["/tmp", "/var/cache/nginx"]);
     });
 
@@ -124,6 +127,20 @@ describe("Workload", () => {
         expect(hpa.scaleTargetRef).to.deep.equal({ apiVersion: "apps/v1", kind: "Deployment", name: "web" });
         expect(hpa.metrics.map((m: { resource: { name: string; target: { averageUtilization: number } } }) =>
             [m.resource.name, m.resource.target.averageUtilization])).to.deep.equal([["cpu", 70], ["memory", 80]]);
+        expect(ofType(res, T.deployment)[0].inputs.spec).to.not.have.property("replicas");
+    });
+
+    it("reports the HPA minimum as the replicas output of an HPA-targeted Deployment without spec.replicas", async () => {
+        let w: Workload | undefined;
+        await capture(() => {
+            w = new Workload("hpa-out", baseArgs({ replicas: 1, autoscaling: { minReplicas: 3, maxReplicas: 6, targetCPUUtilizationPercentage: 70 } }));
+        });
+        expect(await new Promise(resolve => w!.replicas.apply(resolve))).to.equal(3);
+        expect((await new Promise<{ desired: number }>(resolve => w!.status.apply(resolve))).desired).to.equal(3);
+    });
+
+    it("keeps spec.replicas on a Deployment without an HPA", async () => {
+        const res = await capture(() => new Workload("fixed", baseArgs({ replicas: 2 })));
         expect(ofType(res, T.deployment)[0].inputs.spec.replicas).to.equal(2);
     });
 

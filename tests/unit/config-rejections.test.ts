@@ -106,6 +106,12 @@ describe("bad input is refused before any resource registers, naming the config 
             "allowed: an image with a version tag (not \"latest\") or a @sha256 digest"));
     });
 
+    it("refuses a FastAPI liveness path equal to its readiness path at its config key", async () => {
+        expect(await rejection(c => { c.greenfield.fastapi.livenessPath = "/ready"; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.fastapi.livenessPath: \"/ready\" is also the readinessPath; " +
+            "allowed: a path that only checks the process is alive, other than readinessPath"));
+    });
+
     it("refuses zero OTel collector replicas at its config key", async () => {
         expect(await rejection(c => { c.outbox.observability.otelCollector.replicas = 0; })).to.deep.equal(refused(
             "k8s-platform:outbox.observability.otelCollector.replicas: 0 is not allowed; allowed: an integer from 1 to 20"));
@@ -195,7 +201,9 @@ describe("bad input is refused before any resource registers, naming the config 
             "k8s-platfrom:protectData: unknown namespace \"k8s-platfrom\"; allowed: k8s-platform:protectData (the project's namespace is k8s-platform)"));
     });
 
-    it("leaves other namespaces alone (the providers' own keys)", async () => {
+    it("leaves other namespaces alone (the providers' own keys)", async function () {
+        // A valid config builds the whole program.
+        this.timeout(120000);
         expect(await loadRejection({ "kubernetes:context": "kind", "k8s-platform:kafkaSaslPassword": "s3cret" }))
             .to.have.property("message", "");
     });

@@ -4,7 +4,8 @@ import { CdnNginx, CdnNginxArgs, htpasswdSha1, IngressRoutes, IngressRoutesArgs,
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
-import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
+import { byName, capture, isSecret, ofType, podSpec, T, valueOf, withEphemeral } from "./helpers";
+import { STATELESS } from "../../components/k8s/profile";
 
 const N = "nginx.ingress.kubernetes.io";
 
@@ -237,11 +238,13 @@ describe("CdnNginx", () => {
         const pod = podSpec(ofType(res, T.deployment)[0]);
         const c = pod.containers[0];
         expect(c.image).to.match(/^nginxinc\/nginx-unprivileged:1\.27\.\d+/);
-        expect(c.resources).to.deep.equal({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "300m", memory: "256Mi" } });
+        expect(c.resources).to.deep.equal(withEphemeral({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "300m", memory: "256Mi" } }, STATELESS));
         expect(c.ports).to.deep.equal([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
         expect(c.securityContext.readOnlyRootFilesystem).to.equal(true);
-        expect(pod.securityContext.runAsUser).to.equal(101);
-        expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: 8080 });
+        // The unprivileged image runs under any UID: the platform's default high one.
+        expect(pod.securityContext).to.include({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+        expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/healthz", port: 8080 });
+        expect(c.livenessProbe.tcpSocket).to.deep.equal({ port: 8080 });
         expect(byName(res, T.service, "cdn-a").inputs.spec.ports).to.deep.equal([{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }]);
         expect(byName(res, T.pdb, "cdn-a").inputs.spec.minAvailable).to.equal(1);
     });

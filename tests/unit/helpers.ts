@@ -61,6 +61,7 @@ export const T = {
     cronJob: "kubernetes:batch/v1:CronJob",
     job: "kubernetes:batch/v1:Job",
     ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
     peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
     gateway: "kubernetes:networking.istio.io/v1:Gateway",
     virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
@@ -118,4 +119,18 @@ export function podSpec(r: RecordedResource): any {
 
 export function deepClone<T>(v: T): T {
     return JSON.parse(JSON.stringify(v));
+}
+
+/** A cpu/memory resource spec as a container of `profile` gets it: plus the profile's ephemeral storage. */
+export function withEphemeral(r: { requests: Record<string, string>; limits: Record<string, string> },
+    profile: { ephemeralStorage: { request: string; limit: string } }) {
+    return {
+        requests: { ...r.requests, "ephemeral-storage": profile.ephemeralStorage.request },
+        limits: { ...r.limits, "ephemeral-storage": profile.ephemeralStorage.limit },
+    };
+}
+
+/** The HPA that scales the Deployment/StatefulSet `name` (namespace-blind: names are unique in the tests). */
+export function hpaOf(list: RecordedResource[], name: string): RecordedResource | undefined {
+    return list.find(r => r.type === T.hpa && r.inputs.spec.scaleTargetRef.name === name);
 }

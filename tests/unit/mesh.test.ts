@@ -4,7 +4,7 @@ import * as path from "path";
 import { CANARY_STEPS, IstioTraffic, IstioTrafficArgs, MeshPolicy, TrafficSplit } from "../../components/mesh";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { Workload } from "../../components/k8s/workload";
-import { httpProbe } from "../../components/k8s/container";
+import { httpProbe, livenessTcp } from "../../components/k8s/container";
 import { PackConfig } from "../../policies/policies";
 import { PlainResource, runAll } from "../../policies/testing/harness";
 import { capture, deepClone, valueOf, T } from "./helpers";
@@ -147,7 +147,7 @@ describe("mesh resources and the policy pack", () => {
                 containers: [{
                     name: "app", image: "example/fastapi:1.0.0", ports: [{ name: "http", containerPort: 8000 }],
                     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                    livenessProbe: httpProbe("/health", 8000), readinessProbe: httpProbe("/health", 8000),
+                    livenessProbe: livenessTcp(8000), readinessProbe: httpProbe("/health", 8000),
                 }],
                 servicePorts: [{ name: "http", port: 80, targetPort: 8000 }],
                 traffic: { ingress: [{ peer: { kind: "namespace", namespace: "ingress-nginx" }, ports: [{ port: 8000 }] }], egress: [] },

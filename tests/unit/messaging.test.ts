@@ -11,7 +11,9 @@ import { greenfieldTopics, OUTBOX_TOPIC_NAMES, outboxTopics, SEVEN_DAYS_MS } fro
 import { KafkaTopics, KafkaTopicsArgs } from "../../components/messaging/topics";
 import { packViolations } from "./stack-resources";
 import { containsSecret, RecordedResource } from "./mocks";
-import { byName, capture, ofType, podSpec, T, valueOf } from "./helpers";
+import { byName, capture, ofType, podSpec, T, valueOf, withEphemeral } from "./helpers";
+import { livenessTcp } from "../../components/k8s/container";
+import { DATA_STORE, UID_EXCEPTION_ANNOTATION } from "../../components/k8s/profile";
 
 const KAFKA_PROVIDER = "pulumi:providers:kafka";
 const TOPIC = "kafka:index/topic:Topic";
@@ -130,10 +132,11 @@ describe("KafkaCluster", () => {
             expect(init.command).to.deep.equal(["sh", "-c", "mkdir -p /var/lib/zookeeper/data /var/lib/zookeeper/log"]);
         });
 
-        it("runs every pod as the images' appuser (1000) with a read-only root and writable config/log dirs", () => {
+        it("runs every pod as the images' appuser (1000, an explicit UID exception) with a read-only root and writable config/log dirs", () => {
             for (const sts of ["kafka", "kafka-zookeeper"]) {
                 const spec = podSpec(byName(res, T.statefulSet, sts));
                 expect(spec.securityContext).to.include({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true });
+                expect(byName(res, T.statefulSet, sts).inputs.metadata.annotations[UID_EXCEPTION_ANNOTATION]).to.match(/^uid 1000: the image's appuser owns/);
                 expect(spec.containers[0].securityContext.readOnlyRootFilesystem).to.equal(true);
                 const mounts = spec.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath);
                 expect(mounts).to.include.members(["/tmp", "/etc/kafka", "/var/log/kafka"]);
@@ -150,7 +153,10 @@ describe("KafkaCluster", () => {
         });
 
         it("keeps 2 of 3 brokers and a ZooKeeper majority through voluntary disruptions, spread over nodes", () => {
-            expect(byName(res, T.pdb, "kafka").inputs.spec).to.deep.equal({ minAvailable: 2, selector: { matchLabels: selector("kafka", "greenfield") } });
+            // A broker that is not Ready may be recovering its logs: evicted only while the budget holds.
+            expect(byName(res, T.pdb, "kafka").inputs.spec).to.deep.equal({
+                minAvailable: 2, selector: { matchLabels: selector("kafka", "greenfield") }, unhealthyPodEvictionPolicy: "IfHealthyBudget",
+            });
             expect(byName(res, T.pdb, "kafka-zookeeper").inputs.spec.minAvailable).to.equal(2);
             const anti = podSpec(byName(res, T.statefulSet, "kafka")).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0];
             expect(anti.podAffinityTerm).to.deep.equal({ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector("kafka", "greenfield") } });
@@ -296,7 +302,7 @@ describe("KafkaCluster", () => {
             resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "4Gi" } },
         })));
         const c = container(res, "sized");
-        expect(c.resources).to.deep.equal({ requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "4Gi" } });
+        expect(c.resources).to.deep.equal(withEphemeral({ requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "4Gi" } }, DATA_STORE));
         expect(envOf(c).KAFKA_HEAP_OPTS).to.equal("-Xms2048m -Xmx2048m");
     });
 
@@ -557,7 +563,7 @@ describe("messaging resources under the policy pack (prod config)", () => {
             containers: [{
                 name: "app", image: `example/${id.name}:1.0.0`, ports: [{ name: "http", containerPort: 8000 }],
                 resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                livenessProbe: { httpGet: { path: "/health", port: 8000 } }, readinessProbe: { httpGet: { path: "/ready", port: 8000 } },
+                livenessProbe: livenessTcp(8000), readinessProbe: { httpGet: { path: "/ready", port: 8000 } },
             }],
             servicePorts: [{ name: "http", port: 8000 }],
             traffic: { ingress: [], egress: [cluster.clientEgress] },

@@ -22,7 +22,8 @@ import {
 import { CSTORE_ALERTS } from "../../components/systems/cstore/plan";
 import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
-import { byName, capture, isSecret, ofType, platformConfig, podSpec, T, valueOf } from "./helpers";
+import { byName, capture, isSecret, ofType, platformConfig, podSpec, T, valueOf, withEphemeral } from "./helpers";
+import { STATELESS } from "../../components/k8s/profile";
 
 const PART_OF = "app.kubernetes.io/part-of";
 const INSTANCE = "app.kubernetes.io/instance";
@@ -122,7 +123,7 @@ describe("observability", () => {
             expect(c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort])).to.deep.equal([
                 ["otlp-grpc", 4317], ["otlp-http", 4318], ["prometheus", 8889], ["health", 13133],
             ]);
-            expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/", port: 13133 });
+            expect(c.livenessProbe.tcpSocket).to.deep.equal({ port: 13133 });
             expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/", port: 13133 });
             expect(byName(res, T.service, "otel").inputs.spec.ports.map((p: { port: number }) => p.port)).to.deep.equal([4317, 4318]);
             expect(ofType(res, T.pdb)[0].inputs.spec.minAvailable).to.equal(1);
@@ -430,7 +431,7 @@ describe("observability", () => {
             const c = podSpec(byName(res, T.deployment, "graf-sub")).containers[0];
             expect(envOf(c, "GF_SERVER_ROOT_URL").value).to.equal("https://monitoring.cstore.example.com/grafana");
             expect(envOf(c, "GF_SERVER_SERVE_FROM_SUB_PATH").value).to.equal("true");
-            expect(c.livenessProbe.httpGet.path).to.equal("/grafana/api/health");
+            expect(c.readinessProbe.httpGet.path).to.equal("/grafana/api/health");
         });
     });
 
@@ -487,7 +488,7 @@ describe("observability", () => {
             expect(c.ports).to.deep.equal([{ name: "metrics", containerPort: 9121, protocol: "TCP" }]);
             expect(envOf(c, "REDIS_ADDR").value).to.equal("redis://cache.cstore.svc.cluster.local:6379");
             expect(envOf(c, "REDIS_PASSWORD").valueFrom.secretKeyRef).to.deep.equal({ name: "cache-credentials", key: "password" });
-            expect(c.resources).to.deep.equal({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } });
+            expect(c.resources).to.deep.equal(withEphemeral({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } }, STATELESS));
             expect(dep.inputs.spec.template.metadata.annotations).to.deep.equal({ "prometheus.io/scrape": "true", "prometheus.io/port": "9121", "prometheus.io/path": "/metrics" });
             const np = ofType(res, T.netpol)[0].inputs.spec;
             expect(np.egress).to.deep.equal([{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cstore" } }, podSelector: { matchLabels: { [INSTANCE]: "cache" } } }], ports: [{ port: 6379, protocol: "TCP" }] }]);
@@ -573,7 +574,7 @@ describe("observability", () => {
                         name: "app", image: "example/rest-service:1.0.0",
                         ports: [{ name: "http", containerPort: 8080 }],
                         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                        livenessProbe: { httpGet: { path: "/health", port: 8080 } },
+                        livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 20, failureThreshold: 6 },
                         readinessProbe: { httpGet: { path: "/health", port: 8080 } },
                     }],
                     podAnnotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8080" },

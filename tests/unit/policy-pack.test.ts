@@ -10,7 +10,9 @@ import { packConfig, stackResources, STACKS, trafficDoc, trafficDocPath } from "
 
 const summary = (vs: Violation[]) => vs.map(v => `${v.policy}: ${v.message}`);
 
-describe("policy pack on the program", () => {
+describe("policy pack on the program", function () {
+    // Each test builds and checks the whole program (dev or prod): ~20 s on an idle machine, more under load.
+    this.timeout(120000);
     for (const stack of STACKS) {
         it(`finds zero violations in the ${stack} stack`, async () => {
             const violations = await runAll(await stackResources(stack), packConfig(stack));
@@ -43,6 +45,22 @@ describe("policy pack on the program", () => {
             const dep = broken.find(r => r.type === T.deployment)!;
             delete (dep.props as any).spec.template.spec.containers[0].resources.limits;
             expect(await policiesHit(broken)).to.include("container-resources-required");
+        });
+
+        it("rejects a data store pod without ephemeral-storage limits or a priority class", async () => {
+            const broken = deepClone(good);
+            const sts = broken.find(r => r.type === T.statefulSet)!;
+            const pod = (sts.props as any).spec.template.spec;
+            delete pod.containers[0].resources.limits["ephemeral-storage"];
+            delete pod.priorityClassName;
+            expect(await policiesHit(broken)).to.include.members(["container-ephemeral-storage", "pod-priority-class"]);
+        });
+
+        it("rejects identical liveness and readiness probes", async () => {
+            const broken = deepClone(good);
+            const c = (broken.find(r => r.type === T.deployment)!.props as any).spec.template.spec.containers[0];
+            c.livenessProbe = { ...c.readinessProbe, periodSeconds: 60 };
+            expect(await policiesHit(broken)).to.include("pod-probes-distinct");
         });
 
         it("rejects a namespace without default-deny", async () => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { contentName } from "../../components/k8s/config";
+import { STATELESS } from "../../components/k8s/profile";
 import { RestApi, RestApiArgs, RESTAPI_DEPLOYER_RULES } from "../../components/restapi/restapi";
 import { PART_DEFAULTS, REST_PARTS, RestPart, validateRestApiSpec } from "../../components/restapi/spec";
 import { containsSecret, mockWorkloadStatus } from "./mocks";
@@ -39,9 +40,11 @@ describe("RestApi", () => {
         expect(mins).to.deep.equal({ model: 3, view: 3, controller: 3, repository: 3 });
     });
 
-    it("starts each Deployment at the HPA minimum that replicas set", async () => {
-        const res = await capture(() => new RestApi("rmin2", args({ replicas: 3 })));
-        expect(deploymentOf(res, "rmin2-view").inputs.spec.replicas).to.equal(3);
+    it("leaves each Deployment's count to its HPA (no spec.replicas) and reports the HPA minimums", async () => {
+        let api: RestApi | undefined;
+        const res = await capture(() => { api = new RestApi("rmin2", args({ replicas: 3 })); });
+        expect(deploymentOf(res, "rmin2-view").inputs.spec).to.not.have.property("replicas");
+        expect(await valueOf(api!.replicas)).to.equal(12);
     });
 
     it("lets a part's own replicas set its HPA minimum", async () => {
@@ -95,13 +98,13 @@ describe("RestApi", () => {
         const res = await capture(() => new RestApi("ovr", args({ model: { autoScaling: { minReplicas: 3, maxReplicas: 4 } } })));
         const hpa = byName(res, T.hpa, "ovr-model").inputs.spec;
         expect([hpa.minReplicas, hpa.maxReplicas]).to.deep.equal([3, 4]);
-        expect(deploymentOf(res, "ovr-model").inputs.spec.replicas).to.equal(3);
+        expect(deploymentOf(res, "ovr-model").inputs.spec).to.not.have.property("replicas");
     });
 
     it("sizes resources by profile: model CPU-heavy, view memory-heavy", async () => {
         const res = await capture(() => new RestApi("prof", args()));
         const limits = (p: RestPart) => podSpec(deploymentOf(res, `prof-${p}`)).containers[0].resources.limits;
-        expect(limits("model")).to.deep.equal(PART_DEFAULTS.model.resources.limits);
+        expect(limits("model")).to.deep.equal({ ...PART_DEFAULTS.model.resources.limits, "ephemeral-storage": STATELESS.ephemeralStorage.limit });
         expect(limits("model").cpu).to.equal("2");
         expect(limits("view").memory).to.equal("1Gi");
     });
@@ -111,8 +114,9 @@ describe("RestApi", () => {
         for (const p of REST_PARTS) {
             const d = deploymentOf(res, `probe-${p}`).inputs.spec.template;
             const c = d.spec.containers[0];
-            expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/health", port: PART_DEFAULTS[p].port });
-            expect(c.readinessProbe.httpGet.path).to.equal("/health");
+            expect(c.livenessProbe.tcpSocket).to.deep.equal({ port: PART_DEFAULTS[p].port });
+            expect(c.livenessProbe).to.include({ periodSeconds: 20, failureThreshold: 6 });
+            expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/health", port: PART_DEFAULTS[p].port });
             expect(d.metadata.annotations).to.deep.equal({
                 "prometheus.io/scrape": "true", "prometheus.io/port": String(PART_DEFAULTS[p].port), "prometheus.io/path": "/metrics",
             });

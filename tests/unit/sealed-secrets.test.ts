@@ -50,7 +50,8 @@ describe("SealedSecretsController", () => {
         const c = pod.containers[0];
         expect(c.image).to.equal("docker.io/bitnami/sealed-secrets-controller:0.27.1");
         expect(c.ports.map((p: { containerPort: number }) => p.containerPort)).to.deep.equal([8080, 8081]);
-        expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/healthz", port: "http" });
+        expect(c.livenessProbe.tcpSocket).to.deep.equal({ port: "http" });
+        expect(pod.securityContext).to.include({ runAsUser: 10001, runAsGroup: 10001 });
         expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/healthz", port: "http" });
         expect(c.args).to.include.members(["--key-prefix=sealed-secrets-key", "--listen-addr=:8080"]);
         expect(c.securityContext.readOnlyRootFilesystem).to.equal(true);

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformOutputs } from "../../platform";
 import { PATCH_FORCE_ANNOTATION } from "../../components/k8s/metadata";
-import { byName, isSecret, ofType, podSpec, stackConfig, T, valueOf } from "./helpers";
+import { byName, hpaOf, isSecret, ofType, podSpec, stackConfig, T, valueOf } from "./helpers";
+import { DATA_STORE } from "../../components/k8s/profile";
 import { containsSecret, RecordedResource } from "./mocks";
 import { builtStack } from "./stack-resources";
 
@@ -41,8 +42,10 @@ describe("stacks", () => {
             const sts = byName(res, T.statefulSet, "orders-db").inputs.spec;
             expect(sts.replicas).to.equal(1);
             expect(sts.volumeClaimTemplates[0].spec.resources.requests.storage).to.equal("1Gi");
-            expect(ofType(res, T.deployment).filter(d => d.inputs.metadata.namespace === "restapi").map(d => d.inputs.spec.replicas))
-                .to.deep.equal([1, 1, 1, 1]);
+            // The parts' HPAs own the counts: no spec.replicas, HPA minimum 1 each.
+            const parts = ofType(res, T.deployment).filter(d => d.inputs.metadata.namespace === "restapi");
+            expect(parts.map(d => d.inputs.spec.replicas)).to.deep.equal([undefined, undefined, undefined, undefined]);
+            expect(parts.map(d => hpaOf(res, d.inputs.metadata.name)!.inputs.spec.minReplicas)).to.deep.equal([1, 1, 1, 1]);
             expect(ofType(res, T.pdb).filter(p => p.inputs.metadata.namespace !== "monitoring")).to.have.length(0);
         });
 
@@ -112,7 +115,8 @@ describe("stacks", () => {
             const claim = byName(res, T.statefulSet, "orders-db").inputs.spec.volumeClaimTemplates[0].spec;
             expect(claim.storageClassName).to.equal("ssd");
             expect(claim.resources.requests.storage).to.equal("20Gi");
-            expect(podSpec(byName(res, T.statefulSet, "orders-db")).containers[0].resources.limits).to.deep.equal({ cpu: "2", memory: "4Gi" });
+            expect(podSpec(byName(res, T.statefulSet, "orders-db")).containers[0].resources.limits)
+                .to.deep.equal({ cpu: "2", memory: "4Gi", "ephemeral-storage": DATA_STORE.ephemeralStorage.limit });
         });
 
         it("creates both deployer identities", () => {

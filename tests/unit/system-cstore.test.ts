@@ -14,7 +14,8 @@ import { parseQuantity } from "../../components/k8s/quantity";
 import { fromPlain, trafficReport, TrafficConfig } from "../../policies/traffic";
 import { packConfig, packViolations, toPlain } from "./stack-resources";
 import { mockPassword, RecordedResource } from "./mocks";
-import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
+import { byName, capture, hpaOf, isSecret, ofType, podSpec, T, valueOf, withEphemeral } from "./helpers";
+import { DATA_STORE, OBSERVABILITY_STORE, STATELESS, WorkloadProfile } from "../../components/k8s/profile";
 
 const NGINX = "nginx.ingress.kubernetes.io";
 
@@ -33,6 +34,9 @@ function newCStore(name: string, raw: RawCStore, opts?: pulumi.ComponentResource
 
 const res = (cpuReq: string, memReq: string, cpuLim: string, memLim: string) =>
     ({ requests: { cpu: cpuReq, memory: memReq }, limits: { cpu: cpuLim, memory: memLim } });
+/** What a container of `profile` gets: the cpu/memory plus the profile's ephemeral storage. */
+const podRes = (cpuReq: string, memReq: string, cpuLim: string, memLim: string, profile: WorkloadProfile = STATELESS) =>
+    withEphemeral(res(cpuReq, memReq, cpuLim, memLim), profile);
 
 /** prod: the design's HA numbers are the defaults; only what has no default is given. */
 function prodArgs(): RawCStore {
@@ -91,17 +95,17 @@ const SIZES: Size[] = [
 ];
 
 /** cstore.md "Component Details", prod sizes: workload -> kind, CPU and memory request/limit. */
-const DESIGN_RESOURCES: [string, string, string, string, string, string][] = [
-    // role,           kind,          cpu req, cpu lim, mem req, mem lim
-    ["api", T.deployment, "200m", "500m", "256Mi", "512Mi"],
-    ["grafana", T.deployment, "100m", "500m", "256Mi", "512Mi"],
+const DESIGN_RESOURCES: [string, string, string, string, string, string, WorkloadProfile][] = [
+    // role,           kind,          cpu req, cpu lim, mem req, mem lim, profile (ephemeral storage)
+    ["api", T.deployment, "200m", "500m", "256Mi", "512Mi", STATELESS],
+    ["grafana", T.deployment, "100m", "500m", "256Mi", "512Mi", OBSERVABILITY_STORE],
     // Design 512Mi-2Gi; the prod pack caps limit/request at 2x, hence a 1Gi request.
-    ["prometheus", T.deployment, "250m", "1", "1Gi", "2Gi"],
-    ["redis-exporter", T.deployment, "50m", "100m", "64Mi", "128Mi"],
-    ["cdn", T.deployment, "100m", "300m", "128Mi", "256Mi"],
+    ["prometheus", T.deployment, "250m", "1", "1Gi", "2Gi", OBSERVABILITY_STORE],
+    ["redis-exporter", T.deployment, "50m", "100m", "64Mi", "128Mi", STATELESS],
+    ["cdn", T.deployment, "100m", "300m", "128Mi", "256Mi", STATELESS],
     // Design 512Mi-2Gi; same 2x cap.
-    ["mongodb", T.statefulSet, "500m", "1", "1Gi", "2Gi"],
-    ["redis", T.statefulSet, "100m", "500m", "256Mi", "512Mi"],
+    ["mongodb", T.statefulSet, "500m", "1", "1Gi", "2Gi", DATA_STORE],
+    ["redis", T.statefulSet, "100m", "500m", "256Mi", "512Mi", DATA_STORE],
 ];
 
 function workload(list: RecordedResource[], name: string): RecordedResource {
@@ -186,7 +190,14 @@ for (const size of SIZES) {
         it("runs every workload of the design with its replicas, in its namespace, labelled part-of cstore", () => {
             for (const [role, replicas] of Object.entries(size.replicas)) {
                 const w = workload(list, k8sName(role));
-                expect(w.inputs.spec.replicas, role).to.equal(replicas);
+                const hpa = hpaOf(list, k8sName(role));
+                if (hpa && w.type === T.deployment) {
+                    // The HPA owns the count: its minimum, no spec.replicas.
+                    expect(w.inputs.spec, role).to.not.have.property("replicas");
+                    expect(hpa.inputs.spec.minReplicas, role).to.equal(replicas);
+                } else {
+                    expect(w.inputs.spec.replicas, role).to.equal(replicas);
+                }
                 expect(w.inputs.metadata.namespace, role).to.equal(size.namespace);
                 expect(w.inputs.spec.template.metadata.labels["app.kubernetes.io/part-of"], role).to.equal("cstore");
             }
@@ -240,7 +251,7 @@ for (const size of SIZES) {
             const c = pod.containers[0];
             expect(c.image).to.equal(IMAGE);
             expect(c.ports).to.deep.equal([{ name: "http", containerPort: 3000, protocol: "TCP" }]);
-            expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/api/health", port: 3000 });
+            expect(c.livenessProbe.tcpSocket).to.deep.equal({ port: 3000 });
             expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/api/health", port: 3000 });
             expect(dep.inputs.spec.template.metadata.annotations).to.deep.equal({
                 "prometheus.io/scrape": "true", "prometheus.io/port": "3000", "prometheus.io/path": "/metrics",
@@ -316,22 +327,22 @@ for (const size of SIZES) {
             expect(dashboards).to.deep.equal(["platform-application.json", "platform-redis.json", "platform-resources.json"]);
             const g = podSpec(workload(list, k8sName("grafana"))).containers[0];
             expect(envOf(g, "GF_SERVER_ROOT_URL").value).to.equal(`https://monitoring.${size.domain}/grafana`);
-            expect(g.livenessProbe.httpGet.path).to.equal("/grafana/api/health");
+            expect(g.readinessProbe.httpGet.path).to.equal("/grafana/api/health");
         });
 
         it("has the design's CPU and memory for every workload", function () {
             if (size.label !== "prod") {
                 // dev shrinks MongoDB, Redis and Prometheus; the rest keeps the design's numbers.
                 const mongo = podSpec(workload(list, k8sName("mongodb"))).containers[0].resources;
-                expect(mongo).to.deep.equal(res("100m", "512Mi", "500m", "1Gi"));
+                expect(mongo).to.deep.equal(podRes("100m", "512Mi", "500m", "1Gi", DATA_STORE));
                 const api = podSpec(workload(list, k8sName("api"))).containers[0].resources;
-                expect(api).to.deep.equal(res("200m", "256Mi", "500m", "512Mi"));
+                expect(api).to.deep.equal(podRes("200m", "256Mi", "500m", "512Mi"));
                 return;
             }
-            for (const [role, kind, cpuReq, cpuLim, memReq, memLim] of DESIGN_RESOURCES) {
+            for (const [role, kind, cpuReq, cpuLim, memReq, memLim, profile] of DESIGN_RESOURCES) {
                 const w = workload(list, k8sName(role));
                 expect(w.type, role).to.equal(kind);
-                expect(podSpec(w).containers[0].resources, role).to.deep.equal(res(cpuReq, memReq, cpuLim, memLim));
+                expect(podSpec(w).containers[0].resources, role).to.deep.equal(podRes(cpuReq, memReq, cpuLim, memLim, profile));
             }
         });
 

@@ -16,7 +16,8 @@ import { PackConfig } from "../../policies/policies";
 import { runAll } from "../../policies/testing/harness";
 import { fromPlain, portLabel, trafficReport } from "../../policies/traffic";
 import { containsSecret, RecordedResource } from "./mocks";
-import { byName, capture, deepClone, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
+import { byName, capture, deepClone, hpaOf, isSecret, ofType, podSpec, T, valueOf, withEphemeral } from "./helpers";
+import { STATELESS } from "../../components/k8s/profile";
 import { packConfig, packViolations, toPlain } from "./stack-resources";
 
 const NS = "greenfield";
@@ -72,7 +73,6 @@ const workload = (res: RecordedResource[], name: string) => {
     expect(found, name).to.have.length(1);
     return found[0];
 };
-const hpaOf = (res: RecordedResource[], name: string) => ofType(res, T.hpa).find(h => h.inputs.spec.scaleTargetRef.name === name);
 const claims = (res: RecordedResource[], sts: string) =>
     Object.fromEntries(byName(res, T.statefulSet, sts).inputs.spec.volumeClaimTemplates.map((c: any) => [c.metadata.name, c.spec.resources.requests.storage]));
 const envMap = (res: RecordedResource[], deployment: string): Record<string, any> =>
@@ -252,8 +252,10 @@ describe("GreenfieldCluster", () => {
             it(`HA table: ${row}`, () => {
                 const w = workload(res, name);
                 expect(w.type).to.equal(type);
-                expect(w.inputs.spec.replicas).to.equal(replicas);
                 const h = hpaOf(res, name);
+                // An HPA-targeted Deployment leaves the count to the HPA: its minimum is the row's replicas.
+                expect(h && type === T.deployment ? h.inputs.spec.minReplicas : w.inputs.spec.replicas).to.equal(replicas);
+                expect(h && type === T.deployment ? w.inputs.spec.replicas : "fixed").to.equal(h && type === T.deployment ? undefined : "fixed");
                 expect(h ? [h.inputs.spec.minReplicas, h.inputs.spec.maxReplicas] : undefined).to.deep.equal(hpa);
                 if (replicas > 1) {
                     // One voluntary disruption at a time, and replicas spread over nodes.
@@ -345,8 +347,9 @@ describe("GreenfieldCluster", () => {
             expect(c.image).to.equal(IMAGE);
             expect(c.ports).to.deep.equal([{ name: "http", containerPort: 8000, protocol: "TCP" }]);
             expect(c.livenessProbe.httpGet).to.deep.equal({ path: "/health", port: 8000 });
+            expect(c.livenessProbe).to.include({ periodSeconds: 20, failureThreshold: 6 });
             expect(c.readinessProbe.httpGet).to.deep.equal({ path: "/ready", port: 8000 });
-            expect(c.resources).to.deep.equal({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+            expect(c.resources).to.deep.equal(withEphemeral({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }, STATELESS));
             expect(d.spec.template.metadata.annotations).to.deep.equal({
                 "prometheus.io/scrape": "true", "prometheus.io/port": "8000", "prometheus.io/path": "/metrics",
             });
@@ -458,8 +461,9 @@ describe("GreenfieldCluster", () => {
         before(async () => { ({ res, gf } = await build("greenfield", devArgs())); });
 
         it("runs one replica of everything, FastAPI 1-2 on its HPA, no ZooKeeper", () => {
+            // The HPA-targeted FastAPI Deployment has no spec.replicas: its HPA minimum counts.
             const replicas = Object.fromEntries(res.filter(r => r.type === T.deployment || r.type === T.statefulSet)
-                .map(r => [r.inputs.metadata.name, r.inputs.spec.replicas]));
+                .map(r => [r.inputs.metadata.name, r.inputs.spec.replicas ?? hpaOf(res, r.inputs.metadata.name)?.inputs.spec.minReplicas]));
             expect(replicas).to.deep.equal({
                 "greenfield-fastapi": 1, "greenfield-redis": 1, "greenfield-postgresql": 1, "greenfield-mysql": 1, "greenfield-mongodb": 1,
                 "greenfield-kafka": 1, "greenfield-obs-otel-collector": 1, "greenfield-obs-jaeger": 1, "greenfield-obs-prometheus": 1,
@@ -551,7 +555,7 @@ describe("GreenfieldCluster", () => {
         it("runs both colours at the HA size (2-3 each) behind one stable Service", () => {
             for (const [color, image] of [["blue", IMAGE], ["green", "ghcr.io/k8s-platform/greenfield-fastapi:1.1.0"]]) {
                 const d = byName(res, T.deployment, `gf-fastapi-${color}`).inputs;
-                expect(d.spec.replicas).to.equal(2);
+                expect(d.spec).to.not.have.property("replicas");
                 expect(d.spec.template.spec.containers[0].image).to.equal(image);
                 expect(d.spec.selector.matchLabels["platform.io/color"]).to.equal(color);
                 const hpa = hpaOf(res, `gf-fastapi-${color}`)!.inputs.spec;
@@ -616,7 +620,8 @@ describe("GreenfieldCluster", () => {
             }));
             const route = ofType(c, T.virtualService)[0].inputs.spec.http[0].route.map((r: any) => [r.destination.host, r.weight]);
             expect(route).to.deep.equal([["gfc-fastapi-stable.gfc.svc.cluster.local", 75], ["gfc-fastapi-canary.gfc.svc.cluster.local", 25]]);
-            expect(byName(c, T.deployment, "gfc-fastapi-stable").inputs.spec.replicas).to.equal(2);
+            expect(byName(c, T.deployment, "gfc-fastapi-stable").inputs.spec).to.not.have.property("replicas");
+            expect(hpaOf(c, "gfc-fastapi-stable")!.inputs.spec.minReplicas).to.equal(2);
             expect(byName(c, T.deployment, "gfc-fastapi-canary").inputs.spec.replicas).to.equal(1);
             expect(hpaOf(c, "gfc-fastapi-canary")).to.equal(undefined);
             expect(envMap(c, "gfc-fastapi-canary").OTEL_RESOURCE_ATTRIBUTES).to.equal("service.namespace=greenfield,service.version=1.1.0");

@@ -300,11 +300,12 @@ for (const stack of ["prod", "dev"] as const) {
             it("serves REST on 8080 with /health probes and /metrics; gRPC on 50051 with reflection on", () => {
                 const rest = podSpec(deployment(res, "rest")).containers[0];
                 expect(rest.ports).to.deep.equal([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
-                expect(rest.livenessProbe.httpGet).to.deep.equal({ path: "/health", port: 8080 });
+                expect(rest.livenessProbe.tcpSocket).to.deep.equal({ port: 8080 });
                 expect(rest.readinessProbe.httpGet).to.deep.equal({ path: "/health", port: 8080 });
                 const grpc = podSpec(deployment(res, "grpc")).containers[0];
                 expect(grpc.ports.map((p: { containerPort: number }) => p.containerPort)).to.deep.equal([50051, 9090]);
-                expect(grpc.livenessProbe.tcpSocket).to.deep.equal({ port: 50051 });
+                expect(grpc.readinessProbe.tcpSocket).to.deep.equal({ port: 50051 });
+                expect(grpc.livenessProbe.tcpSocket).to.deep.equal({ port: 9090 });
                 expect(plainEnv(deployment(res, "grpc"))).to.include({ GRPC_PORT: "50051", METRICS_PORT: "9090", GRPC_REFLECTION_ENABLED: "true" });
                 expect(plainEnv(deployment(res, "rest"))).to.include({ HTTP_PORT: "8080" });
                 expect(plainEnv(deployment(res, "worker"))).to.include({ METRICS_PORT: "8000" });

@@ -6,7 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerSpec, httpProbe, secretEnv } from "../../k8s/container";
+import { ContainerSpec, httpProbe, secretEnv, livenessTcp } from "../../k8s/container";
 import { AppIdentity, PART_OF, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer, TrafficRule } from "../../k8s/traffic";
@@ -159,7 +159,7 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
             ...Object.keys(spec.api.env).sort().map(k => ({ name: k, value: spec.api.env[k] })),
         ],
         resources: spec.api.resources,
-        livenessProbe: httpProbe(spec.api.healthPath, spec.api.port, { initialDelaySeconds: 30 }),
+        livenessProbe: livenessTcp(spec.api.port, { initialDelaySeconds: 30 }),
         readinessProbe: httpProbe(spec.api.healthPath, spec.api.port, { initialDelaySeconds: 10, periodSeconds: 5 }),
     });
     return {

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseSpec } from "../../database/spec";
-import { ContainerSpec, httpProbe } from "../../k8s/container";
+import { ContainerSpec, httpProbe, LIVENESS_TIMING } from "../../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer } from "../../k8s/traffic";
@@ -212,7 +212,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         trackName,
         fastapiContainer: image => ({
             name: "fastapi", image, resources: f.resources, ports: [{ name: "http", containerPort: f.port }],
-            livenessProbe: httpProbe(f.livenessPath, f.port), readinessProbe: httpProbe(f.readinessPath, f.port, { initialDelaySeconds: 5 }),
+            livenessProbe: httpProbe(f.livenessPath, f.port, LIVENESS_TIMING), readinessProbe: httpProbe(f.readinessPath, f.port, { initialDelaySeconds: 5 }),
         }),
         mesh: meshPlan,
         sealedSecrets: ss && {

@@ -416,11 +416,18 @@ function validateFastApi(key: string, raw: unknown, meshOn: boolean): ResolvedGr
         canaryWeight: canaryWeight as number,
         canaryReplicas: replicasOf(`${key}.release.canaryReplicas`, r.canaryReplicas, d.canaryReplicas, 20),
     };
+    const livenessPath = requirePath(`${key}.livenessPath`, o.livenessPath ?? d.livenessPath);
+    const readinessPath = requirePath(`${key}.readinessPath`, o.readinessPath ?? d.readinessPath);
+    if (livenessPath === readinessPath) {
+        // A liveness check that fails with readiness restarts a pod that is only busy or waiting.
+        throw new ValidationError(`${key}.livenessPath`,
+            `"${livenessPath}" is also the readinessPath; allowed: a path that only checks the process is alive, other than readinessPath`);
+    }
     return {
         image, port, replicas, autoscaling, release,
         resources: optionalResources(`${key}.resources`, o.resources) ?? DEFAULT_RESOURCES.fastapi,
-        livenessPath: requirePath(`${key}.livenessPath`, o.livenessPath ?? d.livenessPath),
-        readinessPath: requirePath(`${key}.readinessPath`, o.readinessPath ?? d.readinessPath),
+        livenessPath,
+        readinessPath,
         metricsPath: requirePath(`${key}.metricsPath`, o.metricsPath ?? d.metricsPath),
         env,
     };

@@ -20,7 +20,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Database } from "../../database/database";
 import { SECRET_KEYS } from "../../database/engines";
-import { ContainerSpec, httpProbe, secretEnv, tcpProbe } from "../../k8s/container";
+import { ContainerSpec, httpProbe, secretEnv, tcpProbe, livenessTcp } from "../../k8s/container";
 import { OWNER_LABEL } from "../../k8s/labels";
 import { NamespaceBaseline } from "../../k8s/namespace";
 import { Peer, TrafficRule } from "../../k8s/traffic";
@@ -135,8 +135,9 @@ export class OutboxEvents extends pulumi.ComponentResource {
                     ],
                     ports: [{ name: "metrics", containerPort: PORTS.kafkaExporter }],
                     resources: e.resources,
-                    livenessProbe: tcpProbe(PORTS.kafkaExporter),
-                    readinessProbe: tcpProbe(PORTS.kafkaExporter, { initialDelaySeconds: 5 }),
+                    livenessProbe: livenessTcp(PORTS.kafkaExporter),
+                    // Its landing page: served once the exporter is up (/metrics would query Kafka).
+                    readinessProbe: httpProbe("/", PORTS.kafkaExporter, { initialDelaySeconds: 5 }),
                 }],
                 podAnnotations: scrapeAnnotations(PORTS.kafkaExporter),
                 traffic: {
@@ -213,7 +214,7 @@ export class OutboxEvents extends pulumi.ComponentResource {
         const r = spec.restService;
         const rest = workload("rest", {
             ports: [{ name: "http", containerPort: r.port }],
-            livenessProbe: httpProbe("/health", r.port),
+            livenessProbe: livenessTcp(r.port),
             readinessProbe: httpProbe("/health", r.port, { initialDelaySeconds: 5 }),
         }, [env("HTTP_PORT", String(r.port))], [{ name: "http", port: r.port }],
         [{ peer: ingressController, ports: [{ port: r.port }] }]);
@@ -221,8 +222,9 @@ export class OutboxEvents extends pulumi.ComponentResource {
         const g = spec.grpcService;
         const grpc = workload("grpc", {
             ports: [{ name: "grpc", containerPort: g.port }, { name: "metrics", containerPort: g.metricsPort }],
-            // The design names no health service: the listener being up is what is probed.
-            livenessProbe: tcpProbe(g.port),
+            // The design names no health service: readiness is the gRPC listener accepting
+            // connections, liveness the process answering on its metrics port.
+            livenessProbe: livenessTcp(g.metricsPort),
             readinessProbe: tcpProbe(g.port, { initialDelaySeconds: 5 }),
         }, [
             env("GRPC_PORT", String(g.port)),
@@ -235,7 +237,7 @@ export class OutboxEvents extends pulumi.ComponentResource {
         // Nobody calls the worker: no Service, only Prometheus reaches its metrics port.
         workload("worker", {
             ports: [{ name: "metrics", containerPort: w.metricsPort }],
-            livenessProbe: httpProbe("/metrics", w.metricsPort),
+            livenessProbe: livenessTcp(w.metricsPort),
             readinessProbe: httpProbe("/metrics", w.metricsPort, { initialDelaySeconds: 5 }),
         }, [env("METRICS_PORT", String(w.metricsPort))], [], []);
 
