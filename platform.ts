@@ -40,6 +40,9 @@ export interface PlatformOutputs {
         kafkaTopicNames: pulumi.Output<string[]>;
         grafanaUrl: pulumi.Output<string>;
         grafanaAdminSecretName: pulumi.Output<string>;
+        /** https URLs through the ingress (or the Istio gateway). */
+        fastapiExternalUrl: pulumi.Output<string>;
+        grafanaExternalUrl: pulumi.Output<string | undefined>;
         dataStoreSecretNames: pulumi.Output<Record<string, string>>;
     };
     outbox?: {
@@ -50,6 +53,8 @@ export interface PlatformOutputs {
         databaseSecretNames: Record<string, pulumi.Output<string>>;
         grafanaUrl: pulumi.Output<string>;
         grafanaAdminSecretName: pulumi.Output<string>;
+        /** https URLs through the ingress: api (REST), grpc and grafana when opened. */
+        externalUrls: pulumi.Output<Record<string, string>>;
     };
     databases?: {
         namespace: pulumi.Output<string>;
@@ -118,6 +123,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         outputs.outbox = {
             restUrl: outbox.restUrl, grpcAddress: outbox.grpcAddress, kafkaBootstrapServers: outbox.kafkaBootstrapServers,
             topicNames: outbox.topicNames, grafanaUrl: outbox.grafanaUrl, grafanaAdminSecretName: outbox.grafanaAdminSecretName,
+            externalUrls: outbox.externalUrls,
             databaseSecretNames: Object.fromEntries(Object.entries(outbox.databases).map(([db, o]) => [db, o.secretName])),
         };
     }
@@ -126,6 +132,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         outputs.greenfield = {
             fastapiUrl: gf.fastapiUrl, kafkaBootstrapServers: gf.kafkaBootstrapServers, kafkaTopicNames: gf.kafkaTopicNames,
             grafanaUrl: gf.grafanaUrl, grafanaAdminSecretName: gf.grafanaAdminSecretName,
+            fastapiExternalUrl: gf.fastapiExternalUrl, grafanaExternalUrl: gf.grafanaExternalUrl,
             dataStoreSecretNames: gf.dataStores.apply(ds => Object.fromEntries(Object.entries(ds).map(([k, d]) => [k, d.secretName]))),
         };
     }

@@ -113,6 +113,23 @@ describe("bad input is refused before any resource registers, naming the config 
             "allowed: host:port, e.g. kafka-0.kafka-headless.messaging.svc.cluster.local:9092"));
     });
 
+    it("refuses an ingress host that is not a DNS name at its config key", async () => {
+        expect(await rejection(c => { c.greenfield.ingress.fastapi = { host: "API.example.com" }; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.ingress.fastapi.host: \"API.example.com\" is not allowed; allowed: a lowercase DNS host name such as api.cstore.example.com"));
+    });
+
+    it("refuses two endpoints on one ingress host, naming both keys", async () => {
+        expect(await rejection(c => { c.outbox.ingress.grafana = { host: "api.outbox.dev.example.com" }; })).to.deep.equal(refused(
+            "k8s-platform:outbox.ingress.grafana.host: \"api.outbox.dev.example.com\" is already the host of k8s-platform:outbox.ingress.rest; " +
+            "allowed: a host of its own"));
+    });
+
+    it("refuses an unknown endpoint under a system's ingress, listing the allowed keys", async () => {
+        const { message, registered } = await rejection(c => { c.outbox.ingress.worker = { host: "worker.example.com" }; });
+        expect(registered).to.equal(0);
+        expect(message).to.match(/^k8s-platform:outbox\.ingress\.worker: unknown key; allowed keys: domain, clusterIssuer, ingressClassName, skipAwait, rest, grpc, grafana/);
+    });
+
     it("refuses an empty secret value", async () => {
         expect(await loadRejection({ "k8s-platform:kafkaSaslPassword": "" })).to.deep.equal(refused(
             "k8s-platform:kafkaSaslPassword: an empty secret is not allowed; allowed: a non-empty value " +

@@ -17,6 +17,7 @@ import {
 } from "../../messaging/spec";
 import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../../mesh/istio";
 import { requireHostname } from "../../edge/validation";
+import { resolveEdgeSpec, ResolvedEdgeSpec } from "../../edge/spec";
 import { requireSealedValue, SEALING_SCOPES, SealingScope } from "../../secrets/sealed-secrets";
 import { PART_OF } from "../../k8s/labels";
 
@@ -178,6 +179,12 @@ export interface GreenfieldSpec {
     observability?: ObservabilityInput;
     mesh?: MeshInput;
     sealedSecrets?: SealedSecretsInput;
+    /**
+     * Hosts of the user-facing endpoints (FastAPI on api.<domain>, Grafana on monitoring.<domain>/grafana
+     * when observability.grafana.externalAccess), TLS from cert-manager, rate limits, Grafana's basic auth.
+     * With the mesh on, FastAPI is served by the Istio gateway (mesh.gateway.hosts) instead.
+     */
+    ingress?: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,7 +294,12 @@ export interface ResolvedGreenfield {
         timeout?: string; retries?: { attempts: number; perTryTimeout: string };
     };
     sealedSecrets?: { namespace: string; image?: string; secrets: Record<string, SealedSecretInput> };
+    ingress: ResolvedEdgeSpec;
 }
+
+/** The user-facing endpoints under `ingress`: FastAPI (the api. host) and Grafana. */
+export const GREENFIELD_EDGE_ENDPOINTS = [{ name: "fastapi", role: "api" }, { name: "grafana", role: "grafana" }] as const;
+export const GREENFIELD_DEFAULT_DOMAIN = "greenfield.example.com";
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -623,7 +635,7 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
     const o = requireObject(key, raw);
     rejectUnknownKeys(key, o, [
         "namespace", "storageClass", "protectData", "ingressNamespace", "quota", "limits", "apiServer",
-        "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets",
+        "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets", "ingress",
     ]);
     const quota = { ...DEFAULTS.quota, ...(optionalObject(`${key}.quota`, o.quota) as Partial<QuotaSpec>) };
     rejectUnknownKeys(`${key}.quota`, quota, Object.keys(DEFAULTS.quota));
@@ -681,5 +693,6 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
         observability: validateObservability(`${key}.observability`, o.observability),
         mesh,
         sealedSecrets: validateSealedSecrets(`${key}.sealedSecrets`, o.sealedSecrets),
+        ingress: resolveEdgeSpec(`${key}.ingress`, o.ingress, [...GREENFIELD_EDGE_ENDPOINTS], GREENFIELD_DEFAULT_DOMAIN),
     };
 }

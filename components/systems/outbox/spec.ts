@@ -13,6 +13,11 @@ import { validateAutoscaling } from "../../k8s/workload";
 import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../../messaging/spec";
 import { KafkaSaslArgs, KafkaTlsArgs } from "../../messaging/topics";
 import { OUTBOX_ROLES, PART_OF } from "../../k8s/labels";
+import { resolveEdgeSpec, ResolvedEdgeSpec } from "../../edge/spec";
+
+/** The user-facing endpoints under `ingress`: the REST API (api. host), gRPC (grpc.) and Grafana (monitoring.). */
+export const OUTBOX_EDGE_ENDPOINTS = [{ name: "rest", role: "api" }, { name: "grpc", role: "grpc" }, { name: "grafana", role: "grafana" }] as const;
+export const OUTBOX_DEFAULT_DOMAIN = "outbox.example.com";
 
 /** System label (app.kubernetes.io/part-of) the policy pack's outbox rules match on. */
 export const OUTBOX_PART_OF = PART_OF.outbox;
@@ -135,10 +140,16 @@ export interface OutboxEventsSpec {
     kafka: OutboxKafkaSpec;
     observability: OutboxObservabilitySpec;
     outboxProcessor: OutboxProcessorSpec;
+    /**
+     * Hosts of the user-facing endpoints behind ingress-nginx (REST always; gRPC with
+     * grpcService.external; Grafana with observability.grafana.fromIngress), cert-manager TLS, rate limits.
+     */
+    ingress: ResolvedEdgeSpec;
 }
 
 /** What config or a caller gives: everything except quota, limits and the API server is optional. */
-export type OutboxEventsInput = Partial<Omit<OutboxEventsSpec, "restService" | "grpcService" | "worker" | "database" | "kafka" | "observability" | "outboxProcessor">> & {
+export type OutboxEventsInput = Partial<Omit<OutboxEventsSpec, "restService" | "grpcService" | "worker" | "database" | "kafka" | "observability" | "outboxProcessor" | "ingress">> & {
+    ingress?: Record<string, unknown>;
     quota: QuotaSpec;
     limits: LimitRangeSpec;
     restService?: Partial<RestServiceSpec>;
@@ -195,7 +206,7 @@ export const DEFAULT_TOPICS: TopicSettings = { partitions: 3, replicationFactor:
 
 const TOP_KEYS = [
     "namespace", "quota", "limits", "ingressNamespace", "storageClass", "protectData", "restService", "grpcService", "worker",
-    "database", "kafka", "observability", "outboxProcessor",
+    "database", "kafka", "observability", "outboxProcessor", "ingress",
 ];
 const SERVICE_KEYS = ["image", "replicas", "resources", "autoscaling", "pool", "logLevel"];
 const CONSUMER_GROUP = /^[A-Za-z0-9._-]{1,249}$/;
@@ -384,5 +395,6 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
         kafka: { cluster, topics, manageTopics, connection: connRaw },
         observability: { apiServerCidrs: oRaw.apiServerCidrs as string[], prometheus, grafana, otelCollector, kafkaExporter },
         outboxProcessor,
+        ingress: resolveEdgeSpec(`${key}.ingress`, r.ingress, [...OUTBOX_EDGE_ENDPOINTS], OUTBOX_DEFAULT_DOMAIN),
     };
 }
