@@ -121,7 +121,9 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         this.kafka = new KafkaCluster(n.kafka, p.kafka(namespace), child);
         const topicArgs: KafkaTopicsArgs = {
             enabled: k.topics.enabled,
-            bootstrapServers: k.topics.bootstrapServers ?? this.kafka.bootstrapServerList,
+            // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
+            bootstrapServers: k.topics.bootstrapServers
+                ?? (k.topics.access === "external" ? this.kafka.externalBootstrapServerList.apply(l => l!) : this.kafka.bootstrapServerList),
             tls: k.topics.tls, sasl: k.topics.sasl, kafkaVersion: k.topics.kafkaVersion, timeoutSeconds: k.topics.timeoutSeconds,
             brokers: k.brokers, clusterMinInsyncReplicas: k.minInsyncReplicas, topics: p.topics, protect: s.protectData,
         };

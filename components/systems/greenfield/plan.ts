@@ -201,7 +201,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         databases,
         kafka: namespace => ({
             namespace, mode: k.mode, brokers: k.brokers, brokerStorage: k.storage, version: k.version, resources: k.resources,
-            zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor,
+            zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor, external: k.external,
             minInsyncReplicas: k.minInsyncReplicas, autoCreateTopics: false, clients: [peers.fastapi], partOf, protect: s.protectData,
         }),
         topics: greenfieldTopics(k.topics.replicationFactor, k.minInsyncReplicas).map(t => ({ ...t, partitions: k.topics.partitions })),

@@ -13,7 +13,8 @@ import {
 import { validateAutoscaling } from "../../k8s/workload";
 import { REDIS_EVICTION_POLICIES } from "../../database/engines";
 import {
-    EXAMPLE_VERSION, KAFKA_MODES, KafkaMode, MAX_BROKERS, validateKafkaConnection, validateKafkaVersion, ZOOKEEPER_REPLICAS,
+    EXAMPLE_VERSION, KAFKA_MODES, KafkaExternalSpec, KafkaMode, MAX_BROKERS, requireTopicAccess, TopicAccess, validateKafkaConnection,
+    validateKafkaExternal, validateKafkaVersion, ZOOKEEPER_REPLICAS,
 } from "../../messaging/spec";
 import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../../mesh/istio";
 import { requireHostname } from "../../edge/validation";
@@ -90,6 +91,8 @@ export interface MongoInput extends DataStoreInput {
 export interface KafkaTopicsInput {
     /** false: no kafka provider, no topics (render mode, where no broker answers). Default true. */
     enabled?: boolean;
+    /** inCluster (default): the brokers' in-cluster names; external: their advertised external addresses (kafka.external). */
+    access?: TopicAccess;
     /** Where Pulumi reaches the brokers; default the cluster's own bootstrap list. */
     bootstrapServers?: string[];
     tls?: { enabled: boolean; skipVerify?: boolean; caCert?: string; clientCert?: string; clientKey?: string };
@@ -112,6 +115,7 @@ export interface KafkaInput {
     minInsyncReplicas?: number;
     zookeeper?: { replicas?: number; storage?: string; resources?: ResourceSpec };
     topics?: KafkaTopicsInput;
+    external?: Partial<KafkaExternalSpec>;
 }
 
 interface Tunable {
@@ -279,7 +283,11 @@ export interface ResolvedGreenfield {
         mode: KafkaMode; brokers: number; storage: string; version: string; resources?: ResourceSpec;
         replicationFactor: number; minInsyncReplicas: number;
         zookeeper?: { replicas: number; storage: string; resources?: ResourceSpec };
-        topics: Omit<KafkaTopicsInput, "partitions" | "replicationFactor" | "enabled"> & { enabled: boolean; partitions: number; replicationFactor: number };
+        /** The brokers' EXTERNAL listener (a Service per broker), for clients outside the cluster. */
+        external?: KafkaExternalSpec;
+        topics: Omit<KafkaTopicsInput, "partitions" | "replicationFactor" | "enabled" | "access"> & {
+            enabled: boolean; partitions: number; replicationFactor: number; access: TopicAccess;
+        };
     };
     observability: {
         otelCollector: Tunable & { replicas: number };
@@ -440,7 +448,7 @@ function validateFastApi(key: string, raw: unknown, meshOn: boolean): ResolvedGr
 
 function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
     const o = optionalObject(key, raw);
-    rejectUnknownKeys(key, o, ["mode", "brokers", "storage", "version", "resources", "replicationFactor", "minInsyncReplicas", "zookeeper", "topics"]);
+    rejectUnknownKeys(key, o, ["mode", "brokers", "storage", "version", "resources", "replicationFactor", "minInsyncReplicas", "zookeeper", "topics", "external"]);
     const d = DEFAULTS.kafka;
     const mode = requireOneOf(`${key}.mode`, o.mode ?? d.mode, KAFKA_MODES);
     const brokers = requireIntInRange(`${key}.brokers`, o.brokers ?? d.brokers, 1, MAX_BROKERS);
@@ -470,8 +478,10 @@ function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
         throw new ValidationError(`${key}.zookeeper`, "ZooKeeper settings in kraft mode; allowed: no zookeeper section, or mode zookeeper");
     }
     const t = optionalObject(`${key}.topics`, o.topics);
-    rejectUnknownKeys(`${key}.topics`, t, ["enabled", "bootstrapServers", "tls", "sasl", "kafkaVersion", "timeoutSeconds", "partitions", "replicationFactor"]);
+    rejectUnknownKeys(`${key}.topics`, t, ["enabled", "access", "bootstrapServers", "tls", "sasl", "kafkaVersion", "timeoutSeconds", "partitions", "replicationFactor"]);
     const enabled = t.enabled === undefined ? true : requireBoolean(`${key}.topics.enabled`, t.enabled);
+    const external = o.external === undefined ? undefined : validateKafkaExternal(`${key}.external`, o.external, brokers);
+    const access = requireTopicAccess(`${key}.topics`, t.access, t.bootstrapServers, external, `${key}.external`);
     validateKafkaConnection(`${key}.topics`, {
         enabled, bootstrapServers: t.bootstrapServers, tls: t.tls as never, sasl: t.sasl as never,
         kafkaVersion: t.kafkaVersion, timeoutSeconds: t.timeoutSeconds,
@@ -482,13 +492,13 @@ function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
             `${topicRf} is below minInsyncReplicas ${minIsr}; allowed: an integer from ${minIsr} to ${brokers} (acks=all writes would fail)`);
     }
     return {
-        mode, brokers, replicationFactor: rf, minInsyncReplicas: minIsr, zookeeper,
+        mode, brokers, replicationFactor: rf, minInsyncReplicas: minIsr, zookeeper, external,
         storage: requireQuantity(`${key}.storage`, o.storage ?? d.storage, "storage"),
         version: validateKafkaVersion(`${key}.version`, mode, o.version ?? EXAMPLE_VERSION[mode]),
         resources: optionalResources(`${key}.resources`, o.resources),
         topics: {
             ...(t as Omit<KafkaTopicsInput, "partitions" | "replicationFactor" | "enabled">),
-            enabled,
+            enabled, access,
             partitions: requireIntInRange(`${key}.topics.partitions`, t.partitions ?? d.topic.partitions, 1, 1000),
             replicationFactor: topicRf,
         },

@@ -105,7 +105,9 @@ export class OutboxEvents extends pulumi.ComponentResource {
         const conn = spec.kafka.connection;
         const topics = new KafkaTopics(`${name}-topics`, {
             enabled: spec.kafka.manageTopics,
-            bootstrapServers: conn.bootstrapServers ?? kafka.bootstrapServerList,
+            // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
+            bootstrapServers: conn.bootstrapServers
+                ?? (conn.access === "external" ? kafka.externalBootstrapServerList.apply(l => l!) : kafka.bootstrapServerList),
             tls: conn.tls,
             sasl: conn.sasl,
             brokers: spec.kafka.cluster.brokers,

@@ -10,7 +10,9 @@ import {
     rejectUnknownKeys, requireBoolean, requireCidr, requireDistinctPorts, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf, requirePinnedImage, requireQuantity, ValidationError,
 } from "../../k8s/validation";
 import { validateAutoscaling } from "../../k8s/workload";
-import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../../messaging/spec";
+import {
+    KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, requireTopicAccess, TopicAccess, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs,
+} from "../../messaging/spec";
 import { KafkaSaslArgs, KafkaTlsArgs } from "../../messaging/topics";
 import { OUTBOX_ROLES, PART_OF } from "../../k8s/labels";
 import { resolveEdgeSpec, ResolvedEdgeSpec } from "../../edge/spec";
@@ -92,7 +94,9 @@ export interface TopicSettings {
 
 /** How Pulumi reaches the brokers to manage the topics. */
 export interface KafkaConnectionArgs {
-    /** Default: the cluster's own brokers (in-cluster DNS). */
+    /** inCluster (default): the brokers' in-cluster names; external: their advertised external addresses (cluster.external). */
+    access?: TopicAccess;
+    /** An explicit list (a broker outside the cluster); excludes `access`. */
     bootstrapServers?: string[];
     tls?: KafkaTlsArgs;
     sasl?: KafkaSaslArgs;
@@ -333,7 +337,8 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
         cluster.brokers, cluster.minInsyncReplicas);
     const manageTopics = kRaw.manageTopics === undefined ? true : requireBoolean(`${key}.kafka.manageTopics`, kRaw.manageTopics);
     const connRaw = kRaw.connection === undefined ? {} : requireObject(`${key}.kafka.connection`, kRaw.connection);
-    rejectUnknownKeys(`${key}.kafka.connection`, connRaw, ["bootstrapServers", "tls", "sasl"]);
+    rejectUnknownKeys(`${key}.kafka.connection`, connRaw, ["access", "bootstrapServers", "tls", "sasl"]);
+    connRaw.access = requireTopicAccess(`${key}.kafka.connection`, connRaw.access, connRaw.bootstrapServers, cluster.external, `${key}.kafka.cluster.external`);
     validateKafkaConnection(`${key}.kafka.connection`, {
         bootstrapServers: connRaw.bootstrapServers, tls: connRaw.tls, sasl: connRaw.sasl,
     } as KafkaConnectionSpec, { ownCluster: true });
