@@ -113,12 +113,13 @@ export function validateKafkaExternal(key: string, raw: unknown, brokers: number
             `${show(o.advertisedAddresses)} is not allowed; allowed: one host:port per broker, ${brokers} in all, in ordinal order (e.g. kafka-0.example.com:${port})`);
     }
     const seen = new Set<string>();
-    const advertisedAddresses = o.advertisedAddresses.map((a, i) => {
+    const advertisedAddresses = (o.advertisedAddresses as unknown[]).map((raw, i) => {
         const k = `${key}.advertisedAddresses[${i}]`;
-        const m = typeof a === "string" ? ADDRESS.exec(a) : null;
+        const m = typeof raw === "string" ? ADDRESS.exec(raw) : null;
         if (!m || Number(m[5]) < 1 || Number(m[5]) > 65535) {
-            throw new ValidationError(k, `${show(a)} is not allowed; allowed: host:port with a lowercase DNS name or IPv4 address, e.g. kafka-${i}.example.com:${port}`);
+            throw new ValidationError(k, `${show(raw)} is not allowed; allowed: host:port with a lowercase DNS name or IPv4 address, e.g. kafka-${i}.example.com:${port}`);
         }
+        const a = raw as string;
         const host = a.substring(0, a.lastIndexOf(":"));
         if (!IPV4.test(host) && (!host.includes(".") || host.endsWith(".svc.cluster.local") || host.endsWith(".svc"))) {
             throw new ValidationError(k, `${show(a)} is not an external address; allowed: a fully qualified name outside the cluster's DNS or an IPv4 address`);
@@ -131,7 +132,7 @@ export function validateKafkaExternal(key: string, raw: unknown, brokers: number
             throw new ValidationError(k, `${show(a)} is listed twice; allowed: a distinct address per broker`);
         }
         seen.add(a);
-        return a as string;
+        return a;
     });
     if (!Array.isArray(o.sourceCidrs) || o.sourceCidrs.length === 0) {
         throw new ValidationError(`${key}.sourceCidrs`,
