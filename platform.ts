@@ -11,6 +11,51 @@ import { DatabaseService, DatabaseStatus } from "./components/systems/database-s
 import { OutboxEvents } from "./components/systems/outbox";
 import { GreenfieldCluster } from "./components/systems/greenfield";
 import { RESTAPI_PART_OF, RestApiSystem } from "./components/systems/restapi";
+import { CERT_MANAGER, istioPrerequisite, METRICS_SERVER, Prerequisite, PrerequisiteNeed } from "./components/k8s/prerequisites";
+
+/**
+ * What the enabled systems need installed in the cluster, with the config keys that need it (less
+ * `skipPrerequisites`). Pure: the start-of-run check (components/k8s/prerequisites.ts) compares it
+ * with the cluster.
+ */
+export function prerequisiteNeeds(cfg: PlatformConfig): PrerequisiteNeed[] {
+    const needs = new Map<string, PrerequisiteNeed>();
+    const need = (p: Prerequisite, key: string) => {
+        if (!needs.has(p.name)) {
+            needs.set(p.name, { prerequisite: p, neededBy: [] });
+        }
+        needs.get(p.name)!.neededBy.push(`k8s-platform:${key}`);
+    };
+    // TLS of every Ingress host (cert-manager's ingress-shim) and the certificates the program declares.
+    if (cfg.cstore) {
+        need(CERT_MANAGER, "cstore.clusterIssuer");
+    }
+    if (cfg.greenfield && !cfg.greenfield.mesh) {
+        need(CERT_MANAGER, "greenfield.ingress");
+    }
+    if (cfg.outbox) {
+        need(CERT_MANAGER, "outbox.ingress");
+    }
+    for (const { name, spec } of cfg.databases.instances) {
+        if (spec.elasticsearch?.transportTls) {
+            need(CERT_MANAGER, `databases.instances.${name}.elasticsearch.transportTls`);
+        }
+    }
+    if (cfg.greenfield?.mesh) {
+        need(istioPrerequisite(cfg.greenfield.mesh.apiVersion), "greenfield.mesh");
+    }
+    // HorizontalPodAutoscalers read CPU and memory from the metrics API.
+    if (cfg.restapi.enabled) {
+        need(METRICS_SERVER, "restapi");
+    }
+    if (cfg.cstore) {
+        need(METRICS_SERVER, "cstore.api");
+    }
+    if (cfg.greenfield?.fastapi.autoscaling) {
+        need(METRICS_SERVER, "greenfield.fastapi.autoscaling");
+    }
+    return [...needs.values()].filter(n => !cfg.skipPrerequisites.includes(n.prerequisite.name));
+}
 
 export interface PlatformOutputs {
     restapi?: {

@@ -20,6 +20,7 @@ import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems
 import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
 import { observabilityLoad } from "../components/observability/stack";
+import { PREREQUISITE_NAMES, PrerequisiteName } from "../components/k8s/prerequisites";
 
 export const PROJECT = "k8s-platform";
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
@@ -62,6 +63,8 @@ export interface PlatformConfig {
     outbox?: OutboxEventsSpec;
     /** Create Kafka topics through the kafka provider (false in render mode: no broker to talk to). */
     manageKafkaTopics: boolean;
+    /** Prerequisites the start-of-run check leaves out (the stack deliberately runs without them). */
+    skipPrerequisites: PrerequisiteName[];
 }
 
 /** Keys read only as secrets (config.requireSecret). */
@@ -71,6 +74,7 @@ export const SECRET_KEYS = ["kafkaSaslPassword"] as const;
 export const CONFIG_KEYS = [
     "environment", "protectData", "storageClass", "ingressNamespace", "apiServerCidrs",
     "quota", "limits", "restapi", "databases", "cstore", "outbox", "greenfield", "manageKafkaTopics", "kafkaSaslPassword",
+    "skipPrerequisites",
 ] as const;
 
 const DEFAULT_QUOTA: QuotaSpec = {
@@ -210,6 +214,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
     const platformDefaults = { storageClass, ingressNamespace };
     const protectData = raw.protectData === undefined ? false : requireBoolean(k("protectData"), raw.protectData);
     const manageKafkaTopics = raw.manageKafkaTopics === undefined ? true : requireBoolean(k("manageKafkaTopics"), raw.manageKafkaTopics);
+    const skipPrerequisites = parseSkipPrerequisites(raw.skipPrerequisites ?? []);
     const limits = validateLimitRange(k("limits"), { ...DEFAULT_LIMITS, ...(raw.limits === undefined ? {} : requireObject(k("limits"), raw.limits)) });
     const cfg: PlatformConfig = {
         environment,
@@ -262,6 +267,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
             return resolved;
         }),
         manageKafkaTopics,
+        skipPrerequisites,
     };
     if (cfg.restapi.enabled) {
         namespaces.push([`${k("restapi")}.namespace`, cfg.restapi.namespace]);
@@ -274,6 +280,14 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
     }
     requireDistinctNamespaces(namespaces);
     return cfg;
+}
+
+function parseSkipPrerequisites(raw: unknown): PrerequisiteName[] {
+    const key = k("skipPrerequisites");
+    if (!Array.isArray(raw)) {
+        throw new ValidationError(key, `${JSON.stringify(raw)} is not allowed; allowed: a list of ${PREREQUISITE_NAMES.join(", ")}`);
+    }
+    return raw.map((n, i) => requireOneOf(`${key}[${i}]`, n, PREREQUISITE_NAMES));
 }
 
 /**

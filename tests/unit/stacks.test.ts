@@ -132,10 +132,11 @@ describe("stacks", () => {
             pulumi.runtime.setAllConfig(cfg);
             try {
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
-                const program = require("../../index");
-                expect(program.environment).to.equal("dev");
-                expect(await valueOf(program.databases.instances["orders-db"].secretName)).to.equal("orders-db-credentials");
-                expect(await valueOf(program.databases.namespace)).to.equal("databases");
+                const program = (require("../../index") as () => Promise<any>);
+                const out = await program();
+                expect(out.environment).to.equal("dev");
+                expect(await valueOf(out.databases.instances["orders-db"].secretName)).to.equal("orders-db-credentials");
+                expect(await valueOf(out.databases.namespace)).to.equal("databases");
             } finally {
                 pulumi.runtime.setAllConfig(before);
             }
