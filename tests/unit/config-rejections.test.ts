@@ -146,7 +146,7 @@ describe("bad input is refused before any resource registers, naming the config 
             "k8s-platform:limits.maximum: unknown key; allowed keys: defaultRequest, default, max"));
         expect(await rejection(c => { c.protectdata = true; })).to.deep.equal(refused(
             "k8s-platform:protectdata: unknown key; allowed keys: environment, protectData, storageClass, ingressNamespace, apiServerCidrs, " +
-            "quota, limits, restapi, databases, cstore, outbox, greenfield, manageKafkaTopics, kafkaSaslPassword (did you mean \"protectData\"?)"));
+            "quota, limits, restapi, databases, cstore, outbox, greenfield, manageKafkaTopics, kafkaSaslPassword, skipPrerequisites (did you mean \"protectData\"?)"));
     });
 
     it("refuses an unknown key inside a resource map (a gpu limit)", async () => {
