@@ -15,6 +15,51 @@ import { GreenfieldCluster } from "./components/systems/greenfield";
 import { RESTAPI_PART_OF, RestApiSystem } from "./components/systems/restapi";
 import { Alerting, alertingTarget } from "./components/systems/alerting";
 import { Peer } from "./components/k8s/traffic";
+import { CERT_MANAGER, istioPrerequisite, METRICS_SERVER, Prerequisite, PrerequisiteNeed } from "./components/k8s/prerequisites";
+
+/**
+ * What the enabled systems need installed in the cluster, with the config keys that need it (less
+ * `skipPrerequisites`). Pure: the start-of-run check (components/k8s/prerequisites.ts) compares it
+ * with the cluster.
+ */
+export function prerequisiteNeeds(cfg: PlatformConfig): PrerequisiteNeed[] {
+    const needs = new Map<string, PrerequisiteNeed>();
+    const need = (p: Prerequisite, key: string) => {
+        if (!needs.has(p.name)) {
+            needs.set(p.name, { prerequisite: p, neededBy: [] });
+        }
+        needs.get(p.name)!.neededBy.push(`k8s-platform:${key}`);
+    };
+    // TLS of every Ingress host (cert-manager's ingress-shim) and the certificates the program declares.
+    if (cfg.cstore) {
+        need(CERT_MANAGER, "cstore.clusterIssuer");
+    }
+    if (cfg.greenfield && !cfg.greenfield.mesh) {
+        need(CERT_MANAGER, "greenfield.ingress");
+    }
+    if (cfg.outbox) {
+        need(CERT_MANAGER, "outbox.ingress");
+    }
+    for (const { name, spec } of cfg.databases.instances) {
+        if (spec.elasticsearch?.transportTls) {
+            need(CERT_MANAGER, `databases.instances.${name}.elasticsearch.transportTls`);
+        }
+    }
+    if (cfg.greenfield?.mesh) {
+        need(istioPrerequisite(cfg.greenfield.mesh.apiVersion), "greenfield.mesh");
+    }
+    // HorizontalPodAutoscalers read CPU and memory from the metrics API.
+    if (cfg.restapi.enabled) {
+        need(METRICS_SERVER, "restapi");
+    }
+    if (cfg.cstore) {
+        need(METRICS_SERVER, "cstore.api");
+    }
+    if (cfg.greenfield?.fastapi.autoscaling) {
+        need(METRICS_SERVER, "greenfield.fastapi.autoscaling");
+    }
+    return [...needs.values()].filter(n => !cfg.skipPrerequisites.includes(n.prerequisite.name));
+}
 
 export interface PlatformOutputs {
     restapi?: {
@@ -51,6 +96,9 @@ export interface PlatformOutputs {
         kafkaTopicNames: pulumi.Output<string[]>;
         grafanaUrl: pulumi.Output<string>;
         grafanaAdminSecretName: pulumi.Output<string>;
+        /** https URLs through the ingress (or the Istio gateway). */
+        fastapiExternalUrl: pulumi.Output<string>;
+        grafanaExternalUrl: pulumi.Output<string | undefined>;
         dataStoreSecretNames: pulumi.Output<Record<string, string>>;
     };
     outbox?: {
@@ -61,6 +109,8 @@ export interface PlatformOutputs {
         databaseSecretNames: Record<string, pulumi.Output<string>>;
         grafanaUrl: pulumi.Output<string>;
         grafanaAdminSecretName: pulumi.Output<string>;
+        /** https URLs through the ingress: api (REST), grpc and grafana when opened. */
+        externalUrls: pulumi.Output<Record<string, string>>;
     };
     databases?: {
         namespace: pulumi.Output<string>;
@@ -155,6 +205,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         outputs.outbox = {
             restUrl: outbox.restUrl, grpcAddress: outbox.grpcAddress, kafkaBootstrapServers: outbox.kafkaBootstrapServers,
             topicNames: outbox.topicNames, grafanaUrl: outbox.grafanaUrl, grafanaAdminSecretName: outbox.grafanaAdminSecretName,
+            externalUrls: outbox.externalUrls,
             databaseSecretNames: Object.fromEntries(Object.entries(outbox.databases).map(([db, o]) => [db, o.secretName])),
         };
     }
@@ -164,6 +215,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         outputs.greenfield = {
             fastapiUrl: gf.fastapiUrl, kafkaBootstrapServers: gf.kafkaBootstrapServers, kafkaTopicNames: gf.kafkaTopicNames,
             grafanaUrl: gf.grafanaUrl, grafanaAdminSecretName: gf.grafanaAdminSecretName,
+            fastapiExternalUrl: gf.fastapiExternalUrl, grafanaExternalUrl: gf.grafanaExternalUrl,
             dataStoreSecretNames: gf.dataStores.apply(ds => Object.fromEntries(Object.entries(ds).map(([k, d]) => [k, d.secretName]))),
         };
     }

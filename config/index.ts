@@ -21,6 +21,7 @@ import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../co
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
 import { observabilityLoad } from "../components/observability/stack";
 import { AlertingSpec, validateAlertingSpec } from "../components/observability/alerting";
+import { PREREQUISITE_NAMES, PrerequisiteName } from "../components/k8s/prerequisites";
 
 export const PROJECT = "k8s-platform";
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
@@ -69,6 +70,8 @@ export interface PlatformConfig {
     alerting: AlertingSpec;
     /** Receiver endpoints from k8s-platform:alertingSecrets, each a secret Output. */
     alertingSecrets: Record<string, pulumi.Output<string>>;
+    /** Prerequisites the start-of-run check leaves out (the stack deliberately runs without them). */
+    skipPrerequisites: PrerequisiteName[];
 }
 
 /** Keys read only as secrets (config.requireSecret). */
@@ -78,7 +81,7 @@ export const SECRET_KEYS = ["kafkaSaslPassword", "alertingSecrets"] as const;
 export const CONFIG_KEYS = [
     "environment", "protectData", "storageClass", "ingressNamespace", "apiServerCidrs",
     "quota", "limits", "restapi", "databases", "cstore", "outbox", "greenfield", "manageKafkaTopics", "kafkaSaslPassword",
-    "alerting", "alertingSecrets",
+    "alerting", "alertingSecrets", "skipPrerequisites",
 ] as const;
 
 const DEFAULT_QUOTA: QuotaSpec = {
@@ -221,6 +224,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
     const platformDefaults = { storageClass, ingressNamespace };
     const protectData = raw.protectData === undefined ? false : requireBoolean(k("protectData"), raw.protectData);
     const manageKafkaTopics = raw.manageKafkaTopics === undefined ? true : requireBoolean(k("manageKafkaTopics"), raw.manageKafkaTopics);
+    const skipPrerequisites = parseSkipPrerequisites(raw.skipPrerequisites ?? []);
     const limits = validateLimitRange(k("limits"), { ...DEFAULT_LIMITS, ...(raw.limits === undefined ? {} : requireObject(k("limits"), raw.limits)) });
     const cfg: PlatformConfig = {
         environment,
@@ -275,6 +279,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
         manageKafkaTopics,
         alerting: parseAlerting(raw.alerting, environment, storageClass, quota, limits, Object.keys(secrets.alertingSecrets ?? {})),
         alertingSecrets: secrets.alertingSecrets ?? {},
+        skipPrerequisites,
     };
     namespaces.push([`${k("alerting")}.namespace`, cfg.alerting.namespace]);
     if (cfg.restapi.enabled) {
@@ -288,6 +293,14 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
     }
     requireDistinctNamespaces(namespaces);
     return cfg;
+}
+
+function parseSkipPrerequisites(raw: unknown): PrerequisiteName[] {
+    const key = k("skipPrerequisites");
+    if (!Array.isArray(raw)) {
+        throw new ValidationError(key, `${JSON.stringify(raw)} is not allowed; allowed: a list of ${PREREQUISITE_NAMES.join(", ")}`);
+    }
+    return raw.map((n, i) => requireOneOf(`${key}[${i}]`, n, PREREQUISITE_NAMES));
 }
 
 /**

@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, ValidationError } from "../k8s/validation";
+import { requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, ValidationError } from "../k8s/validation";
 import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "./validation";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 
@@ -56,7 +56,15 @@ export interface SecureIngressArgs {
     skipAwait?: boolean;
     /** System label (app.kubernetes.io/part-of). */
     partOf?: string;
+    /**
+     * Protocol nginx speaks to the backends: HTTP (default) or GRPC (HTTP/2 to the Service; clients
+     * reach nginx over TLS, which every SecureIngress has: nginx serves gRPC only over HTTPS).
+     */
+    backendProtocol?: BackendProtocol;
 }
+
+export const BACKEND_PROTOCOLS = ["HTTP", "GRPC"] as const;
+export type BackendProtocol = typeof BACKEND_PROTOCOLS[number];
 
 export const DEFAULT_CORS_METHODS = ["GET", "HEAD", "OPTIONS"];
 export const DEFAULT_CORS_HEADERS = ["Accept", "Accept-Encoding", "Content-Type", "Origin", "Range"];
@@ -124,6 +132,9 @@ export function validateSecureIngress(key: string, a: SecureIngressArgs): void {
     if (a.skipAwait !== undefined) {
         requireBoolean(`${key}.skipAwait`, a.skipAwait);
     }
+    if (a.backendProtocol !== undefined) {
+        requireOneOf(`${key}.backendProtocol`, a.backendProtocol, BACKEND_PROTOCOLS);
+    }
 }
 
 /** The ingress-nginx / cert-manager annotations of one host. */
@@ -154,6 +165,9 @@ export function ingressAnnotations(a: SecureIngressArgs): pulumi.Input<Record<st
         ann[`${NGINX}/auth-secret`] = a.basicAuth.secretName;
         ann[`${NGINX}/auth-secret-type`] = "auth-file";
         ann[`${NGINX}/auth-realm`] = a.basicAuth.realm ?? "Authentication Required";
+    }
+    if (a.backendProtocol === "GRPC") {
+        ann[`${NGINX}/backend-protocol`] = "GRPC";
     }
     if (a.skipAwait) {
         ann[SKIP_AWAIT_ANNOTATION] = "true";
@@ -224,8 +238,17 @@ export interface RouteTarget {
     rateLimit?: RateLimit;
 }
 
+/** The hosts IngressRoutes serves: api.<domain>, cdn.<domain>, grpc.<domain> and monitoring.<domain>/grafana. */
+export const ROUTE_ROLES = ["api", "cdn", "grpc", "grafana"] as const;
+export type RouteRole = typeof ROUTE_ROLES[number];
+
+/** Host of a role under a domain unless the route names its own: api., cdn., grpc. and monitoring. (Grafana). */
+export function defaultHost(role: RouteRole, domain: string): string {
+    return `${role === "grafana" ? "monitoring" : role}.${domain}`;
+}
+
 export interface IngressRoutesArgs {
-    /** Base domain, e.g. "cstore.example.com": hosts default to api., cdn. and monitoring. of it. */
+    /** Base domain, e.g. "cstore.example.com": hosts default to api., cdn., grpc. and monitoring. of it. */
     domain: string;
     clusterIssuer: string;
     ingressClassName?: string;
@@ -236,6 +259,8 @@ export interface IngressRoutesArgs {
     partOf?: string;
     api?: RouteTarget;
     cdn?: RouteTarget & { corsAllowOrigins: string[] };
+    /** A gRPC service: nginx speaks HTTP/2 (backend-protocol GRPC) to it, clients reach grpc.<domain>:443 over TLS. */
+    grpc?: RouteTarget;
     grafana?: RouteTarget & {
         /** Path on the monitoring host (default "/grafana"; Grafana must serve from this sub-path). */
         path?: string;
@@ -255,10 +280,11 @@ export function validateIngressRoutes(key: string, a: IngressRoutesArgs): void {
     if (a.skipAwait !== undefined) {
         requireBoolean(`${key}.skipAwait`, a.skipAwait);
     }
-    if (!a.api && !a.cdn && !a.grafana) {
-        throw new ValidationError(key, "no route; allowed: at least one of api, cdn, grafana");
+    if (!a.api && !a.cdn && !a.grpc && !a.grafana) {
+        throw new ValidationError(key, "no route; allowed: at least one of api, cdn, grpc, grafana");
     }
-    for (const role of ["api", "cdn", "grafana"] as const) {
+    const hosts = new Map<string, string>();
+    for (const role of ROUTE_ROLES) {
         const t = a[role];
         if (!t) {
             continue;
@@ -269,6 +295,13 @@ export function validateIngressRoutes(key: string, a: IngressRoutesArgs): void {
         if (t.rateLimit !== undefined) {
             validateRateLimit(`${key}.${role}.rateLimit`, t.rateLimit);
         }
+        // One Ingress (and one certificate) per host: two routes on one host would fight over its TLS Secret.
+        const host = t.host ?? defaultHost(role, a.domain);
+        const other = hosts.get(host);
+        if (other !== undefined) {
+            throw new ValidationError(`${key}.${role}.host`, `${JSON.stringify(host)} is already the host of ${other}; allowed: a host of its own`);
+        }
+        hosts.set(host, role);
     }
     if (a.cdn) {
         requireOrigins(`${key}.cdn.corsAllowOrigins`, a.cdn.corsAllowOrigins);
@@ -283,7 +316,8 @@ export function validateIngressRoutes(key: string, a: IngressRoutesArgs): void {
 
 /**
  * cstore.md's Ingress layer: api.<domain>, cdn.<domain> (CORS) and monitoring.<domain>/grafana
- * (basic auth from a generated password), each with its own certificate and rate limit.
+ * (basic auth from a generated password), each with its own certificate and rate limit; other
+ * systems use the same routes (greenfield: api + Grafana; outbox: api (REST), grpc + Grafana).
  */
 export class IngressRoutes extends pulumi.ComponentResource {
     /** role -> host name. */
@@ -302,14 +336,13 @@ export class IngressRoutes extends pulumi.ComponentResource {
         const key = `IngressRoutes(${name})`;
         requireDnsLabel(`${key}.name`, name, 40);
         validateIngressRoutes(key, args);
-        const hostOf = (role: "api" | "cdn" | "grafana", t: RouteTarget) =>
-            t.host ?? `${role === "grafana" ? "monitoring" : role}.${args.domain}`;
+        const hostOf = (role: RouteRole, t: RouteTarget) => t.host ?? defaultHost(role, args.domain);
         // Validate every host's Ingress before registering anything.
         const common = {
             clusterIssuer: args.clusterIssuer, ingressClassName: args.ingressClassName, skipAwait: args.skipAwait ?? false,
             partOf: args.partOf ?? "cstore",
         };
-        const plans: { role: "api" | "cdn" | "grafana"; args: SecureIngressArgs }[] = [];
+        const plans: { role: RouteRole; args: SecureIngressArgs }[] = [];
         if (args.api) {
             plans.push({ role: "api", args: {
                 ...common, namespace: args.api.namespace, host: hostOf("api", args.api),
@@ -323,6 +356,14 @@ export class IngressRoutes extends pulumi.ComponentResource {
                 backends: [{ path: "/", serviceName: args.cdn.serviceName, servicePort: args.cdn.servicePort }],
                 rateLimit: args.cdn.rateLimit ?? args.rateLimit ?? { rps: 100, burstMultiplier: 5, connections: 200 },
                 cors: { allowOrigins: args.cdn.corsAllowOrigins },
+            } });
+        }
+        if (args.grpc) {
+            plans.push({ role: "grpc", args: {
+                ...common, namespace: args.grpc.namespace, host: hostOf("grpc", args.grpc),
+                backends: [{ path: "/", serviceName: args.grpc.serviceName, servicePort: args.grpc.servicePort }],
+                rateLimit: args.grpc.rateLimit ?? args.rateLimit ?? DEFAULT_RATE_LIMIT,
+                backendProtocol: "GRPC",
             } });
         }
         if (args.grafana) {

@@ -112,7 +112,9 @@ export type TrafficSplit =
     /** Canary: canaryWeight percent to the canary, the rest to stable. */
     | { strategy: "canary"; stable: MeshDestination; canary: MeshDestination; canaryWeight: number }
     /** Blue/green: all traffic to the active colour (the other keeps weight 0 for a quick switch back). */
-    | { strategy: "blue-green"; blue: MeshDestination; green: MeshDestination; active: "blue" | "green" };
+    | { strategy: "blue-green"; blue: MeshDestination; green: MeshDestination; active: "blue" | "green" }
+    /** One destination takes all traffic (an endpoint without releases, e.g. Grafana behind the gateway). */
+    | { strategy: "single"; destination: MeshDestination };
 
 export interface GatewaySpec {
     /** Namespace of the ingress gateway (where credentialName's Secret lives), usually istio-system. */
@@ -168,11 +170,14 @@ export function splitWeights(key: string, s: TrafficSplit): { destination: MeshD
         }
         return [{ destination: s.stable, weight: 100 - s.canaryWeight }, { destination: s.canary, weight: s.canaryWeight }];
     }
+    if (s.strategy === "single") {
+        return [{ destination: s.destination, weight: 100 }];
+    }
     if (s.strategy === "blue-green") {
         const active = requireOneOf(`${key}.active`, s.active, ["blue", "green"] as const);
         return [{ destination: s.blue, weight: active === "blue" ? 100 : 0 }, { destination: s.green, weight: active === "green" ? 100 : 0 }];
     }
-    throw new ValidationError(`${key}.strategy`, `${JSON.stringify((s as { strategy: unknown }).strategy)} is not allowed; allowed: canary, blue-green`);
+    throw new ValidationError(`${key}.strategy`, `${JSON.stringify((s as { strategy: unknown }).strategy)} is not allowed; allowed: canary, blue-green, single`);
 }
 
 export function validateIstioTraffic(key: string, a: IstioTrafficArgs): IstioApiVersion {
@@ -217,7 +222,8 @@ export function validateIstioTraffic(key: string, a: IstioTrafficArgs): IstioApi
             throw new ValidationError(`${k}.meshTraffic`, "false without a gateway routes nothing; allowed: true, or declare a gateway");
         }
         const weights = splitWeights(`${k}.split`, vs.split);
-        weights.forEach((w, j) => validateDestination(`${k}.split.${vs.split.strategy === "canary" ? ["stable", "canary"][j] : ["blue", "green"][j]}`, w.destination));
+        const roles = vs.split.strategy === "canary" ? ["stable", "canary"] : vs.split.strategy === "single" ? ["destination"] : ["blue", "green"];
+        weights.forEach((w, j) => validateDestination(`${k}.split.${roles[j]}`, w.destination));
         if (vs.timeout !== undefined && (typeof vs.timeout !== "string" || !DURATION.test(vs.timeout))) {
             throw new ValidationError(`${k}.timeout`, `${JSON.stringify(vs.timeout)} is not allowed; allowed: a duration such as 500ms or 10s`);
         }

@@ -21,6 +21,7 @@ import { Endpoint, Flow, Peer, PortSpec, TrafficPlan, TrafficRule } from "../k8s
 import { requireDnsLabel } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
 import { KafkaClusterSpec, KafkaMode, validateKafkaClusterSpec } from "./spec";
+import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -90,6 +91,10 @@ export class KafkaCluster extends pulumi.ComponentResource {
     public readonly bootstrapServers: pulumi.Output<string>;
     /** The same, as a list (what the kafka provider takes). */
     public readonly bootstrapServerList: pulumi.Output<string[]>;
+    /** The brokers' external addresses (EXTERNAL listener), undefined without `external`. */
+    public readonly externalBootstrapServerList: pulumi.Output<string[] | undefined>;
+    /** The per-broker Services of the EXTERNAL listener. */
+    public readonly externalServices: k8s.core.v1.Service[] = [];
     public readonly brokers: pulumi.Output<number>;
     public readonly mode: pulumi.Output<KafkaMode>;
     public readonly clientServiceName: pulumi.Output<string>;
@@ -111,7 +116,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             mode: args.mode, brokers: args.brokers, brokerStorage: args.brokerStorage, zookeeper: args.zookeeper,
             storageClass: args.storageClass, version: args.version, resources: args.resources,
             defaultReplicationFactor: args.defaultReplicationFactor, minInsyncReplicas: args.minInsyncReplicas,
-            autoCreateTopics: args.autoCreateTopics,
+            autoCreateTopics: args.autoCreateTopics, external: args.external,
         });
         requireDnsLabel(`${key}.partOf`, args.partOf, 63);
         super("platform:messaging:KafkaCluster", name, {}, opts);
@@ -132,6 +137,9 @@ export class KafkaCluster extends pulumi.ComponentResource {
         const tcp = (...ports: number[]): PortSpec[] => ports.map(port => ({ port, protocol: "TCP" }));
         const plan = new TrafficPlan();
         args.clients.forEach((peer, i) => plan.allow({ id: `${name}/client-${i}`, peer }, brokersEp, tcp(KAFKA_PORTS.client)));
+        // The EXTERNAL listener: only the configured source ranges, only on its port.
+        const ext = spec.external;
+        ext?.sourceCidrs.forEach((cidr, i) => plan.allow({ id: `${name}/external-${i}`, peer: { kind: "cidr", cidr } }, brokersEp, tcp(ext.port)));
         // Replication (and, in KRaft, the controller quorum) between brokers.
         plan.allow(brokersEp, brokersEp, spec.mode === "kraft" ? tcp(KAFKA_PORTS.client, KAFKA_PORTS.controller) : tcp(KAFKA_PORTS.client));
         if (zk) {
@@ -220,8 +228,18 @@ export class KafkaCluster extends pulumi.ComponentResource {
         const rf = spec.defaultReplicationFactor;
         const minIsr = spec.minInsyncReplicas;
         const brokerHosts = ns.apply(n => Array.from({ length: spec.brokers }, (_, i) => podHost(brokerName, i, n)));
+        // EXTERNAL listener: every broker advertises its own configured address (picked by ordinal in the start script).
+        const extProto = ext ? ",EXTERNAL:PLAINTEXT" : "";
+        const extListener = ext ? `,EXTERNAL://:${ext.port}` : "";
+        const extScript = ext ? [
+            '# shellcheck disable=SC2086',
+            'set -- $KAFKA_EXTERNAL_ADDRESSES',
+            'shift "$ORDINAL"',
+            'export KAFKA_ADVERTISED_LISTENERS="$KAFKA_ADVERTISED_LISTENERS,EXTERNAL://$1"',
+        ] : [];
         const brokerEnv: pulumi.Input<EnvVar>[] = [
             podNameEnv,
+            ...(ext ? [env("KAFKA_EXTERNAL_ADDRESSES", ext.advertisedAddresses.join(" "))] : []),
             // $(POD_NAME) is expanded by the kubelet: every broker advertises its own stable DNS name.
             env("KAFKA_ADVERTISED_LISTENERS", pulumi.interpolate`PLAINTEXT://$(POD_NAME).${brokerName}-headless.${ns}.svc.cluster.local:${KAFKA_PORTS.client}`),
             env("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT"),
@@ -244,7 +262,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             brokerEnv.push(
                 env("CLUSTER_ID", clusterId),
                 env("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER"),
-                env("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+                env("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${extProto}`),
                 env("KAFKA_CONTROLLER_QUORUM_VOTERS", brokerHosts.apply(hs =>
                     hs.slice(0, voters).map((h, i) => `${i}@${h}:${KAFKA_PORTS.controller}`).join(","))),
                 env("LOG_DIR", "/opt/kafka/logs"),
@@ -255,11 +273,12 @@ export class KafkaCluster extends pulumi.ComponentResource {
                 'export KAFKA_NODE_ID="$ORDINAL"',
                 `if [ "$ORDINAL" -lt ${voters} ]; then`,
                 '  export KAFKA_PROCESS_ROLES="broker,controller"',
-                `  export KAFKA_LISTENERS="PLAINTEXT://:${KAFKA_PORTS.client},CONTROLLER://:${KAFKA_PORTS.controller}"`,
+                `  export KAFKA_LISTENERS="PLAINTEXT://:${KAFKA_PORTS.client},CONTROLLER://:${KAFKA_PORTS.controller}${extListener}"`,
                 "else",
                 '  export KAFKA_PROCESS_ROLES="broker"',
-                `  export KAFKA_LISTENERS="PLAINTEXT://:${KAFKA_PORTS.client}"`,
+                `  export KAFKA_LISTENERS="PLAINTEXT://:${KAFKA_PORTS.client}${extListener}"`,
                 "fi",
+                ...extScript,
                 "exec /etc/kafka/docker/run",
             ].join("\n");
             // The image renders server.properties into /opt/kafka/config at start.
@@ -267,17 +286,22 @@ export class KafkaCluster extends pulumi.ComponentResource {
         } else {
             brokerEnv.push(
                 env("KAFKA_ZOOKEEPER_CONNECT", zookeeperConnect.apply(c => c!)),
-                env("KAFKA_LISTENERS", `PLAINTEXT://0.0.0.0:${KAFKA_PORTS.client}`),
-                env("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT"),
+                env("KAFKA_LISTENERS", `PLAINTEXT://0.0.0.0:${KAFKA_PORTS.client}${ext ? `,EXTERNAL://0.0.0.0:${ext.port}` : ""}`),
+                env("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", `PLAINTEXT:PLAINTEXT${extProto}`),
                 env("LOG_DIR", "/var/log/kafka"),
             );
-            script = 'export KAFKA_BROKER_ID="${HOSTNAME##*-}"\nexec /etc/confluent/docker/run';
+            script = ext
+                ? ['ORDINAL="${HOSTNAME##*-}"', 'export KAFKA_BROKER_ID="$ORDINAL"', ...extScript, "exec /etc/confluent/docker/run"].join("\n")
+                : 'export KAFKA_BROKER_ID="${HOSTNAME##*-}"\nexec /etc/confluent/docker/run';
             // The image renders kafka.properties and log4j config into /etc/kafka at start.
             writablePaths = ["/etc/kafka", "/var/log/kafka"];
         }
         const brokerPorts: ContainerPort[] = [{ name: "kafka", containerPort: KAFKA_PORTS.client }];
         if (spec.mode === "kraft") {
             brokerPorts.push({ name: "controller", containerPort: KAFKA_PORTS.controller });
+        }
+        if (ext) {
+            brokerPorts.push({ name: "external", containerPort: ext.port });
         }
         this.brokerWorkload = new Workload(`${name}-broker`, {
             namespace: args.namespace,
@@ -313,6 +337,31 @@ export class KafkaCluster extends pulumi.ComponentResource {
             terminationGracePeriodSeconds: 120,
             protect: args.protect,
         }, this.zookeeperWorkload ? { ...childOpts, dependsOn: [this.zookeeperWorkload] } : childOpts);
+
+        // One Service per broker for the EXTERNAL listener: a client is sent to each broker's own address.
+        if (ext) {
+            for (let i = 0; i < spec.brokers; i++) {
+                this.externalServices.push(new k8s.core.v1.Service(`${name}-external-${i}`, {
+                    metadata: {
+                        name: `${brokerName}-external-${i}`, namespace: args.namespace, annotations: OWNED_ANNOTATIONS,
+                        labels: { ...selectorLabels(brokerId), "app.kubernetes.io/component": "kafka", "app.kubernetes.io/managed-by": "pulumi" },
+                    },
+                    spec: {
+                        type: ext.serviceType,
+                        // The StatefulSet controller labels each pod with its name: the Service reaches exactly broker i.
+                        selector: { ...selectorLabels(brokerId), "statefulset.kubernetes.io/pod-name": `${brokerName}-${i}` },
+                        ports: [{
+                            name: "external", port: ext.port, targetPort: ext.port, protocol: "TCP",
+                            ...(ext.nodePorts ? { nodePort: ext.nodePorts[i] } : {}),
+                        }],
+                        // Client addresses reach the pod unchanged, so the NetworkPolicy's source ranges apply.
+                        externalTrafficPolicy: "Local",
+                        ...(ext.serviceType === "LoadBalancer" ? { loadBalancerSourceRanges: ext.sourceCidrs } : {}),
+                    },
+                }, { parent: this, dependsOn: [this.brokerWorkload] }));
+            }
+        }
+        this.externalBootstrapServerList = pulumi.output(ext?.advertisedAddresses);
 
         this.peer = this.brokerWorkload.peer;
         this.clientEgress = { peer: this.peer, ports: tcp(KAFKA_PORTS.client) };

@@ -4,7 +4,7 @@
  */
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {
-    rejectUnknownKeys, requireBoolean, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    rejectUnknownKeys, requireBoolean, requireCidr, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../k8s/validation";
 
@@ -46,12 +46,124 @@ export interface KafkaClusterSpec {
     minInsyncReplicas: number;
     /** auto.create.topics.enable; default false: topics are declared (KafkaTopics), never implied. */
     autoCreateTopics?: boolean;
+    /** An EXTERNAL listener per broker, reachable from outside the cluster (see KafkaExternalSpec). */
+    external?: KafkaExternalSpec;
 }
+
+export const EXTERNAL_SERVICE_TYPES = ["LoadBalancer", "NodePort"] as const;
+export type ExternalServiceType = typeof EXTERNAL_SERVICE_TYPES[number];
+/** The EXTERNAL listener's container port (and the LoadBalancer Services' port). */
+export const DEFAULT_EXTERNAL_PORT = 9094;
+
+/**
+ * Access from outside the cluster (a CI runner creating topics): every broker also listens on an
+ * EXTERNAL listener (PLAINTEXT, like the in-cluster one) behind a Service of its own, and advertises
+ * its configured external address there, so a client that bootstraps from one address is sent to
+ * the others' external addresses, never to in-cluster DNS names.
+ */
+export interface KafkaExternalSpec {
+    /** LoadBalancer (default; DNS names pointing at the load balancers) or NodePort (node address + nodePorts[i]). */
+    serviceType: ExternalServiceType;
+    /** Listener port in the pods, and the LoadBalancer Services' port (default 9094). */
+    port: number;
+    /** NodePort: the node port of each broker's Service (30000-32767), required: the advertised addresses use them. */
+    nodePorts?: number[];
+    /** host:port per broker, in ordinal order: what broker i advertises on its EXTERNAL listener. */
+    advertisedAddresses: string[];
+    /** Who may connect (NetworkPolicy ipBlocks; loadBalancerSourceRanges for LoadBalancer). */
+    sourceCidrs: string[];
+}
+
+/** How Pulumi's kafka provider reaches the brokers: their in-cluster names, or their external addresses. */
+export const TOPIC_ACCESS = ["inCluster", "external"] as const;
+export type TopicAccess = typeof TOPIC_ACCESS[number];
 
 const CLUSTER_KEYS = [
     "mode", "brokers", "brokerStorage", "zookeeper", "storageClass", "version", "resources",
-    "defaultReplicationFactor", "minInsyncReplicas", "autoCreateTopics",
+    "defaultReplicationFactor", "minInsyncReplicas", "autoCreateTopics", "external",
 ];
+
+const ADDRESS = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*:([0-9]{1,5})$/;
+const IPV4 = /^(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}$/;
+
+/** Validates the `external` section of a Kafka cluster with `brokers` brokers; returns it with defaults. */
+export function validateKafkaExternal(key: string, raw: unknown, brokers: number): KafkaExternalSpec {
+    const o = requireObject(key, raw);
+    rejectUnknownKeys(key, o, ["serviceType", "port", "nodePorts", "advertisedAddresses", "sourceCidrs"]);
+    const serviceType = o.serviceType === undefined ? "LoadBalancer" : requireOneOf(`${key}.serviceType`, o.serviceType, EXTERNAL_SERVICE_TYPES);
+    const port = requireIntInRange(`${key}.port`, o.port ?? DEFAULT_EXTERNAL_PORT, 1024, 65535);
+    if ((KAFKA_INTERNAL_PORTS as readonly number[]).includes(port)) {
+        throw new ValidationError(`${key}.port`, `${port} is a port of the in-cluster listeners; allowed: a port from 1024 to 65535 other than ${KAFKA_INTERNAL_PORTS.join(" and ")}`);
+    }
+    let nodePorts: number[] | undefined;
+    if (serviceType === "NodePort") {
+        if (!Array.isArray(o.nodePorts) || o.nodePorts.length !== brokers) {
+            throw new ValidationError(`${key}.nodePorts`,
+                `${show(o.nodePorts)} is not allowed; allowed: one node port (30000-32767) per broker, ${brokers} in all (the advertised addresses use them)`);
+        }
+        nodePorts = o.nodePorts.map((p, i) => requireIntInRange(`${key}.nodePorts[${i}]`, p, 30000, 32767));
+        if (new Set(nodePorts).size !== nodePorts.length) {
+            throw new ValidationError(`${key}.nodePorts`, `${show(nodePorts)} repeats a port; allowed: a distinct node port per broker`);
+        }
+    } else if (o.nodePorts !== undefined) {
+        throw new ValidationError(`${key}.nodePorts`, "set with serviceType LoadBalancer; allowed: nodePorts only with serviceType NodePort");
+    }
+    if (!Array.isArray(o.advertisedAddresses) || o.advertisedAddresses.length !== brokers) {
+        throw new ValidationError(`${key}.advertisedAddresses`,
+            `${show(o.advertisedAddresses)} is not allowed; allowed: one host:port per broker, ${brokers} in all, in ordinal order (e.g. kafka-0.example.com:${port})`);
+    }
+    const seen = new Set<string>();
+    const advertisedAddresses = (o.advertisedAddresses as unknown[]).map((raw, i) => {
+        const k = `${key}.advertisedAddresses[${i}]`;
+        const m = typeof raw === "string" ? ADDRESS.exec(raw) : null;
+        if (!m || Number(m[5]) < 1 || Number(m[5]) > 65535) {
+            throw new ValidationError(k, `${show(raw)} is not allowed; allowed: host:port with a lowercase DNS name or IPv4 address, e.g. kafka-${i}.example.com:${port}`);
+        }
+        const a = raw as string;
+        const host = a.substring(0, a.lastIndexOf(":"));
+        if (!IPV4.test(host) && (!host.includes(".") || host.endsWith(".svc.cluster.local") || host.endsWith(".svc"))) {
+            throw new ValidationError(k, `${show(a)} is not an external address; allowed: a fully qualified name outside the cluster's DNS or an IPv4 address`);
+        }
+        const expected = serviceType === "NodePort" ? nodePorts![i] : port;
+        if (Number(m[5]) !== expected) {
+            throw new ValidationError(k, `${show(a)} does not use the ${serviceType === "NodePort" ? `node port of broker ${i}` : "listener port"}; allowed: port ${expected}`);
+        }
+        if (seen.has(a)) {
+            throw new ValidationError(k, `${show(a)} is listed twice; allowed: a distinct address per broker`);
+        }
+        seen.add(a);
+        return a;
+    });
+    if (!Array.isArray(o.sourceCidrs) || o.sourceCidrs.length === 0) {
+        throw new ValidationError(`${key}.sourceCidrs`,
+            `${show(o.sourceCidrs)} is not allowed; allowed: a non-empty list of IPv4 CIDRs that may connect (e.g. the CI runners' egress, 203.0.113.0/24)`);
+    }
+    const sourceCidrs = o.sourceCidrs.map((c, i) => requireCidr(`${key}.sourceCidrs[${i}]`, c));
+    return { serviceType, port, nodePorts, advertisedAddresses, sourceCidrs };
+}
+
+/** Ports of the in-cluster listeners (client and KRaft controller). */
+export const KAFKA_INTERNAL_PORTS = [9092, 9093] as const;
+
+/**
+ * The choice between the brokers' in-cluster names and their external addresses for the topic
+ * provider. `bootstrapServers` (an explicit list: a broker outside the cluster) excludes `access`.
+ */
+export function requireTopicAccess(key: string, access: unknown, bootstrapServers: unknown, external: KafkaExternalSpec | undefined,
+    externalKey: string): TopicAccess {
+    if (access === undefined) {
+        return "inCluster";
+    }
+    const a = requireOneOf(`${key}.access`, access, TOPIC_ACCESS);
+    if (bootstrapServers !== undefined) {
+        throw new ValidationError(`${key}.access`, `set together with ${key}.bootstrapServers; allowed: one of them (an explicit list, or the choice inCluster | external)`);
+    }
+    if (a === "external" && external === undefined) {
+        throw new ValidationError(`${key}.access`,
+            `"external" but the brokers have no external listener; allowed: inCluster, or external with ${externalKey} set (serviceType, advertisedAddresses, sourceCidrs)`);
+    }
+    return a;
+}
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)(?:[-.][A-Za-z0-9.]+)?$/;
 
 function show(v: unknown): string {
@@ -124,6 +236,9 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
     }
     if (spec.autoCreateTopics !== undefined) {
         requireBoolean(`${key}.autoCreateTopics`, spec.autoCreateTopics);
+    }
+    if (spec.external !== undefined) {
+        spec.external = validateKafkaExternal(`${key}.external`, spec.external, brokers);
     }
     return spec as unknown as KafkaClusterSpec;
 }

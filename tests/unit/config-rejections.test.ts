@@ -129,6 +129,23 @@ describe("bad input is refused before any resource registers, naming the config 
             "allowed: host:port, e.g. kafka-0.kafka-headless.messaging.svc.cluster.local:9092"));
     });
 
+    it("refuses an ingress host that is not a DNS name at its config key", async () => {
+        expect(await rejection(c => { c.greenfield.ingress.fastapi = { host: "API.example.com" }; })).to.deep.equal(refused(
+            "k8s-platform:greenfield.ingress.fastapi.host: \"API.example.com\" is not allowed; allowed: a lowercase DNS host name such as api.cstore.example.com"));
+    });
+
+    it("refuses two endpoints on one ingress host, naming both keys", async () => {
+        expect(await rejection(c => { c.outbox.ingress.grafana = { host: "api.outbox.dev.example.com" }; })).to.deep.equal(refused(
+            "k8s-platform:outbox.ingress.grafana.host: \"api.outbox.dev.example.com\" is already the host of k8s-platform:outbox.ingress.rest; " +
+            "allowed: a host of its own"));
+    });
+
+    it("refuses an unknown endpoint under a system's ingress, listing the allowed keys", async () => {
+        const { message, registered } = await rejection(c => { c.outbox.ingress.worker = { host: "worker.example.com" }; });
+        expect(registered).to.equal(0);
+        expect(message).to.match(/^k8s-platform:outbox\.ingress\.worker: unknown key; allowed keys: domain, clusterIssuer, ingressClassName, skipAwait, rest, grpc, grafana/);
+    });
+
     it("refuses an empty secret value", async () => {
         expect(await loadRejection({ "k8s-platform:kafkaSaslPassword": "" })).to.deep.equal(refused(
             "k8s-platform:kafkaSaslPassword: an empty secret is not allowed; allowed: a non-empty value " +
@@ -145,7 +162,7 @@ describe("bad input is refused before any resource registers, naming the config 
             "k8s-platform:limits.maximum: unknown key; allowed keys: defaultRequest, default, max"));
         expect(await rejection(c => { c.protectdata = true; })).to.deep.equal(refused(
             "k8s-platform:protectdata: unknown key; allowed keys: environment, protectData, storageClass, ingressNamespace, apiServerCidrs, " +
-            "quota, limits, restapi, databases, cstore, outbox, greenfield, manageKafkaTopics, kafkaSaslPassword, alerting, alertingSecrets (did you mean \"protectData\"?)"));
+            "quota, limits, restapi, databases, cstore, outbox, greenfield, manageKafkaTopics, kafkaSaslPassword, alerting, alertingSecrets, skipPrerequisites (did you mean \"protectData\"?)"));
     });
 
     it("refuses an unknown key inside a resource map (a gpu limit)", async () => {

@@ -208,7 +208,7 @@ describe("IngressRoutes", () => {
             ["a zero rate", { rateLimit: { rps: 0 } }, "IngressRoutes(bad).rateLimit.rps: 0 is not allowed; allowed: an integer from 1 to 100000"],
             ["a grafana path with a trailing slash", { grafana: { namespace: "monitoring", serviceName: "grafana", servicePort: 3000, path: "/grafana/" } },
                 "IngressRoutes(bad).grafana.path: \"/grafana/\" is not allowed"],
-            ["no route", { api: undefined, cdn: undefined, grafana: undefined }, "IngressRoutes(bad): no route; allowed: at least one of api, cdn, grafana"],
+            ["no route", { api: undefined, cdn: undefined, grafana: undefined }, "IngressRoutes(bad): no route; allowed: at least one of api, cdn, grpc, grafana"],
         ];
         for (const [what, over, message] of cases) {
             it(what, async () => {

@@ -68,6 +68,20 @@ export function containsSecret(v: any): boolean {
 /** Mock value of a generated password: recognisable, so tests can prove it never leaks. */
 export const mockPassword = (name: string): string => `mockpw-${name}-0123456789`;
 
+/**
+ * The API discovery of the cluster the mocks pretend to reach (what the kubernetes provider's helm
+ * template invoke reports as .Capabilities.APIVersions): built-in kinds plus cert-manager, Istio and
+ * metrics-server. Tests replace the list to take a prerequisite away, and restore it.
+ */
+export const FULL_CLUSTER_APIS = [
+    "v1", "v1/Namespace", "v1/Service", "apps/v1", "apps/v1/Deployment", "networking.k8s.io/v1", "networking.k8s.io/v1/Ingress",
+    "networking.k8s.io/v1/IngressClass", "apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1/CustomResourceDefinition",
+    "cert-manager.io/v1", "cert-manager.io/v1/Certificate", "cert-manager.io/v1/ClusterIssuer", "cert-manager.io/v1/Issuer",
+    "security.istio.io/v1", "security.istio.io/v1/PeerAuthentication", "networking.istio.io/v1", "networking.istio.io/v1/Gateway",
+    "networking.istio.io/v1/VirtualService", "metrics.k8s.io/v1beta1", "metrics.k8s.io/v1beta1/PodMetrics",
+];
+export const mockCluster: { apiVersions: string[] } = { apiVersions: [...FULL_CLUSTER_APIS] };
+
 void pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
         if (args.id) {
@@ -100,6 +114,15 @@ void pulumi.runtime.setMocks({
         return { id: `${args.name}-id`, state };
     },
     call(args: pulumi.runtime.MockCallArgs) {
+        if (args.token === "kubernetes:helm:template") {
+            // The preflight chart (components/k8s/preflight) as Helm renders it against the mock cluster.
+            return {
+                result: [{
+                    apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cluster-capabilities" },
+                    data: { kubeVersion: "v1.33.13", apiVersions: JSON.stringify(mockCluster.apiVersions) },
+                }],
+            };
+        }
         return args.inputs;
     },
 }, "k8s-platform", "dev", false, "organization");

@@ -570,7 +570,7 @@ describe("GreenfieldCluster", () => {
             const gw = ofType(res, T.gateway)[0].inputs;
             expect(gw.metadata).to.include({ name: "gf-ingress", namespace: "istio-system" });
             expect(gw.spec.servers.map((s: any) => s.port.number)).to.deep.equal([80, 443]);
-            const vs = ofType(res, T.virtualService)[0].inputs;
+            const vs = byName(res, T.virtualService, "gf-fastapi").inputs;
             expect(vs.spec.hosts).to.deep.equal(["api.greenfield.example.com", `gf-fastapi.${NS}.svc.cluster.local`]);
             expect(vs.spec.gateways).to.deep.equal(["istio-system/gf-ingress", "mesh"]);
             expect(vs.spec.http[0].route.map((r: any) => [r.destination.host, r.destination.port.number, r.weight])).to.deep.equal([
@@ -580,6 +580,16 @@ describe("GreenfieldCluster", () => {
             expect(await valueOf(gf.meshWeights)).to.deep.equal({
                 [`gf-fastapi-blue.${NS}.svc.cluster.local`]: 100, [`gf-fastapi-green.${NS}.svc.cluster.local`]: 0,
             });
+        });
+
+        it("serves Grafana (externalAccess) through the gateway on its own host, and no nginx Ingress", () => {
+            const gw = ofType(res, T.gateway)[0].inputs;
+            expect(gw.spec.servers[1].hosts).to.deep.equal(["api.greenfield.example.com", "monitoring.greenfield.example.com"]);
+            const vs = byName(res, T.virtualService, "gf-obs-grafana").inputs.spec;
+            expect([vs.hosts, vs.gateways]).to.deep.equal([["monitoring.greenfield.example.com"], ["istio-system/gf-ingress"]]);
+            expect(vs.http[0].route.map((r: any) => [r.destination.host, r.destination.port.number, r.weight]))
+                .to.deep.equal([[`gf-obs-grafana.${NS}.svc.cluster.local`, 3000, 100]]);
+            expect(ofType(res, T.ingress)).to.deep.equal([]);
         });
 
         it("lets every pod's sidecar reach istiod on 15012 only", () => {
@@ -618,7 +628,7 @@ describe("GreenfieldCluster", () => {
                 namespace: "gfc", mesh: MESH,
                 fastapi: { image: IMAGE, release: { strategy: "canary", canaryImage: "ghcr.io/k8s-platform/greenfield-fastapi:1.1.0", canaryWeight: 25 } },
             }));
-            const route = ofType(c, T.virtualService)[0].inputs.spec.http[0].route.map((r: any) => [r.destination.host, r.weight]);
+            const route = byName(c, T.virtualService, "gfc-fastapi").inputs.spec.http[0].route.map((r: any) => [r.destination.host, r.weight]);
             expect(route).to.deep.equal([["gfc-fastapi-stable.gfc.svc.cluster.local", 75], ["gfc-fastapi-canary.gfc.svc.cluster.local", 25]]);
             expect(byName(c, T.deployment, "gfc-fastapi-stable").inputs.spec).to.not.have.property("replicas");
             expect(hpaOf(c, "gfc-fastapi-stable")!.inputs.spec.minReplicas).to.equal(2);

@@ -15,6 +15,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Database } from "../../database/database";
+import { IngressRoutes } from "../../edge/ingress";
 import { REDIS_MASTER_NAME, SECRET_KEYS } from "../../database/engines";
 import { secretEnv } from "../../k8s/container";
 import { selectorLabels, standardLabels } from "../../k8s/labels";
@@ -81,6 +82,12 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
     public readonly topics: KafkaTopics;
     public readonly observability: ObservabilityStack;
     public readonly fastapi: Workload[];
+    /** The ingress-nginx routes (mesh off). */
+    public readonly edge?: IngressRoutes;
+    /** External https URL of FastAPI (its ingress host, or the gateway's first host with the mesh on). */
+    public readonly fastapiExternalUrl: pulumi.Output<string>;
+    /** External https URL of Grafana, undefined without externalAccess. */
+    public readonly grafanaExternalUrl: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: GreenfieldClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         requireDnsLabel(`GreenfieldCluster(${name}).name`, name, 20);
@@ -117,7 +124,9 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         this.kafka = new KafkaCluster(n.kafka, p.kafka(namespace), child);
         const topicArgs: KafkaTopicsArgs = {
             enabled: k.topics.enabled,
-            bootstrapServers: k.topics.bootstrapServers ?? this.kafka.bootstrapServerList,
+            // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
+            bootstrapServers: k.topics.bootstrapServers
+                ?? (k.topics.access === "external" ? this.kafka.externalBootstrapServerList.apply(l => l!) : this.kafka.bootstrapServerList),
             tls: k.topics.tls, sasl: k.topics.sasl, kafkaVersion: k.topics.kafkaVersion, timeoutSeconds: k.topics.timeoutSeconds,
             brokers: k.brokers, clusterMinInsyncReplicas: k.minInsyncReplicas, topics: p.topics, protect: s.protectData,
         };
@@ -232,6 +241,16 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             }, child);
             istio = new IstioTraffic(n.ingress, p.mesh.traffic, { ...child, dependsOn: [...this.fastapi] });
         }
+        // The edge (mesh off): FastAPI and Grafana behind ingress-nginx with cert-manager TLS, rate limits, basic auth.
+        if (p.edge) {
+            this.edge = new IngressRoutes(`${name}-edge`, p.edge(namespace, { fastapi: serviceName, grafana: obs.grafanaServiceName }), child);
+        }
+        const gfRoute = s.observability.grafana.externalAccess ? s.ingress.routes.grafana : undefined;
+        this.fastapiExternalUrl = this.edge ? this.edge.urls.apply(u => u.api) : pulumi.output(`https://${mesh!.gateway.hosts[0]}/`);
+        this.grafanaExternalUrl = this.edge
+            ? this.edge.urls.apply(u => u.grafana)
+            : pulumi.output(gfRoute ? `https://${gfRoute.host}/` : undefined);
+
         this.meshWeights = istio ? istio.weights.apply(w => w[n.fastapi]) : pulumi.output(undefined);
         this.gatewayRef = istio ? istio.gatewayRef : pulumi.output(undefined);
 
@@ -268,7 +287,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             otlpGrpcEndpoint: this.otlpGrpcEndpoint, prometheusUrl: this.prometheusUrl, grafanaUrl: this.grafanaUrl,
             grafanaAdminSecretName: this.grafanaAdminSecretName, jaegerQueryUrl: this.jaegerQueryUrl,
             meshWeights: this.meshWeights, gatewayRef: this.gatewayRef, sealedSecretsController: this.sealedSecretsController,
-            sealedSecretNames: this.sealedSecretNames,
+            sealedSecretNames: this.sealedSecretNames, fastapiExternalUrl: this.fastapiExternalUrl, grafanaExternalUrl: this.grafanaExternalUrl,
         });
     }
 }

@@ -11,7 +11,10 @@ import { AppIdentity, COLOR_LABEL, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer } from "../../k8s/traffic";
 import { AutoscalingSpec } from "../../k8s/workload";
-import { IstioTrafficArgs, MeshPolicyArgs, TrafficSplit } from "../../mesh/istio";
+import { IngressRoutesArgs } from "../../edge/ingress";
+import { grafanaRootUrl } from "../../edge/spec";
+import { IstioTrafficArgs, MeshPolicyArgs, TrafficSplit, VirtualServiceSpec } from "../../mesh/istio";
+import { GRAFANA_PORT } from "../../observability/grafana";
 import { KafkaClusterArgs } from "../../messaging/kafka";
 import { greenfieldTopics, TopicSpec } from "../../messaging/spec";
 import { observabilityPeer } from "../../observability/common";
@@ -102,6 +105,12 @@ export interface GreenfieldPlan {
     /** The FastAPI container of a track, without its env (wired from the siblings' outputs). */
     fastapiContainer: (image: string) => ContainerSpec;
     mesh?: { policy: MeshPolicyArgs; traffic: IstioTrafficArgs };
+    /**
+     * The ingress-nginx routes (mesh off): FastAPI on its host, Grafana (externalAccess) on its own,
+     * TLS from cert-manager, rate limits, basic auth in front of Grafana. Undefined with the mesh on:
+     * the Istio gateway serves both.
+     */
+    edge?: (namespace: pulumi.Input<string>, services: { fastapi: pulumi.Input<string>; grafana: pulumi.Input<string> }) => IngressRoutesArgs;
     sealedSecrets?: { controller: SealedSecretsControllerArgs; secrets: [string, SealedSecretArgs][] };
 }
 
@@ -154,6 +163,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
     const tracks = tracksOf(s);
     const trackName = (t: Track) => (t.label ? `${n.fastapi}-${t.label.value}` : n.fastapi);
     const fqdn = (service: string) => `${service}.${ns}.svc.cluster.local`;
+    const grafanaRoute = o.grafana.externalAccess ? s.ingress.routes.grafana : undefined;
     let meshPlan: GreenfieldPlan["mesh"];
     if (mesh) {
         const dest = (t: Track) => ({ host: fqdn(trackName(t)), port: f.port });
@@ -170,10 +180,14 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                     // External hosts through the gateway, and the stable in-cluster Service through the sidecars.
                     hosts: [...mesh.gateway.hosts, fqdn(n.fastapi)],
                     split, timeout: mesh.timeout, retries: mesh.retries,
-                }],
+                }, ...(grafanaRoute ? [grafanaVirtualService(n.grafana, ns, grafanaRoute.host, fqdn(n.grafana))] : [])],
             },
         };
+        if (grafanaRoute && !mesh.gateway.hosts.includes(grafanaRoute.host)) {
+            meshPlan.traffic.gateway!.hosts = [...mesh.gateway.hosts, grafanaRoute.host];
+        }
     }
+    const r = s.ingress.routes;
     const ss = s.sealedSecrets;
     return {
         names: n,
@@ -187,7 +201,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         databases,
         kafka: namespace => ({
             namespace, mode: k.mode, brokers: k.brokers, brokerStorage: k.storage, version: k.version, resources: k.resources,
-            zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor,
+            zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor, external: k.external,
             minInsyncReplicas: k.minInsyncReplicas, autoCreateTopics: false, clients: [peers.fastapi], partOf, protect: s.protectData,
         }),
         topics: greenfieldTopics(k.topics.replicationFactor, k.minInsyncReplicas).map(t => ({ ...t, partitions: k.topics.partitions })),
@@ -203,7 +217,11 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                 image: o.prometheus.image, resources: o.prometheus.resources, retention: o.prometheus.retention,
                 scrapeInterval: o.prometheus.scrapeInterval, storage: { size: o.prometheus.storage, storageClass: s.storageClass },
             },
-            grafana: { image: o.grafana.image, resources: o.grafana.resources, storage: { size: o.grafana.storage, storageClass: s.storageClass } },
+            grafana: {
+                image: o.grafana.image, resources: o.grafana.resources, storage: { size: o.grafana.storage, storageClass: s.storageClass },
+                // Served from its external URL (links, redirects): the ingress path, or the gateway host's root.
+                rootUrl: grafanaRoute && (mesh ? `https://${grafanaRoute.host}` : grafanaRootUrl(grafanaRoute)),
+            },
             otelCollector: o.otelCollector,
             jaeger: o.jaeger,
             protect: s.protectData,
@@ -215,6 +233,15 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
             livenessProbe: httpProbe(f.livenessPath, f.port, LIVENESS_TIMING), readinessProbe: httpProbe(f.readinessPath, f.port, { initialDelaySeconds: 5 }),
         }),
         mesh: meshPlan,
+        edge: mesh ? undefined : (namespace, services) => ({
+            domain: s.ingress.domain, clusterIssuer: s.ingress.clusterIssuer, ingressClassName: s.ingress.ingressClassName,
+            skipAwait: s.ingress.skipAwait, partOf,
+            api: { namespace, serviceName: services.fastapi, servicePort: f.port, host: r.fastapi.host, rateLimit: r.fastapi.rateLimit },
+            grafana: grafanaRoute && {
+                namespace, serviceName: services.grafana, servicePort: GRAFANA_PORT, host: grafanaRoute.host, path: grafanaRoute.path,
+                username: grafanaRoute.basicAuthUser, rateLimit: grafanaRoute.rateLimit,
+            },
+        }),
         sealedSecrets: ss && {
             controller: { namespace: ss.namespace, apiServerCidrs: s.apiServer.cidrs, apiServerPorts: s.apiServer.ports, image: ss.image, partOf },
             secrets: Object.entries(ss.secrets).map(([secretName, sec]): [string, SealedSecretArgs] => [secretName, {
@@ -222,5 +249,13 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                 labels: { "app.kubernetes.io/part-of": partOf },
             }]),
         },
+    };
+}
+
+/** Grafana through the Istio gateway (mesh on, externalAccess): its host, all traffic to its Service. */
+export function grafanaVirtualService(name: string, namespace: string, host: string, serviceHost: string): VirtualServiceSpec {
+    return {
+        name, namespace, hosts: [host], meshTraffic: false,
+        split: { strategy: "single", destination: { host: serviceHost, port: GRAFANA_PORT } },
     };
 }

@@ -13,10 +13,12 @@ import {
 import { validateAutoscaling } from "../../k8s/workload";
 import { REDIS_EVICTION_POLICIES } from "../../database/engines";
 import {
-    EXAMPLE_VERSION, KAFKA_MODES, KafkaMode, MAX_BROKERS, validateKafkaConnection, validateKafkaVersion, ZOOKEEPER_REPLICAS,
+    EXAMPLE_VERSION, KAFKA_MODES, KafkaExternalSpec, KafkaMode, MAX_BROKERS, requireTopicAccess, TopicAccess, validateKafkaConnection,
+    validateKafkaExternal, validateKafkaVersion, ZOOKEEPER_REPLICAS,
 } from "../../messaging/spec";
 import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../../mesh/istio";
 import { requireHostname } from "../../edge/validation";
+import { resolveEdgeSpec, ResolvedEdgeSpec } from "../../edge/spec";
 import { requireSealedValue, SEALING_SCOPES, SealingScope } from "../../secrets/sealed-secrets";
 import { PART_OF } from "../../k8s/labels";
 
@@ -89,6 +91,8 @@ export interface MongoInput extends DataStoreInput {
 export interface KafkaTopicsInput {
     /** false: no kafka provider, no topics (render mode, where no broker answers). Default true. */
     enabled?: boolean;
+    /** inCluster (default): the brokers' in-cluster names; external: their advertised external addresses (kafka.external). */
+    access?: TopicAccess;
     /** Where Pulumi reaches the brokers; default the cluster's own bootstrap list. */
     bootstrapServers?: string[];
     tls?: { enabled: boolean; skipVerify?: boolean; caCert?: string; clientCert?: string; clientKey?: string };
@@ -111,6 +115,7 @@ export interface KafkaInput {
     minInsyncReplicas?: number;
     zookeeper?: { replicas?: number; storage?: string; resources?: ResourceSpec };
     topics?: KafkaTopicsInput;
+    external?: Partial<KafkaExternalSpec>;
 }
 
 interface Tunable {
@@ -178,6 +183,12 @@ export interface GreenfieldSpec {
     observability?: ObservabilityInput;
     mesh?: MeshInput;
     sealedSecrets?: SealedSecretsInput;
+    /**
+     * Hosts of the user-facing endpoints (FastAPI on api.<domain>, Grafana on monitoring.<domain>/grafana
+     * when observability.grafana.externalAccess), TLS from cert-manager, rate limits, Grafana's basic auth.
+     * With the mesh on, FastAPI is served by the Istio gateway (mesh.gateway.hosts) instead.
+     */
+    ingress?: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +283,11 @@ export interface ResolvedGreenfield {
         mode: KafkaMode; brokers: number; storage: string; version: string; resources?: ResourceSpec;
         replicationFactor: number; minInsyncReplicas: number;
         zookeeper?: { replicas: number; storage: string; resources?: ResourceSpec };
-        topics: Omit<KafkaTopicsInput, "partitions" | "replicationFactor" | "enabled"> & { enabled: boolean; partitions: number; replicationFactor: number };
+        /** The brokers' EXTERNAL listener (a Service per broker), for clients outside the cluster. */
+        external?: KafkaExternalSpec;
+        topics: Omit<KafkaTopicsInput, "partitions" | "replicationFactor" | "enabled" | "access"> & {
+            enabled: boolean; partitions: number; replicationFactor: number; access: TopicAccess;
+        };
     };
     observability: {
         otelCollector: Tunable & { replicas: number };
@@ -287,7 +302,12 @@ export interface ResolvedGreenfield {
         timeout?: string; retries?: { attempts: number; perTryTimeout: string };
     };
     sealedSecrets?: { namespace: string; image?: string; secrets: Record<string, SealedSecretInput> };
+    ingress: ResolvedEdgeSpec;
 }
+
+/** The user-facing endpoints under `ingress`: FastAPI (the api. host) and Grafana. */
+export const GREENFIELD_EDGE_ENDPOINTS = [{ name: "fastapi", role: "api" }, { name: "grafana", role: "grafana" }] as const;
+export const GREENFIELD_DEFAULT_DOMAIN = "greenfield.example.com";
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -435,7 +455,7 @@ function validateFastApi(key: string, raw: unknown, meshOn: boolean): ResolvedGr
 
 function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
     const o = optionalObject(key, raw);
-    rejectUnknownKeys(key, o, ["mode", "brokers", "storage", "version", "resources", "replicationFactor", "minInsyncReplicas", "zookeeper", "topics"]);
+    rejectUnknownKeys(key, o, ["mode", "brokers", "storage", "version", "resources", "replicationFactor", "minInsyncReplicas", "zookeeper", "topics", "external"]);
     const d = DEFAULTS.kafka;
     const mode = requireOneOf(`${key}.mode`, o.mode ?? d.mode, KAFKA_MODES);
     const brokers = requireIntInRange(`${key}.brokers`, o.brokers ?? d.brokers, 1, MAX_BROKERS);
@@ -465,8 +485,10 @@ function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
         throw new ValidationError(`${key}.zookeeper`, "ZooKeeper settings in kraft mode; allowed: no zookeeper section, or mode zookeeper");
     }
     const t = optionalObject(`${key}.topics`, o.topics);
-    rejectUnknownKeys(`${key}.topics`, t, ["enabled", "bootstrapServers", "tls", "sasl", "kafkaVersion", "timeoutSeconds", "partitions", "replicationFactor"]);
+    rejectUnknownKeys(`${key}.topics`, t, ["enabled", "access", "bootstrapServers", "tls", "sasl", "kafkaVersion", "timeoutSeconds", "partitions", "replicationFactor"]);
     const enabled = t.enabled === undefined ? true : requireBoolean(`${key}.topics.enabled`, t.enabled);
+    const external = o.external === undefined ? undefined : validateKafkaExternal(`${key}.external`, o.external, brokers);
+    const access = requireTopicAccess(`${key}.topics`, t.access, t.bootstrapServers, external, `${key}.external`);
     validateKafkaConnection(`${key}.topics`, {
         enabled, bootstrapServers: t.bootstrapServers, tls: t.tls as never, sasl: t.sasl as never,
         kafkaVersion: t.kafkaVersion, timeoutSeconds: t.timeoutSeconds,
@@ -477,13 +499,13 @@ function validateKafka(key: string, raw: unknown): ResolvedGreenfield["kafka"] {
             `${topicRf} is below minInsyncReplicas ${minIsr}; allowed: an integer from ${minIsr} to ${brokers} (acks=all writes would fail)`);
     }
     return {
-        mode, brokers, replicationFactor: rf, minInsyncReplicas: minIsr, zookeeper,
+        mode, brokers, replicationFactor: rf, minInsyncReplicas: minIsr, zookeeper, external,
         storage: requireQuantity(`${key}.storage`, o.storage ?? d.storage, "storage"),
         version: validateKafkaVersion(`${key}.version`, mode, o.version ?? EXAMPLE_VERSION[mode]),
         resources: optionalResources(`${key}.resources`, o.resources),
         topics: {
             ...(t as Omit<KafkaTopicsInput, "partitions" | "replicationFactor" | "enabled">),
-            enabled,
+            enabled, access,
             partitions: requireIntInRange(`${key}.topics.partitions`, t.partitions ?? d.topic.partitions, 1, 1000),
             replicationFactor: topicRf,
         },
@@ -630,7 +652,7 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
     const o = requireObject(key, raw);
     rejectUnknownKeys(key, o, [
         "namespace", "storageClass", "protectData", "ingressNamespace", "quota", "limits", "apiServer",
-        "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets",
+        "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets", "ingress",
     ]);
     const quota = { ...DEFAULTS.quota, ...(optionalObject(`${key}.quota`, o.quota) as Partial<QuotaSpec>) };
     rejectUnknownKeys(`${key}.quota`, quota, Object.keys(DEFAULTS.quota));
@@ -688,5 +710,6 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
         observability: validateObservability(`${key}.observability`, o.observability),
         mesh,
         sealedSecrets: validateSealedSecrets(`${key}.sealedSecrets`, o.sealedSecrets),
+        ingress: resolveEdgeSpec(`${key}.ingress`, o.ingress, [...GREENFIELD_EDGE_ENDPOINTS], GREENFIELD_DEFAULT_DOMAIN),
     };
 }

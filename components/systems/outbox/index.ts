@@ -19,6 +19,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Database } from "../../database/database";
+import { IngressRoutes } from "../../edge/ingress";
 import { SECRET_KEYS } from "../../database/engines";
 import { ContainerSpec, httpProbe, secretEnv, tcpProbe, livenessTcp } from "../../k8s/container";
 import { OWNER_LABEL } from "../../k8s/labels";
@@ -81,6 +82,9 @@ export class OutboxEvents extends pulumi.ComponentResource {
     public readonly grafanaAdminSecretName: pulumi.Output<string>;
     /** The system's Prometheus pods (the Alertmanager's client). */
     public readonly prometheusPeer: Peer;
+    public readonly edge: IngressRoutes;
+    /** External URLs: role (api, grpc, grafana) -> https URL. */
+    public readonly externalUrls: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: OutboxEventsArgs, opts?: pulumi.ComponentResourceOptions) {
         requireDnsLabel(`OutboxEvents(${name}).name`, name, 20);
@@ -106,7 +110,9 @@ export class OutboxEvents extends pulumi.ComponentResource {
         const conn = spec.kafka.connection;
         const topics = new KafkaTopics(`${name}-topics`, {
             enabled: spec.kafka.manageTopics,
-            bootstrapServers: conn.bootstrapServers ?? kafka.bootstrapServerList,
+            // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
+            bootstrapServers: conn.bootstrapServers
+                ?? (conn.access === "external" ? kafka.externalBootstrapServerList.apply(l => l!) : kafka.bootstrapServerList),
             tls: conn.tls,
             sasl: conn.sasl,
             brokers: spec.kafka.cluster.brokers,
@@ -241,6 +247,12 @@ export class OutboxEvents extends pulumi.ComponentResource {
             readinessProbe: httpProbe("/metrics", w.metricsPort, { initialDelaySeconds: 5 }),
         }, [env("METRICS_PORT", String(w.metricsPort))], [], []);
 
+        // The edge: REST (and gRPC, Grafana when opened) behind ingress-nginx with cert-manager TLS and rate limits.
+        this.edge = new IngressRoutes(`${name}-edge`, p.edge(ns, {
+            rest: rest.serviceName.apply(x => x ?? ""), grpc: grpc.serviceName.apply(x => x ?? ""), grafana: obs.grafanaServiceName,
+        }), child);
+        this.externalUrls = this.edge.urls;
+
         this.namespace = ns;
         this.restUrl = pulumi.interpolate`http://${rest.host}:${r.port}`;
         this.grpcAddress = pulumi.interpolate`${grpc.host}:${g.port}`;
@@ -258,7 +270,7 @@ export class OutboxEvents extends pulumi.ComponentResource {
             namespace: this.namespace, restUrl: this.restUrl, grpcAddress: this.grpcAddress, kafkaBootstrapServers: this.kafkaBootstrapServers,
             topicNames: this.topicNames, consumerGroups: this.consumerGroups, otlpEndpoint: this.otlpEndpoint,
             prometheusUrl: this.prometheusUrl, grafanaUrl: this.grafanaUrl, grafanaAdminSecretName: this.grafanaAdminSecretName,
-            databases: this.databases,
+            databases: this.databases, externalUrls: this.externalUrls,
         });
     }
 }

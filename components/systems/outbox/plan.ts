@@ -5,6 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseArgs } from "../../database/database";
+import { IngressRoutesArgs } from "../../edge/ingress";
+import { grafanaRootUrl } from "../../edge/spec";
+import { GRAFANA_PORT } from "../../observability/grafana";
 import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer, TrafficRule } from "../../k8s/traffic";
@@ -53,6 +56,12 @@ export interface OutboxPlan {
     kafka: (ns: pulumi.Input<string>) => KafkaClusterArgs;
     /** The services export OTLP to the collector; Prometheus scrapes their metrics ports. */
     observability: (ns: pulumi.Input<string>) => ObservabilityStackArgs;
+    /**
+     * The ingress-nginx routes: the REST API always, gRPC (backend-protocol GRPC, TLS) with
+     * grpcService.external, Grafana (basic auth) with observability.grafana.fromIngress: exactly the
+     * endpoints the NetworkPolicies open to the ingress controller.
+     */
+    edge: (ns: pulumi.Input<string>, services: { rest: pulumi.Input<string>; grpc: pulumi.Input<string>; grafana: pulumi.Input<string> }) => IngressRoutesArgs;
 }
 
 export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
@@ -72,6 +81,7 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
     const ingressController: Peer = { kind: "namespace", namespace: spec.ingressNamespace };
     const protect = spec.protectData;
     const o = spec.observability;
+    const routes = spec.ingress.routes;
     return {
         ids, exporterId, obsName, services, metricsPort, peerOf, ingressController,
         baseline: {
@@ -134,10 +144,24 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                     storage: { size: o.grafana.storage.size, storageClass: o.grafana.storage.storageClass ?? spec.storageClass },
                     resources: o.grafana.resources,
                     dashboards: DASHBOARDS.filter(d => OUTBOX_DASHBOARD_UIDS.includes(d.uid)),
+                    // Served under its ingress path when it has one.
+                    rootUrl: o.grafana.fromIngress ? grafanaRootUrl(routes.grafana) : undefined,
                 },
                 otelCollector: { replicas: o.otelCollector.replicas, resources: o.otelCollector.resources },
                 protect,
             };
         },
+        edge: (ns, services) => ({
+            domain: spec.ingress.domain, clusterIssuer: spec.ingress.clusterIssuer, ingressClassName: spec.ingress.ingressClassName,
+            skipAwait: spec.ingress.skipAwait, partOf: OUTBOX_PART_OF,
+            api: { namespace: ns, serviceName: services.rest, servicePort: spec.restService.port, host: routes.rest.host, rateLimit: routes.rest.rateLimit },
+            grpc: spec.grpcService.external
+                ? { namespace: ns, serviceName: services.grpc, servicePort: spec.grpcService.port, host: routes.grpc.host, rateLimit: routes.grpc.rateLimit }
+                : undefined,
+            grafana: o.grafana.fromIngress ? {
+                namespace: ns, serviceName: services.grafana, servicePort: GRAFANA_PORT, host: routes.grafana.host, path: routes.grafana.path,
+                username: routes.grafana.basicAuthUser, rateLimit: routes.grafana.rateLimit,
+            } : undefined,
+        }),
     };
 }

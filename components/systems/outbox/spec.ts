@@ -10,9 +10,16 @@ import {
     rejectUnknownKeys, requireBoolean, requireCidr, requireDistinctPorts, requireDnsLabel, requireDuration, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf, requirePinnedImage, requireQuantity, ValidationError,
 } from "../../k8s/validation";
 import { validateAutoscaling } from "../../k8s/workload";
-import { KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs } from "../../messaging/spec";
+import {
+    KafkaClusterSpec, KafkaConnectionSpec, outboxTopics, requireTopicAccess, TopicAccess, validateKafkaClusterSpec, validateKafkaConnection, validateTopicSpecs,
+} from "../../messaging/spec";
 import { KafkaSaslArgs, KafkaTlsArgs } from "../../messaging/topics";
 import { OUTBOX_ROLES, PART_OF } from "../../k8s/labels";
+import { resolveEdgeSpec, ResolvedEdgeSpec } from "../../edge/spec";
+
+/** The user-facing endpoints under `ingress`: the REST API (api. host), gRPC (grpc.) and Grafana (monitoring.). */
+export const OUTBOX_EDGE_ENDPOINTS = [{ name: "rest", role: "api" }, { name: "grpc", role: "grpc" }, { name: "grafana", role: "grafana" }] as const;
+export const OUTBOX_DEFAULT_DOMAIN = "outbox.example.com";
 
 /** System label (app.kubernetes.io/part-of) the policy pack's outbox rules match on. */
 export const OUTBOX_PART_OF = PART_OF.outbox;
@@ -87,7 +94,9 @@ export interface TopicSettings {
 
 /** How Pulumi reaches the brokers to manage the topics. */
 export interface KafkaConnectionArgs {
-    /** Default: the cluster's own brokers (in-cluster DNS). */
+    /** inCluster (default): the brokers' in-cluster names; external: their advertised external addresses (cluster.external). */
+    access?: TopicAccess;
+    /** An explicit list (a broker outside the cluster); excludes `access`. */
     bootstrapServers?: string[];
     tls?: KafkaTlsArgs;
     sasl?: KafkaSaslArgs;
@@ -135,10 +144,16 @@ export interface OutboxEventsSpec {
     kafka: OutboxKafkaSpec;
     observability: OutboxObservabilitySpec;
     outboxProcessor: OutboxProcessorSpec;
+    /**
+     * Hosts of the user-facing endpoints behind ingress-nginx (REST always; gRPC with
+     * grpcService.external; Grafana with observability.grafana.fromIngress), cert-manager TLS, rate limits.
+     */
+    ingress: ResolvedEdgeSpec;
 }
 
 /** What config or a caller gives: everything except quota, limits and the API server is optional. */
-export type OutboxEventsInput = Partial<Omit<OutboxEventsSpec, "restService" | "grpcService" | "worker" | "database" | "kafka" | "observability" | "outboxProcessor">> & {
+export type OutboxEventsInput = Partial<Omit<OutboxEventsSpec, "restService" | "grpcService" | "worker" | "database" | "kafka" | "observability" | "outboxProcessor" | "ingress">> & {
+    ingress?: Record<string, unknown>;
     quota: QuotaSpec;
     limits: LimitRangeSpec;
     restService?: Partial<RestServiceSpec>;
@@ -195,7 +210,7 @@ export const DEFAULT_TOPICS: TopicSettings = { partitions: 3, replicationFactor:
 
 const TOP_KEYS = [
     "namespace", "quota", "limits", "ingressNamespace", "storageClass", "protectData", "restService", "grpcService", "worker",
-    "database", "kafka", "observability", "outboxProcessor",
+    "database", "kafka", "observability", "outboxProcessor", "ingress",
 ];
 const SERVICE_KEYS = ["image", "replicas", "resources", "autoscaling", "pool", "logLevel"];
 const CONSUMER_GROUP = /^[A-Za-z0-9._-]{1,249}$/;
@@ -322,7 +337,8 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
         cluster.brokers, cluster.minInsyncReplicas);
     const manageTopics = kRaw.manageTopics === undefined ? true : requireBoolean(`${key}.kafka.manageTopics`, kRaw.manageTopics);
     const connRaw = kRaw.connection === undefined ? {} : requireObject(`${key}.kafka.connection`, kRaw.connection);
-    rejectUnknownKeys(`${key}.kafka.connection`, connRaw, ["bootstrapServers", "tls", "sasl"]);
+    rejectUnknownKeys(`${key}.kafka.connection`, connRaw, ["access", "bootstrapServers", "tls", "sasl"]);
+    connRaw.access = requireTopicAccess(`${key}.kafka.connection`, connRaw.access, connRaw.bootstrapServers, cluster.external, `${key}.kafka.cluster.external`);
     validateKafkaConnection(`${key}.kafka.connection`, {
         bootstrapServers: connRaw.bootstrapServers, tls: connRaw.tls, sasl: connRaw.sasl,
     } as KafkaConnectionSpec, { ownCluster: true });
@@ -384,5 +400,6 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
         kafka: { cluster, topics, manageTopics, connection: connRaw },
         observability: { apiServerCidrs: oRaw.apiServerCidrs as string[], prometheus, grafana, otelCollector, kafkaExporter },
         outboxProcessor,
+        ingress: resolveEdgeSpec(`${key}.ingress`, r.ingress, [...OUTBOX_EDGE_ENDPOINTS], OUTBOX_DEFAULT_DOMAIN),
     };
 }
