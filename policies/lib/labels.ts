@@ -36,6 +36,7 @@ export const OBSERVABILITY_ROLES = {
     prometheus: "prometheus",
     grafana: "grafana",
     redisExporter: "redis-exporter",
+    kubeStateMetrics: "kube-state-metrics",
 } as const;
 
 /** Roles of the outbox services. */
