@@ -112,6 +112,8 @@ export function producedMetrics(producers: readonly Producer[]): Set<string> {
 }
 
 const KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool", "and", "or", "unless", "atan2", "inf", "nan"]);
+/** Aggregation operators: followed by their arguments or by a `by`/`without` clause. */
+const AGGREGATIONS = new Set(["sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk", "quantile", "limitk", "limit_ratio"]);
 /** Keywords followed by a parenthesised list of label names. */
 const LABEL_LIST_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
 
@@ -167,7 +169,7 @@ export function metricNames(expr: string): string[] {
                     i = j + 1;
                     skipUntil(")");
                 }
-            } else if (KEYWORDS.has(lower) || expr[j] === "(") {
+            } else if (KEYWORDS.has(lower) || expr[j] === "(" || (AGGREGATIONS.has(lower) && /^(by|without)\b/i.test(expr.slice(j)))) {
                 // A keyword, a function or an aggregation (sum, rate, histogram_quantile, ...).
             } else if (!out.includes(word)) {
                 out.push(word);

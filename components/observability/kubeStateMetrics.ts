@@ -39,7 +39,7 @@ export const KUBE_STATE_METRICS_RULES: PolicyRule[] = [...new Set(KUBE_STATE_MET
 }));
 
 /** Requests and limits when the args give none. */
-export const KUBE_STATE_METRICS_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } };
+export const KUBE_STATE_METRICS_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } };
 
 export interface KubeStateMetricsArgs {
     namespace: pulumi.Input<string>;
