@@ -165,12 +165,13 @@ describe("rbac-cluster-role-allow-list", () => {
     it("ignores namespaced Roles", async () => {
         expect(await checkResource(rbacClusterRoleAllowList, readPods)).to.deep.equal([]);
     });
+    const promRules = prom.props.rules as unknown[];
     it("passes a discovery role with get on nodes/proxy (the kubelet's metrics)", async () => {
-        const kubelet = role("ClusterRole", "prometheus", [...prom.props.rules, { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] }]);
+        const kubelet = role("ClusterRole", "prometheus", [...promRules, { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] }]);
         expect(await checkResource(rbacClusterRoleAllowList, kubelet)).to.deep.equal([]);
     });
     it("reports nodes/proxy with a verb other than get (create: exec and port-forward through the kubelet)", async () => {
-        const kubelet = role("ClusterRole", "prometheus", [...prom.props.rules, { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get", "create"] }]);
+        const kubelet = role("ClusterRole", "prometheus", [...promRules, { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get", "create"] }]);
         expect(await checkResource(rbacClusterRoleAllowList, kubelet)).to.have.length(1);
     });
     const ksm = role("ClusterRole", "kube-state-metrics", [
