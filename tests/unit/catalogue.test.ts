@@ -171,7 +171,9 @@ describe("metric catalogue", () => {
         describe(`${stack}: every system queries only metrics it produces`, () => {
             let systems: SystemMetrics[] = [];
             let res: RecordedResource[] = [];
-            before(async () => {
+            before(async function () {
+                // The first test file to ask builds the whole stack under the mocks (shared with the others).
+                this.timeout(120000);
                 res = (await builtStack(stack)).res;
                 systems = systemsOf(res);
             });
