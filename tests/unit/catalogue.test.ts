@@ -185,6 +185,30 @@ describe("metric catalogue", () => {
                 }
             });
 
+            it("loads per system the alert groups and dashboards its producers feed, and only those", () => {
+                const loaded: Record<string, { groups: string[]; dashboards: string[] }> = {};
+                for (const cm of ofType(res, T.configMap)) {
+                    const partOf = cm.inputs.metadata.labels?.[PART_OF];
+                    const entry = loaded[partOf] ??= { groups: [], dashboards: [] };
+                    for (const [key, text] of Object.entries<string>(cm.inputs.data ?? {})) {
+                        if (key === "alerts.rules.yaml") {
+                            entry.groups.push(...(yaml.load(text) as { groups: { name: string }[] }).groups.map(g => g.name));
+                        } else if (cm.inputs.metadata.labels?.["grafana.platform.io/dashboard"] === "true") {
+                            entry.dashboards.push((JSON.parse(text) as { uid: string }).uid);
+                        }
+                    }
+                }
+                const of = (partOf: string) => ({ groups: loaded[partOf].groups, dashboards: [...loaded[partOf].dashboards].sort() });
+                expect(of("cstore")).to.deep.equal({ groups: ["cstore", "kubernetes"], dashboards: ["platform-application", "platform-redis", "platform-resources"] });
+                expect(of("outbox")).to.deep.equal({
+                    groups: ["outbox-events", "kubernetes"], dashboards: ["platform-application", "platform-database", "platform-kafka", "platform-resources"],
+                });
+                // FastAPI's HTTP metrics and the Redis exporter: no Kafka lag, no SQL pool, no gRPC in greenfield.
+                expect(of("greenfield")).to.deep.equal({ groups: ["kubernetes"], dashboards: ["platform-application", "platform-redis", "platform-resources"] });
+                // The RestAPI design names no metric of its parts: the platform's own only.
+                expect(of("restapi")).to.deep.equal({ groups: ["kubernetes"], dashboards: ["platform-resources"] });
+            });
+
             it("has a producer for every metric of every alert rule and dashboard panel", () => {
                 for (const s of systems) {
                     expect(unproduced(s), s.partOf).to.deep.equal([]);
