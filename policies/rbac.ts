@@ -236,6 +236,25 @@ export const rbacSecretsReadOnly = resourceRule({
 // rbac-cluster-role-allow-list
 
 const DISCOVERY_RESOURCES = ["nodes", "nodes/metrics", "services", "endpoints", "endpointslices", "pods", "ingresses"];
+/** The kubelet's endpoints through the API server's node proxy: `get` only (a scrape), never create (exec, port-forward). */
+const KUBELET_PROXY = "nodes/proxy";
+
+/**
+ * What kube-state-metrics may list and watch: workload, storage and scaling objects. Never Secrets
+ * or ConfigMaps (their contents), never RBAC objects.
+ */
+const INVENTORY_RESOURCES = [
+    "pods", "nodes", "namespaces", "services", "endpoints", "persistentvolumeclaims", "persistentvolumes", "resourcequotas", "limitranges",
+    "replicationcontrollers", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "horizontalpodautoscalers",
+    "poddisruptionbudgets", "networkpolicies", "ingresses", "storageclasses",
+];
+
+/** True when the rules only list and watch inventory resources (the kube-state-metrics role). */
+export function isReadOnlyInventory(rules: RbacRule[]): boolean {
+    return rules.length > 0 && rules.every((r) =>
+        !r.unknown && r.nonResourceURLs.length === 0 && r.verbs.length > 0 && r.verbs.every((v) => v === "list" || v === "watch") &&
+        r.resources.length > 0 && r.resources.every((x) => INVENTORY_RESOURCES.includes(x)));
+}
 
 /** True when the rules only read discovery resources (the Prometheus read-only discovery role). */
 export function isReadOnlyDiscovery(rules: RbacRule[]): boolean {
@@ -249,13 +268,17 @@ export function isReadOnlyDiscovery(rules: RbacRule[]): boolean {
         if (r.nonResourceURLs.length > 0) {
             return r.resources.length === 0 && r.nonResourceURLs.every((u) => u === "/metrics") && r.verbs.every((v) => v === "get");
         }
+        if (r.resources.includes(KUBELET_PROXY)) {
+            return r.verbs.every((v) => v === "get") && r.resources.every((x) => x === KUBELET_PROXY || x === "nodes/metrics");
+        }
         return r.resources.length > 0 && r.resources.every((x) => DISCOVERY_RESOURCES.includes(x));
     });
 }
 
 export const rbacClusterRoleAllowList = resourceRule({
     name: "rbac-cluster-role-allow-list",
-    description: "ClusterRoles exist only when allow-listed (by default the Prometheus read-only discovery role and the sealed-secrets controller role).",
+    description:
+        "ClusterRoles exist only when allow-listed (by default the Prometheus read-only discovery role, with `get` on nodes/proxy for the kubelet's metrics, kube-state-metrics' list/watch inventory role and the sealed-secrets controller role).",
     remediationSteps:
         "Use a namespaced Role instead; if a ClusterRole is really needed, add its name to allowedClusterRoles in the policy config.",
     severity: "high",
@@ -270,7 +293,7 @@ export const rbacClusterRoleAllowList = resourceRule({
         if (inAllowList(res, cfg.allowedClusterRoles)) {
             return;
         }
-        if (cfg.allowReadOnlyDiscovery && isReadOnlyDiscovery(rulesOf(res.props))) {
+        if (cfg.allowReadOnlyDiscovery && (isReadOnlyDiscovery(rulesOf(res.props)) || isReadOnlyInventory(rulesOf(res.props)))) {
             return;
         }
         report(`ClusterRole "${res.name}" is not in the allow-list (${cfg.allowedClusterRoles.join(", ")})`);

@@ -91,7 +91,50 @@ export const OUTBOX_ALERTS: AlertRuleGroup = {
     ],
 };
 
-export const DEFAULT_ALERT_GROUPS: AlertRuleGroup[] = [OUTBOX_ALERTS];
+/**
+ * Every system's Kubernetes alerts, from kube-state-metrics and the kubelet (cAdvisor and volume
+ * stats): workloads short of ready replicas, containers near their memory limit, claims filling up.
+ */
+export const KUBERNETES_ALERTS: AlertRuleGroup = {
+    name: "kubernetes",
+    rules: [
+        {
+            alert: "KubeDeploymentReplicasUnavailable",
+            expr: "max by (namespace, deployment) (kube_deployment_status_replicas_unavailable) > 0",
+            for: "15m",
+            severity: "warning",
+            summary: "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} lacks available replicas",
+            description: "{{ $value }} replica(s) of {{ $labels.namespace }}/{{ $labels.deployment }} have been unavailable for 15 minutes.",
+        },
+        {
+            alert: "KubeStatefulSetReplicasNotReady",
+            expr: "max by (namespace, statefulset) (kube_statefulset_replicas) - max by (namespace, statefulset) (kube_statefulset_status_replicas_ready) > 0",
+            for: "15m",
+            severity: "warning",
+            summary: "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} lacks ready replicas",
+            description: "{{ $value }} replica(s) of {{ $labels.namespace }}/{{ $labels.statefulset }} have not been ready for 15 minutes.",
+        },
+        {
+            alert: "ContainerMemoryNearLimit",
+            expr: 'max by (namespace, pod, container) (container_memory_working_set_bytes{container!=""}) / max by (namespace, pod, container) (kube_pod_container_resource_limits{resource="memory"} > 0) > 0.9',
+            for: "10m",
+            severity: "warning",
+            summary: "Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} near its memory limit",
+            description: "{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) uses {{ $value | humanizePercentage }} of its memory limit (threshold 90%): it will be OOM-killed at 100%.",
+        },
+        {
+            alert: "PersistentVolumeFillingUp",
+            expr: "max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes) < 0.1",
+            for: "5m",
+            severity: "critical",
+            summary: "Volume of claim {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} almost full",
+            description: "Only {{ $value | humanizePercentage }} of the volume of {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is free (threshold 10%).",
+        },
+    ],
+};
+
+/** What a Prometheus loads when its args name no groups (a system narrows them by the catalogue). */
+export const DEFAULT_ALERT_GROUPS: AlertRuleGroup[] = [KUBERNETES_ALERTS];
 
 /** docs/runbooks.md of the project's repository: one section per alert, its anchor the alert's name in lowercase. */
 export const RUNBOOK_BASE_URL = "https://github.com/k8s-platform/k8s-platform/blob/main/docs/runbooks.md";

@@ -185,11 +185,43 @@ export const DASHBOARDS: DashboardSpec[] = [
     },
     {
         uid: "platform-resources",
-        title: "Performance: CPU and memory",
+        title: "Performance: CPU, memory, disk and network",
         tags: ["platform", "performance"],
+        // cAdvisor (the kubelet's /metrics/cadvisor) per container, kube-state-metrics for the limits.
         panels: [
-            { title: "CPU (cores) per pod", unit: "short", targets: [{ expr: "sum by (namespace, pod) (rate(process_cpu_seconds_total[5m]))", legendFormat: "{{namespace}}/{{pod}}" }] },
-            { title: "Resident memory per pod", unit: "bytes", targets: [{ expr: "sum by (namespace, pod) (process_resident_memory_bytes)", legendFormat: "{{namespace}}/{{pod}}" }] },
+            { title: "CPU (cores) per pod", unit: "short", targets: [{ expr: 'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container!=""}[5m]))', legendFormat: "{{namespace}}/{{pod}}" }] },
+            { title: "Working-set memory per pod", unit: "bytes", targets: [{ expr: 'sum by (namespace, pod) (container_memory_working_set_bytes{container!=""})', legendFormat: "{{namespace}}/{{pod}}" }] },
+            {
+                title: "Memory used / limit",
+                unit: "percentunit",
+                targets: [{
+                    expr: 'max by (namespace, pod, container) (container_memory_working_set_bytes{container!=""}) / max by (namespace, pod, container) (kube_pod_container_resource_limits{resource="memory"} > 0)',
+                    legendFormat: "{{namespace}}/{{pod}} {{container}}",
+                }],
+            },
+            { title: "Pod restarts (1h)", unit: "short", targets: [{ expr: "sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total[1h]))", legendFormat: "{{namespace}}/{{pod}}" }] },
+            {
+                title: "Disk I/O per pod",
+                unit: "Bps",
+                targets: [
+                    { expr: 'sum by (namespace, pod) (rate(container_fs_reads_bytes_total{container!=""}[5m]))', legendFormat: "{{namespace}}/{{pod}} read" },
+                    { expr: 'sum by (namespace, pod) (rate(container_fs_writes_bytes_total{container!=""}[5m]))', legendFormat: "{{namespace}}/{{pod}} write" },
+                ],
+            },
+            {
+                title: "Network throughput per pod",
+                unit: "Bps",
+                targets: [
+                    { expr: "sum by (namespace, pod) (rate(container_network_receive_bytes_total[5m]))", legendFormat: "{{namespace}}/{{pod}} in" },
+                    { expr: "sum by (namespace, pod) (rate(container_network_transmit_bytes_total[5m]))", legendFormat: "{{namespace}}/{{pod}} out" },
+                ],
+            },
+            {
+                title: "Volume usage per claim",
+                unit: "percentunit",
+                targets: [{ expr: "max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes)", legendFormat: "{{namespace}}/{{persistentvolumeclaim}}" }],
+            },
+            { title: "Node CPU (cores used / cores)", unit: "percentunit", targets: [{ expr: 'sum by (node) (rate(container_cpu_usage_seconds_total{id="/"}[5m])) / sum by (node) (machine_cpu_cores)', legendFormat: "{{node}}" }] },
         ],
     },
     {

@@ -32,11 +32,24 @@ const CONFIG_DIR = "/etc/prometheus/config";
 const RULES_DIR = "/etc/prometheus/rules";
 const DATA_DIR = "/prometheus";
 
-/** The discovery role, rule for rule: read nodes, services, endpoints, pods and ingresses, nothing else. */
+/**
+ * The discovery role, rule for rule: read nodes, services, endpoints, pods and ingresses, and `get`
+ * on nodes/proxy (the kubelet's /metrics and /metrics/cadvisor through the API server), nothing else.
+ */
 export const PROMETHEUS_DISCOVERY_RULES: PolicyRule[] = [
     { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: READ },
     { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: READ },
+    { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
 ];
+
+/** Where the pod's API token and CA are mounted (automountServiceAccountToken). */
+export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+/** The in-cluster name of the API server, through which the kubelet endpoints are scraped. */
+export const API_SERVER_ADDRESS = "kubernetes.default.svc:443";
+/** Scrape jobs of the kubelet (through the API server's node proxy): job name -> kubelet path. */
+export const KUBELET_JOBS = { kubelet: "/metrics", cadvisor: "/metrics/cadvisor" } as const;
+/** Scrape job of kube-state-metrics. */
+export const KUBE_STATE_METRICS_JOB = "kube-state-metrics";
 
 export interface OtelScrapeTarget {
     /** The collector's pods (egress) and where they run. */
@@ -65,6 +78,10 @@ export interface PrometheusArgs {
     scrapeTargets?: TrafficRule[];
     /** The OTel collector: a dedicated job scrapes its exporter on every collector pod. */
     otelCollector?: OtelScrapeTarget;
+    /** kube-state-metrics: its pods (egress) and host:port (a static target). */
+    kubeStateMetrics?: { peer: Peer; target: pulumi.Input<string>; port: number };
+    /** Scrape the kubelet's /metrics and /metrics/cadvisor of every node through the API server (default true). */
+    kubeletMetrics?: boolean;
     /** Limit pod discovery to these namespaces (all when absent). */
     scrapeNamespaces?: string[];
     /** The Kubernetes API server that discovery talks to: address ranges and ports (default 443 and 6443). */
@@ -88,6 +105,9 @@ export interface PrometheusConfigOptions {
     otelCollector?: { namespace: string; instance: string; port: number };
     /** host:port of every Alertmanager replica (the `alerting` block). */
     alertmanagers?: string[];
+    /** host:port of kube-state-metrics. */
+    kubeStateMetrics?: string;
+    kubeletMetrics?: boolean;
 }
 
 /** Kubernetes SD labels kept on every pod target. */
@@ -132,6 +152,13 @@ export function prometheusConfig(o: PrometheusConfigOptions): { [k: string]: Yam
             ],
         });
     }
+    if (o.kubeStateMetrics) {
+        // honor_labels: the series' namespace and pod are the objects', not the exporter's.
+        scrapeConfigs.push({ job_name: KUBE_STATE_METRICS_JOB, honor_labels: true, static_configs: [{ targets: [o.kubeStateMetrics] }] });
+    }
+    if (o.kubeletMetrics) {
+        scrapeConfigs.push(...Object.entries(KUBELET_JOBS).map(([job, kubeletPath]) => kubeletJob(job, kubeletPath, o.scrapeNamespaces)));
+    }
     return {
         global: {
             scrape_interval: o.scrapeInterval,
@@ -144,6 +171,29 @@ export function prometheusConfig(o: PrometheusConfigOptions): { [k: string]: Yam
             ? { alertmanagers: [{ api_version: "v2", timeout: "10s", static_configs: [{ targets: o.alertmanagers }] }] }
             : undefined,
         scrape_configs: scrapeConfigs,
+    };
+}
+
+/**
+ * A kubelet endpoint of every node, read through the API server's node proxy with Prometheus' own
+ * token (RBAC: get nodes/proxy): no egress to the nodes, no DaemonSet, no host access. With
+ * scrapeNamespaces, only those namespaces' series are kept (and the node's own, which carry none).
+ */
+export function kubeletJob(job: string, kubeletPath: string, namespaces?: string[]): YamlValue {
+    return {
+        job_name: job,
+        scheme: "https",
+        authorization: { credentials_file: `${SERVICE_ACCOUNT_DIR}/token` },
+        tls_config: { ca_file: `${SERVICE_ACCOUNT_DIR}/ca.crt` },
+        kubernetes_sd_configs: [{ role: "node" }],
+        relabel_configs: [
+            { target_label: "__address__", replacement: API_SERVER_ADDRESS, action: "replace" },
+            { source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: `/api/v1/nodes/$1/proxy${kubeletPath}`, action: "replace" },
+            { source_labels: ["__meta_kubernetes_node_name"], target_label: "node", action: "replace" },
+        ],
+        metric_relabel_configs: namespaces
+            ? [{ source_labels: ["namespace"], regex: `|${namespaces.map(n => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")}`, action: "keep" }]
+            : undefined,
     };
 }
 
@@ -213,10 +263,13 @@ export class Prometheus extends pulumi.ComponentResource {
         const retention = args.retention ?? "30d";
         const collector = args.otelCollector;
 
-        const configYaml = pulumi.output(collector?.namespace ?? "").apply(collectorNs => toYaml(prometheusConfig({
+        const ksm = args.kubeStateMetrics;
+        const configYaml = pulumi.all([collector?.namespace ?? "", ksm?.target ?? ""]).apply(([collectorNs, ksmTarget]) => toYaml(prometheusConfig({
             scrapeInterval, evaluationInterval, port: PROMETHEUS_PORT, scrapeNamespaces: args.scrapeNamespaces,
             otelCollector: collector ? { namespace: collectorNs, instance: collector.instance, port: collector.port } : undefined,
             alertmanagers: args.alertmanager?.targets,
+            kubeStateMetrics: ksm ? ksmTarget : undefined,
+            kubeletMetrics: args.kubeletMetrics ?? true,
         })));
         const rulesYaml = toYaml(alertRulesFile(args.alertGroups ?? DEFAULT_ALERT_GROUPS));
         const config = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: { [PROMETHEUS_CONFIG_FILE]: configYaml } }, child);
@@ -242,6 +295,9 @@ export class Prometheus extends pulumi.ComponentResource {
         }
         if (args.alertmanager) {
             egress.push({ peer: args.alertmanager.peer, ports: [{ port: ALERTMANAGER_PORT }] });
+        }
+        if (ksm) {
+            egress.push({ peer: ksm.peer, ports: [{ port: ksm.port }] });
         }
 
         this.workload = new Workload(name, {

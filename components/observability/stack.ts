@@ -2,8 +2,11 @@
  * ObservabilityStack: the five observability workloads of greenfield-cluster.md and cstore.md in
  * one namespace, wired to each other through peers computed from their names: applications ->
  * OTel collector -> Jaeger (traces) and -> Prometheus (scraped exporter); Prometheus -> its targets,
- * the collector, the Redis exporter and the API server; Grafana -> Prometheus and Jaeger; the
- * ingress controller -> Grafana.
+ * the collector, the Redis exporter, kube-state-metrics and the API server (discovery, and the
+ * kubelet's metrics through its node proxy); Grafana -> Prometheus and Jaeger; the ingress
+ * controller -> Grafana. Prometheus loads the alert groups, and Grafana the dashboard queries, whose
+ * metrics something the stack scrapes produces (catalogue.ts): the stack's own exporters and the
+ * system's declared `producers`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PodGroup, withSurge } from "../k8s/capacity";
@@ -11,10 +14,12 @@ import { ResourceSpec } from "../k8s/container";
 import { Peer, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { AlertmanagerTarget } from "./alerting";
-import { AlertRuleGroup } from "./alerts";
+import { AlertRuleGroup, DEFAULT_ALERT_GROUPS } from "./alerts";
+import { PLATFORM_PRODUCERS, Producer, selectAlertGroups, selectDashboards } from "./catalogue";
 import { DEFAULT_PART_OF, observabilityPeer, StorageArgs } from "./common";
-import { DashboardSpec } from "./dashboards";
+import { DASHBOARDS, DashboardSpec } from "./dashboards";
 import { Grafana, GrafanaArgs, GRAFANA_RESOURCES, GRAFANA_STORAGE_DEFAULT } from "./grafana";
+import { KubeStateMetrics, KubeStateMetricsArgs, KUBE_STATE_METRICS_PORT, KUBE_STATE_METRICS_RESOURCES } from "./kubeStateMetrics";
 import { Jaeger, JaegerArgs, JAEGER_PORTS, JAEGER_RESOURCES } from "./jaeger";
 import { OTEL_COLLECTOR_REPLICAS, OTEL_COLLECTOR_RESOURCES, OTEL_PORTS, OtelCollector, OtelCollectorArgs } from "./otel";
 import { Prometheus, PrometheusArgs, PROMETHEUS_PORT, PROMETHEUS_RESOURCES } from "./prometheus";
@@ -45,6 +50,9 @@ export interface ObservabilityStackArgs {
     redis?: RedisTarget & Tunables;
     /** The stack's Alertmanager, which Prometheus sends its alerts to. */
     alertmanager?: AlertmanagerTarget;
+    /** What the system's own workloads export to this Prometheus (its applications, its exporters). */
+    producers?: Producer[];
+    kubeStateMetrics?: Tunables & { clusterRoleName?: string };
     protect?: boolean;
 }
 
@@ -54,6 +62,9 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     public readonly jaeger: Jaeger;
     public readonly otelCollector: OtelCollector;
     public readonly redisExporter?: RedisExporter;
+    public readonly kubeStateMetrics: KubeStateMetrics;
+    /** Everything that exports to this Prometheus (catalogue.ts): what selected the alerts and dashboards. */
+    public readonly producers: Producer[];
     public readonly prometheusUrl: pulumi.Output<string>;
     public readonly grafanaUrl: pulumi.Output<string>;
     public readonly grafanaServiceName: pulumi.Output<string>;
@@ -74,7 +85,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         const partOf = args.partOf ?? DEFAULT_PART_OF;
         const n = {
             prometheus: `${name}-prometheus`, grafana: `${name}-grafana`, jaeger: `${name}-jaeger`,
-            collector: `${name}-otel-collector`, redisExporter: `${name}-redis-exporter`,
+            collector: `${name}-otel-collector`, redisExporter: `${name}-redis-exporter`, ksm: `${name}-kube-state-metrics`,
         };
         const peer = {
             prometheus: observabilityPeer(n.prometheus, ns, partOf),
@@ -82,7 +93,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             jaeger: observabilityPeer(n.jaeger, ns, partOf),
             collector: observabilityPeer(n.collector, ns, partOf),
             redisExporter: observabilityPeer(n.redisExporter, ns, partOf),
+            ksm: observabilityPeer(n.ksm, ns, partOf),
         };
+        const producers: Producer[] = [...PLATFORM_PRODUCERS, ...(args.redis ? ["redis-exporter" as const] : []), ...(args.producers ?? [])];
+        const alertGroups = selectAlertGroups(args.prometheus.alertGroups ?? DEFAULT_ALERT_GROUPS, producers);
+        const dashboards = selectDashboards(args.grafana?.dashboards ?? DASHBOARDS, producers);
         const scrapeTargets: TrafficRule[] = [...(args.scrapeTargets ?? [])];
         if (args.redis) {
             scrapeTargets.push({ peer: peer.redisExporter, ports: [{ port: REDIS_EXPORTER_PORT }] });
@@ -101,8 +116,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             const { image, resources, ...redis } = args.redis;
             return { namespace: ns, partOf, image, resources, redis, scrapers: [peer.prometheus] };
         };
-        const prometheusArgs: PrometheusArgs = {
+        const ksmArgs: KubeStateMetricsArgs = {
+            namespace: ns, partOf, ...args.kubeStateMetrics,
+            namespaces: args.scrapeNamespaces, apiServer: args.apiServer, scrapers: [peer.prometheus],
+        };
+        const prometheusArgs = (ksmTarget: pulumi.Input<string>): PrometheusArgs => ({
             namespace: ns, partOf, ...args.prometheus,
+            alertGroups,
+            kubeStateMetrics: { peer: peer.ksm, target: ksmTarget, port: KUBE_STATE_METRICS_PORT },
             apiServer: args.apiServer,
             scrapeTargets,
             scrapeNamespaces: args.scrapeNamespaces,
@@ -110,9 +131,10 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             clients: [peer.grafana],
             alertmanager: args.alertmanager,
             protect: args.protect,
-        };
+        });
         const grafanaArgs = (prometheusUrl: pulumi.Input<string>, jaegerUrl: pulumi.Input<string>): GrafanaArgs => ({
             namespace: ns, partOf, ...args.grafana,
+            dashboards,
             prometheus: { peer: peer.prometheus, url: prometheusUrl, port: PROMETHEUS_PORT },
             jaeger: { peer: peer.jaeger, url: jaegerUrl, port: JAEGER_PORTS.query },
             ingressFrom: args.ingressFrom,
@@ -127,7 +149,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         if (redisExporterArgs) {
             this.redisExporter = new RedisExporter(n.redisExporter, redisExporterArgs, child);
         }
-        this.prometheus = new Prometheus(n.prometheus, prometheusArgs, child);
+        this.kubeStateMetrics = new KubeStateMetrics(n.ksm, ksmArgs, child);
+        this.prometheus = new Prometheus(n.prometheus, prometheusArgs(this.kubeStateMetrics.target), child);
         this.grafana = new Grafana(n.grafana, grafanaArgs(this.prometheus.url, this.jaeger.queryUrl), child);
 
         this.prometheusUrl = this.prometheus.url;
@@ -140,6 +163,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         this.otlpHttpEndpoint = this.otelCollector.otlpHttpEndpoint;
         this.prometheusPeer = peer.prometheus;
         this.collectorPeer = peer.collector;
+        this.producers = producers;
         this.registerOutputs({
             prometheusUrl: this.prometheusUrl, grafanaUrl: this.grafanaUrl, grafanaServiceName: this.grafanaServiceName,
             grafanaAdminSecretName: this.grafanaAdminSecretName, grafanaAdminPassword: this.grafanaAdminPassword,
@@ -149,12 +173,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 }
 
 /** The tunables of an ObservabilityStack that decide what its namespace must hold. */
-export type ObservabilityLoadArgs = Pick<ObservabilityStackArgs, "prometheus" | "grafana" | "otelCollector" | "jaeger" | "redis">;
+export type ObservabilityLoadArgs = Pick<ObservabilityStackArgs, "prometheus" | "grafana" | "otelCollector" | "jaeger" | "redis" | "kubeStateMetrics">;
 
 /**
  * What an ObservabilityStack runs at its peak, for the capacity checks (components/k8s/capacity):
- * Prometheus, Grafana and Jaeger one pod each (Recreate), the collector and the Redis exporter with
- * rolling-update surge; the claims of Prometheus and Grafana. Pure: the same defaults as the children.
+ * Prometheus, Grafana and Jaeger one pod each (Recreate), the collector, the Redis exporter and
+ * kube-state-metrics with rolling-update surge; the claims of Prometheus and Grafana. Pure: the same defaults as the children.
  */
 export function observabilityLoad(a: ObservabilityLoadArgs): { pods: PodGroup[]; claims: string[]; containers: [string, ResourceSpec][] } {
     const containers: [string, ResourceSpec][] = [
@@ -163,10 +187,11 @@ export function observabilityLoad(a: ObservabilityLoadArgs): { pods: PodGroup[];
         ["jaeger", a.jaeger?.resources ?? JAEGER_RESOURCES],
         ["otelCollector", a.otelCollector?.resources ?? OTEL_COLLECTOR_RESOURCES],
         ...(a.redis ? [["redisExporter", a.redis.resources ?? REDIS_EXPORTER_RESOURCES] as [string, ResourceSpec]] : []),
+        ["kubeStateMetrics", a.kubeStateMetrics?.resources ?? KUBE_STATE_METRICS_RESOURCES],
     ];
     const pods: PodGroup[] = containers.map(([name, resources]) => ({
         resources,
-        pods: name === "otelCollector" ? withSurge(a.otelCollector?.replicas ?? OTEL_COLLECTOR_REPLICAS) : name === "redisExporter" ? withSurge(1) : 1,
+        pods: name === "otelCollector" ? withSurge(a.otelCollector?.replicas ?? OTEL_COLLECTOR_REPLICAS) : name === "redisExporter" || name === "kubeStateMetrics" ? withSurge(1) : 1,
     }));
     return { pods, claims: [a.prometheus.storage.size, a.grafana?.storage?.size ?? GRAFANA_STORAGE_DEFAULT], containers };
 }

@@ -39,6 +39,7 @@ export const OBSERVABILITY_ROLES = {
     grafana: "grafana",
     redisExporter: "redis-exporter",
     alertmanager: "alertmanager",
+    kubeStateMetrics: "kube-state-metrics",
 } as const;
 
 /** Roles of the outbox services. */

@@ -165,6 +165,30 @@ describe("rbac-cluster-role-allow-list", () => {
     it("ignores namespaced Roles", async () => {
         expect(await checkResource(rbacClusterRoleAllowList, readPods)).to.deep.equal([]);
     });
+    const promRules = prom.props.rules as unknown[];
+    it("passes a discovery role with get on nodes/proxy (the kubelet's metrics)", async () => {
+        const kubelet = role("ClusterRole", "prometheus", [...promRules, { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] }]);
+        expect(await checkResource(rbacClusterRoleAllowList, kubelet)).to.deep.equal([]);
+    });
+    it("reports nodes/proxy with a verb other than get (create: exec and port-forward through the kubelet)", async () => {
+        const kubelet = role("ClusterRole", "prometheus", [...promRules, { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get", "create"] }]);
+        expect(await checkResource(rbacClusterRoleAllowList, kubelet)).to.have.length(1);
+    });
+    const ksm = role("ClusterRole", "kube-state-metrics", [
+        { apiGroups: [""], resources: ["pods", "nodes", "persistentvolumeclaims"], verbs: ["list", "watch"] },
+        { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: ["list", "watch"] },
+    ]);
+    it("passes kube-state-metrics' list/watch inventory role under any name", async () => {
+        expect(await checkResource(rbacClusterRoleAllowList, ksm)).to.deep.equal([]);
+    });
+    it("reports an inventory role that lists secrets", async () => {
+        const bad = mutate(ksm, "props.rules.0.resources", ["pods", "secrets"]);
+        expect((await checkResource(rbacClusterRoleAllowList, bad))[0]).to.match(/ClusterRole "kube-state-metrics" is not in the allow-list/);
+    });
+    it("reports an inventory role with get (object contents beyond the lists)", async () => {
+        const bad = mutate(ksm, "props.rules.1.verbs", ["get", "list", "watch"]);
+        expect(await checkResource(rbacClusterRoleAllowList, bad)).to.have.length(1);
+    });
 });
 
 describe("rbac-deployer-roles", () => {

@@ -205,7 +205,8 @@ export const DEFAULT_PLAN: PlanRule[] = [
     { description: "OTel collector -> Prometheus", from: { role: [OBS.otelCollector, "opentelemetry-collector"] }, to: { role: OBS.prometheus } },
     { description: "Prometheus scrapes its targets (never the data stores directly)", from: { role: OBS.prometheus }, to: { anyWorkload: true, notRole: DATASTORES } },
     { description: "Grafana -> Prometheus", from: { role: OBS.grafana }, to: { role: OBS.prometheus } },
-    { description: "Prometheus -> Kubernetes API server (service discovery)", from: { role: OBS.prometheus }, to: { outside: true }, ports: tcp(443, 6443) },
+    { description: "Prometheus -> Kubernetes API server (service discovery, the kubelet's metrics through the node proxy)", from: { role: OBS.prometheus }, to: { outside: true }, ports: tcp(443, 6443) },
+    { description: "kube-state-metrics -> Kubernetes API server (list/watch)", from: { role: OBS.kubeStateMetrics }, to: { outside: true }, ports: tcp(443, 6443) },
     { description: "from the ingress controller to Grafana", from: { outside: true }, to: { role: OBS.grafana }, ports: tcp(3000) },
     { description: "sealed-secrets controller -> Kubernetes API server", from: { role: "sealed-secrets" }, to: { outside: true }, ports: tcp(443, 6443) },
     {

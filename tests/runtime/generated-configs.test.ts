@@ -16,6 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { createPlatform } from "../../platform";
+import { SERVICE_ACCOUNT_DIR } from "../../components/observability/prometheus";
 import { capture, platformConfig, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import { chownTo, configMapsOf, MaterializedContainer, materialize, rewrite, run, start, stopAll, tempDir, waitForPort } from "./harness";
@@ -68,8 +69,18 @@ describe("runtime: generated configs read by the real tools", function () {
     /** The Prometheus container of a pod as local files: config and rules where its mounts put them. */
     function prometheus(pod: Pod): { config: string; ruleFiles: string[]; local: MaterializedContainer } {
         const dir = fs.mkdtempSync(path.join(root, "prometheus-"));
+        // The kubelet projects the ServiceAccount token and the cluster CA into pods that automount them;
+        // the kubelet scrape jobs name those files, and promtool checks that they exist.
+        const paths: Record<string, string> = {};
+        if (pod.spec.automountServiceAccountToken) {
+            const sa = path.join(dir, "serviceaccount");
+            fs.mkdirSync(sa);
+            fs.writeFileSync(path.join(sa, "token"), "test-token\n");
+            fs.writeFileSync(path.join(sa, "ca.crt"), "");
+            paths[SERVICE_ACCOUNT_DIR] = sa;
+        }
         const local = materialize(pod.spec, containerOf(pod, "prom/prometheus"), {
-            secrets: {}, podName: "prometheus-0", configMaps: configMapsOf(pod.res), dir, user: "www-data",
+            secrets: {}, podName: "prometheus-0", configMaps: configMapsOf(pod.res), dir, user: "www-data", paths,
         });
         // No command: the image's entrypoint (prometheus) gets the args, the first of them in `command`.
         const arg = [local.command, ...local.args].find(a => a.startsWith("--config.file="));

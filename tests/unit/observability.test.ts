@@ -227,7 +227,7 @@ describe("observability", () => {
             expect(cfg.global).to.deep.equal({ scrape_interval: "15s", scrape_timeout: "10s", evaluation_interval: "15s" });
             expect(cfg.rule_files).to.deep.equal(["/etc/prometheus/rules/*.yaml"]);
             const jobs = Object.fromEntries(cfg.scrape_configs.map((j: { job_name: string }) => [j.job_name, j]));
-            expect(Object.keys(jobs)).to.deep.equal(["prometheus", "kubernetes-pods", "otel-collector"]);
+            expect(Object.keys(jobs)).to.deep.equal(["prometheus", "kubernetes-pods", "otel-collector", "kubelet", "cadvisor"]);
             const pods = jobs["kubernetes-pods"];
             expect(pods.kubernetes_sd_configs).to.deep.equal([{ role: "pod" }]);
             expect(pods.relabel_configs[0]).to.deep.equal({
@@ -247,6 +247,45 @@ describe("observability", () => {
             expect(dep.inputs.spec.template.metadata.annotations["checksum/config"]).to.match(/^[0-9a-f]{16}$/);
         });
 
+        it("scrapes the kubelet's /metrics and /metrics/cadvisor of every node through the API server's node proxy with its token", async () => {
+            const res = await capture(() => new Prometheus("prom-kubelet", prometheusArgs({ scrapeNamespaces: ["apps", "data"] })));
+            const cfg = yaml.load(byName(res, T.configMap, "prom-kubelet-config").inputs.data["prometheus.yaml"]) as any;
+            const jobs = Object.fromEntries(cfg.scrape_configs.map((j: { job_name: string }) => [j.job_name, j]));
+            for (const [job, kubeletPath] of [["kubelet", "/metrics"], ["cadvisor", "/metrics/cadvisor"]]) {
+                const j = jobs[job];
+                expect(j.scheme, job).to.equal("https");
+                expect(j.authorization).to.deep.equal({ credentials_file: "/var/run/secrets/kubernetes.io/serviceaccount/token" });
+                expect(j.tls_config).to.deep.equal({ ca_file: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" });
+                expect(j.kubernetes_sd_configs).to.deep.equal([{ role: "node" }]);
+                expect(j.relabel_configs.slice(0, 2)).to.deep.equal([
+                    { target_label: "__address__", replacement: "kubernetes.default.svc:443", action: "replace" },
+                    { source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: `/api/v1/nodes/$1/proxy${kubeletPath}`, action: "replace" },
+                ]);
+                // Only the system's namespaces' series, and the node's own (no namespace label).
+                expect(j.metric_relabel_configs).to.deep.equal([{ source_labels: ["namespace"], regex: "|apps|data", action: "keep" }]);
+            }
+        });
+
+        it("scrapes kube-state-metrics as a static target with its own labels when given, and reaches it on 8080 only", async () => {
+            const ksm = { peer: peerOf("ksm"), target: "ksm.monitoring.svc.cluster.local:8080", port: 8080 };
+            const res = await capture(() => new Prometheus("prom-ksm", prometheusArgs({ kubeStateMetrics: ksm })));
+            const cfg = yaml.load(byName(res, T.configMap, "prom-ksm-config").inputs.data["prometheus.yaml"]) as any;
+            expect(cfg.scrape_configs.find((j: { job_name: string }) => j.job_name === "kube-state-metrics")).to.deep.equal({
+                job_name: "kube-state-metrics", honor_labels: true, static_configs: [{ targets: ["ksm.monitoring.svc.cluster.local:8080"] }],
+            });
+            const egress = ofType(res, T.netpol)[0].inputs.spec.egress;
+            expect(egress).to.deep.include({
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } }, podSelector: { matchLabels: ksm.peer.kind === "pods" ? ksm.peer.selector : {} } }],
+                ports: [{ port: 8080, protocol: "TCP" }],
+            });
+        });
+
+        it("leaves the kubelet out when kubeletMetrics is false", async () => {
+            const res = await capture(() => new Prometheus("prom-nokubelet", prometheusArgs({ kubeletMetrics: false })));
+            const cfg = yaml.load(byName(res, T.configMap, "prom-nokubelet-config").inputs.data["prometheus.yaml"]) as any;
+            expect(cfg.scrape_configs.map((j: { job_name: string }) => j.job_name)).to.deep.equal(["prometheus", "kubernetes-pods", "otel-collector"]);
+        });
+
         it("uses a dedicated ServiceAccount with its token, bound to the read-only discovery ClusterRole", async () => {
             const res = await capture(() => new Prometheus("prom-rbac", prometheusArgs()));
             const sa = byName(res, T.serviceAccount, "prom-rbac");
@@ -258,6 +297,7 @@ describe("observability", () => {
             expect(role.inputs.rules).to.deep.equal([
                 { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
+                { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
             ]);
             const binding = byName(res, T.clusterRoleBinding, "monitoring-prom-rbac-discovery").inputs;
             expect(binding.roleRef).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "monitoring-prom-rbac-discovery" });
@@ -303,7 +343,7 @@ describe("observability", () => {
     });
 
     describe("alert rules (outbox-events.md)", () => {
-        const file = alertRulesFile(DEFAULT_ALERT_GROUPS) as any;
+        const file = alertRulesFile([OUTBOX_ALERTS]) as any;
         const rulesByName: Record<string, any> = Object.fromEntries(file.groups[0].rules.map((r: { alert: string }) => [r.alert, r]));
 
         it("has the design's six alerts (error rate for HTTP and gRPC), each with severity, summary and description", () => {
@@ -470,8 +510,10 @@ describe("observability", () => {
             has(/http_requests_total\{status=~"5\.\."\}/);
             has(/kafka_consumergroup_lag/);
             has(/go_sql_open_connections/);
-            has(/process_cpu_seconds_total/);
-            has(/process_resident_memory_bytes/);
+            has(/container_cpu_usage_seconds_total/);
+            has(/container_memory_working_set_bytes/);
+            has(/container_fs_reads_bytes_total/);
+            has(/container_network_receive_bytes_total/);
             has(/redis_connected_clients/);
             const units = Object.fromEntries(all.flatMap(d => d.panels.map((p: any) => [p.title, p.fieldConfig.defaults.unit])));
             expect(units["HTTP latency p50 / p95 / p99"]).to.equal("s");
@@ -502,7 +544,7 @@ describe("observability", () => {
             const labels = Object.fromEntries(ofType(res, T.deployment).map(d => [d.inputs.metadata.name, d.inputs.spec.template.metadata.labels]));
             const expected: Record<string, string> = {
                 "obs-jaeger": "jaeger", "obs-otel-collector": "otel-collector", "obs-redis-exporter": "redis-exporter",
-                "obs-prometheus": "prometheus", "obs-grafana": "grafana",
+                "obs-prometheus": "prometheus", "obs-grafana": "grafana", "obs-kube-state-metrics": "kube-state-metrics",
             };
             expect(Object.keys(labels).sort()).to.deep.equal(Object.keys(expected).sort());
             for (const [name, app] of Object.entries(expected)) {
@@ -597,7 +639,8 @@ describe("observability", () => {
                     protect: true,
                 });
             });
-            expect(ofType(res, T.clusterRole)).to.have.length(1);
+            // Prometheus' discovery role and kube-state-metrics' inventory role.
+            expect(ofType(res, T.clusterRole).map(r => r.inputs.metadata.name).sort()).to.deep.equal(["monitoring-obs-kube-state-metrics", "monitoring-obs-prometheus-discovery"]);
             expect(await packViolations(res)).to.deep.equal([]);
         });
     });

@@ -82,13 +82,13 @@ interface Size {
 const SIZES: Size[] = [
     {
         label: "prod", name: "cs", namespace: "cstore", domain: "cstore.example.com", args: prodArgs,
-        replicas: { api: 3, mongodb: 1, redis: 1, "redis-exporter": 1, prometheus: 1, grafana: 1, cdn: 2 },
+        replicas: { api: 3, mongodb: 1, redis: 1, "redis-exporter": 1, "kube-state-metrics": 1, prometheus: 1, grafana: 1, cdn: 2 },
         hpa: [3, 10],
         storage: { "mongodb/data": "10Gi", "mongodb/config": "1Gi", "redis/data": "5Gi", prometheus: "20Gi", grafana: "5Gi", cdn: "10Gi" },
     },
     {
         label: "dev", name: "csdev", namespace: "cstore-dev", domain: "cstore.dev.example.com", args: devArgs,
-        replicas: { api: 1, mongodb: 1, redis: 1, "redis-exporter": 1, prometheus: 1, grafana: 1, cdn: 1 },
+        replicas: { api: 1, mongodb: 1, redis: 1, "redis-exporter": 1, "kube-state-metrics": 1, prometheus: 1, grafana: 1, cdn: 1 },
         hpa: [1, 3],
         storage: { "mongodb/data": "1Gi", "mongodb/config": "256Mi", "redis/data": "1Gi", prometheus: "2Gi", grafana: "1Gi", cdn: "1Gi" },
     },
@@ -157,10 +157,13 @@ const DESIGN_FLOWS: [string, string, string][] = [
     // 5. Prometheus: in from Grafana (above); out to its targets and the API server (discovery).
     ["prometheus", "redis-exporter", "TCP/9121"],
     ["prometheus", "out:apiserver", "TCP/443,TCP/6443"],
+    // kube-state-metrics (the Kubernetes alerts' and panels' data): scraped by Prometheus, lists and watches the API server.
+    ["prometheus", "kube-state-metrics", "TCP/8080"],
+    ["kube-state-metrics", "out:apiserver", "TCP/443,TCP/6443"],
     // 6. CDN: in from the ingress controller; out DNS only.
     ["out:ingress", "cdn", "TCP/8080"],
     // DNS for every workload.
-    ...["api", "mongodb", "redis", "redis-exporter", "prometheus", "grafana", "cdn"]
+    ...["api", "mongodb", "redis", "redis-exporter", "prometheus", "grafana", "cdn", "kube-state-metrics"]
         .map((w): [string, string, string] => [w, "out:dns", "TCP/53,UDP/53"]),
 ];
 
@@ -202,7 +205,7 @@ for (const size of SIZES) {
                 expect(w.inputs.spec.template.metadata.labels["app.kubernetes.io/part-of"], role).to.equal("cstore");
             }
             expect(workload(list, k8sName("mongodb")).type).to.equal(T.statefulSet);
-            expect(ofType(list, T.deployment).length + ofType(list, T.statefulSet).length).to.equal(7);
+            expect(ofType(list, T.deployment).length + ofType(list, T.statefulSet).length).to.equal(8);
         });
 
         it("labels the roles the traffic plan's cstore rules recognise", () => {
@@ -306,16 +309,20 @@ for (const size of SIZES) {
             expect(cfg.global.scrape_interval).to.equal("15s");
             const pods = cfg.scrape_configs.find((j: { job_name: string }) => j.job_name === "kubernetes-pods");
             expect(pods.kubernetes_sd_configs).to.deep.equal([{ role: "pod", namespaces: { names: [size.namespace] } }]);
-            const roles = ofType(list, T.clusterRole);
+            // Prometheus' discovery role (and kube-state-metrics' list/watch role, tested with the component).
+            const roles = ofType(list, T.clusterRole).filter(r => r.name.endsWith("-discovery"));
             expect(roles).to.have.length(1);
             expect(roles[0].inputs.rules).to.deep.equal([
                 { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
+                { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
             ]);
-            const binding = ofType(list, T.clusterRoleBinding)[0].inputs;
+            const binding = ofType(list, T.clusterRoleBinding).find(b => b.name.endsWith("-discovery"))!.inputs;
             expect(binding.subjects).to.deep.equal([{ kind: "ServiceAccount", name: k8sName("prometheus"), namespace: size.namespace }]);
             const rules = yaml.load(byName(list, T.configMap, `${k8sName("prometheus")}-rules`).inputs.data["alerts.rules.yaml"]) as any;
-            expect(rules.groups.map((g: { name: string }) => g.name)).to.deep.equal(["cstore"]);
+            expect(rules.groups.map((g: { name: string }) => g.name)).to.deep.equal(["cstore", "kubernetes"]);
+            const jobs = cfg.scrape_configs.map((j: { job_name: string }) => j.job_name);
+            expect(jobs).to.include.members(["kube-state-metrics", "kubelet", "cadvisor"]);
         });
 
         it("exports Redis metrics on 9121 and provisions Grafana's Application, Redis and Performance dashboards under /grafana", () => {
@@ -457,13 +464,14 @@ describe("CStore deployment order", () => {
         expect(depNames).to.deep.equal({
             "order-prometheus": ["order-mongodb", "order-redis"],
             "order-redis-exporter": ["order-mongodb", "order-redis"],
-            "order-grafana": ["order-prometheus", "order-redis-exporter"],
+            "order-kube-state-metrics": ["order-mongodb", "order-redis"],
+            "order-grafana": ["order-kube-state-metrics", "order-prometheus", "order-redis-exporter"],
             "order-cdn": ["order-grafana"],
             "order-api": ["order-cdn"],
         });
         expect(cstore!.deploymentOrder.map(s => [s.stage, s.components])).to.deep.equal([
             ["data", ["order-mongodb", "order-redis"]],
-            ["monitoring", ["order-prometheus", "order-redis-exporter"]],
+            ["monitoring", ["order-prometheus", "order-redis-exporter", "order-kube-state-metrics"]],
             ["visualisation", ["order-grafana"]],
             ["cdn", ["order-cdn"]],
             ["api", ["order-api"]],
@@ -492,13 +500,14 @@ describe("CStore spec", () => {
     it("budgets the prod system at its peak (10 API pods + 25% surge) inside the default quota", () => {
         const spec = validateCStoreSpec("k", { apiServer: { cidrs: [API_SERVER] }, api: { image: IMAGE, httpsEgressCidrs: [HTTPS_OUT] } });
         const b = cstoreBudget(spec);
-        expect(b.pods).to.equal(13 + 3 + 2 + 4);
+        // API 13, CDN 3, Redis exporter 2, kube-state-metrics 2 (with surge), Prometheus, Grafana, MongoDB, Redis.
+        expect(b.pods).to.equal(13 + 3 + 2 + 2 + 4);
         expect(b.persistentVolumeClaims).to.equal(6);
         expect(b.requestsStorage).to.equal(parseQuantity("51Gi"));
-        expect(Math.round(b.requestsCpu * 1000)).to.equal(3950);
-        expect(b.requestsMemory).to.equal(parseQuantity("6400Mi"));
-        expect(Math.round(b.limitsCpu * 1000)).to.equal(10600);
-        expect(b.limitsMemory).to.equal(parseQuantity("12800Mi"));
+        expect(Math.round(b.requestsCpu * 1000)).to.equal(3950 + 100);
+        expect(b.requestsMemory).to.equal(parseQuantity("6656Mi"));
+        expect(Math.round(b.limitsCpu * 1000)).to.equal(10600 + 400);
+        expect(b.limitsMemory).to.equal(parseQuantity("13312Mi"));
     });
 
     const base = (): any => ({ apiServer: { cidrs: [API_SERVER] }, api: { image: IMAGE, httpsEgressCidrs: [HTTPS_OUT] } });
@@ -523,7 +532,7 @@ describe("CStore spec", () => {
         ["CORS * with names", s => { s.cdn = { corsAllowOrigins: ["*", "https://a.example.com"] }; }, "CStore(bad).cdn.corsAllowOrigins: \"*\" together with named origins is not allowed"],
         ["zero CDN replicas", s => { s.cdn = { replicas: 0 }; }, "CStore(bad).cdn.replicas: 0 is not allowed; allowed: an integer from 1 to 20"],
         ["limits below requests", s => { s.grafana = { resources: res("500m", "512Mi", "100m", "512Mi") }; }, "CStore(bad).grafana.resources.limits.cpu: 100m is below the request 500m"],
-        ["a quota too small for the peak", s => { s.quota = { ...CSTORE_DEFAULTS.quota, requestsCpu: "2" }; }, "CStore(bad).quota.requestsCpu: \"2\" is too small for the system at its peak (HPA maximum plus rolling-update surge); allowed: at least 3950m"],
+        ["a quota too small for the peak", s => { s.quota = { ...CSTORE_DEFAULTS.quota, requestsCpu: "2" }; }, "CStore(bad).quota.requestsCpu: \"2\" is too small for the system at its peak (HPA maximum plus rolling-update surge); allowed: at least 4050m"],
         ["a quota without room for the claims", s => { s.quota = { ...CSTORE_DEFAULTS.quota, persistentVolumeClaims: 5 }; }, "CStore(bad).quota.persistentVolumeClaims: 5 is too small"],
         ["a LimitRange max below a container limit", s => { s.limits = { ...CSTORE_DEFAULTS.limits, max: { cpu: "2", memory: "1Gi" } }; }, "CStore(bad).limits.max.memory: \"1Gi\" is below the mongodb limit 2Gi"],
     ];

@@ -106,7 +106,7 @@ function designFlows(v: Variant): string[] {
     const workloads = [
         ...v.fastapi.map(w), w("redis"), w("postgresql"), w("mysql"), w("mongodb"), w("kafka"),
         ...(v.kraft ? [] : [w("kafka-zookeeper")]),
-        w("obs-otel-collector"), w("obs-jaeger"), w("obs-prometheus"), w("obs-grafana"),
+        w("obs-otel-collector"), w("obs-jaeger"), w("obs-prometheus"), w("obs-grafana"), w("obs-kube-state-metrics"), w("obs-redis-exporter"),
     ];
     for (const f of v.fastapi.map(w)) {
         // Request flow: client -> (Istio) ingress gateway -> FastAPI -> Redis, PostgreSQL, MySQL, MongoDB, Kafka.
@@ -126,6 +126,11 @@ function designFlows(v: Variant): string[] {
     allow(w("obs-grafana"), w("obs-prometheus"), "TCP/9090");
     allow(w("obs-grafana"), w("obs-jaeger"), "TCP/16686");
     allow(w("obs-prometheus"), "ipBlock:10.0.0.1/32", "TCP/443, TCP/6443");
+    // The metrics the dashboards and alerts query: kube-state-metrics (lists the API server) and the Redis exporter.
+    allow(w("obs-prometheus"), w("obs-kube-state-metrics"), "TCP/8080");
+    allow(w("obs-kube-state-metrics"), "ipBlock:10.0.0.1/32", "TCP/443, TCP/6443");
+    allow(w("obs-prometheus"), w("obs-redis-exporter"), "TCP/9121");
+    allow(w("obs-redis-exporter"), w("redis"), "TCP/6379");
     if (v.grafanaExternal ?? true) {
         allow(v.ingress, w("obs-grafana"), "TCP/3000");
     }
@@ -247,6 +252,8 @@ describe("GreenfieldCluster", () => {
             ["Jaeger all-in-one", "greenfield-obs-jaeger", T.deployment, 1],
             ["Prometheus 1", "greenfield-obs-prometheus", T.deployment, 1],
             ["Grafana 1", "greenfield-obs-grafana", T.deployment, 1],
+            ["kube-state-metrics 1 (the Kubernetes alerts' and panels' data)", "greenfield-obs-kube-state-metrics", T.deployment, 1],
+            ["Redis exporter 1 (the Redis dashboard's data)", "greenfield-obs-redis-exporter", T.deployment, 1],
         ];
         for (const [row, name, type, replicas, hpa] of HA_TABLE) {
             it(`HA table: ${row}`, () => {
@@ -411,7 +418,7 @@ describe("GreenfieldCluster", () => {
             // Prometheus discovers the annotated pods of the system's namespace (FastAPI) and the collector's exporter.
             const prom: any = yaml.load(byName(res, T.configMap, "greenfield-obs-prometheus-config").inputs.data["prometheus.yaml"]);
             const jobs = Object.fromEntries(prom.scrape_configs.map((j: any) => [j.job_name, j]));
-            expect(Object.keys(jobs)).to.deep.equal(["prometheus", "kubernetes-pods", "otel-collector"]);
+            expect(Object.keys(jobs)).to.deep.equal(["prometheus", "kubernetes-pods", "otel-collector", "kube-state-metrics", "kubelet", "cadvisor"]);
             expect(jobs["kubernetes-pods"].kubernetes_sd_configs).to.deep.equal([{ role: "pod", namespaces: { names: [NS] } }]);
             expect(jobs["otel-collector"].relabel_configs[0]).to.deep.equal({
                 source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_instance"], regex: "greenfield-obs-otel-collector", action: "keep",
@@ -467,7 +474,7 @@ describe("GreenfieldCluster", () => {
             expect(replicas).to.deep.equal({
                 "greenfield-fastapi": 1, "greenfield-redis": 1, "greenfield-postgresql": 1, "greenfield-mysql": 1, "greenfield-mongodb": 1,
                 "greenfield-kafka": 1, "greenfield-obs-otel-collector": 1, "greenfield-obs-jaeger": 1, "greenfield-obs-prometheus": 1,
-                "greenfield-obs-grafana": 1,
+                "greenfield-obs-grafana": 1, "greenfield-obs-kube-state-metrics": 1, "greenfield-obs-redis-exporter": 1,
             });
             const hpa = hpaOf(res, "greenfield-fastapi")!.inputs.spec;
             expect([hpa.minReplicas, hpa.maxReplicas]).to.deep.equal([1, 2]);

@@ -95,6 +95,8 @@ const ALERTS: [string, string, string | undefined][] = [
     ["PodRestartingOften", "kube_pod_container_status_restarts_total[10m]) > 3", undefined],
     ["ThroughputDrop", "< 0.5 * sum by (job) (rate(http_requests_total[5m] offset 1h))", "10m"],
 ];
+/** The platform's Kubernetes alerts (kube-state-metrics and the kubelet), loaded after the design's. */
+const KUBERNETES_ALERT_NAMES = ["KubeDeploymentReplicasUnavailable", "KubeStatefulSetReplicasNotReady", "ContainerMemoryNearLimit", "PersistentVolumeFillingUp"];
 
 // ---------------------------------------------------------------------------------------------
 // Args: dev (small) and prod (the design's HA numbers)
@@ -183,7 +185,8 @@ function designFlows(ns: string, o: { dbReplicated: boolean; apiCidr: string; gr
     const w = (n: string) => `${ns}/${n}`;
     const dns = "kube-system/k8s-app=kube-dns TCP/53, UDP/53";
     const workloads = ["outbox-rest-service", "outbox-grpc-service", "outbox-worker", "outbox-restdb", "outbox-grpcdb", "outbox-workerdb",
-        "outbox-kafka", "outbox-kafka-exporter", "outbox-obs-otel-collector", "outbox-obs-jaeger", "outbox-obs-prometheus", "outbox-obs-grafana"];
+        "outbox-kafka", "outbox-kafka-exporter", "outbox-obs-otel-collector", "outbox-obs-jaeger", "outbox-obs-prometheus", "outbox-obs-grafana",
+        "outbox-obs-kube-state-metrics"];
     const flows = [
         // Every workload resolves names.
         ...workloads.map(n => `${w(n)} -> ${dns}`),
@@ -208,6 +211,9 @@ function designFlows(ns: string, o: { dbReplicated: boolean; apiCidr: string; gr
         `${w("outbox-obs-prometheus")} -> ${w("outbox-kafka-exporter")} TCP/9308`,
         `${w("outbox-kafka-exporter")} -> ${w("outbox-kafka")} TCP/9092`,
         `${w("outbox-obs-prometheus")} -> ipBlock:${o.apiCidr} TCP/443, TCP/6443`,
+        // kube-state-metrics (the pod-restart and Kubernetes alerts' data): scraped, lists and watches the API server.
+        `${w("outbox-obs-prometheus")} -> ${w("outbox-obs-kube-state-metrics")} TCP/8080`,
+        `${w("outbox-obs-kube-state-metrics")} -> ipBlock:${o.apiCidr} TCP/443, TCP/6443`,
         `${w("outbox-obs-grafana")} -> ${w("outbox-obs-prometheus")} TCP/9090`,
         `${w("outbox-obs-grafana")} -> ${w("outbox-obs-jaeger")} TCP/16686`,
     ];
@@ -496,7 +502,8 @@ for (const stack of ["prod", "dev"] as const) {
             it("loads the design's six recommended alerts (HTTP and gRPC error rate) with their thresholds", () => {
                 const rules = yaml.load(byName(res, T.configMap, "outbox-obs-prometheus-rules").inputs.data["alerts.rules.yaml"]) as any;
                 const all = rules.groups.flatMap((g: { rules: unknown[] }) => g.rules);
-                expect(all.map((r: { alert: string }) => r.alert)).to.deep.equal(ALERTS.map(a => a[0]));
+                expect(rules.groups.map((g: { name: string }) => g.name)).to.deep.equal(["outbox-events", "kubernetes"]);
+                expect(all.map((r: { alert: string }) => r.alert)).to.deep.equal([...ALERTS.map(a => a[0]), ...KUBERNETES_ALERT_NAMES]);
                 for (const [name, threshold, duration] of ALERTS) {
                     const r = all.find((x: { alert: string }) => x.alert === name);
                     expect(r.expr, name).to.include(threshold);
@@ -512,7 +519,7 @@ for (const stack of ["prod", "dev"] as const) {
                 ]);
                 const text = JSON.stringify(dashboards.map(d => d.inputs.data));
                 for (const needle of ["histogram_quantile(0.5,", "histogram_quantile(0.95,", "histogram_quantile(0.99,", "rate(http_requests_total[5m])",
-                    'status=~\\\\\\"5..\\\\\\"', "kafka_consumergroup_lag", "go_sql_open_connections", "process_cpu_seconds_total", "process_resident_memory_bytes"]) {
+                    'status=~\\\\\\"5..\\\\\\"', "kafka_consumergroup_lag", "go_sql_open_connections", "container_cpu_usage_seconds_total", "container_memory_working_set_bytes"]) {
                     expect(text, needle).to.include(needle);
                 }
             });

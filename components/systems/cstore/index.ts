@@ -20,6 +20,7 @@ import { Database } from "../../database/database";
 import { CdnNginx } from "../../edge/cdn";
 import { IngressRoutes } from "../../edge/ingress";
 import { Grafana } from "../../observability/grafana";
+import { KubeStateMetrics } from "../../observability/kubeStateMetrics";
 import { Prometheus } from "../../observability/prometheus";
 import { AlertmanagerTarget } from "../../observability/alerting";
 import { RedisExporter } from "../../observability/redisExporter";
@@ -78,6 +79,7 @@ export class CStore extends pulumi.ComponentResource {
     public readonly redis: Database;
     public readonly prometheus: Prometheus;
     public readonly redisExporter: RedisExporter;
+    public readonly kubeStateMetrics: KubeStateMetrics;
     public readonly grafana: Grafana;
     public readonly cdn: CdnNginx;
     public readonly api: Workload;
@@ -103,10 +105,11 @@ export class CStore extends pulumi.ComponentResource {
         const dataStage = [this.mongodb, this.redis];
         const wiring = (db: Database) => ({ peer: db.peer, host: db.host, secretName: db.secretName });
 
-        // 2. Monitoring: Prometheus (scrapes the API and the exporter), the Redis exporter.
-        this.prometheus = new Prometheus(n.prometheus, { ...plan.prometheus(ns, peers), alertmanager: args.alertmanager }, after(dataStage));
+        // 2. Monitoring: kube-state-metrics, Prometheus (scrapes the API, the exporters and the kubelet), the Redis exporter.
+        this.kubeStateMetrics = new KubeStateMetrics(n.kubeStateMetrics, plan.kubeStateMetrics(ns, peers), after(dataStage));
+        this.prometheus = new Prometheus(n.prometheus, { ...plan.prometheus(ns, peers, this.kubeStateMetrics.target), alertmanager: args.alertmanager }, after(dataStage));
         this.redisExporter = new RedisExporter(n.redisExporter, plan.redisExporter(ns, peers, wiring(this.redis)), after(dataStage));
-        const monitoringStage = [this.prometheus, this.redisExporter];
+        const monitoringStage = [this.prometheus, this.redisExporter, this.kubeStateMetrics];
 
         // 3. Visualisation: Grafana on Prometheus.
         this.grafana = new Grafana(n.grafana, plan.grafana(ns, peers, this.prometheus.url), after(monitoringStage));
@@ -121,7 +124,7 @@ export class CStore extends pulumi.ComponentResource {
 
         this.deploymentOrder = [
             { stage: "data", components: [n.mongodb, n.redis], resources: dataStage },
-            { stage: "monitoring", components: [n.prometheus, n.redisExporter], resources: monitoringStage },
+            { stage: "monitoring", components: [n.prometheus, n.redisExporter, n.kubeStateMetrics], resources: monitoringStage },
             { stage: "visualisation", components: [n.grafana], resources: visualisationStage },
             { stage: "cdn", components: [n.cdn], resources: cdnStage },
             { stage: "api", components: [n.api], resources: [this.api] },

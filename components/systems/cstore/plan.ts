@@ -16,10 +16,12 @@ import { DatabaseArgs } from "../../database/database";
 import { ENGINES, SECRET_KEYS } from "../../database/engines";
 import { CdnNginxArgs, CDN_SERVICE_PORT } from "../../edge/cdn";
 import { IngressRoutesArgs } from "../../edge/ingress";
-import { AlertRuleGroup } from "../../observability/alerts";
+import { AlertRuleGroup, KUBERNETES_ALERTS } from "../../observability/alerts";
+import { PLATFORM_PRODUCERS, Producer, selectAlertGroups, selectDashboards } from "../../observability/catalogue";
 import { observabilityPeer } from "../../observability/common";
 import { DASHBOARDS } from "../../observability/dashboards";
 import { GrafanaArgs, GRAFANA_PORT } from "../../observability/grafana";
+import { KubeStateMetricsArgs, KUBE_STATE_METRICS_PORT } from "../../observability/kubeStateMetrics";
 import { PrometheusArgs, PROMETHEUS_PORT } from "../../observability/prometheus";
 import { RedisExporterArgs, REDIS_EXPORTER_PORT } from "../../observability/redisExporter";
 import { dataStoreSpecs, ResolvedCStoreSpec } from "./spec";
@@ -57,6 +59,9 @@ export const API_TERMINATION_GRACE_SECONDS = 30;
 /** Grafana's pre-configured dashboards (cstore.md): Application, Redis, Performance. */
 export const CSTORE_DASHBOARD_UIDS = ["platform-application", "platform-redis", "platform-resources"];
 
+/** What exports to CStore's Prometheus (catalogue.ts): the platform's exporters, the Redis exporter and the API. */
+export const CSTORE_PRODUCERS: readonly Producer[] = [...PLATFORM_PRODUCERS, "redis-exporter", CSTORE_API_APP];
+
 /** Alerts from the design's performance characteristics: p95 < 200ms, cache hit rate > 80%, Redis up. */
 export const CSTORE_ALERTS: AlertRuleGroup = {
     name: "cstore",
@@ -92,6 +97,7 @@ export const CSTORE_ALERTS: AlertRuleGroup = {
 export interface CStorePeers {
     api: Peer;
     redisExporter: Peer;
+    kubeStateMetrics: Peer;
     prometheus: Peer;
     grafana: Peer;
     ingress: Peer;
@@ -107,14 +113,15 @@ export interface DataStoreWiring {
 /** The children of a CStore named `name`, as functions of the namespace and the siblings they are wired to. */
 export interface CStorePlan {
     names: {
-        namespace: string; mongodb: string; redis: string; prometheus: string; redisExporter: string;
+        namespace: string; mongodb: string; redis: string; prometheus: string; redisExporter: string; kubeStateMetrics: string;
         grafana: string; cdn: string; api: string; ingress: string;
     };
     baseline: NamespaceBaselineArgs;
     peers(ns: pulumi.Input<string>): CStorePeers;
     mongodb(ns: pulumi.Input<string>, peers: CStorePeers): DatabaseArgs;
     redis(ns: pulumi.Input<string>, peers: CStorePeers): DatabaseArgs;
-    prometheus(ns: pulumi.Input<string>, peers: CStorePeers): PrometheusArgs;
+    kubeStateMetrics(ns: pulumi.Input<string>, peers: CStorePeers): KubeStateMetricsArgs;
+    prometheus(ns: pulumi.Input<string>, peers: CStorePeers, kubeStateMetricsTarget: pulumi.Input<string>): PrometheusArgs;
     redisExporter(ns: pulumi.Input<string>, peers: CStorePeers, redis: DataStoreWiring): RedisExporterArgs;
     grafana(ns: pulumi.Input<string>, peers: CStorePeers, prometheusUrl: pulumi.Input<string>): GrafanaArgs;
     cdn(ns: pulumi.Input<string>): CdnNginxArgs;
@@ -125,7 +132,7 @@ export interface CStorePlan {
 export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boolean): CStorePlan {
     const names = {
         namespace: `${name}-namespace`, mongodb: `${name}-mongodb`, redis: `${name}-redis`, prometheus: `${name}-prometheus`,
-        redisExporter: `${name}-redis-exporter`, grafana: `${name}-grafana`, cdn: `${name}-cdn`, api: `${name}-api`, ingress: `${name}-ingress`,
+        redisExporter: `${name}-redis-exporter`, kubeStateMetrics: `${name}-kube-state-metrics`, grafana: `${name}-grafana`, cdn: `${name}-cdn`, api: `${name}-api`, ingress: `${name}-ingress`,
     };
     const partOf = CSTORE_PART_OF;
     const data = dataStoreSpecs(spec);
@@ -171,6 +178,7 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
         peers: ns => ({
             api: { kind: "pods", namespace: ns, selector: selectorLabels(apiIdentity) },
             redisExporter: observabilityPeer(names.redisExporter, ns, partOf),
+            kubeStateMetrics: observabilityPeer(names.kubeStateMetrics, ns, partOf),
             prometheus: observabilityPeer(names.prometheus, ns, partOf),
             grafana: observabilityPeer(names.grafana, ns, partOf),
             ingress: { kind: "namespace", namespace: spec.ingressNamespace },
@@ -178,7 +186,10 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
         // MongoDB serves the API only; Redis the API and the exporter.
         mongodb: (ns, peers) => ({ ...data.mongodb, namespace: ns, clients: [peers.api], partOf, protect }),
         redis: (ns, peers) => ({ ...data.redis, namespace: ns, clients: [peers.api, peers.redisExporter], partOf, protect }),
-        prometheus: (ns, peers) => ({
+        kubeStateMetrics: (ns, peers) => ({
+            namespace: ns, partOf, namespaces: [spec.namespace], apiServer: spec.apiServer, scrapers: [peers.prometheus],
+        }),
+        prometheus: (ns, peers, kubeStateMetricsTarget) => ({
             namespace: ns, partOf,
             image: spec.prometheus.image,
             resources: spec.prometheus.resources,
@@ -189,10 +200,11 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
                 { peer: peers.api, ports: [{ port: spec.api.port }] },
                 { peer: peers.redisExporter, ports: [{ port: REDIS_EXPORTER_PORT }] },
             ],
+            kubeStateMetrics: { peer: peers.kubeStateMetrics, target: kubeStateMetricsTarget, port: KUBE_STATE_METRICS_PORT },
             scrapeNamespaces: [spec.namespace],
             apiServer: spec.apiServer,
             clients: [peers.grafana],
-            alertGroups: [CSTORE_ALERTS],
+            alertGroups: selectAlertGroups([CSTORE_ALERTS, KUBERNETES_ALERTS], CSTORE_PRODUCERS),
             protect,
         }),
         redisExporter: (ns, peers, redis) => ({
@@ -209,7 +221,7 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
             storage: { size: spec.grafana.storage.size, storageClass: spec.storageClass },
             prometheus: { peer: peers.prometheus, url: prometheusUrl, port: PROMETHEUS_PORT },
             ingressFrom: [peers.ingress],
-            dashboards: DASHBOARDS.filter(d => CSTORE_DASHBOARD_UIDS.includes(d.uid)),
+            dashboards: selectDashboards(DASHBOARDS.filter(d => CSTORE_DASHBOARD_UIDS.includes(d.uid)), CSTORE_PRODUCERS),
             rootUrl: grafanaRootUrl,
             protect,
         }),

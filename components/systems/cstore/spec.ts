@@ -15,6 +15,7 @@ import { ENGINES, REDIS_EVICTION_POLICIES } from "../../database/engines";
 import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "../../edge/validation";
 import { CDN_IMAGE } from "../../edge/cdn";
 import { GRAFANA_IMAGE } from "../../observability/grafana";
+import { KUBE_STATE_METRICS_RESOURCES } from "../../observability/kubeStateMetrics";
 import { PROMETHEUS_IMAGE } from "../../observability/prometheus";
 import { REDIS_EXPORTER_IMAGE } from "../../observability/redisExporter";
 
@@ -476,6 +477,7 @@ export function cstoreBudget(spec: ResolvedCStoreSpec): Budget {
         { pods: withSurge(spec.api.maxReplicas), resources: spec.api.resources },
         { pods: withSurge(spec.cdn.replicas), resources: spec.cdn.resources },
         { pods: withSurge(1), resources: spec.redisExporter.resources },
+        { pods: withSurge(1), resources: KUBE_STATE_METRICS_RESOURCES },
         { pods: 1, resources: spec.prometheus.resources },
         { pods: 1, resources: spec.grafana.resources },
         { pods: 1, resources: spec.mongodb.resources },
@@ -489,7 +491,7 @@ export function cstoreBudget(spec: ResolvedCStoreSpec): Budget {
 function cstoreContainers(spec: ResolvedCStoreSpec): [string, ResourceSpec][] {
     return [
         ["api", spec.api.resources], ["mongodb", spec.mongodb.resources], ["redis", spec.redis.resources],
-        ["redisExporter", spec.redisExporter.resources], ["prometheus", spec.prometheus.resources],
+        ["redisExporter", spec.redisExporter.resources], ["kubeStateMetrics", KUBE_STATE_METRICS_RESOURCES], ["prometheus", spec.prometheus.resources],
         ["grafana", spec.grafana.resources], ["cdn", spec.cdn.resources],
     ];
 }

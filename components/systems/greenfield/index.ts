@@ -16,7 +16,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Database } from "../../database/database";
 import { IngressRoutes } from "../../edge/ingress";
-import { REDIS_MASTER_NAME, SECRET_KEYS } from "../../database/engines";
+import { ENGINES, REDIS_MASTER_NAME, SECRET_KEYS } from "../../database/engines";
 import { secretEnv } from "../../k8s/container";
 import { selectorLabels, standardLabels } from "../../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../../k8s/metadata";
@@ -115,7 +115,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         this.databases = {} as Record<DataStore, Database>;
         for (const d of DATA_STORES) {
             this.databases[d] = new Database(n[d], {
-                ...p.databases[d], namespace, clients: [fastapiPeer], partOf, protect: s.protectData,
+                ...p.databases[d], namespace, clients: d === "redis" ? [fastapiPeer, p.peers.redisExporter] : [fastapiPeer], partOf, protect: s.protectData,
             }, child);
         }
         const db = this.databases;
@@ -133,7 +133,9 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         this.topics = new KafkaTopics(n.topics, topicArgs, { ...child, dependsOn: [this.kafka] });
 
         // Observability: FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
-        this.observability = new ObservabilityStack(n.observability, { ...p.observability(namespace), alertmanager: args.alertmanager }, child);
+        this.observability = new ObservabilityStack(n.observability, { ...p.observability(namespace, {
+            peer: db.redis.peer, host: db.redis.host, port: ENGINES.redis.clientPort, secretName: db.redis.secretName, passwordKey: SECRET_KEYS.password,
+        }), alertmanager: args.alertmanager }, child);
         const obs = this.observability;
 
         // FastAPI's flows: in from the ingress and Prometheus, out to every data store, Kafka and the collector.

@@ -18,6 +18,7 @@ import { GRAFANA_PORT } from "../../observability/grafana";
 import { KafkaClusterArgs } from "../../messaging/kafka";
 import { greenfieldTopics, TopicSpec } from "../../messaging/spec";
 import { observabilityPeer } from "../../observability/common";
+import { RedisTarget } from "../../observability/redisExporter";
 import { ObservabilityStackArgs } from "../../observability/stack";
 import { SealedSecretArgs, SealedSecretsControllerArgs } from "../../secrets/sealed-secrets";
 import { DataStore, GREENFIELD_PART_OF, ResolvedGreenfield } from "./spec";
@@ -42,6 +43,7 @@ export function greenfieldNames(name: string) {
         grafana: `${name}-obs-grafana`,
         jaeger: `${name}-obs-jaeger`,
         collector: `${name}-obs-otel-collector`,
+        redisExporter: `${name}-obs-redis-exporter`,
         mtls: `${name}-mtls`,
         ingress: `${name}-ingress`,
         sidecars: `${name}-istio-sidecars`,
@@ -89,6 +91,8 @@ export interface GreenfieldPeers {
     external: Peer;
     prometheus: Peer;
     collector: Peer;
+    /** The Redis exporter (the Redis dashboard's data): Redis' second client. */
+    redisExporter: Peer;
 }
 
 export interface GreenfieldPlan {
@@ -99,7 +103,7 @@ export interface GreenfieldPlan {
     databases: Record<DataStore, DatabaseSpec>;
     kafka(namespace: pulumi.Input<string>): KafkaClusterArgs;
     topics: TopicSpec[];
-    observability(namespace: pulumi.Input<string>): ObservabilityStackArgs;
+    observability(namespace: pulumi.Input<string>, redis: RedisTarget): ObservabilityStackArgs;
     tracks: Track[];
     trackName: (t: Track) => string;
     /** The FastAPI container of a track, without its env (wired from the siblings' outputs). */
@@ -128,6 +132,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
             : { kind: "namespace", namespace: s.ingressNamespace },
         prometheus: observabilityPeer(n.prometheus, ns, partOf),
         collector: observabilityPeer(n.collector, ns, partOf),
+        redisExporter: observabilityPeer(n.redisExporter, ns, partOf),
     };
     const databases: Record<DataStore, DatabaseSpec> = {
         redis: {
@@ -206,7 +211,8 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         }),
         topics: greenfieldTopics(k.topics.replicationFactor, k.minInsyncReplicas).map(t => ({ ...t, partitions: k.topics.partitions })),
         // FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
-        observability: namespace => ({
+        // FastAPI's HTTP metrics (the design's Key Metrics) and the Redis exporter's select the dashboards and alerts.
+        observability: (namespace, redis) => ({
             namespace, partOf,
             ingressFrom: o.grafana.externalAccess ? [peers.external] : [],
             apiServer: s.apiServer,
@@ -224,6 +230,8 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
             },
             otelCollector: o.otelCollector,
             jaeger: o.jaeger,
+            redis,
+            producers: ["fastapi"],
             protect: s.protectData,
         }),
         tracks,

@@ -13,7 +13,8 @@ import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer, TrafficRule } from "../../k8s/traffic";
 import { KafkaClusterArgs } from "../../messaging/kafka";
 import { OUTBOX_TOPIC_NAMES } from "../../messaging/spec";
-import { OUTBOX_ALERTS } from "../../observability/alerts";
+import { KUBERNETES_ALERTS, OUTBOX_ALERTS } from "../../observability/alerts";
+import { Producer } from "../../observability/catalogue";
 import { observabilityPeer } from "../../observability/common";
 import { DASHBOARDS } from "../../observability/dashboards";
 import { ObservabilityStackArgs } from "../../observability/stack";
@@ -37,6 +38,9 @@ export const DATABASE_OF: Record<OutboxService, OutboxDatabase> = { rest: "restd
 export const OUTBOX_DASHBOARD_UIDS = ["platform-application", "platform-kafka", "platform-database", "platform-resources"];
 
 export const OUTBOX_SERVICES: readonly OutboxService[] = ["rest", "grpc", "worker"];
+
+/** Each service's app.kubernetes.io/name, which is also its producer in the metric catalogue. */
+export const OUTBOX_APPS: Record<OutboxService, Producer> = { rest: "rest-service", grpc: "grpc-service", worker: "python-worker" };
 
 export interface OutboxPlan {
     ids: Record<OutboxService, AppIdentity>;
@@ -66,9 +70,9 @@ export interface OutboxPlan {
 
 export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
     const ids: Record<OutboxService, AppIdentity> = {
-        rest: { name: `${name}-rest-service`, app: "rest-service", component: OUTBOX_ROLES.rest, partOf: OUTBOX_PART_OF },
-        grpc: { name: `${name}-grpc-service`, app: "grpc-service", component: OUTBOX_ROLES.grpc, partOf: OUTBOX_PART_OF },
-        worker: { name: `${name}-worker`, app: "python-worker", component: OUTBOX_ROLES.worker, partOf: OUTBOX_PART_OF },
+        rest: { name: `${name}-rest-service`, app: OUTBOX_APPS.rest, component: OUTBOX_ROLES.rest, partOf: OUTBOX_PART_OF },
+        grpc: { name: `${name}-grpc-service`, app: OUTBOX_APPS.grpc, component: OUTBOX_ROLES.grpc, partOf: OUTBOX_PART_OF },
+        worker: { name: `${name}-worker`, app: OUTBOX_APPS.worker, component: OUTBOX_ROLES.worker, partOf: OUTBOX_PART_OF },
     };
     const exporterId: AppIdentity = { name: `${name}-kafka-exporter`, app: "kafka-exporter", component: "kafka-exporter", partOf: OUTBOX_PART_OF };
     const exporterEnabled = spec.observability.kafkaExporter.enabled;
@@ -136,7 +140,7 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                     retention: o.prometheus.retention,
                     scrapeInterval: o.prometheus.scrapeInterval,
                     resources: o.prometheus.resources,
-                    alertGroups: [OUTBOX_ALERTS],
+                    alertGroups: [OUTBOX_ALERTS, KUBERNETES_ALERTS],
                     // Cluster-scoped: named after the namespace so two systems never collide.
                     clusterRoleName: `${spec.namespace}-prometheus-discovery`,
                 },
@@ -148,6 +152,8 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                     rootUrl: o.grafana.fromIngress ? grafanaRootUrl(routes.grafana) : undefined,
                 },
                 otelCollector: { replicas: o.otelCollector.replicas, resources: o.otelCollector.resources },
+                // The three services' metrics (outbox-events.md "Prometheus Metrics") and the lag exporter's.
+                producers: [...OUTBOX_SERVICES.map(s => OUTBOX_APPS[s]), ...(exporterEnabled ? ["kafka-exporter" as const] : [])],
                 protect,
             };
         },
