@@ -1,6 +1,7 @@
 // The whole policy set, configurable the way `pulumi preview --policy-pack-config` configures it.
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { availabilityPolicies } from "./availability";
+import { credentialPolicies } from "./credentials";
 import { PolicyFactory } from "./lib/policy";
 import { networkPolicies } from "./network";
 import { podSecurityPolicies } from "./podSecurity";
@@ -18,6 +19,7 @@ export const policyFactories: Record<string, PolicyFactory<any>> = {
     ...availabilityPolicies,
     ...networkPolicies,
     ...podSecurityPolicies,
+    ...credentialPolicies,
     ...trafficPolicies,
 };
 

@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { rejectUnknownKeys, requireObject, requirePinnedImage, requireQuantity, ValidationError } from "./validation";
 import { parseQuantity } from "./quantity";
+import { credentialVolumes, SecretFiles, secretFilesMount } from "./credentials";
 
 import Input = k8s.types.input.core.v1;
 
@@ -36,6 +37,8 @@ export interface ContainerSpec {
     volumeMounts?: Input.VolumeMount[];
     /** Paths that need writing under a read-only root filesystem: each gets an emptyDir. */
     writablePaths?: string[];
+    /** Secrets mounted read-only as files (components/k8s/credentials.ts): credentials reach the process as files. */
+    secretFiles?: SecretFiles[];
     workingDir?: string;
 }
 
@@ -100,7 +103,7 @@ export function secureContainer(spec: ContainerSpec, key: string, init = false):
         livenessProbe: spec.livenessProbe,
         readinessProbe: spec.readinessProbe,
         startupProbe: spec.startupProbe,
-        volumeMounts: [...(spec.volumeMounts ?? []), ...scratchMounts],
+        volumeMounts: [...(spec.volumeMounts ?? []), ...(spec.secretFiles ?? []).map(secretFilesMount), ...scratchMounts],
         workingDir: spec.workingDir,
         securityContext: CONTAINER_SECURITY_CONTEXT,
         terminationMessagePolicy: "FallbackToLogsOnError",
@@ -133,7 +136,18 @@ export function execProbe(command: string[], opts: Partial<Input.Probe> = {}): I
     return { exec: { command }, initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3, ...opts };
 }
 
-/** Env var read from a Secret key: the only way passwords reach a pod. */
+/**
+ * The volumes a pod's container specs imply: the emptyDirs of their writable paths and the Secret
+ * volumes of their credential files.
+ */
+export function containerVolumes(specs: ContainerSpec[]): Input.Volume[] {
+    return [...scratchVolumes(specs), ...credentialVolumes(specs)];
+}
+
+/**
+ * Env var read from a Secret key: only for images that cannot read the credential from a file
+ * (docs/hardening.md, "Credentials"); everything else uses fileEnv and secretFiles (credentials.ts).
+ */
 export function secretEnv(name: string, secretName: pulumi.Input<string>, key: string): Input.EnvVar {
     return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }

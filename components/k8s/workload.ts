@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppIdentity, selectorLabels, standardLabels } from "./labels";
 import { OWNED_ANNOTATIONS } from "./metadata";
-import { ContainerSpec, scratchVolumes, secureContainer, validateContainer } from "./container";
+import { ContainerSpec, containerVolumes, secureContainer, validateContainer } from "./container";
 import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
 import { WorkloadStatus } from "./status";
 import { requireIntInRange, requireQuantity, ValidationError } from "./validation";
@@ -209,7 +209,7 @@ export class Workload extends pulumi.ComponentResource {
             },
             initContainers: args.initContainers?.map((c, i) => secureContainer(c, `${key}.initContainers[${i}]`, true)),
             containers: args.containers.map((c, i) => secureContainer(c, `${key}.containers[${i}]`)),
-            volumes: [...(args.volumes ?? []), ...scratchVolumes([...args.containers, ...(args.initContainers ?? [])])],
+            volumes: [...(args.volumes ?? []), ...containerVolumes([...args.containers, ...(args.initContainers ?? [])])],
             affinity: replicas > 1 || (args.autoscaling?.maxReplicas ?? 0) > 1 ? {
                 podAntiAffinity: {
                     preferredDuringSchedulingIgnoredDuringExecution: [{
