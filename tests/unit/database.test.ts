@@ -82,6 +82,29 @@ describe("Database", () => {
         });
     }
 
+    it("mounts the credentials volume in every container (sidecars, init containers, jobs) that names one of its files", async () => {
+        const variants: [DatabaseType, Partial<DatabaseArgs>][] = [
+            ["postgresql", { replicas: 3 }], ["mysql", { replicas: 3 }], ["mongodb", { replicas: 3 }],
+            ["redis", { replicas: 3, redis: { mode: "sentinel" } }], ["redis", { replicas: 6, redis: { mode: "cluster" } }], ["elasticsearch", { replicas: 3 }],
+        ];
+        const checked: string[] = [];
+        for (const [i, [type, over]] of variants.entries()) {
+            const res = await capture(() => new Database(`files-${i}`, args(type, over)));
+            const pods = [...ofType(res, T.statefulSet), ...ofType(res, T.job)].map(r => r.inputs.spec.template.spec);
+            for (const pod of pods) {
+                for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+                    const paths = c.env.map((e: { value?: string }) => e.value ?? "").filter((v: string) => v.startsWith("/var/run/secrets/platform/db-credentials/"));
+                    if (paths.length > 0) {
+                        expect(c.volumeMounts, `${type} ${c.name}`).to.deep.include({ name: "db-credentials", mountPath: "/var/run/secrets/platform/db-credentials", readOnly: true });
+                        expect(pod.volumes.filter((v: { name: string }) => v.name === "db-credentials"), `${type} ${c.name}`).to.have.length(1);
+                        checked.push(`${type}/${c.name}`);
+                    }
+                }
+            }
+        }
+        expect(checked).to.include.members(["postgresql/clone-primary", "mysql/replica", "mongodb/replset", "redis/sentinel", "redis/cluster-create", "redis/cluster-shrink", "elasticsearch/elasticsearch"]);
+    });
+
     it("generates the password with @pulumi/random into a Secret", async () => {
         const res = await capture(() => new Database("pg-secret", args("postgresql", { credentials: { username: "orders" } })));
         expect(ofType(res, T.password)[0].inputs.length).to.equal(32);
