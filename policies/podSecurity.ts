@@ -1,6 +1,7 @@
 // Pod security rules, applied to the pod template of every workload kind.
 import { arr, containersOf, describeContainer, get, isUnknown, isWorkloadType, K8sResource, Obj, podSpecOf, probe, str, Tri, unwrap } from "./lib/k8s";
 import { resourceRule, stringList } from "./lib/policy";
+import { isSecretFilePath } from "./credentials";
 import type { ContainerRef } from "./lib/k8s";
 
 /** A container's securityContext field, falling back to the pod's securityContext where Kubernetes does. */
@@ -243,22 +244,26 @@ const SECRET_VALUE = "(-----BEGIN [A-Z ]*PRIVATE KEY-----|^AKIA[0-9A-Z]{16}$|^gh
 export const noLiteralSecretEnv = resourceRule({
     ...base,
     name: "no-literal-secret-env",
-    description: "No container env var carries a literal secret-looking value; secrets come through secretKeyRef.",
-    remediationSteps: "Store the value in a Secret (sealed in git) and reference it with env[].valueFrom.secretKeyRef.",
+    description: "No container env var carries a literal secret-looking value; secrets come through a mounted Secret file (NAME_FILE) or secretKeyRef.",
+    remediationSteps: "Store the value in a Secret (sealed in git); mount it and pass the file's path (NAME_FILE), or reference it with env[].valueFrom.secretKeyRef.",
     defaults: { namePattern: SECRET_NAME, valuePattern: SECRET_VALUE, allowedNames: [] as string[] },
     schema: { namePattern: { type: "string" }, valuePattern: { type: "string" }, allowedNames: stringList },
     check: (res, cfg, report) => {
         const nameRe = new RegExp(cfg.namePattern, "i");
         const valueRe = new RegExp(cfg.valuePattern);
-        eachContainer(res, (_pod, c) => {
+        eachContainer(res, (pod, c) => {
             for (const e of arr(c.spec.env) ?? []) {
                 const name = str(get(e, "name"));
                 const value = str(get(e, "value"));
                 if (!name || !value || cfg.allowedNames.includes(name)) {
                     continue;
                 }
+                // The path of a file of a Secret mounted in this container is where the secret is, not the secret.
+                if (isSecretFilePath(pod, c.spec, value)) {
+                    continue;
+                }
                 if (nameRe.test(name) || valueRe.test(value)) {
-                    report(`${describeContainer(c)} sets env ${name} to a literal secret-looking value; use valueFrom.secretKeyRef`);
+                    report(`${describeContainer(c)} sets env ${name} to a literal secret-looking value; use a mounted Secret file (NAME_FILE) or valueFrom.secretKeyRef`);
                 }
             }
         });

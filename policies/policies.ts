@@ -2,6 +2,7 @@
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { availabilityPolicies } from "./availability";
 import { hardeningPolicies } from "./hardening";
+import { credentialPolicies } from "./credentials";
 import { PolicyFactory } from "./lib/policy";
 import { networkPolicies } from "./network";
 import { podSecurityPolicies } from "./podSecurity";
@@ -19,6 +20,7 @@ export const policyFactories: Record<string, PolicyFactory<any>> = {
     ...availabilityPolicies,
     ...networkPolicies,
     ...podSecurityPolicies,
+    ...credentialPolicies,
     ...trafficPolicies,
     ...hardeningPolicies,
 };

@@ -3,15 +3,17 @@
  * a CronJob per database that dumps into a backup claim and keeps the newest N dumps.
  *
  * The Workload building block runs Deployments and StatefulSets only, so the CronJob is assembled
- * here from the same secure defaults (secureContainer, scratchVolumes, the pod security context
- * Workload uses) and its NetworkPolicy from networkPolicySpec: egress to the database only.
+ * here from the same secure defaults (secureContainer, containerVolumes, the pod security context
+ * Workload uses) and its NetworkPolicy from networkPolicySpec: egress to the database only. The
+ * database's credentials reach the scripts as files (components/k8s/credentials.ts), never as env.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BATCH, priorityClassName } from "../k8s/profile";
-import { ContainerSpec, podSecurityContext, ResourceSpec, scratchVolumes, secretEnv, secureContainer, validateContainer, validateResources } from "../k8s/container";
+import { ContainerSpec, containerVolumes, podSecurityContext, ResourceSpec, secureContainer, validateContainer, validateResources } from "../k8s/container";
+import { fileEnv, secretFiles } from "../k8s/credentials";
 import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
 import { rollingConfigMap } from "../k8s/config";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
@@ -32,14 +34,12 @@ interface EngineBackup {
     /** Same pinned images the Database component runs, so client and server versions match. */
     image: string;
     extension: string;
-    /** The env var the password reaches the dump tool through (libpq reads PGPASSWORD itself). */
-    passwordEnv: string;
 }
 
 export const BACKUP_ENGINE_DEFS: Record<BackupEngine, EngineBackup> = {
-    postgresql: { image: "postgres:16.4", extension: "dump", passwordEnv: "PGPASSWORD" },
-    mysql: { image: "mysql:8.4.2", extension: "sql", passwordEnv: "DB_PASSWORD" },
-    mongodb: { image: "mongo:7.0.14", extension: "archive.gz", passwordEnv: "DB_PASSWORD" },
+    postgresql: { image: "postgres:16.4", extension: "dump" },
+    mysql: { image: "mysql:8.4.2", extension: "sql" },
+    mongodb: { image: "mongo:7.0.14", extension: "archive.gz" },
 };
 
 /** Where the `<name>-scripts` ConfigMap (scripts/backup.sh, scripts/restore.sh) is mounted. */
@@ -52,7 +52,7 @@ export const BACKUP_SCRIPTS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 export interface DatabaseBackupArgs {
-    /** Namespace of the database: its Secret is read through secretKeyRef, which is namespace-local. */
+    /** Namespace of the database: its Secret is mounted as files, and a Secret volume is namespace-local. */
     namespace: pulumi.Input<string>;
     engine: BackupEngine;
     /** Database host (Service DNS name), port and database name to dump. */
@@ -142,6 +142,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         requireDnsLabel(`${key}.name`, name, 45);
         validateDatabaseBackup(key, args);
         const engine = BACKUP_ENGINE_DEFS[args.engine];
+        const credentials = secretFiles("db-credentials", args.secretName, [CREDENTIAL_KEYS.username, CREDENTIAL_KEYS.password]);
         const container: ContainerSpec = {
             name: "backup",
             image: args.image ?? engine.image,
@@ -155,9 +156,10 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 { name: "DB_NAME", value: args.databaseName },
                 { name: "KEEP", value: String(args.retention) },
                 { name: "HOME", value: "/tmp" },
-                secretEnv("DB_USER", args.secretName, CREDENTIAL_KEYS.username),
-                secretEnv(engine.passwordEnv, args.secretName, CREDENTIAL_KEYS.password),
+                fileEnv("DB_USER_FILE", credentials, CREDENTIAL_KEYS.username),
+                fileEnv("DB_PASSWORD_FILE", credentials, CREDENTIAL_KEYS.password),
             ],
+            secretFiles: [credentials],
             resources: args.resources ?? DEFAULT_RESOURCES,
             volumeMounts: [{ name: "backups", mountPath: BACKUP_DIR }, { name: "scripts", mountPath: BACKUP_SCRIPT_DIR, readOnly: true }],
         };
@@ -198,7 +200,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
             volumes: [
                 { name: "backups", persistentVolumeClaim: { claimName: pvc.metadata.name } },
                 { name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } },
-                ...scratchVolumes([container], BATCH),
+                ...containerVolumes([container], BATCH),
             ],
         };
         const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ContainerSpec, podSecurityContext, scratchVolumes, secretEnv, secureContainer } from "../k8s/container";
+import { ContainerSpec, containerVolumes, podSecurityContext, secureContainer } from "../k8s/container";
 import { BATCH, priorityClassName } from "../k8s/profile";
 import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
@@ -17,7 +17,7 @@ import { VolumeClaim, Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
 import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
 import {
-    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, ES_TLS_VOLUME, esCertificateDnsNames, esSeedConfig, esTlsSecretName, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, REDIS_PORT, redisClusterCreate, redisClusterShrink, redisSentinel,
+    CONFIG_DIR, credentialFiles, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, ES_TLS_VOLUME, esCertificateDnsNames, esSeedConfig, esTlsSecretName, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, REDIS_PORT, redisClusterCreate, redisClusterShrink, redisSentinel,
     SECRET_KEYS, SENTINEL_PORT,
 } from "./engines";
 import { DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
@@ -90,9 +90,10 @@ function postgresCloneStandby(ctx: EngineContext, image: string, resources: Engi
         env: [
             ...(ENGINES.postgresql.container(ctx).env ?? []),
             { name: "PRIMARY_HOST", value: memberHost(ctx, 0) },
-            secretEnv("PGPASSWORD", ctx.secretName, SECRET_KEYS.password),
             { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
         ],
+        // POSTGRES_USER_FILE and POSTGRES_PASSWORD_FILE (the server's env): the script writes a pgpass file.
+        secretFiles: [credentialFiles(ctx)],
         resources,
         volumeMounts: [
             { name: "data", mountPath: ENGINES.postgresql.dataPath },
@@ -190,7 +191,7 @@ function redisClusterShrinkJob(ctx: EngineContext, image: string, configMap: k8s
                     // No data of its own: the default high UID (redis-cli needs no account).
                     securityContext: podSecurityContext(key),
                     containers: [secureContainer(container, `${key}.container`, true, BATCH)],
-                    volumes: [{ name: CONFIG_VOLUME, configMap: { name: configMap.metadata.name, defaultMode: 0o555 } }, ...scratchVolumes([container], BATCH)],
+                    volumes: [{ name: CONFIG_VOLUME, configMap: { name: configMap.metadata.name, defaultMode: 0o555 } }, ...containerVolumes([container], BATCH)],
                 },
             },
         },

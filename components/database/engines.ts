@@ -1,14 +1,16 @@
 /**
  * Per-engine facts from database-operator.md (image, ports, data path) plus what it takes to run
  * each engine under the platform's pod security: a non-root UID, writable paths, probes and how
- * the password reaches the process (always a secretKeyRef).
+ * the credentials reach the process: as files of the credentials Secret (components/k8s/
+ * credentials.ts) that the image's entrypoint (`*_FILE`) or our scripts read, never as env values.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerPort, ContainerSpec, ResourceSpec, execProbe, httpProbe, livenessExec, livenessTcp, PID1_ALIVE, secretEnv, startupProbe, tcpProbe } from "../k8s/container";
+import { ContainerPort, ContainerSpec, ResourceSpec, execProbe, httpProbe, livenessExec, livenessTcp, PID1_ALIVE, startupProbe, tcpProbe } from "../k8s/container";
 import { DATA_STORE, SEARCH, UidException, WorkloadProfile } from "../k8s/profile";
+import { fileEnv, SecretFiles, secretFilePath, secretFiles } from "../k8s/credentials";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -58,6 +60,19 @@ export interface EngineContext {
 
 export const SENTINEL_PORT = 26379;
 
+/** Volume of the credentials Secret's files (username, password) in every container that needs them. */
+export const CREDENTIALS_VOLUME = "db-credentials";
+
+/** The credentials Secret as files: CREDENTIALS_ROOT/db-credentials/{username,password}. */
+export function credentialFiles(ctx: Pick<EngineContext, "secretName">): SecretFiles {
+    return secretFiles(CREDENTIALS_VOLUME, ctx.secretName, [SECRET_KEYS.username, SECRET_KEYS.password]);
+}
+
+/** Path of the password (or username) file, for probes and scripts. */
+export function credentialPath(ctx: Pick<EngineContext, "secretName">, key: "username" | "password"): string {
+    return secretFilePath(credentialFiles(ctx), SECRET_KEYS[key]);
+}
+
 /**
  * Where the engine's own scripts and config files (components/database/scripts/<engine>/, loaded
  * into the `<name>-config` ConfigMap) are mounted in every container of the pod.
@@ -73,6 +88,9 @@ export function engineFile(engine: DatabaseType, file: string): string {
 export function memberHost(ctx: EngineContext, ordinal: number): string {
     return `${ctx.name}-${ordinal}.${ctx.headless}`;
 }
+
+/** The pgpass file of every PostgreSQL container, in the pod's /tmp emptyDir (start.sh and clone-standby.sh write it). */
+export const POSTGRES_PGPASS_FILE = "/tmp/pgpass";
 
 /** PostgreSQL quorum commit: any one standby confirms (any name, so members can come and go). */
 export const POSTGRES_SYNC_STANDBYS = "ANY 1 (*)";
@@ -108,9 +126,10 @@ export function mongoReplsetContainer(ctx: EngineContext, image: string): Contai
             { name: "REPLICA_SET", value: ctx.mongoReplicaSet },
             { name: "CONFIG_DIR", value: CONFIG_DIR },
             { name: "HOME", value: "/tmp" },
-            secretEnv("MONGO_INITDB_ROOT_USERNAME", ctx.secretName, SECRET_KEYS.username),
-            secretEnv("MONGO_INITDB_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
+            fileEnv("MONGO_INITDB_ROOT_USERNAME_FILE", credentialFiles(ctx), SECRET_KEYS.username),
+            fileEnv("MONGO_INITDB_ROOT_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
         ],
+        secretFiles: [credentialFiles(ctx)],
         resources: { requests: { cpu: "10m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
         livenessProbe: livenessExec(PID1_ALIVE),
         readinessProbe: execProbe(["sh", "-c", "test -d /tmp"], { initialDelaySeconds: 5 }),
@@ -147,8 +166,9 @@ export function mysqlReplica(ctx: EngineContext, image: string): ContainerSpec {
         env: [
             { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
             { name: "PRIMARY_HOST", value: memberHost(ctx, 0) },
-            secretEnv("MYSQL_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
+            fileEnv("MYSQL_ROOT_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
         ],
+        secretFiles: [credentialFiles(ctx)],
         resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
         livenessProbe: livenessExec(PID1_ALIVE),
         readinessProbe: execProbe(["sh", "-c", "test -d /tmp"], { initialDelaySeconds: 5 }),
@@ -253,9 +273,15 @@ export function redisEnv(ctx: EngineContext): EnvVar[] {
         ...(ctx.redisMaxMemory ? [{ name: "REDIS_MAXMEMORY", value: ctx.redisMaxMemory }] : []),
         ...(ctx.redisMaxMemoryPolicy ? [{ name: "REDIS_MAXMEMORY_POLICY", value: ctx.redisMaxMemoryPolicy }] : []),
         ...(ctx.redisMode === "cluster" ? [{ name: "CLUSTER_REPLICAS", value: String(ctx.redisClusterReplicas) }] : []),
-        // redis-cli reads it; the scripts write it into the config files, never onto a command line.
-        secretEnv("REDISCLI_AUTH", ctx.secretName, SECRET_KEYS.password),
+        // The scripts read the file into the config files and into redis-cli's REDISCLI_AUTH of
+        // their own calls: never onto a command line, never into the container's environment.
+        fileEnv("REDIS_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
     ];
+}
+
+/** A probe's redis-cli with the password from the file (redis-cli reads REDISCLI_AUTH). */
+export function redisCliProbe(ctx: Pick<EngineContext, "secretName">, args: string): string[] {
+    return ["sh", "-c", `REDISCLI_AUTH="$(cat ${credentialPath(ctx, "password")})" redis-cli ${args} | grep -q PONG`];
 }
 
 /**
@@ -278,8 +304,9 @@ export function redisSentinel(ctx: EngineContext, image: string): ContainerSpec 
         ],
         resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
         writablePaths: [SENTINEL_DIR],
+        secretFiles: [credentialFiles(ctx)],
         livenessProbe: livenessTcp(SENTINEL_PORT),
-        readinessProbe: execProbe(["sh", "-c", `redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`], { initialDelaySeconds: 5 }),
+        readinessProbe: execProbe(redisCliProbe(ctx, `-p ${SENTINEL_PORT} ping`), { initialDelaySeconds: 5 }),
     };
 }
 
@@ -296,6 +323,7 @@ export function redisClusterCreate(ctx: EngineContext, image: string): Container
         env: redisEnv(ctx),
         resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
         writablePaths: [REDIS_RUN_DIR],
+        secretFiles: [credentialFiles(ctx)],
         livenessProbe: livenessExec(PID1_ALIVE),
         readinessProbe: execProbe(["sh", "-c", `test -d ${REDIS_RUN_DIR}`], { initialDelaySeconds: 5 }),
     };
@@ -314,8 +342,9 @@ export function redisClusterShrink(ctx: EngineContext, image: string): Container
         env: [
             { name: "MEMBERS", value: redisEnv(ctx).find(e => e.name === "MEMBERS")!.value as string },
             { name: "WAIT_SECONDS", value: "300" },
-            secretEnv("REDISCLI_AUTH", ctx.secretName, SECRET_KEYS.password),
+            fileEnv("REDIS_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
         ],
+        secretFiles: [credentialFiles(ctx)],
         resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
     };
 }
@@ -372,14 +401,18 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
             args: ["postgres", ...postgresSettings(ctx).flatMap(setting => ["-c", setting])],
             env: [
                 { name: "POSTGRES_DB", value: ctx.databaseName },
-                secretEnv("POSTGRES_USER", ctx.secretName, SECRET_KEYS.username),
-                secretEnv("POSTGRES_PASSWORD", ctx.secretName, SECRET_KEYS.password),
+                // The image's entrypoint reads both files (its file_env); pg_isready needs no password.
+                fileEnv("POSTGRES_USER_FILE", credentialFiles(ctx), SECRET_KEYS.username),
+                fileEnv("POSTGRES_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
                 { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+                // A standby's WAL receiver (libpq) reads the password from here: scripts/postgresql/start.sh writes it.
+                { name: "PGPASSFILE", value: POSTGRES_PGPASS_FILE },
             ],
+            secretFiles: [credentialFiles(ctx)],
             writablePaths: ["/var/run/postgresql"],
             // First start (initdb), crash recovery and a standby's base backup can take minutes.
             startupProbe: startupProbe(tcpProbe(5432)),
-            readinessProbe: execProbe(["sh", "-c", 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB" -h 127.0.0.1'], { initialDelaySeconds: 5 }),
+            readinessProbe: execProbe(["sh", "-c", 'pg_isready -U "$(cat "$POSTGRES_USER_FILE")" -d "$POSTGRES_DB" -h 127.0.0.1'], { initialDelaySeconds: 5 }),
             livenessProbe: livenessTcp(5432, { initialDelaySeconds: 0 }),
         }),
     },
@@ -401,15 +434,17 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
             volumeMounts: ctx.replicas > 1 ? [{ name: MYSQL_CONF_VOLUME, mountPath: MYSQL_CONF_DIR, readOnly: true }] : [],
             env: [
                 { name: "MYSQL_DATABASE", value: ctx.databaseName },
-                secretEnv("MYSQL_USER", ctx.secretName, SECRET_KEYS.username),
-                secretEnv("MYSQL_PASSWORD", ctx.secretName, SECRET_KEYS.password),
-                secretEnv("MYSQL_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
+                // The image's entrypoint reads the files (its file_env).
+                fileEnv("MYSQL_USER_FILE", credentialFiles(ctx), SECRET_KEYS.username),
+                fileEnv("MYSQL_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
+                fileEnv("MYSQL_ROOT_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
             ],
+            secretFiles: [credentialFiles(ctx)],
             writablePaths: ["/var/run/mysqld"],
             // The entrypoint's first start (initialize, temporary server, init scripts) and InnoDB recovery are slow.
             startupProbe: startupProbe(tcpProbe(3306)),
             livenessProbe: livenessTcp(3306, { initialDelaySeconds: 0 }),
-            readinessProbe: execProbe(["sh", "-c", 'MYSQL_PWD="$MYSQL_PASSWORD" mysqladmin ping -h 127.0.0.1 -u "$MYSQL_USER"'], { initialDelaySeconds: 10 }),
+            readinessProbe: execProbe(["sh", "-c", 'MYSQL_PWD="$(cat "$MYSQL_PASSWORD_FILE")" mysqladmin ping -h 127.0.0.1 -u "$(cat "$MYSQL_USER_FILE")"'], { initialDelaySeconds: 10 }),
         }),
     },
     mongodb: {
@@ -433,9 +468,11 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                 : ["--bind_ip_all"],
             env: [
                 { name: "MONGO_INITDB_DATABASE", value: ctx.databaseName },
-                secretEnv("MONGO_INITDB_ROOT_USERNAME", ctx.secretName, SECRET_KEYS.username),
-                secretEnv("MONGO_INITDB_ROOT_PASSWORD", ctx.secretName, SECRET_KEYS.password),
+                // The image's entrypoint reads the files (its file_env).
+                fileEnv("MONGO_INITDB_ROOT_USERNAME_FILE", credentialFiles(ctx), SECRET_KEYS.username),
+                fileEnv("MONGO_INITDB_ROOT_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
             ],
+            secretFiles: [credentialFiles(ctx)],
             volumeMounts: ctx.replicas > 1 ? [{ name: "mongodb-keyfile", mountPath: "/etc/mongodb-keyfile", readOnly: true }] : [],
             // First start runs the init scripts on a temporary server; a member's initial sync is slow.
             startupProbe: startupProbe(tcpProbe(27017)),
@@ -469,11 +506,12 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
         container: ctx => ({
             command: ["/bin/sh", `${CONFIG_DIR}/start-redis.sh`],
             env: redisEnv(ctx),
+            secretFiles: [credentialFiles(ctx)],
             writablePaths: [REDIS_RUN_DIR],
             // Loading a large RDB/AOF at start keeps the port closed.
             startupProbe: startupProbe(tcpProbe(REDIS_PORT)),
             livenessProbe: livenessTcp(REDIS_PORT, { initialDelaySeconds: 0 }),
-            readinessProbe: execProbe(["sh", "-c", "redis-cli -h 127.0.0.1 ping | grep -q PONG"], { initialDelaySeconds: 5 }),
+            readinessProbe: execProbe(redisCliProbe(ctx, "-h 127.0.0.1 ping"), { initialDelaySeconds: 5 }),
         }),
     },
     elasticsearch: {
@@ -497,7 +535,8 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
                 { name: "node.name", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "node.roles", value: ctx.esNodeRoles.join(",") },
                 { name: "ES_JAVA_OPTS", value: "-Xms1g -Xmx1g" },
-                secretEnv("ELASTIC_PASSWORD", ctx.secretName, SECRET_KEYS.password),
+                // The image's entrypoint reads the bootstrap password from the file.
+                fileEnv("ELASTIC_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
             ];
             if (ctx.esTransportTls) {
                 env.push(...Object.entries(esTransportTlsSettings()).map(([name, value]) => ({ name, value })));
@@ -515,6 +554,7 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
             return {
                 ...(ctx.replicas > 1 ? { command: ["/bin/sh", `${CONFIG_DIR}/start.sh`] } : {}),
                 env,
+                secretFiles: [credentialFiles(ctx)],
                 // The config dir is an emptyDir seeded by scripts/elasticsearch/seed-config.sh (the
                 // entrypoint writes the keystore there); logs are the only other writable path.
                 volumeMounts: [

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { rejectUnknownKeys, requireIntInRange, requireObject, requirePinnedImage, requireQuantity, ValidationError } from "./validation";
 import { parseQuantity } from "./quantity";
 import { DEFAULT_UID, MIN_HIGH_ID, STATELESS, UidException, WorkloadProfile } from "./profile";
+import { credentialVolumes, SecretFiles, secretFilesMount } from "./credentials";
 
 import Input = k8s.types.input.core.v1;
 
@@ -37,6 +38,8 @@ export interface ContainerSpec {
     volumeMounts?: Input.VolumeMount[];
     /** Paths that need writing under a read-only root filesystem: each gets an emptyDir. */
     writablePaths?: string[];
+    /** Secrets mounted read-only as files (components/k8s/credentials.ts): credentials reach the process as files. */
+    secretFiles?: SecretFiles[];
     workingDir?: string;
 }
 
@@ -155,7 +158,7 @@ export function secureContainer(spec: ContainerSpec, key: string, init = false, 
         livenessProbe: spec.livenessProbe,
         readinessProbe: spec.readinessProbe,
         startupProbe: spec.startupProbe,
-        volumeMounts: [...(spec.volumeMounts ?? []), ...scratchMounts],
+        volumeMounts: [...(spec.volumeMounts ?? []), ...(spec.secretFiles ?? []).map(secretFilesMount), ...scratchMounts],
         workingDir: spec.workingDir,
         securityContext: CONTAINER_SECURITY_CONTEXT,
         terminationMessagePolicy: "FallbackToLogsOnError",
@@ -213,7 +216,18 @@ export function startupProbe(readiness: Input.Probe, opts: Partial<Input.Probe> 
     return { httpGet, tcpSocket, exec, grpc, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 60, ...opts };
 }
 
-/** Env var read from a Secret key: the only way passwords reach a pod. */
+/**
+ * The volumes a pod's container specs imply: the emptyDirs of their writable paths and the Secret
+ * volumes of their credential files.
+ */
+export function containerVolumes(specs: ContainerSpec[], profile: WorkloadProfile = STATELESS): Input.Volume[] {
+    return [...scratchVolumes(specs, profile), ...credentialVolumes(specs)];
+}
+
+/**
+ * Env var read from a Secret key: only for images that cannot read the credential from a file
+ * (docs/hardening.md, "Credentials"); everything else uses fileEnv and secretFiles (credentials.ts).
+ */
 export function secretEnv(name: string, secretName: pulumi.Input<string>, key: string): Input.EnvVar {
     return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AppIdentity, selectorLabels, standardLabels } from "./labels";
 import { OWNED_ANNOTATIONS } from "./metadata";
-import { ContainerSpec, podSecurityContext, scratchVolumes, secureContainer, validateContainer } from "./container";
+import { ContainerSpec, containerVolumes, podSecurityContext, secureContainer, validateContainer } from "./container";
 import { KUBE_SCORE_IGNORE_ANNOTATION, priorityClassName, STATELESS, UID_EXCEPTION_ANNOTATION, UidException, WorkloadProfile } from "./profile";
 import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
 import { WorkloadStatus } from "./status";
@@ -244,7 +244,7 @@ export class Workload extends pulumi.ComponentResource {
             securityContext,
             initContainers: args.initContainers?.map((c, i) => secureContainer(c, `${key}.initContainers[${i}]`, true, profile)),
             containers: args.containers.map((c, i) => secureContainer(c, `${key}.containers[${i}]`, false, profile)),
-            volumes: [...(args.volumes ?? []), ...scratchVolumes([...args.containers, ...(args.initContainers ?? [])], profile)],
+            volumes: [...(args.volumes ?? []), ...containerVolumes([...args.containers, ...(args.initContainers ?? [])], profile)],
             affinity: replicated ? {
                 podAntiAffinity: {
                     preferredDuringSchedulingIgnoredDuringExecution: [{

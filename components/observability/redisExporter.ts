@@ -1,6 +1,7 @@
 /**
  * Redis exporter (cstore.md "Redis Exporter": 1 replica, 50m-100m CPU, 64-128Mi, exposes :9121).
- * It reads the Redis password from the Redis Secret through a secretKeyRef, talks to Redis only,
+ * It reads the Redis password from the Redis Secret through a secretKeyRef (its password file is a
+ * JSON map of Redis URI to password, not the Secret's plain value: docs/hardening.md), talks to Redis only,
  * and lets in only its scrapers; its pods carry the prometheus.io annotations that Prometheus'
  * pod discovery keeps.
  */

@@ -97,9 +97,9 @@ const cases: Record<string, Case> = {
     "no-literal-secret-env": {
         policy: noLiteralSecretEnv,
         breaks: [
-            [`${c0}.env.1`, { name: "DB_PASSWORD", value: "hunter2" }, 'container "api" sets env DB_PASSWORD to a literal secret-looking value; use valueFrom.secretKeyRef'],
-            [`${c0}.env.1`, { name: "DATABASE_URL", value: "postgres://app:s3cret@db:5432/app" }, 'container "api" sets env DATABASE_URL to a literal secret-looking value; use valueFrom.secretKeyRef'],
-            [`${c0}.env.1`, { name: "API_KEY", value: "abc" }, 'container "api" sets env API_KEY to a literal secret-looking value; use valueFrom.secretKeyRef'],
+            [`${c0}.env.1`, { name: "DB_PASSWORD", value: "hunter2" }, 'container "api" sets env DB_PASSWORD to a literal secret-looking value; use a mounted Secret file (NAME_FILE) or valueFrom.secretKeyRef'],
+            [`${c0}.env.1`, { name: "DATABASE_URL", value: "postgres://app:s3cret@db:5432/app" }, 'container "api" sets env DATABASE_URL to a literal secret-looking value; use a mounted Secret file (NAME_FILE) or valueFrom.secretKeyRef'],
+            [`${c0}.env.1`, { name: "API_KEY", value: "abc" }, 'container "api" sets env API_KEY to a literal secret-looking value; use a mounted Secret file (NAME_FILE) or valueFrom.secretKeyRef'],
         ],
     },
 };

@@ -2,7 +2,8 @@
  * Runtime test harness: runs the real server binaries as local processes (no containers) with the
  * scripts, config files, args and environment the components generate. A container of a rendered
  * pod (captured under the Pulumi mocks) is turned into a local command: every mounted ConfigMap
- * is written to a temp dir and its mount path rewritten to that dir, secretKeyRef env gets the
+ * is written to a temp dir and its mount path rewritten to that dir, every mounted Secret likewise
+ * (its files hold the test's credentials, with the volume's mode), secretKeyRef env gets the
  * test's credentials, downward-API env the member's pod name. Processes run as a non-root user
  * and are stopped at the end of each test file, also when a test failed.
  */
@@ -58,7 +59,7 @@ export interface MaterializedContainer extends LocalContainer {
 }
 
 export interface Materialize {
-    /** Values of secretKeyRef env vars, by Secret key. */
+    /** Values of Secret keys (secretKeyRef env vars and the files of Secret volumes), by Secret key. */
     secrets: Record<string, string>;
     /** Value of fieldRef metadata.name. */
     podName: string;
@@ -116,6 +117,19 @@ export function materialize(podSpec: any, containerName: string, m: Materialize)
             chownTo(m.user, local);
             // A subPath mount puts one file of the ConfigMap at the mount path.
             paths.push([mount.mountPath, mount.subPath ? path.join(local, mount.subPath) : local]);
+        } else if (vol?.secret) {
+            const local = path.join(m.dir, `secret-${mount.name}`);
+            fs.mkdirSync(local, { recursive: true });
+            const items: { key: string; path: string }[] = vol.secret.items ?? Object.keys(m.secrets).map(key => ({ key, path: key }));
+            for (const item of items) {
+                const v = m.secrets[item.key];
+                if (v === undefined) {
+                    throw new Error(`no test value for secret key ${item.key}`);
+                }
+                fs.writeFileSync(path.join(local, item.path), v, { mode: vol.secret.defaultMode ?? 0o644 });
+            }
+            chownTo(m.user, local);
+            paths.push([mount.mountPath, local]);
         }
     }
     paths.sort((a, b) => b[0].length - a[0].length);

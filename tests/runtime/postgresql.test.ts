@@ -51,10 +51,12 @@ describe("runtime: PostgreSQL", function () {
     function mainContainer(r: Rendered, member: string, port: number, db = "app"): LocalContainer {
         const dir = path.join(root, member);
         fs.mkdirSync(path.join(dir, "sock"), { recursive: true });
+        fs.mkdirSync(path.join(dir, "tmp"), { recursive: true });
         chownTo(USER, dir);
+        // The member's /tmp emptyDir (its pgpass file) is shared by its containers, as in the pod.
         const c = materialize(r.pod, "postgresql", {
             secrets: CREDS, podName: member, configMaps: configMapsOf(r.res), dir, user: USER,
-            paths: { "/var/lib/postgresql/data": path.join(dir, "data") },
+            paths: { "/var/lib/postgresql/data": path.join(dir, "data"), "/tmp": path.join(dir, "tmp") },
             envOverride: {
                 POSTGRES_ENTRYPOINT: ENTRYPOINT, PGPORT: String(port), SOCKET_DIR: path.join(dir, "sock"),
                 INITDB_DIR: path.join(dir, "cm-init-scripts"), POSTGRES_DB: db,
@@ -74,11 +76,11 @@ describe("runtime: PostgreSQL", function () {
     /** The clone-primary init container of a member, against the primary on 127.0.0.1. */
     async function cloneMember(r: Rendered, member: string, primaryPort: number): Promise<string> {
         const dir = path.join(root, member);
-        fs.mkdirSync(dir, { recursive: true });
+        fs.mkdirSync(path.join(dir, "tmp"), { recursive: true });
         chownTo(USER, dir);
         const c = materialize(r.pod, "clone-primary", {
             secrets: CREDS, podName: member, configMaps: configMapsOf(r.res), dir, user: USER,
-            paths: { "/var/lib/postgresql/data": path.join(dir, "data") },
+            paths: { "/var/lib/postgresql/data": path.join(dir, "data"), "/tmp": path.join(dir, "tmp") },
             envOverride: { PRIMARY_HOST: "127.0.0.1", PGPORT: String(primaryPort) },
         });
         return run(USER, c, root);
@@ -137,6 +139,14 @@ describe("runtime: PostgreSQL", function () {
             for (const member of ["pg-1", "pg-2"]) {
                 expect(await eventually(`after-scale on ${member}`, () => rowOn(member, "after-scale"))).to.equal("three");
                 expect(await rowOn(member, "before-scale")).to.equal("one");
+            }
+        });
+
+        it("keeps the password out of the standbys' data directories (the WAL receiver reads the pgpass file)", () => {
+            for (const member of ["pg-1", "pg-2"]) {
+                const auto = fs.readFileSync(path.join(root, member, "data", "pgdata", "postgresql.auto.conf"), "utf8");
+                expect(auto, member).to.match(/primary_conninfo = '.*user=app/);
+                expect(auto, member).not.to.contain(CREDS.password);
             }
         });
 

@@ -49,13 +49,18 @@ describe("DatabaseBackup", () => {
             expect(Object.keys(cm.inputs.data).sort()).to.deep.equal(["backup.sh", "restore.sh"]);
         });
 
-        it(`reads ${engine} credentials from the database Secret via secretKeyRef`, async () => {
+        it(`reads ${engine} credentials as files of the database Secret, mounted read-only`, async () => {
             const res = await capture(() => new DatabaseBackup(`bk-cred-${engine}`, args(engine)));
-            const env = Object.fromEntries(jobPod(res).containers[0].env.map((e: { name: string }) => [e.name, e]));
-            expect(env.DB_USER.valueFrom).to.deep.equal({ secretKeyRef: { name: "orders-db-credentials", key: "username" } });
-            const pwVar = engine === "postgresql" ? "PGPASSWORD" : "DB_PASSWORD";
-            expect(env[pwVar].valueFrom).to.deep.equal({ secretKeyRef: { name: "orders-db-credentials", key: "password" } });
-            expect(env[pwVar]).not.to.have.property("value");
+            const pod = jobPod(res);
+            const env = Object.fromEntries(pod.containers[0].env.map((e: { name: string }) => [e.name, e]));
+            expect(env.DB_USER_FILE.value).to.equal("/var/run/secrets/platform/db-credentials/username");
+            expect(env.DB_PASSWORD_FILE.value).to.equal("/var/run/secrets/platform/db-credentials/password");
+            expect(JSON.stringify(pod.containers[0].env), "no env var from a secretKeyRef").not.to.contain("secretKeyRef");
+            expect(pod.volumes.find((v: { name: string }) => v.name === "db-credentials").secret).to.deep.equal({
+                secretName: "orders-db-credentials", defaultMode: 0o440,
+                items: [{ key: "username", path: "username" }, { key: "password", path: "password" }],
+            });
+            expect(pod.containers[0].volumeMounts).to.deep.include({ name: "db-credentials", mountPath: "/var/run/secrets/platform/db-credentials", readOnly: true });
             expect([env.DB_HOST.value, env.DB_PORT.value, env.DB_NAME.value, env.KEEP.value])
                 .to.deep.equal(["orders-db.databases.svc.cluster.local", String(PORTS[engine]), "orders", "7"]);
         });
@@ -148,10 +153,13 @@ describe("DatabaseBackup", () => {
                     fs.writeFileSync(path.join(bin, tool), stub, { mode: 0o755 });
                 }
                 fs.writeFileSync(path.join(bin, "backup.sh"), BACKUP_SCRIPTS["backup.sh"]);
+                fs.writeFileSync(path.join(bin, "username"), "u");
+                fs.writeFileSync(path.join(bin, "password"), "p");
                 execFileSync("/bin/sh", [path.join(bin, "backup.sh")], {
                     env: {
                         PATH: `${bin}:${process.env.PATH}`, ENGINE: engine, BACKUP_DIR: dir, SCRATCH_DIR: bin,
-                        DB_HOST: "h", DB_PORT: "1", DB_NAME: "orders", DB_USER: "u", DB_PASSWORD: "p", PGPASSWORD: "p", KEEP: String(keep),
+                        DB_HOST: "h", DB_PORT: "1", DB_NAME: "orders", KEEP: String(keep),
+                        DB_USER_FILE: path.join(bin, "username"), DB_PASSWORD_FILE: path.join(bin, "password"),
                     },
                     stdio: "pipe",
                 });
@@ -184,7 +192,7 @@ describe("DatabaseBackup", () => {
             for (const file of ["backup.sh", "restore.sh"]) {
                 // Each tool invocation, continuation lines joined.
                 const calls = BACKUP_SCRIPTS[file].replace(/\\\n\s*/g, " ").split("\n")
-                    .filter(l => /^\s*(pg_dump|pg_restore|mysqldump|mysql|mongodump|mongorestore) /.test(l));
+                    .filter(l => /^\s*([A-Z_]+="[^"]*"\s+)*(pg_dump|pg_restore|mysqldump|mysql|mongodump|mongorestore) /.test(l));
                 expect(calls.length, file).to.equal(3);
                 calls.forEach(l => expect(l, file).not.to.match(/PASSWORD/));
             }

@@ -117,6 +117,13 @@ function runScript(res: RecordedResource[], file: string, env: Record<string, st
     return { out, dir };
 }
 
+/** A file holding `password`, as the credentials Secret's volume does. */
+function passwordFile(password: string): string {
+    const file = path.join(tempDir("db-secret-"), "password");
+    fs.writeFileSync(file, password, { mode: 0o440 });
+    return file;
+}
+
 /** A stand-in `mysql`/`mysqladmin` on PATH: records every statement, answers the status queries from files. */
 function fakeMysql(state: { configured: string; clone: string }): string {
     const bin = tempDir("fake-mysql-");
@@ -164,16 +171,16 @@ describe("Database replication: MySQL (GTID)", () => {
 
     it("seeds a new replica by cloning the primary", () => {
         const bin = fakeMysql({ configured: "0", clone: "" });
-        runScript(res, "replica.sh", { POD_NAME: "my-2", PRIMARY_HOST: "my-0.my-headless", MYSQL_ROOT_PASSWORD: "pw", ONCE: "1" }, bin);
+        runScript(res, "replica.sh", { POD_NAME: "my-2", PRIMARY_HOST: "my-0.my-headless", MYSQL_ROOT_PASSWORD_FILE: passwordFile("pw"), ONCE: "1" }, bin);
         const log = fs.readFileSync(path.join(bin, "statements.log"), "utf8");
         expect(log).to.contain("SET GLOBAL clone_valid_donor_list = 'my-0.my-headless:3306';");
-        expect(log).to.contain("CLONE INSTANCE FROM 'root'@'my-0.my-headless':3306");
+        expect(log).to.contain("CLONE INSTANCE FROM 'root'@'my-0.my-headless':3306 IDENTIFIED BY 'pw';");
         expect(log).not.to.contain("CHANGE REPLICATION SOURCE");
     });
 
     it("starts GTID replication from the primary on a cloned replica and makes it read-only", () => {
         const bin = fakeMysql({ configured: "0", clone: "Completed" });
-        runScript(res, "replica.sh", { POD_NAME: "my-1", PRIMARY_HOST: "my-0.my-headless", MYSQL_ROOT_PASSWORD: "pw", ONCE: "1" }, bin);
+        runScript(res, "replica.sh", { POD_NAME: "my-1", PRIMARY_HOST: "my-0.my-headless", MYSQL_ROOT_PASSWORD_FILE: passwordFile("pw"), ONCE: "1" }, bin);
         const log = fs.readFileSync(path.join(bin, "statements.log"), "utf8");
         expect(log).to.contain("CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'my-0.my-headless'");
         expect(log).to.contain("SOURCE_AUTO_POSITION = 1");
@@ -183,13 +190,13 @@ describe("Database replication: MySQL (GTID)", () => {
 
     it("changes nothing on a replica that already replicates (idempotent)", () => {
         const bin = fakeMysql({ configured: "1", clone: "Completed" });
-        runScript(res, "replica.sh", { POD_NAME: "my-1", PRIMARY_HOST: "my-0.my-headless", MYSQL_ROOT_PASSWORD: "pw", ONCE: "1" }, bin);
+        runScript(res, "replica.sh", { POD_NAME: "my-1", PRIMARY_HOST: "my-0.my-headless", MYSQL_ROOT_PASSWORD_FILE: passwordFile("pw"), ONCE: "1" }, bin);
         expect(fs.existsSync(path.join(bin, "statements.log"))).to.equal(false);
     });
 
     it("leaves the primary (ordinal 0) alone", () => {
         const bin = fakeMysql({ configured: "0", clone: "" });
-        runScript(res, "replica.sh", { POD_NAME: "my-0", PRIMARY_HOST: "my-0.my-headless", MYSQL_ROOT_PASSWORD: "pw", ONCE: "1" }, bin);
+        runScript(res, "replica.sh", { POD_NAME: "my-0", PRIMARY_HOST: "my-0.my-headless", MYSQL_ROOT_PASSWORD_FILE: passwordFile("pw"), ONCE: "1" }, bin);
         expect(fs.existsSync(path.join(bin, "statements.log"))).to.equal(false);
     });
 
@@ -246,6 +253,7 @@ describe("Database: Elasticsearch under the secure defaults", () => {
         expect(c.securityContext.readOnlyRootFilesystem).to.equal(true);
         expect(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort()).to.deep.equal([
             "/etc/database", "/tmp", "/usr/share/elasticsearch/config", "/usr/share/elasticsearch/data", "/usr/share/elasticsearch/logs",
+            "/var/run/secrets/platform/db-credentials",
         ]);
     });
 

@@ -54,14 +54,20 @@ describe("Database", () => {
                 expect(svc.ports.map((p: { port: number }) => p.port)).to.deep.equal(d.ports);
             });
 
-            it("passes the password only through a secretKeyRef", async () => {
+            it("passes the credentials only as files of the credentials Secret, mounted read-only (mode 0440)", async () => {
                 const res = await capture(() => new Database(`${type}-c`, args(type)));
                 const json = JSON.stringify(ofType(res, d.kind)[0].inputs);
                 expect(json).not.to.contain(mockPassword(`${type}-c-password`));
+                const spec = podSpec(ofType(res, d.kind)[0]);
+                expect(json, "no env var from a secretKeyRef").not.to.contain("secretKeyRef");
                 if (type !== "sqlite") {
-                    const env = podSpec(ofType(res, d.kind)[0]).containers[0].env;
-                    const refs = env.filter((e: { valueFrom?: { secretKeyRef?: { name: string } } }) => e.valueFrom?.secretKeyRef?.name === `${type}-c-credentials`);
-                    expect(refs.length).to.be.greaterThan(0);
+                    expect(spec.volumes.find((v: { name: string }) => v.name === "db-credentials").secret).to.deep.equal({
+                        secretName: `${type}-c-credentials`, defaultMode: 0o440,
+                        items: [{ key: "username", path: "username" }, { key: "password", path: "password" }],
+                    });
+                    const c = spec.containers[0];
+                    expect(c.volumeMounts).to.deep.include({ name: "db-credentials", mountPath: "/var/run/secrets/platform/db-credentials", readOnly: true });
+                    expect(Object.values(envOf(c))).to.include("/var/run/secrets/platform/db-credentials/password");
                 }
             });
 
@@ -76,6 +82,29 @@ describe("Database", () => {
         });
     }
 
+    it("mounts the credentials volume in every container (sidecars, init containers, jobs) that names one of its files", async () => {
+        const variants: [DatabaseType, Partial<DatabaseArgs>][] = [
+            ["postgresql", { replicas: 3 }], ["mysql", { replicas: 3 }], ["mongodb", { replicas: 3 }],
+            ["redis", { replicas: 3, redis: { mode: "sentinel" } }], ["redis", { replicas: 6, redis: { mode: "cluster" } }], ["elasticsearch", { replicas: 3 }],
+        ];
+        const checked: string[] = [];
+        for (const [i, [type, over]] of variants.entries()) {
+            const res = await capture(() => new Database(`files-${i}`, args(type, over)));
+            const pods = [...ofType(res, T.statefulSet), ...ofType(res, T.job)].map(r => r.inputs.spec.template.spec);
+            for (const pod of pods) {
+                for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+                    const paths = c.env.map((e: { value?: string }) => e.value ?? "").filter((v: string) => v.startsWith("/var/run/secrets/platform/db-credentials/"));
+                    if (paths.length > 0) {
+                        expect(c.volumeMounts, `${type} ${c.name}`).to.deep.include({ name: "db-credentials", mountPath: "/var/run/secrets/platform/db-credentials", readOnly: true });
+                        expect(pod.volumes.filter((v: { name: string }) => v.name === "db-credentials"), `${type} ${c.name}`).to.have.length(1);
+                        checked.push(`${type}/${c.name}`);
+                    }
+                }
+            }
+        }
+        expect(checked).to.include.members(["postgresql/clone-primary", "mysql/replica", "mongodb/replset", "redis/sentinel", "redis/cluster-create", "redis/cluster-shrink", "elasticsearch/elasticsearch"]);
+    });
+
     it("generates the password with @pulumi/random into a Secret", async () => {
         const res = await capture(() => new Database("pg-secret", args("postgresql", { credentials: { username: "orders" } })));
         expect(ofType(res, T.password)[0].inputs.length).to.equal(32);
@@ -88,8 +117,9 @@ describe("Database", () => {
         const res = await capture(() => new Database("pg-existing", args("postgresql", { credentials: { existingSecret: "vault-pg" } })));
         expect(ofType(res, T.password)).to.have.length(0);
         expect(ofType(res, T.secret)).to.have.length(0);
-        const env = podSpec(ofType(res, T.statefulSet)[0]).containers[0].env;
-        expect(env.find((e: { name: string }) => e.name === "POSTGRES_PASSWORD").valueFrom.secretKeyRef).to.deep.equal({ name: "vault-pg", key: "password" });
+        const spec = podSpec(ofType(res, T.statefulSet)[0]);
+        expect(spec.volumes.find((v: { name: string }) => v.name === "db-credentials").secret.secretName).to.equal("vault-pg");
+        expect(envOf(spec.containers[0]).POSTGRES_PASSWORD_FILE).to.equal("/var/run/secrets/platform/db-credentials/password");
     });
 
     it("sizes volume claims from storage size and class", async () => {
@@ -250,11 +280,12 @@ describe("Database", () => {
         expect(byName(res, T.service, "cache3-read").inputs.spec.selector["statefulset.kubernetes.io/pod-name"]).to.equal(undefined);
     });
 
-    it("never puts the password on a Redis command line or in its ConfigMap", async () => {
+    it("never puts the password on a Redis command line, in its ConfigMap or in a container's environment", async () => {
         const res = await capture(() => new Database("cache4", args("redis", { replicas: 3, redis: { mode: "sentinel" } })));
         const spec = podSpec(ofType(res, T.statefulSet)[0]);
         for (const c of spec.containers) {
-            expect(envOf(c).REDISCLI_AUTH).to.deep.equal({ secretKeyRef: { name: "cache4-credentials", key: "password" } });
+            expect(envOf(c).REDIS_PASSWORD_FILE).to.equal("/var/run/secrets/platform/db-credentials/password");
+            expect(envOf(c).REDISCLI_AUTH, "the password is not in the container's environment").to.equal(undefined);
             expect(JSON.stringify([c.command, c.args])).not.to.contain(mockPassword("cache4-password"));
         }
         expect(JSON.stringify(configData(res))).not.to.contain(mockPassword("cache4-password"));

@@ -430,7 +430,7 @@ describe("observability", () => {
             }
         });
 
-        it("generates the admin password with @pulumi/random into a Secret, passed by secretKeyRef", async () => {
+        it("generates the admin password with @pulumi/random into a Secret, passed as a file of it (GF_*__FILE)", async () => {
             const res = await capture(() => new Grafana("graf-pw", grafanaArgs()));
             expect(ofType(res, T.password)[0].inputs).to.include({ length: 32, special: false });
             const secret = byName(res, T.secret, "graf-pw-admin");
@@ -438,8 +438,14 @@ describe("observability", () => {
             expect(containsSecret(secret.raw.stringData)).to.equal(true);
             const dep = byName(res, T.deployment, "graf-pw");
             const c = podSpec(dep).containers[0];
-            expect(envOf(c, "GF_SECURITY_ADMIN_PASSWORD").valueFrom.secretKeyRef).to.deep.equal({ name: "graf-pw-admin", key: "admin-password" });
-            expect(envOf(c, "GF_SECURITY_ADMIN_USER").valueFrom.secretKeyRef).to.deep.equal({ name: "graf-pw-admin", key: "admin-user" });
+            expect(envOf(c, "GF_SECURITY_ADMIN_PASSWORD__FILE").value).to.equal("/var/run/secrets/platform/admin/admin-password");
+            expect(envOf(c, "GF_SECURITY_ADMIN_USER__FILE").value).to.equal("/var/run/secrets/platform/admin/admin-user");
+            expect(c.env.map((e: { name: string }) => e.name)).to.not.include("GF_SECURITY_ADMIN_PASSWORD");
+            expect(podSpec(dep).volumes.find((v: { name: string }) => v.name === "admin").secret).to.deep.equal({
+                secretName: "graf-pw-admin", defaultMode: 0o440,
+                items: [{ key: "admin-user", path: "admin-user" }, { key: "admin-password", path: "admin-password" }],
+            });
+            expect(c.volumeMounts).to.deep.include({ name: "admin", mountPath: "/var/run/secrets/platform/admin", readOnly: true });
             const everythingButTheSecret = res.filter(r => r.type !== T.secret && r.type !== T.password);
             expect(JSON.stringify(everythingButTheSecret.map(r => r.inputs))).to.not.contain(mockPassword("graf-pw-admin-password"));
         });

@@ -482,7 +482,13 @@ for (const stack of ["prod", "dev"] as const) {
                 for (const db of ["restdb", "grpcdb", "workerdb"]) {
                     expect(text).to.not.include(mockPassword(`outbox-${db}-password`));
                 }
-                expect(ofType(res, T.configMap).every(c => !/password/i.test(JSON.stringify(c.inputs.data)))).to.equal(true);
+                // No ConfigMap key names a password, and no ConfigMap text assigns one a literal value (the
+                // scripts name the credentials Secret's files, e.g. POSTGRES_PASSWORD_FILE, never a value).
+                for (const c of ofType(res, T.configMap)) {
+                    const data: Record<string, string> = c.inputs.data ?? {};
+                    expect(Object.keys(data).filter(k => /password/i.test(k)), c.name).to.deep.equal([]);
+                    expect(Object.values(data).join("\n"), c.name).to.not.match(/password\s*[:=]\s*[^\s$"'{(]/i);
+                }
             });
 
             it("exports endpoints, database secrets, topics and consumer groups", async () => {

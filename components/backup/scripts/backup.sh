@@ -3,14 +3,17 @@
 # $DB_HOST:$DB_PORT into $BACKUP_DIR (the backup claim) as "$DB_NAME-<UTC timestamp>.<ext>",
 # written under a temporary name and renamed when complete, then keeps the newest $KEEP dumps.
 #
-# The credential never reaches a command line: postgresql reads PGPASSWORD (libpq); mysql and
-# mongodb read an option file written into $SCRATCH_DIR (the pod's /tmp emptyDir).
+# The credential never reaches a command line or an environment variable: it is read from the
+# database Secret's file ($DB_PASSWORD_FILE, a read-only Secret volume) into a client file in
+# $SCRATCH_DIR (the pod's /tmp emptyDir, mode 0600): a pgpass file (postgresql, PGPASSFILE), an
+# option file (mysql), a config file (mongodb).
 #
-# Environment: ENGINE (postgresql|mysql|mongodb), DB_HOST, DB_PORT, DB_NAME, DB_USER, KEEP,
-# BACKUP_DIR, SCRATCH_DIR; PGPASSWORD (postgresql) or DB_PASSWORD (mysql, mongodb) from the
-# database Secret.
+# Environment: ENGINE (postgresql|mysql|mongodb), DB_HOST, DB_PORT, DB_NAME, KEEP, BACKUP_DIR,
+# SCRATCH_DIR, DB_USER_FILE and DB_PASSWORD_FILE (files of the database Secret).
 set -eu
 umask 077
+DB_USER="$(cat "${DB_USER_FILE}")"
+DB_PASSWORD="$(cat "${DB_PASSWORD_FILE}")"
 
 case "${ENGINE}" in
   postgresql) ext=dump ;;
@@ -26,7 +29,9 @@ out="${final}.partial"
 
 case "${ENGINE}" in
   postgresql)
-    pg_dump --host="${DB_HOST}" --port="${DB_PORT}" --username="${DB_USER}" --dbname="${DB_NAME}" \
+    # pgpass: host:port:database:user:password, with ':' and '\' escaped.
+    printf '*:*:*:*:%s\n' "$(printf '%s' "${DB_PASSWORD}" | sed 's/[\\:]/\\&/g')" > "${SCRATCH_DIR}/pgpass"
+    PGPASSFILE="${SCRATCH_DIR}/pgpass" pg_dump --host="${DB_HOST}" --port="${DB_PORT}" --username="${DB_USER}" --dbname="${DB_NAME}" \
       --format=custom --no-password --file="${out}" ;;
   mysql)
     printf '[client]\npassword="%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/backup.cnf"

@@ -4,9 +4,12 @@
 # that mounts the backup claim and the database Secret like the CronJob's (same image, env,
 # network access), e.g. a Job made from the CronJob with this script as the command.
 #
-# Environment: as backup.sh, plus DUMP (optional).
+# Environment: as backup.sh (DB_USER_FILE and DB_PASSWORD_FILE: files of the database Secret),
+# plus DUMP (optional).
 set -eu
 umask 077
+DB_USER="$(cat "${DB_USER_FILE}")"
+DB_PASSWORD="$(cat "${DB_PASSWORD_FILE}")"
 
 case "${ENGINE}" in
   postgresql) ext=dump ;;
@@ -29,7 +32,8 @@ echo "restore: ${dump} -> ${ENGINE} ${DB_HOST}:${DB_PORT}/${DB_NAME}"
 
 case "${ENGINE}" in
   postgresql)
-    pg_restore --host="${DB_HOST}" --port="${DB_PORT}" --username="${DB_USER}" --dbname="${DB_NAME}" \
+    printf '*:*:*:*:%s\n' "$(printf '%s' "${DB_PASSWORD}" | sed 's/[\\:]/\\&/g')" > "${SCRATCH_DIR}/pgpass"
+    PGPASSFILE="${SCRATCH_DIR}/pgpass" pg_restore --host="${DB_HOST}" --port="${DB_PORT}" --username="${DB_USER}" --dbname="${DB_NAME}" \
       --no-password --no-owner --exit-on-error "${dump}" ;;
   mysql)
     printf '[client]\npassword="%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/restore.cnf"

@@ -8,7 +8,8 @@
 //     or -down on a later `up`): rs.reconfig() with the wanted members, existing _ids kept;
 //   - anything else (a secondary, an initiated set that matches, a re-run, a restart): nothing.
 // Environment (through process.env in mongosh): POD_NAME, MEMBERS ("host:port,..."), REPLICA_SET,
-// and the root user the image's entrypoint created (MONGO_INITDB_ROOT_USERNAME and its secret).
+// and the files of the root user the image's entrypoint created (MONGO_INITDB_ROOT_USERNAME_FILE,
+// MONGO_INITDB_ROOT_PASSWORD_FILE: the credentials Secret's files, read here with Node's fs).
 
 /**
  * What to do, from the local member's view.
@@ -44,7 +45,9 @@ function main() {
     const ordinal = Number(podName.substring(podName.lastIndexOf("-") + 1));
     const wanted = process.env.MEMBERS.split(",");
     const setName = process.env.REPLICA_SET;
-    db.getSiblingDB("admin").auth(process.env.MONGO_INITDB_ROOT_USERNAME, process.env.MONGO_INITDB_ROOT_PASSWORD);
+    const fs = require("fs");
+    const read = file => fs.readFileSync(file, "utf8").replace(/\n+$/, "");
+    db.getSiblingDB("admin").auth(read(process.env.MONGO_INITDB_ROOT_USERNAME_FILE), read(process.env.MONGO_INITDB_ROOT_PASSWORD_FILE));
     let status;
     try {
         const config = rs.conf();

@@ -11,8 +11,12 @@
 #   - a restart or a re-run finds every member known and changes nothing.
 #
 # Environment: POD_NAME, MEMBERS ("host:port ..."), CLUSTER_REPLICAS, REDIS_RUN_DIR,
-# CHECK_INTERVAL (seconds, default 30), REDISCLI_AUTH (secretKeyRef).
+# CHECK_INTERVAL (seconds, default 30), REDIS_PASSWORD_FILE (the credentials Secret's file).
 set -eu
+# redis-cli reads the password from REDISCLI_AUTH: set for this script's redis-cli calls only (the
+# container's environment carries the file's path, never the password).
+REDISCLI_AUTH="$(cat "${REDIS_PASSWORD_FILE}")"
+export REDISCLI_AUTH
 
 ordinal="${POD_NAME##*-}"
 interval="${CHECK_INTERVAL:-30}"

@@ -15,9 +15,13 @@
 # Idempotent: with no node outside MEMBERS (first creation, scale-up, a re-run) it changes
 # nothing. No member answering means there is no cluster yet (first creation): nothing to do.
 #
-# Environment: MEMBERS ("host:port ..."), REDISCLI_AUTH (secretKeyRef), optional WAIT_SECONDS
-# (default 120).
+# Environment: MEMBERS ("host:port ..."), REDIS_PASSWORD_FILE (the credentials Secret's file),
+# optional WAIT_SECONDS (default 120).
 set -eu
+# redis-cli reads the password from REDISCLI_AUTH: set for this script's redis-cli calls only (the
+# container's environment carries the file's path, never the password).
+REDISCLI_AUTH="$(cat "${REDIS_PASSWORD_FILE}")"
+export REDISCLI_AUTH
 
 cli() { target="$1"; shift; redis-cli -h "${target%:*}" -p "${target##*:}" "$@"; }
 info_field() { cli "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"; }

@@ -14,9 +14,12 @@
 # Environment: POD_NAME (<statefulset>-<ordinal>), REDIS_MODE, REDIS_PORT, REDIS_DATA_DIR,
 # REDIS_RUN_DIR, ANNOUNCE_HOST (this member's stable DNS name), PRIMARY_HOST and PRIMARY_PORT
 # (ordinal 0), SENTINELS ("host:port ..."), MASTER_NAME, REDIS_APPENDONLY (yes|no), optional
-# REDIS_MAXMEMORY and REDIS_MAXMEMORY_POLICY; REDISCLI_AUTH (secretKeyRef) is the credential of
-# the server, of its replication link and of the sentinels.
+# REDIS_MAXMEMORY and REDIS_MAXMEMORY_POLICY; REDIS_PASSWORD_FILE (the credentials Secret's file)
+# holds the credential of the server, of its replication link and of the sentinels. It goes into
+# the config file and to redis-cli (REDISCLI_AUTH of that call only), never into redis-server's
+# environment.
 set -eu
+password="$(cat "${REDIS_PASSWORD_FILE}")"
 
 ordinal="${POD_NAME##*-}"
 conf="${REDIS_RUN_DIR}/redis.conf"
@@ -25,7 +28,7 @@ current_host="${PRIMARY_HOST}"
 current_port="${PRIMARY_PORT}"
 if [ "${REDIS_MODE}" = "sentinel" ]; then
   for sentinel in ${SENTINELS}; do
-    reply="$(redis-cli -h "${sentinel%:*}" -p "${sentinel##*:}" --raw sentinel get-master-addr-by-name "${MASTER_NAME}" 2>/dev/null)" || continue
+    reply="$(REDISCLI_AUTH="${password}" redis-cli -h "${sentinel%:*}" -p "${sentinel##*:}" --raw sentinel get-master-addr-by-name "${MASTER_NAME}" 2>/dev/null)" || continue
     host="$(echo "${reply}" | sed -n 1p)"
     port="$(echo "${reply}" | sed -n 2p)"
     if [ -n "${host}" ] && [ -n "${port}" ]; then
@@ -51,8 +54,8 @@ umask 077
 {
   echo "port ${REDIS_PORT}"
   echo "dir ${REDIS_DATA_DIR}"
-  printf 'requirepass "%s"\n' "${REDISCLI_AUTH}"
-  printf 'masterauth "%s"\n' "${REDISCLI_AUTH}"
+  printf 'requirepass "%s"\n' "${password}"
+  printf 'masterauth "%s"\n' "${password}"
   echo "appendonly ${REDIS_APPENDONLY}"
   if [ -n "${REDIS_MAXMEMORY:-}" ]; then echo "maxmemory ${REDIS_MAXMEMORY}"; fi
   if [ -n "${REDIS_MAXMEMORY_POLICY:-}" ]; then echo "maxmemory-policy ${REDIS_MAXMEMORY_POLICY}"; fi
