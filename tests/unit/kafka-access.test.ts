@@ -11,7 +11,7 @@ import { GreenfieldCluster } from "../../components/systems/greenfield";
 import { parsePlatformConfig } from "../../config";
 import { createPlatform } from "../../platform";
 import { RecordedResource } from "./mocks";
-import { byName, capture, deepClone, ofType, podSpec, stackConfig, T } from "./helpers";
+import { byName, capture, deepClone, ofType, podSpec, stackConfig, stackSecrets, T } from "./helpers";
 
 const KAFKA_PROVIDER = "pulumi:providers:kafka";
 const NS = "messaging";
@@ -108,7 +108,7 @@ describe("Kafka access from outside the cluster", () => {
             raw.greenfield = { ...g, namespace: `gfk${external ? "e" : "i"}`, kafka: { ...g.kafka, topics: { ...g.kafka.topics, ...topics }, ...(external ? { external } : {}) } };
             delete raw.outbox;
             delete raw.cstore;
-            return parsePlatformConfig(raw).greenfield!;
+            return parsePlatformConfig(raw, stackSecrets("prod")).greenfield!;
         };
         const providerServers = (res: RecordedResource[]) => JSON.parse(ofType(res, KAFKA_PROVIDER)[0].inputs.bootstrapServers);
 
@@ -129,7 +129,7 @@ describe("Kafka access from outside the cluster", () => {
         const raw = stackConfig("prod") as Record<string, any>;
         // Written out in Pulumi.prod.yaml, not left to the default.
         expect([raw.greenfield.kafka.topics.access, raw.outbox.kafka.connection.access]).to.deep.equal(["inCluster", "inCluster"]);
-        const cfg = parsePlatformConfig(raw);
+        const cfg = parsePlatformConfig(raw, stackSecrets("prod"));
         expect([cfg.greenfield!.kafka.topics.access, cfg.outbox!.kafka.connection.access]).to.deep.equal(["inCluster", "inCluster"]);
         expect([cfg.greenfield!.kafka.external, cfg.outbox!.kafka.cluster.external]).to.deep.equal([undefined, undefined]);
     });

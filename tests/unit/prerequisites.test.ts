@@ -11,7 +11,7 @@ import { parsePlatformConfig } from "../../config";
 import { capabilitiesFrom, PREFLIGHT_CHART, requirePrerequisites } from "../../components/k8s/prerequisites";
 import { prerequisiteNeeds } from "../../platform";
 import { FULL_CLUSTER_APIS, mockCluster, recorded } from "./mocks";
-import { deepClone, settle, stackConfig } from "./helpers";
+import { deepClone, settle, stackConfig, stackSecrets, TEST_ALERTING_SECRETS } from "./helpers";
 
 const SKIP_KEY = "k8s-platform:skipPrerequisites";
 const without = (prefix: string) => FULL_CLUSTER_APIS.filter(a => !a.startsWith(prefix));
@@ -22,7 +22,13 @@ async function runProgram(stack: string, apis: string[], change: (c: Record<stri
     const before = pulumi.runtime.allConfig();
     const raw = deepClone(stackConfig(stack));
     change(raw);
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [`k8s-platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)])));
+    const cfg = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`k8s-platform:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+    // The receivers' endpoints, as `pulumi config set --secret` stores them (prod requires them).
+    const secrets = TEST_ALERTING_SECRETS[stack];
+    if (secrets) {
+        cfg["k8s-platform:alertingSecrets"] = JSON.stringify(secrets);
+    }
+    pulumi.runtime.setAllConfig(cfg, secrets ? ["k8s-platform:alertingSecrets"] : []);
     mockCluster.apiVersions = apis;
     await settle();
     const start = recorded.length;
@@ -79,7 +85,7 @@ describe("cluster prerequisites (checked before anything registers)", () => {
     });
 
     it("a missing metrics-server is a warning, not an error (the HPAs stay at their minimum)", async () => {
-        const cfg = parsePlatformConfig(stackConfig("prod"));
+        const cfg = parsePlatformConfig(stackConfig("prod"), stackSecrets("prod"));
         const warnings: string[] = [];
         const warn = pulumi.log.warn;
         pulumi.log.warn = (msg: string) => { warnings.push(msg); return Promise.resolve(); };
@@ -93,7 +99,7 @@ describe("cluster prerequisites (checked before anything registers)", () => {
     });
 
     it("skips the check with a warning when the provider reaches no cluster (render mode, offline preview)", async () => {
-        const cfg = parsePlatformConfig(stackConfig("prod"));
+        const cfg = parsePlatformConfig(stackConfig("prod"), stackSecrets("prod"));
         // What Helm reports without discovery: its built-in group/versions, no kinds.
         const offline = capabilitiesFrom([{ kind: "ConfigMap", metadata: { name: "cluster-capabilities" }, data: { apiVersions: JSON.stringify(["v1", "apps/v1", "networking.k8s.io/v1"]) } }]);
         expect(offline.reachable).to.equal(false);
@@ -102,7 +108,7 @@ describe("cluster prerequisites (checked before anything registers)", () => {
     });
 
     it("lists what each stack needs, by config key", () => {
-        const names = (stack: string) => prerequisiteNeeds(parsePlatformConfig(stackConfig(stack))).map(n => `${n.prerequisite.name}: ${n.neededBy.length}`);
+        const names = (stack: string) => prerequisiteNeeds(parsePlatformConfig(stackConfig(stack), stackSecrets(stack))).map(n => `${n.prerequisite.name}: ${n.neededBy.length}`);
         expect(names("prod")).to.deep.equal(["cert-manager: 4", "metrics-server: 3"]);
         expect(names("dev")).to.deep.equal(["cert-manager: 3", "metrics-server: 3"]);
         expect(names("local")).to.deep.equal([]);

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { gateColourSwitch, planColourSwitch, ReleaseRecord, SwitchPlan } from "../../components/restapi/release";
 import { RestApi } from "../../components/restapi/restapi";
 import { Color, REST_PARTS, RestApiSpec } from "../../components/restapi/spec";
-import { capture, ofType, stackConfig, valueOf } from "./helpers";
+import { capture, ofType, stackConfig, TEST_ALERTING_SECRETS, valueOf } from "./helpers";
 import { mockLiveObjects, mockPreviousOutputs, mockReads, recorded } from "./mocks";
 
 const KEY = "k8s-platform:restapi.blueGreen.activeEnvironment";
@@ -134,7 +134,9 @@ describe("blue/green release gate", () => {
             const value = k === "restapi" ? { ...(v as object), blueGreen: { ...(v as { blueGreen: object }).blueGreen, activeEnvironment: "green" } } : v;
             cfg[`k8s-platform:${k}`] = typeof value === "string" ? value : JSON.stringify(value);
         }
-        pulumi.runtime.setAllConfig(cfg);
+        // The receivers' endpoints, as `pulumi config set --secret` would store them.
+        cfg["k8s-platform:alertingSecrets"] = JSON.stringify(TEST_ALERTING_SECRETS.prod);
+        pulumi.runtime.setAllConfig(cfg, ["k8s-platform:alertingSecrets"]);
         const start = recorded.length;
         try {
             // eslint-disable-next-line @typescript-eslint/no-require-imports

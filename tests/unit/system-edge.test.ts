@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { parsePlatformConfig } from "../../config";
 import { OutboxEvents } from "../../components/systems/outbox";
 import { RecordedResource } from "./mocks";
-import { byName, capture, deepClone, ofType, podSpec, stackConfig, T } from "./helpers";
+import { byName, capture, deepClone, ofType, podSpec, stackConfig, stackSecrets, T } from "./helpers";
 import { builtStack } from "./stack-resources";
 
 const N = "nginx.ingress.kubernetes.io";
@@ -138,7 +138,7 @@ describe("user-facing endpoints (greenfield, outbox)", () => {
             };
             delete raw.greenfield;
             delete raw.cstore;
-            const cfg = parsePlatformConfig(raw);
+            const cfg = parsePlatformConfig(raw, stackSecrets("prod"));
             res = await capture(() => new OutboxEvents("obx", { spec: cfg.outbox! }));
         });
 
