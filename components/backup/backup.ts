@@ -1,10 +1,13 @@
 /**
  * DatabaseBackup (greenfield-cluster.md "Backup Strategy": regular pg_dump, mysqldump, mongodump):
- * a CronJob per database that dumps into a backup claim and keeps the newest N dumps.
+ * a CronJob per database that dumps into a backup claim and keeps the newest N dumps, and a
+ * suspended `<name>-restore` CronJob: the template of the restore Job an operator creates with
+ * `kubectl create job --from=cronjob/<name>-restore` (newest dump, or the one named in DUMP).
  *
- * The Workload building block runs Deployments and StatefulSets only, so the CronJob is assembled
+ * The Workload building block runs Deployments and StatefulSets only, so the CronJobs are assembled
  * here from the same secure defaults (secureContainer, scratchVolumes, the pod security context
- * Workload uses) and its NetworkPolicy from networkPolicySpec: egress to the database only.
+ * Workload uses) and their NetworkPolicy from networkPolicySpec with the rules the system's traffic
+ * plan gives the backup endpoint (backup pods -> the store's port, nothing in).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -14,7 +17,7 @@ import { ContainerSpec, ResourceSpec, scratchVolumes, secretEnv, secureContainer
 import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
 import { rollingConfigMap } from "../k8s/config";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
-import { networkPolicySpec, Peer } from "../k8s/traffic";
+import { Endpoint, networkPolicySpec, Peer, PortSpec, TrafficPlan, WorkloadTraffic } from "../k8s/traffic";
 import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
 import { requireCronSchedule } from "./cron";
 
@@ -61,8 +64,11 @@ export interface DatabaseBackupArgs {
     databaseName: string;
     /** Secret with keys "username" and "password" (the Database's, or a dedicated read-only backup user's). */
     secretName: pulumi.Input<string>;
-    /** The database pods: the only egress the backup pods get. */
-    databasePeer: Peer;
+    /**
+     * The backup endpoint's rules from the system's traffic plan (backupTraffic / planBackupFlow):
+     * egress to the database pods on its port, no ingress. The restore pods share them.
+     */
+    traffic: WorkloadTraffic;
     /** Cron schedule, e.g. "0 2 * * *" (daily at 02:00). */
     schedule: string;
     /** IANA time zone of the schedule (default: the controller's, usually UTC). */
@@ -99,8 +105,14 @@ export function validateDatabaseBackup(key: string, a: DatabaseBackupArgs): void
     if (typeof a.secretName === "string") {
         requireDnsLabel(`${key}.secretName`, a.secretName, 253);
     }
-    if (!a.databasePeer || a.databasePeer.kind !== "pods") {
-        throw new ValidationError(`${key}.databasePeer`, "allowed: the database pods as a peer ({ kind: \"pods\", namespace, selector }), e.g. database.peer");
+    const t = a.traffic;
+    if (!t || !Array.isArray(t.ingress) || !Array.isArray(t.egress) || t.egress.length === 0
+        || t.egress.some(r => r.peer.kind !== "pods" || !r.ports.some(p => p.port === a.port))) {
+        throw new ValidationError(`${key}.traffic`,
+            `allowed: the backup endpoint's rules from the traffic plan, egress to the database pods on port ${a.port} (planBackupFlow)`);
+    }
+    if (t.ingress.length > 0) {
+        throw new ValidationError(`${key}.traffic.ingress`, "allowed: none (nothing connects to backup or restore pods)");
     }
     requireCronSchedule(`${key}.schedule`, a.schedule);
     if (a.timeZone !== undefined && (typeof a.timeZone !== "string" || !/^(UTC|[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+)$/.test(a.timeZone))) {
@@ -128,18 +140,48 @@ export function validateDatabaseBackup(key: string, a: DatabaseBackupArgs): void
     }
 }
 
+/** The identity of a backup's pods (the backup and the restore Jobs share it). */
+export function backupIdentity(name: string, partOf = "database-service"): AppIdentity {
+    return { name, app: "backup", component: "backup", partOf };
+}
+
+/** The backup pods as a traffic peer, known from the name before they exist (the database lists it as a client). */
+export function backupPeer(name: string, namespace: pulumi.Input<string>, partOf = "database-service"): Peer {
+    return { kind: "pods", namespace, selector: selectorLabels(backupIdentity(name, partOf)) };
+}
+
+/**
+ * Declares the flow "backup pods -> the store's port" in a system's traffic plan; the returned
+ * endpoint's rules (plan.rulesFor) are the DatabaseBackup's `traffic`.
+ */
+export function planBackupFlow(plan: TrafficPlan, name: string, namespace: pulumi.Input<string>, partOf: string,
+    store: Endpoint, ports: PortSpec[]): Endpoint {
+    const endpoint: Endpoint = { id: `${partOf}/${name}`, peer: backupPeer(name, namespace, partOf) };
+    plan.allow(endpoint, store, ports);
+    return endpoint;
+}
+
+/** Name of the suspended CronJob the restore Jobs are created from. */
+export const restoreName = (name: string): string => `${name}-restore`;
+
+/** Label telling backup pods from restore pods (both carry the backup's selector labels). */
+export const BACKUP_ACTION_LABEL = "platform.io/backup-action";
+
 export class DatabaseBackup extends pulumi.ComponentResource {
     public readonly cronJobName: pulumi.Output<string>;
     public readonly claimName: pulumi.Output<string>;
     public readonly schedule: pulumi.Output<string>;
     public readonly retention: pulumi.Output<number>;
+    /** The suspended CronJob restore Jobs are created from (`kubectl create job --from=cronjob/<it>`). */
+    public readonly restoreCronJobName: pulumi.Output<string>;
     /** The backup pods as a traffic peer: add it to the database's clients. */
     public readonly peer: Peer;
 
     constructor(name: string, args: DatabaseBackupArgs, opts?: pulumi.ComponentResourceOptions) {
         const key = `DatabaseBackup(${name})`;
-        // CronJob names are limited to 52 characters (the controller appends a timestamp to Job names).
-        requireDnsLabel(`${key}.name`, name, 45);
+        // CronJob names are limited to 52 characters (the controller appends a timestamp to Job
+        // names); the restore CronJob adds "-restore".
+        requireDnsLabel(`${key}.name`, name, 44);
         validateDatabaseBackup(key, args);
         const engine = BACKUP_ENGINE_DEFS[args.engine];
         const container: ContainerSpec = {
@@ -163,12 +205,20 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         };
         // A run-to-completion container: pinned image and resources, no probes.
         validateContainer(container, `${key}.container`, true);
+        const restoreContainer: ContainerSpec = {
+            ...container,
+            name: "restore",
+            command: ["/bin/sh", `${BACKUP_SCRIPT_DIR}/restore.sh`],
+            env: [...container.env!, { name: "DUMP", value: "" }],
+        };
+        validateContainer(restoreContainer, `${key}.restoreContainer`, true);
         super("platform:backup:DatabaseBackup", name, {}, opts);
         const child = { parent: this };
 
-        const identity: AppIdentity = { name, app: "backup", component: "backup", partOf: args.partOf ?? "database-service" };
+        const identity = backupIdentity(name, args.partOf);
         const labels = standardLabels(identity);
         const podLabels = { ...labels, "platform.io/backup-engine": args.engine };
+        const jobPodLabels = (action: "backup" | "restore") => ({ ...podLabels, [BACKUP_ACTION_LABEL]: action });
         const selector = selectorLabels(identity);
         const metadata = { name, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS };
         this.peer = { kind: "pods", namespace: args.namespace, selector };
@@ -185,7 +235,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
 
         // Content-named: a changed script rolls into the next run.
         const scripts = rollingConfigMap(`${name}-scripts`, { namespace: args.namespace, labels, data: { ...BACKUP_SCRIPTS } }, child);
-        const podSpec: k8s.types.input.core.v1.PodSpec = {
+        const podSpec = (c: ContainerSpec): k8s.types.input.core.v1.PodSpec => ({
             serviceAccountName: sa.metadata.name,
             automountServiceAccountToken: false,
             enableServiceLinks: false,
@@ -198,13 +248,13 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 fsGroupChangePolicy: "OnRootMismatch",
                 seccompProfile: { type: "RuntimeDefault" },
             },
-            containers: [secureContainer(container, `${key}.container`, true)],
+            containers: [secureContainer(c, `${key}.container`, true)],
             volumes: [
                 { name: "backups", persistentVolumeClaim: { claimName: pvc.metadata.name } },
                 { name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } },
-                ...scratchVolumes([container]),
+                ...scratchVolumes([c]),
             ],
-        };
+        });
         const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {
             metadata,
             spec: {
@@ -220,7 +270,30 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                     spec: {
                         backoffLimit: args.backoffLimit ?? 2,
                         activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
-                        template: { metadata: { labels: podLabels }, spec: podSpec },
+                        template: { metadata: { labels: jobPodLabels("backup") }, spec: podSpec(container) },
+                    },
+                },
+            },
+        }, child);
+
+        // The restore template: never scheduled (suspended); Jobs are created from it by hand.
+        // Same image, credentials, claim and network access; restore.sh instead of backup.sh; a
+        // single attempt, so a failed restore is reported, not retried over a half-restored database.
+        const restoreCronJob = new k8s.batch.v1.CronJob(`${name}-restore-cronjob`, {
+            metadata: { ...metadata, name: restoreName(name) },
+            spec: {
+                schedule: args.schedule,
+                timeZone: args.timeZone,
+                concurrencyPolicy: "Forbid",
+                suspend: true,
+                successfulJobsHistoryLimit: 1,
+                failedJobsHistoryLimit: 1,
+                jobTemplate: {
+                    metadata: { labels },
+                    spec: {
+                        backoffLimit: 0,
+                        activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
+                        template: { metadata: { labels: jobPodLabels("restore") }, spec: podSpec(restoreContainer) },
                     },
                 },
             },
@@ -228,13 +301,17 @@ export class DatabaseBackup extends pulumi.ComponentResource {
 
         new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
             metadata,
-            spec: networkPolicySpec(selector, { ingress: [], egress: [{ peer: args.databasePeer, ports: [{ port: args.port }] }] }),
+            spec: networkPolicySpec(selector, args.traffic),
         }, child);
 
         this.cronJobName = cronJob.metadata.name;
         this.claimName = pvc.metadata.name;
         this.schedule = pulumi.output(args.schedule);
         this.retention = pulumi.output(args.retention);
-        this.registerOutputs({ cronJobName: this.cronJobName, claimName: this.claimName, schedule: this.schedule, retention: this.retention });
+        this.restoreCronJobName = restoreCronJob.metadata.name;
+        this.registerOutputs({
+            cronJobName: this.cronJobName, claimName: this.claimName, schedule: this.schedule, retention: this.retention,
+            restoreCronJobName: this.restoreCronJobName,
+        });
     }
 }

@@ -4,15 +4,14 @@
  * database), and, where enabled, a backup CronJob per dumpable database.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BACKUP_ENGINES, BackupEngine, DatabaseBackup } from "../backup/backup";
+import { BACKUP_ENGINES, BackupEngine, backupPeer, DatabaseBackup, planBackupFlow } from "../backup/backup";
 import { Database, DATABASE_DEPLOYER_RULES, DatabasePhase } from "../database/database";
 import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
 import { requireCronSchedule } from "../backup/cron";
 import { requireDnsLabel, requireIntInRange, requireQuantity, ValidationError } from "../k8s/validation";
-import { selectorLabels } from "../k8s/labels";
 import { LimitRangeSpec, NamespaceBaseline, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
 import { DeployerIdentity } from "../k8s/rbac";
-import { Peer } from "../k8s/traffic";
+import { Peer, TrafficPlan } from "../k8s/traffic";
 import { ENGINES } from "../database/engines";
 
 export const DATABASE_SERVICE_PART_OF = "database-service";
@@ -63,6 +62,12 @@ export function validateDatabaseServiceArgs(key: string, args: DatabaseServiceAr
         validateDatabaseSpec(`${key}.instances.${name}`, spec);
     }
     if (args.backups) {
+        for (const { name, spec } of args.instances) {
+            if ((BACKUP_ENGINES as readonly string[]).includes(spec.type) && backupName(name).length > 44) {
+                throw new ValidationError(`${key}.instances.${name}`,
+                    `is too long for its backup CronJobs (${backupName(name)}-restore must fit 52 characters); allowed: at most 37 characters with backups on`);
+            }
+        }
         requireCronSchedule(`${key}.backups.schedule`, args.backups.schedule);
         requireIntInRange(`${key}.backups.retention`, args.backups.retention, 1, 366);
         requireQuantity(`${key}.backups.storageSize`, args.backups.storageSize, "storage");
@@ -78,6 +83,8 @@ export class DatabaseService extends pulumi.ComponentResource {
     public readonly databases: Record<string, DatabaseStatus> = {};
     /** The database pods, by instance name, as traffic peers. */
     public readonly peers: Record<string, Peer> = {};
+    /** The backup flows (backup pods -> the database they dump). */
+    public readonly trafficPlan = new TrafficPlan();
 
     constructor(name: string, args: DatabaseServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         validateDatabaseServiceArgs(`DatabaseService(${name})`, args);
@@ -97,28 +104,28 @@ export class DatabaseService extends pulumi.ComponentResource {
         for (const { name: db, spec } of args.instances) {
             const dumpable = (BACKUP_ENGINES as readonly string[]).includes(spec.type) && args.backups !== undefined;
             // The backup's pods are a client like any other; their peer is known before they exist.
-            const backupPeer: Peer = {
-                kind: "pods", namespace: ns,
-                selector: selectorLabels({ name: backupName(db), component: "backup", partOf: DATABASE_SERVICE_PART_OF }),
-            };
+            const bkPeer = backupPeer(backupName(db), ns, DATABASE_SERVICE_PART_OF);
             const database = new Database(db, {
                 ...spec,
                 namespace: ns,
                 partOf: DATABASE_SERVICE_PART_OF,
-                clients: [...(args.clients ?? []), ...(dumpable ? [backupPeer] : [])],
+                clients: [...(args.clients ?? []), ...(dumpable ? [bkPeer] : [])],
                 protect: args.protect,
             }, child);
             this.peers[db] = database.peer;
             let backupSchedule: pulumi.Output<string> | undefined;
             if (dumpable && args.backups) {
+                const port = ENGINES[spec.type].clientPort;
+                const endpoint = planBackupFlow(this.trafficPlan, backupName(db), ns, DATABASE_SERVICE_PART_OF,
+                    { id: `${DATABASE_SERVICE_PART_OF}/${db}`, peer: database.peer }, [{ port }]);
                 const backup = new DatabaseBackup(backupName(db), {
                     namespace: ns,
                     engine: spec.type as BackupEngine,
                     host: database.host,
-                    port: ENGINES[spec.type].clientPort,
+                    port,
                     databaseName: spec.databaseName ?? "app",
                     secretName: database.secretName,
-                    databasePeer: database.peer,
+                    traffic: this.trafficPlan.rulesFor(endpoint),
                     schedule: args.backups.schedule,
                     retention: args.backups.retention,
                     storage: { size: args.backups.storageSize, storageClass: spec.storage.storageClass ?? args.storageClass },

@@ -19,6 +19,10 @@ case "${ENGINE}" in
   *) echo "backup: unknown engine ${ENGINE}" >&2; exit 2 ;;
 esac
 
+case "${KEEP}" in
+  ''|*[!0-9]*|0) echo "backup: KEEP must be a positive integer, got '${KEEP}'" >&2; exit 2 ;;
+esac
+
 rm -f "${BACKUP_DIR}/${DB_NAME}"-*.partial
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 final="${BACKUP_DIR}/${DB_NAME}-${stamp}.${ext}"
