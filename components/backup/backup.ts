@@ -20,6 +20,7 @@ import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { Endpoint, networkPolicySpec, Peer, PortSpec, TrafficPlan, WorkloadTraffic } from "../k8s/traffic";
 import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
 import { requireCronSchedule } from "./cron";
+import { BACKUP_RESOURCES } from "./policy";
 
 export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb"] as const;
 export type BackupEngine = typeof BACKUP_ENGINES[number];
@@ -62,6 +63,8 @@ export interface DatabaseBackupArgs {
     host: pulumi.Input<string>;
     port: number;
     databaseName: string;
+    /** MongoDB with more than one member: the replica set's name (dumps and restores go through the primary). */
+    replicaSet?: string;
     /** Secret with keys "username" and "password" (the Database's, or a dedicated read-only backup user's). */
     secretName: pulumi.Input<string>;
     /**
@@ -91,13 +94,19 @@ export interface DatabaseBackupArgs {
     protect?: boolean;
 }
 
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+const DEFAULT_RESOURCES: ResourceSpec = BACKUP_RESOURCES;
 
 export function validateDatabaseBackup(key: string, a: DatabaseBackupArgs): void {
     requireOneOf(`${key}.engine`, a.engine, BACKUP_ENGINES);
     requireIntInRange(`${key}.port`, a.port, 1, 65535);
     if (typeof a.databaseName !== "string" || !/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(a.databaseName)) {
         throw new ValidationError(`${key}.databaseName`, `${JSON.stringify(a.databaseName)} is not allowed; allowed: letters, digits, '_' and '-', starting with a letter or '_'`);
+    }
+    if (a.replicaSet !== undefined) {
+        if (a.engine !== "mongodb") {
+            throw new ValidationError(`${key}.replicaSet`, `is set for ${a.engine}; allowed: mongodb only`);
+        }
+        requireDnsLabel(`${key}.replicaSet`, a.replicaSet, 63);
     }
     if (typeof a.host === "string") {
         requireNonEmptyString(`${key}.host`, a.host);
@@ -196,6 +205,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 { name: "DB_PORT", value: String(args.port) },
                 { name: "DB_NAME", value: args.databaseName },
                 { name: "KEEP", value: String(args.retention) },
+                ...(args.replicaSet !== undefined ? [{ name: "DB_REPLICA_SET", value: args.replicaSet }] : []),
                 { name: "HOME", value: "/tmp" },
                 secretEnv("DB_USER", args.secretName, CREDENTIAL_KEYS.username),
                 secretEnv(engine.passwordEnv, args.secretName, CREDENTIAL_KEYS.password),

@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_ENGINES, BackupEngine, backupPeer, DatabaseBackup, planBackupFlow } from "../backup/backup";
 import { Database, DATABASE_DEPLOYER_RULES, DatabasePhase } from "../database/database";
 import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
-import { requireCronSchedule } from "../backup/cron";
-import { requireDnsLabel, requireIntInRange, requireQuantity, ValidationError } from "../k8s/validation";
+import { BackupPolicy, validateBackupPolicy } from "../backup/policy";
+import { requireDnsLabel, ValidationError } from "../k8s/validation";
 import { LimitRangeSpec, NamespaceBaseline, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
 import { DeployerIdentity } from "../k8s/rbac";
 import { Peer, TrafficPlan } from "../k8s/traffic";
@@ -16,11 +16,7 @@ import { ENGINES } from "../database/engines";
 
 export const DATABASE_SERVICE_PART_OF = "database-service";
 
-export interface BackupPolicy {
-    schedule: string;
-    retention: number;
-    storageSize: string;
-}
+export type { BackupPolicy };
 
 export interface DatabaseServiceArgs {
     namespace: string;
@@ -68,9 +64,7 @@ export function validateDatabaseServiceArgs(key: string, args: DatabaseServiceAr
                     `is too long for its backup CronJobs (${backupName(name)}-restore must fit 52 characters); allowed: at most 37 characters with backups on`);
             }
         }
-        requireCronSchedule(`${key}.backups.schedule`, args.backups.schedule);
-        requireIntInRange(`${key}.backups.retention`, args.backups.retention, 1, 366);
-        requireQuantity(`${key}.backups.storageSize`, args.backups.storageSize, "storage");
+        validateBackupPolicy(`${key}.backups`, args.backups);
     }
 }
 
@@ -124,6 +118,7 @@ export class DatabaseService extends pulumi.ComponentResource {
                     host: database.host,
                     port,
                     databaseName: spec.databaseName ?? "app",
+                    replicaSet: spec.type === "mongodb" && (spec.replicas ?? 1) > 1 ? spec.mongodb?.replicaSetName ?? "rs0" : undefined,
                     secretName: database.secretName,
                     traffic: this.trafficPlan.rulesFor(endpoint),
                     schedule: args.backups.schedule,

@@ -7,7 +7,7 @@
 # mongodb read an option file written into $SCRATCH_DIR (the pod's /tmp emptyDir).
 #
 # Environment: ENGINE (postgresql|mysql|mongodb), DB_HOST, DB_PORT, DB_NAME, DB_USER, KEEP,
-# BACKUP_DIR, SCRATCH_DIR; PGPASSWORD (postgresql) or DB_PASSWORD (mysql, mongodb) from the
+# BACKUP_DIR, SCRATCH_DIR, DB_REPLICA_SET (mongodb replica sets, optional); PGPASSWORD (postgresql) or DB_PASSWORD (mysql, mongodb) from the
 # database Secret.
 set -eu
 umask 077
@@ -39,7 +39,8 @@ case "${ENGINE}" in
       --result-file="${out}" "${DB_NAME}" ;;
   mongodb)
     printf 'password: "%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/mongodump.yaml"
-    mongodump --config="${SCRATCH_DIR}/mongodump.yaml" --host="${DB_HOST}" --port="${DB_PORT}" \
+    # A replica set: the driver finds the primary from the seed (writes and consistent reads).
+    mongodump --config="${SCRATCH_DIR}/mongodump.yaml" --host="${DB_REPLICA_SET:+${DB_REPLICA_SET}/}${DB_HOST}:${DB_PORT}" \
       --username="${DB_USER}" --authenticationDatabase=admin --db="${DB_NAME}" --gzip --archive="${out}" ;;
 esac
 

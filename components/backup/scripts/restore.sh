@@ -79,7 +79,8 @@ case "${ENGINE}" in
       --user="${DB_USER}" "${DB_NAME}" < "${dump}" ;;
   mongodb)
     printf 'password: "%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/mongorestore.yaml"
-    mongorestore --config="${SCRATCH_DIR}/mongorestore.yaml" --host="${DB_HOST}" --port="${DB_PORT}" \
+    # A replica set: the driver finds the primary from the seed (writes and consistent reads).
+    mongorestore --config="${SCRATCH_DIR}/mongorestore.yaml" --host="${DB_REPLICA_SET:+${DB_REPLICA_SET}/}${DB_HOST}:${DB_PORT}" \
       --username="${DB_USER}" --authenticationDatabase=admin --nsInclude="${DB_NAME}.*" --drop --gzip --archive="${dump}" ;;
 esac
 echo "restore: done"

@@ -13,7 +13,10 @@
  * with dependsOn between the stages' component resources (`deploymentOrder`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { DatabaseBackup, planBackupFlow } from "../../backup/backup";
+import { ENGINES } from "../../database/engines";
 import { NamespaceBaseline } from "../../k8s/namespace";
+import { TrafficPlan } from "../../k8s/traffic";
 import { requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { Database } from "../../database/database";
@@ -22,7 +25,7 @@ import { IngressRoutes } from "../../edge/ingress";
 import { Grafana } from "../../observability/grafana";
 import { Prometheus } from "../../observability/prometheus";
 import { RedisExporter } from "../../observability/redisExporter";
-import { planCStore } from "./plan";
+import { CSTORE_PART_OF, planCStore } from "./plan";
 import { ResolvedCStoreSpec } from "./spec";
 
 export * from "./spec";
@@ -79,6 +82,10 @@ export class CStore extends pulumi.ComponentResource {
     public readonly cdn: CdnNginx;
     public readonly api: Workload;
     public readonly ingress: IngressRoutes;
+    /** The backup flows (backup pods -> MongoDB), with `backups` on. */
+    public readonly backupTraffic = new TrafficPlan();
+    /** MongoDB's dump CronJob (and its restore template), with `backups` on. */
+    public readonly mongodbBackup?: DatabaseBackup;
 
     constructor(name: string, args: CStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         requireDnsLabel(`CStore(${name}).name`, name, 24);
@@ -98,6 +105,17 @@ export class CStore extends pulumi.ComponentResource {
         this.mongodb = new Database(n.mongodb, plan.mongodb(ns, peers), child);
         this.redis = new Database(n.redis, plan.redis(ns, peers), child);
         const dataStage = [this.mongodb, this.redis];
+        if (spec.backups) {
+            const port = ENGINES.mongodb.clientPort;
+            const ep = planBackupFlow(this.backupTraffic, n.mongodbBackup, ns, CSTORE_PART_OF, { id: `${CSTORE_PART_OF}/${n.mongodb}`, peer: this.mongodb.peer }, [{ port }]);
+            this.mongodbBackup = new DatabaseBackup(n.mongodbBackup, {
+                namespace: ns, engine: "mongodb", host: this.mongodb.host, port, databaseName: spec.mongodb.databaseName,
+                secretName: this.mongodb.secretName, traffic: this.backupTraffic.rulesFor(ep),
+                schedule: spec.backups.schedule, retention: spec.backups.retention,
+                storage: { size: spec.backups.storageSize, storageClass: spec.storageClass },
+                partOf: CSTORE_PART_OF, protect: args.protect,
+            }, after(dataStage));
+        }
         const wiring = (db: Database) => ({ peer: db.peer, host: db.host, secretName: db.secretName });
 
         // 2. Monitoring: Prometheus (scrapes the API and the exporter), the Redis exporter.

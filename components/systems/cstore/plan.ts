@@ -6,6 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { backupPeer } from "../../backup/backup";
 import { ContainerSpec, httpProbe, secretEnv } from "../../k8s/container";
 import { AppIdentity, PART_OF, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
@@ -108,7 +109,7 @@ export interface DataStoreWiring {
 export interface CStorePlan {
     names: {
         namespace: string; mongodb: string; redis: string; prometheus: string; redisExporter: string;
-        grafana: string; cdn: string; api: string; ingress: string;
+        grafana: string; cdn: string; api: string; ingress: string; mongodbBackup: string;
     };
     baseline: NamespaceBaselineArgs;
     peers(ns: pulumi.Input<string>): CStorePeers;
@@ -126,6 +127,7 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
     const names = {
         namespace: `${name}-namespace`, mongodb: `${name}-mongodb`, redis: `${name}-redis`, prometheus: `${name}-prometheus`,
         redisExporter: `${name}-redis-exporter`, grafana: `${name}-grafana`, cdn: `${name}-cdn`, api: `${name}-api`, ingress: `${name}-ingress`,
+        mongodbBackup: `${name}-mongodb-backup`,
     };
     const partOf = CSTORE_PART_OF;
     const data = dataStoreSpecs(spec);
@@ -175,8 +177,11 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
             grafana: observabilityPeer(names.grafana, ns, partOf),
             ingress: { kind: "namespace", namespace: spec.ingressNamespace },
         }),
-        // MongoDB serves the API only; Redis the API and the exporter.
-        mongodb: (ns, peers) => ({ ...data.mongodb, namespace: ns, clients: [peers.api], partOf, protect }),
+        // MongoDB serves the API only (and, with backups on, its backup and restore Jobs); Redis the API and the exporter.
+        mongodb: (ns, peers) => ({
+            ...data.mongodb, namespace: ns, partOf, protect,
+            clients: [peers.api, ...(spec.backups ? [backupPeer(names.mongodbBackup, ns, partOf)] : [])],
+        }),
         redis: (ns, peers) => ({ ...data.redis, namespace: ns, clients: [peers.api, peers.redisExporter], partOf, protect }),
         prometheus: (ns, peers) => ({
             namespace: ns, partOf,

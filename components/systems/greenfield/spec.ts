@@ -4,6 +4,7 @@
  * spec once (resolveGreenfieldSpec) and the GreenfieldCluster takes the result, so every rule and
  * error text lives here once; errors name the key and the allowed values.
  */
+import { BackupPolicy, parseBackupPolicy } from "../../backup/policy";
 import { ResourceSpec, validateResources } from "../../k8s/container";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
@@ -178,6 +179,8 @@ export interface GreenfieldSpec {
     observability?: ObservabilityInput;
     mesh?: MeshInput;
     sealedSecrets?: SealedSecretsInput;
+    /** Dumps of PostgreSQL, MySQL and MongoDB (greenfield-cluster.md "Backup Strategy"); off when absent. */
+    backups?: { enabled?: boolean; schedule?: string; retention?: number; storageSize?: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,7 +290,16 @@ export interface ResolvedGreenfield {
         timeout?: string; retries?: { attempts: number; perTryTimeout: string };
     };
     sealedSecrets?: { namespace: string; image?: string; secrets: Record<string, SealedSecretInput> };
+    /** Backups of the dumpable stores (BACKUP_STORES); undefined: off. */
+    backups?: BackupPolicy;
 }
+
+/**
+ * The stores with dumps (greenfield-cluster.md "Backup Strategy": pg_dump, mysqldump, mongodump).
+ * Redis is the design's cache: nothing in it is the only copy, so it has no backup.
+ */
+export const BACKUP_STORES = ["postgresql", "mysql", "mongodb"] as const;
+export type BackupStore = typeof BACKUP_STORES[number];
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -623,7 +635,7 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
     const o = requireObject(key, raw);
     rejectUnknownKeys(key, o, [
         "namespace", "storageClass", "protectData", "ingressNamespace", "quota", "limits", "apiServer",
-        "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets",
+        "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets", "backups",
     ]);
     const quota = { ...DEFAULTS.quota, ...(optionalObject(`${key}.quota`, o.quota) as Partial<QuotaSpec>) };
     rejectUnknownKeys(`${key}.quota`, quota, Object.keys(DEFAULTS.quota));
@@ -681,5 +693,6 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
         observability: validateObservability(`${key}.observability`, o.observability),
         mesh,
         sealedSecrets: validateSealedSecrets(`${key}.sealedSecrets`, o.sealedSecrets),
+        backups: parseBackupPolicy(`${key}.backups`, o.backups),
     };
 }

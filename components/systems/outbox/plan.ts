@@ -4,6 +4,7 @@
  * spec alone. Pure: nothing is registered and nothing is validated again here.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { backupPeer } from "../../backup/backup";
 import { DatabaseArgs } from "../../database/database";
 import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
@@ -47,7 +48,9 @@ export interface OutboxPlan {
     prometheusPeer: (ns: pulumi.Input<string>) => Peer;
     collectorPeer: (ns: pulumi.Input<string>) => Peer;
     ingressController: Peer;
-    /** One PostgreSQL per service; its only client is its owner. */
+    /** Name of the backup (CronJob, restore template, claim) of a service's database. */
+    backupName: (s: OutboxService) => string;
+    /** One PostgreSQL per service; its only clients are its owner (and, with backups on, its backup and restore Jobs). */
     database: (s: OutboxService, ns: pulumi.Input<string>) => DatabaseArgs;
     /** Brokers reachable by the three services (and the lag exporter) only. */
     kafka: (ns: pulumi.Input<string>) => KafkaClusterArgs;
@@ -72,8 +75,9 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
     const ingressController: Peer = { kind: "namespace", namespace: spec.ingressNamespace };
     const protect = spec.protectData;
     const o = spec.observability;
+    const backupName = (s: OutboxService) => `${name}-${DATABASE_OF[s]}-backup`;
     return {
-        ids, exporterId, obsName, services, metricsPort, peerOf, ingressController,
+        ids, exporterId, obsName, services, metricsPort, peerOf, ingressController, backupName,
         baseline: {
             name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { [LABELS.partOf]: OUTBOX_PART_OF },
             holdsProtectedData: spec.protectData,
@@ -92,7 +96,7 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                 databaseName: db,
                 namespace: ns,
                 partOf: OUTBOX_PART_OF,
-                clients: [peerOf(ids[s], ns)],
+                clients: [peerOf(ids[s], ns), ...(spec.backups ? [backupPeer(backupName(s), ns, OUTBOX_PART_OF)] : [])],
                 protect,
                 initScripts: initScripts(db),
                 postgresql: { maxConnections: maxConnections(maxPods(services[s]), services[s].pool.maxConnections) },
