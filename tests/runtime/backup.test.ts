@@ -165,6 +165,11 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
         expect(sourceAtSecond).not.to.equal(sourceAtFirst);
     });
 
+    it("lists the dumps there are with DUMP=list, restoring nothing", async () => {
+        const out = await run(USER, restoreJob("fresh", "list"), root);
+        expect(out).to.equal(`restore: dumps in ${backups}:\n${dumpsOf().map(d => `  ${d}\n`).join("")}`);
+    });
+
     it("fails loudly, listing the dumps there are, when DUMP names a dump that does not exist", async () => {
         const out = await failing(restoreJob("fresh", "app-19990101T000000Z.dump"));
         expect(out).to.contain(`restore: FAILED: dump ${path.join(backups, "app-19990101T000000Z.dump")} does not exist`);

@@ -2,7 +2,7 @@
 # The restore Job's command (a Job created from the suspended "<backup>-restore" CronJob): restores
 # a dump written by backup.sh into database $DB_NAME of the $ENGINE server at $DB_HOST:$DB_PORT.
 # The dump is $DUMP (a file name in $BACKUP_DIR, or a path), or, when DUMP is empty, the newest
-# "$DB_NAME-*.<ext>" in $BACKUP_DIR.
+# "$DB_NAME-*.<ext>" in $BACKUP_DIR. DUMP=list prints the dumps there are and changes nothing.
 #
 # It fails loudly (non-zero exit, a message naming the dump) and before touching the database when
 # the dump is missing or not a complete dump of its engine. The restore replaces what the dump
@@ -32,6 +32,9 @@ available() {
 
 dump="${DUMP:-}"
 case "${dump}" in
+  list)
+    available 2>&1
+    exit 0 ;;
   "")
     for f in "${BACKUP_DIR}/${DB_NAME}"-*."${ext}"; do
       if [ -e "${f}" ]; then dump="${f}"; fi

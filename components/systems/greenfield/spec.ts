@@ -296,7 +296,7 @@ export interface ResolvedGreenfield {
 
 /**
  * The stores with dumps (greenfield-cluster.md "Backup Strategy": pg_dump, mysqldump, mongodump).
- * Redis is the design's cache: nothing in it is the only copy, so it has no backup.
+ * Redis (cache and sessions) is not in the design's list, so it has no backup.
  */
 export const BACKUP_STORES = ["postgresql", "mysql", "mongodb"] as const;
 export type BackupStore = typeof BACKUP_STORES[number];
