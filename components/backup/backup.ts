@@ -22,7 +22,7 @@ import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf
 import { requireCronSchedule } from "./cron";
 import { BACKUP_RESOURCES } from "./policy";
 
-export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb"] as const;
+export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb", "redis"] as const;
 export type BackupEngine = typeof BACKUP_ENGINES[number];
 
 /** Keys of the database Secret (as components/database writes it). */
@@ -44,6 +44,8 @@ export const BACKUP_ENGINE_DEFS: Record<BackupEngine, EngineBackup> = {
     postgresql: { image: "postgres:16.4", runAsUser: 999, extension: "dump", passwordEnv: "PGPASSWORD" },
     mysql: { image: "mysql:8.4.2", runAsUser: 999, extension: "sql", passwordEnv: "DB_PASSWORD" },
     mongodb: { image: "mongo:7.0.14", runAsUser: 999, extension: "archive.gz", passwordEnv: "DB_PASSWORD" },
+    // An RDB snapshot (redis-cli --rdb); the restore loads it into a pod-local redis-server of the same image.
+    redis: { image: "redis:7.2.5", runAsUser: 999, extension: "rdb", passwordEnv: "REDISCLI_AUTH" },
 };
 
 /** Where the `<name>-scripts` ConfigMap (scripts/backup.sh, scripts/restore.sh) is mounted. */

@@ -59,13 +59,24 @@ export function validateDatabaseServiceArgs(key: string, args: DatabaseServiceAr
     }
     if (args.backups) {
         for (const { name, spec } of args.instances) {
-            if ((BACKUP_ENGINES as readonly string[]).includes(spec.type) && backupName(name).length > 44) {
+            if (isDumpable(spec) && backupName(name).length > 44) {
                 throw new ValidationError(`${key}.instances.${name}`,
                     `is too long for its backup CronJobs (${backupName(name)}-restore must fit 52 characters); allowed: at most 37 characters with backups on`);
             }
         }
         validateBackupPolicy(`${key}.backups`, args.backups);
     }
+}
+
+/**
+ * Whether an instance gets a backup: PostgreSQL, MySQL, MongoDB, and standalone Redis (a restore
+ * writes to the one member; with replicas the primary moves, which the restore does not follow).
+ */
+export function isDumpable(spec: DatabaseSpec): boolean {
+    if (spec.type === "redis") {
+        return (spec.redis?.mode ?? "standalone") === "standalone" && (spec.replicas ?? 1) === 1;
+    }
+    return (BACKUP_ENGINES as readonly string[]).includes(spec.type);
 }
 
 /** Name of the backup CronJob of a database. */
@@ -96,7 +107,7 @@ export class DatabaseService extends pulumi.ComponentResource {
         this.deployerServiceAccount = deployer.serviceAccountName;
 
         for (const { name: db, spec } of args.instances) {
-            const dumpable = (BACKUP_ENGINES as readonly string[]).includes(spec.type) && args.backups !== undefined;
+            const dumpable = isDumpable(spec) && args.backups !== undefined;
             // The backup's pods are a client like any other; their peer is known before they exist.
             const bkPeer = backupPeer(backupName(db), ns, DATABASE_SERVICE_PART_OF);
             const database = new Database(db, {
@@ -117,7 +128,7 @@ export class DatabaseService extends pulumi.ComponentResource {
                     engine: spec.type as BackupEngine,
                     host: database.host,
                     port,
-                    databaseName: spec.databaseName ?? "app",
+                    databaseName: spec.type === "redis" ? "redis" : spec.databaseName ?? "app",
                     replicaSet: spec.type === "mongodb" && (spec.replicas ?? 1) > 1 ? spec.mongodb?.replicaSetName ?? "rs0" : undefined,
                     secretName: database.secretName,
                     traffic: this.trafficPlan.rulesFor(endpoint),

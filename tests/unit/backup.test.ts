@@ -13,7 +13,7 @@ import { byName, capture, ofType, T, valueOf } from "./helpers";
 
 const dbPeer = { kind: "pods" as const, namespace: "databases", selector: { "app.kubernetes.io/instance": "orders-db", "app.kubernetes.io/part-of": "database-service" } };
 
-const PORTS: Record<BackupEngine, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017 };
+const PORTS: Record<BackupEngine, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017, redis: 6379 };
 
 const toDb = (peer: Peer, port: number): WorkloadTraffic => ({ ingress: [], egress: [{ peer, ports: [{ port }] }] });
 
@@ -30,8 +30,9 @@ const jobPod = (res: { type: string; inputs: any }[]) => ofType(res as never, T.
 describe("DatabaseBackup", () => {
     const TOOLS: Record<BackupEngine, [string, string]> = {
         postgresql: ["postgres:16.4", "pg_dump "], mysql: ["mysql:8.4.2", "mysqldump "], mongodb: ["mongo:7.0.14", "mongodump "],
+        redis: ["redis:7.2.5", "redis-cli "],
     };
-    for (const engine of ["postgresql", "mysql", "mongodb"] as const) {
+    for (const engine of ["postgresql", "mysql", "mongodb", "redis"] as const) {
         it(`dumps ${engine} with ${TOOLS[engine][1].trim()} from ${TOOLS[engine][0]}`, async () => {
             const res = await capture(() => new DatabaseBackup(`bk-${engine}`, args(engine)));
             const c = jobPod(res).containers[0];
@@ -55,7 +56,7 @@ describe("DatabaseBackup", () => {
             const res = await capture(() => new DatabaseBackup(`bk-cred-${engine}`, args(engine)));
             const env = Object.fromEntries(jobPod(res).containers[0].env.map((e: { name: string }) => [e.name, e]));
             expect(env.DB_USER.valueFrom).to.deep.equal({ secretKeyRef: { name: "orders-db-credentials", key: "username" } });
-            const pwVar = engine === "postgresql" ? "PGPASSWORD" : "DB_PASSWORD";
+            const pwVar = { postgresql: "PGPASSWORD", redis: "REDISCLI_AUTH", mysql: "DB_PASSWORD", mongodb: "DB_PASSWORD" }[engine];
             expect(env[pwVar].valueFrom).to.deep.equal({ secretKeyRef: { name: "orders-db-credentials", key: "password" } });
             expect(env[pwVar]).not.to.have.property("value");
             expect([env.DB_HOST.value, env.DB_PORT.value, env.DB_NAME.value, env.KEEP.value])
@@ -283,7 +284,7 @@ describe("DatabaseBackup", () => {
         const cases: [string, Partial<DatabaseBackupArgs>, string][] = [
             ["a bad schedule", { schedule: "every night" }, "DatabaseBackup(bad).schedule: \"every night\" has 2 fields"],
             ["retention 0", { retention: 0 }, "DatabaseBackup(bad).retention: 0 is not allowed; allowed: an integer from 1 to 366"],
-            ["an engine without a dump tool", { engine: "redis" as never }, "DatabaseBackup(bad).engine: \"redis\" is not allowed; allowed: postgresql, mysql, mongodb"],
+            ["an engine without a dump tool", { engine: "elasticsearch" as never }, "DatabaseBackup(bad).engine: \"elasticsearch\" is not allowed; allowed: postgresql, mysql, mongodb, redis"],
             ["a bad size", { storage: { size: "lots" } }, "DatabaseBackup(bad).storage.size: \"lots\" is not a storage quantity"],
             ["too many kept jobs", { successfulJobsHistoryLimit: 50 }, "DatabaseBackup(bad).successfulJobsHistoryLimit: 50 is not allowed; allowed: an integer from 0 to 10"],
             ["a bad time zone", { timeZone: "CET+1" }, "DatabaseBackup(bad).timeZone: \"CET+1\" is not allowed"],
@@ -310,7 +311,7 @@ describe("backup resources and the policy pack", () => {
         const limits = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "8Gi" } };
         const res = await capture(() => {
             const ns = new NamespaceBaseline("ns-databases", { name: "databases", quota, limits });
-            for (const engine of ["postgresql", "mysql", "mongodb"] as const) {
+            for (const engine of ["postgresql", "mysql", "mongodb", "redis"] as const) {
                 const name = `${engine}-db`;
                 const selector = { "app.kubernetes.io/instance": name, "app.kubernetes.io/part-of": "database-service" };
                 const backup = new DatabaseBackup(`${name}-backup`, args(engine, {
@@ -324,7 +325,7 @@ describe("backup resources and the policy pack", () => {
         // A backup and a (suspended) restore CronJob per database.
         expect(ofType(res, T.cronJob).map(c => c.inputs.metadata.name).sort()).to.deep.equal([
             "mongodb-db-backup", "mongodb-db-backup-restore", "mysql-db-backup", "mysql-db-backup-restore",
-            "postgresql-db-backup", "postgresql-db-backup-restore",
+            "postgresql-db-backup", "postgresql-db-backup-restore", "redis-db-backup", "redis-db-backup-restore",
         ]);
         expect(await packViolations(res)).to.deep.equal([]);
         // The database passwords stay in their Secrets: the CronJobs only reference them.

@@ -1,6 +1,6 @@
 /**
  * Backups of every stateful store, as the stacks build them: prod dumps every PostgreSQL, MySQL and
- * MongoDB of every system (DatabaseService, GreenfieldCluster, CStore, OutboxEvents) with a
+ * MongoDB of every system, and CStore's Redis (DatabaseService, GreenfieldCluster, CStore, OutboxEvents) with a
  * restore template beside each; dev has none. Retention comes from each system's `backups` key.
  */
 import { expect } from "chai";
@@ -21,6 +21,7 @@ const PROD_BACKUPS: Record<string, [string, string, string, string]> = {
     "greenfield-mysql-backup": ["greenfield", "mysql", "app", "14"],
     "greenfield-mongodb-backup": ["greenfield", "mongodb", "app", "14"],
     "cstore-mongodb-backup": ["cstore", "mongodb", "cstore", "14"],
+    "cstore-redis-backup": ["cstore", "redis", "redis", "14"],
     "outbox-restdb-backup": ["outbox", "postgresql", "restdb", "14"],
     "outbox-grpcdb-backup": ["outbox", "postgresql", "grpcdb", "14"],
     "outbox-workerdb-backup": ["outbox", "postgresql", "workerdb", "14"],
@@ -44,7 +45,7 @@ describe("backups of every stateful store", () => {
         return found[0];
     };
 
-    it("prod dumps every PostgreSQL, MySQL and MongoDB of every system", () => {
+    it("prod dumps every PostgreSQL, MySQL and MongoDB of every system, and CStore's Redis", () => {
         const backups = cronJobs(prod).filter(c => !c.inputs.spec.suspend);
         const seen = Object.fromEntries(backups.map(c => {
             const env = envOf(c);

@@ -3,12 +3,13 @@
 # $DB_HOST:$DB_PORT into $BACKUP_DIR (the backup claim) as "$DB_NAME-<UTC timestamp>.<ext>",
 # written under a temporary name and renamed when complete, then keeps the newest $KEEP dumps.
 #
-# The credential never reaches a command line: postgresql reads PGPASSWORD (libpq); mysql and
-# mongodb read an option file written into $SCRATCH_DIR (the pod's /tmp emptyDir).
+# The credential never reaches a command line: postgresql reads PGPASSWORD (libpq), redis-cli
+# REDISCLI_AUTH; mysql and mongodb read an option file written into $SCRATCH_DIR (the pod's /tmp
+# emptyDir). Redis: an RDB snapshot taken over the replication protocol (redis-cli --rdb).
 #
-# Environment: ENGINE (postgresql|mysql|mongodb), DB_HOST, DB_PORT, DB_NAME, DB_USER, KEEP,
-# BACKUP_DIR, SCRATCH_DIR, DB_REPLICA_SET (mongodb replica sets, optional); PGPASSWORD (postgresql) or DB_PASSWORD (mysql, mongodb) from the
-# database Secret.
+# Environment: ENGINE (postgresql|mysql|mongodb|redis), DB_HOST, DB_PORT, DB_NAME, DB_USER, KEEP,
+# BACKUP_DIR, SCRATCH_DIR, DB_REPLICA_SET (mongodb replica sets, optional); PGPASSWORD
+# (postgresql), REDISCLI_AUTH (redis) or DB_PASSWORD (mysql, mongodb) from the database Secret.
 set -eu
 umask 077
 
@@ -16,6 +17,7 @@ case "${ENGINE}" in
   postgresql) ext=dump ;;
   mysql) ext=sql ;;
   mongodb) ext=archive.gz ;;
+  redis) ext=rdb ;;
   *) echo "backup: unknown engine ${ENGINE}" >&2; exit 2 ;;
 esac
 
@@ -42,6 +44,9 @@ case "${ENGINE}" in
     # A replica set: the driver finds the primary from the seed (writes and consistent reads).
     mongodump --config="${SCRATCH_DIR}/mongodump.yaml" --host="${DB_REPLICA_SET:+${DB_REPLICA_SET}/}${DB_HOST}:${DB_PORT}" \
       --username="${DB_USER}" --authenticationDatabase=admin --db="${DB_NAME}" --gzip --archive="${out}" ;;
+  redis)
+    redis-cli -h "${DB_HOST}" -p "${DB_PORT}" --user "${DB_USER}" --no-auth-warning --rdb "${out}"
+    redis-check-rdb "${out}" > /dev/null ;;
 esac
 
 mv "${out}" "${final}"

@@ -7,10 +7,14 @@
 # It fails loudly (non-zero exit, a message naming the dump) and before touching the database when
 # the dump is missing or not a complete dump of its engine. The restore replaces what the dump
 # holds: postgresql drops and recreates the dumped objects in one transaction (all or nothing),
-# mysql runs the dump's DROP/CREATE TABLE statements, mongodb drops each restored collection first.
+# mysql runs the dump's DROP/CREATE TABLE statements, mongodb drops each restored collection first,
+# redis replaces the whole keyspace: a server of the image's own, local to the pod (127.0.0.1:
+# $REDIS_SCRATCH_PORT, no persistence), loads the RDB, the target is flushed and every key is
+# MIGRATEd to it (with its TTL) by a script running in that local server.
 #
 # Environment: as backup.sh (ENGINE, DB_HOST, DB_PORT, DB_NAME, DB_USER, BACKUP_DIR, SCRATCH_DIR,
-# PGPASSWORD or DB_PASSWORD), plus DUMP (optional).
+# PGPASSWORD, REDISCLI_AUTH or DB_PASSWORD), plus DUMP (optional) and REDIS_SCRATCH_PORT (redis,
+# default 6390).
 set -eu
 umask 077
 
@@ -18,6 +22,7 @@ case "${ENGINE}" in
   postgresql) ext=dump ;;
   mysql) ext=sql ;;
   mongodb) ext=archive.gz ;;
+  redis) ext=rdb ;;
   *) echo "restore: unknown engine ${ENGINE}" >&2; exit 2 ;;
 esac
 
@@ -69,6 +74,12 @@ case "${ENGINE}" in
       echo "restore: FAILED: ${dump} is not an intact gzip archive; the database was not changed" >&2
       exit 1
     fi ;;
+  redis)
+    if ! redis-check-rdb "${dump}" > "${SCRATCH_DIR}/check-rdb.log" 2>&1; then
+      cat "${SCRATCH_DIR}/check-rdb.log" >&2
+      echo "restore: FAILED: ${dump} is not a valid RDB file; the database was not changed" >&2
+      exit 1
+    fi ;;
 esac
 echo "restore: ${dump} -> ${ENGINE} ${DB_HOST}:${DB_PORT}/${DB_NAME}"
 
@@ -85,5 +96,34 @@ case "${ENGINE}" in
     # A replica set: the driver finds the primary from the seed (writes and consistent reads).
     mongorestore --config="${SCRATCH_DIR}/mongorestore.yaml" --host="${DB_REPLICA_SET:+${DB_REPLICA_SET}/}${DB_HOST}:${DB_PORT}" \
       --username="${DB_USER}" --authenticationDatabase=admin --nsInclude="${DB_NAME}.*" --drop --gzip --archive="${dump}" ;;
+  redis)
+    local_port="${REDIS_SCRATCH_PORT:-6390}"
+    # Reads the dump where it lies; never writes (no save points, no AOF, nothing at shutdown).
+    redis-server --bind 127.0.0.1 --port "${local_port}" --protected-mode yes --save "" --appendonly no \
+      --dir "$(dirname "${dump}")" --dbfilename "$(basename "${dump}")" --logfile "${SCRATCH_DIR}/restore-server.log" &
+    local_pid=$!
+    trap 'kill "${local_pid}" 2>/dev/null || true' EXIT
+    tries=0
+    until [ "$(redis-cli -p "${local_port}" ping 2>/dev/null)" = PONG ]; do
+      tries=$((tries + 1))
+      if [ "${tries}" -gt 600 ] || ! kill -0 "${local_pid}" 2>/dev/null; then
+        cat "${SCRATCH_DIR}/restore-server.log" >&2
+        echo "restore: FAILED: the local server did not load ${dump}; the database was not changed" >&2
+        exit 1
+      fi
+      sleep 0.5
+    done
+    keys="$(redis-cli -p "${local_port}" dbsize)"
+    echo "restore: ${keys} keys loaded from the dump"
+    redis-cli -h "${DB_HOST}" -p "${DB_PORT}" --user "${DB_USER}" --no-auth-warning flushall > /dev/null
+    # The commands go through stdin, so the password is on no command line; it is generated
+    # without quotes or backslashes (the Database's Secret).
+    migrated="$(printf 'EVAL "%s" 0 %s %s %s "%s"\n' \
+      "local c = '0' local n = 0 repeat local r = redis.call('SCAN', c, 'COUNT', 100) c = r[1] if #r[2] > 0 then redis.call('MIGRATE', ARGV[1], ARGV[2], '', 0, 60000, 'COPY', 'REPLACE', 'AUTH2', ARGV[3], ARGV[4], 'KEYS', unpack(r[2])) n = n + #r[2] end until c == '0' return n" \
+      "${DB_HOST}" "${DB_PORT}" "${DB_USER}" "${REDISCLI_AUTH}" | redis-cli -p "${local_port}")"
+    if [ "${migrated}" != "${keys}" ]; then
+      echo "restore: FAILED: ${migrated} of ${keys} keys reached ${DB_HOST}:${DB_PORT}" >&2
+      exit 1
+    fi ;;
 esac
 echo "restore: done"

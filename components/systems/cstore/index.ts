@@ -82,10 +82,12 @@ export class CStore extends pulumi.ComponentResource {
     public readonly cdn: CdnNginx;
     public readonly api: Workload;
     public readonly ingress: IngressRoutes;
-    /** The backup flows (backup pods -> MongoDB), with `backups` on. */
+    /** The backup flows (backup pods -> MongoDB, -> Redis), with `backups` on. */
     public readonly backupTraffic = new TrafficPlan();
     /** MongoDB's dump CronJob (and its restore template), with `backups` on. */
     public readonly mongodbBackup?: DatabaseBackup;
+    /** Redis' RDB snapshot CronJob (and its restore template), with `backups` on. */
+    public readonly redisBackup?: DatabaseBackup;
 
     constructor(name: string, args: CStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         requireDnsLabel(`CStore(${name}).name`, name, 24);
@@ -106,15 +108,20 @@ export class CStore extends pulumi.ComponentResource {
         this.redis = new Database(n.redis, plan.redis(ns, peers), child);
         const dataStage = [this.mongodb, this.redis];
         if (spec.backups) {
-            const port = ENGINES.mongodb.clientPort;
-            const ep = planBackupFlow(this.backupTraffic, n.mongodbBackup, ns, CSTORE_PART_OF, { id: `${CSTORE_PART_OF}/${n.mongodb}`, peer: this.mongodb.peer }, [{ port }]);
-            this.mongodbBackup = new DatabaseBackup(n.mongodbBackup, {
-                namespace: ns, engine: "mongodb", host: this.mongodb.host, port, databaseName: spec.mongodb.databaseName,
-                secretName: this.mongodb.secretName, traffic: this.backupTraffic.rulesFor(ep),
-                schedule: spec.backups.schedule, retention: spec.backups.retention,
-                storage: { size: spec.backups.storageSize, storageClass: spec.storageClass },
-                partOf: CSTORE_PART_OF, protect: args.protect,
-            }, after(dataStage));
+            const b = spec.backups;
+            const backup = (backupName: string, storeName: string, store: Database, engine: "mongodb" | "redis", databaseName: string) => {
+                const port = ENGINES[engine].clientPort;
+                const ep = planBackupFlow(this.backupTraffic, backupName, ns, CSTORE_PART_OF, { id: `${CSTORE_PART_OF}/${storeName}`, peer: store.peer }, [{ port }]);
+                return new DatabaseBackup(backupName, {
+                    namespace: ns, engine, host: store.host, port, databaseName,
+                    secretName: store.secretName, traffic: this.backupTraffic.rulesFor(ep),
+                    schedule: b.schedule, retention: b.retention,
+                    storage: { size: b.storageSize, storageClass: spec.storageClass },
+                    partOf: CSTORE_PART_OF, protect: args.protect,
+                }, after(dataStage));
+            };
+            this.mongodbBackup = backup(n.mongodbBackup, n.mongodb, this.mongodb, "mongodb", spec.mongodb.databaseName);
+            this.redisBackup = backup(n.redisBackup, n.redis, this.redis, "redis", "redis");
         }
         const wiring = (db: Database) => ({ peer: db.peer, host: db.host, secretName: db.secretName });
 

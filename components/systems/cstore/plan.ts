@@ -109,7 +109,7 @@ export interface DataStoreWiring {
 export interface CStorePlan {
     names: {
         namespace: string; mongodb: string; redis: string; prometheus: string; redisExporter: string;
-        grafana: string; cdn: string; api: string; ingress: string; mongodbBackup: string;
+        grafana: string; cdn: string; api: string; ingress: string; mongodbBackup: string; redisBackup: string;
     };
     baseline: NamespaceBaselineArgs;
     peers(ns: pulumi.Input<string>): CStorePeers;
@@ -127,7 +127,7 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
     const names = {
         namespace: `${name}-namespace`, mongodb: `${name}-mongodb`, redis: `${name}-redis`, prometheus: `${name}-prometheus`,
         redisExporter: `${name}-redis-exporter`, grafana: `${name}-grafana`, cdn: `${name}-cdn`, api: `${name}-api`, ingress: `${name}-ingress`,
-        mongodbBackup: `${name}-mongodb-backup`,
+        mongodbBackup: `${name}-mongodb-backup`, redisBackup: `${name}-redis-backup`,
     };
     const partOf = CSTORE_PART_OF;
     const data = dataStoreSpecs(spec);
@@ -182,7 +182,10 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
             ...data.mongodb, namespace: ns, partOf, protect,
             clients: [peers.api, ...(spec.backups ? [backupPeer(names.mongodbBackup, ns, partOf)] : [])],
         }),
-        redis: (ns, peers) => ({ ...data.redis, namespace: ns, clients: [peers.api, peers.redisExporter], partOf, protect }),
+        redis: (ns, peers) => ({
+            ...data.redis, namespace: ns, partOf, protect,
+            clients: [peers.api, peers.redisExporter, ...(spec.backups ? [backupPeer(names.redisBackup, ns, partOf)] : [])],
+        }),
         prometheus: (ns, peers) => ({
             namespace: ns, partOf,
             image: spec.prometheus.image,

@@ -143,7 +143,7 @@ export interface CStoreSpec {
     prometheus?: CStorePrometheusSpec;
     grafana?: CStoreGrafanaSpec;
     cdn?: CStoreCdnSpec;
-    /** Daily dumps of MongoDB (cstore.md "Backup Points": daily backups recommended); off when absent. */
+    /** Daily dumps of MongoDB (cstore.md "Backup Points": daily backups recommended) and RDB snapshots of Redis; off when absent. */
     backups?: { enabled?: boolean; schedule?: string; retention?: number; storageSize?: string };
 }
 
@@ -170,7 +170,7 @@ export interface ResolvedCStoreSpec {
     prometheus: { image: string; resources: ResourceSpec; storage: { size: string }; retention: string; scrapeInterval: string };
     grafana: { image: string; resources: ResourceSpec; storage: { size: string }; path: string; basicAuthUser: string; rateLimit?: RateLimit };
     cdn: { image: string; replicas: number; resources: ResourceSpec; storage: { size: string }; corsAllowOrigins: string[]; rateLimit?: RateLimit };
-    /** MongoDB dumps; undefined: off. */
+    /** MongoDB dumps and Redis RDB snapshots; undefined: off. */
     backups?: BackupPolicy;
 }
 
@@ -478,8 +478,8 @@ export function validateCStoreSpec(key: string, raw: unknown): ResolvedCStoreSpe
  * the Redis exporter with surge, Prometheus and Grafana (Recreate) and the StatefulSets without.
  */
 export function cstoreBudget(spec: ResolvedCStoreSpec): Budget {
-    // A running backup pod (a restore Job replaces it: both are manual or nightly, never at the peak) and its claim.
-    const backups = backupLoad(spec.backups, 1);
+    // A running backup pod per store (MongoDB, Redis; a restore Job is manual, never at the peak) and its claim.
+    const backups = backupLoad(spec.backups, 2);
     return budgetOf([
         ...backups.pods,
         { pods: withSurge(spec.api.maxReplicas), resources: spec.api.resources },
