@@ -8,11 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { DatabaseSpec, validateDatabaseSpec } from "../components/database/spec";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../components/k8s/namespace";
 import {
-    editDistance, nearestName, rejectUnknownKeys, requireBoolean, requireCidrList, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    editDistance, nearestName, rejectUnknownKeys, requireBoolean, requireCidrList, requireDnsLabel, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../components/k8s/validation";
-import { requireCronSchedule } from "../components/backup/cron";
-import { BackupPolicy } from "../components/systems/database-service";
+import { BackupPolicy, parseBackupPolicy } from "../components/backup/policy";
 import { RestApiIngress, RestApiObservability, validateRestApiIngress } from "../components/systems/restapi";
 import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
 import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/systems/outbox/spec";
@@ -142,22 +141,6 @@ function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string
     };
 }
 
-function parseBackups(key: string, raw: unknown): BackupPolicy | undefined {
-    if (raw === undefined) {
-        return undefined;
-    }
-    const b = requireObject(key, raw);
-    rejectUnknownKeys(key, b, ["enabled", "schedule", "retention", "storageSize"]);
-    if (b.enabled !== undefined && !requireBoolean(`${key}.enabled`, b.enabled)) {
-        return undefined;
-    }
-    return {
-        schedule: requireCronSchedule(`${key}.schedule`, b.schedule ?? "0 2 * * *"),
-        retention: requireIntInRange(`${key}.retention`, b.retention ?? 7, 1, 366),
-        storageSize: requireQuantity(`${key}.storageSize`, b.storageSize ?? "20Gi", "storage"),
-    };
-}
-
 function parseDatabases(raw: unknown, storageClass: string): DatabasesConfig {
     const key = k("databases");
     const o = requireObject(key, raw ?? { enabled: false });
@@ -166,7 +149,7 @@ function parseDatabases(raw: unknown, storageClass: string): DatabasesConfig {
     if (!on) {
         return { enabled: false, namespace: "databases", instances: [] };
     }
-    const backups = parseBackups(`${key}.backups`, o.backups);
+    const backups = parseBackupPolicy(`${key}.backups`, o.backups);
     const instances = requireObject(`${key}.instances`, o.instances ?? {});
     return {
         enabled: true,

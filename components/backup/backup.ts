@@ -1,11 +1,14 @@
 /**
  * DatabaseBackup (greenfield-cluster.md "Backup Strategy": regular pg_dump, mysqldump, mongodump):
- * a CronJob per database that dumps into a backup claim and keeps the newest N dumps.
+ * a CronJob per database that dumps into a backup claim and keeps the newest N dumps, and a
+ * suspended `<name>-restore` CronJob: the template of the restore Job an operator creates with
+ * `kubectl create job --from=cronjob/<name>-restore` (newest dump, or the one named in DUMP).
  *
- * The Workload building block runs Deployments and StatefulSets only, so the CronJob is assembled
+ * The Workload building block runs Deployments and StatefulSets only, so the CronJobs are assembled
  * here from the same secure defaults (secureContainer, containerVolumes, the pod security context
- * Workload uses) and its NetworkPolicy from networkPolicySpec: egress to the database only. The
- * database's credentials reach the scripts as files (components/k8s/credentials.ts), never as env.
+ * Workload uses) and their NetworkPolicy from networkPolicySpec with the rules the system's traffic
+ * plan gives the backup endpoint (backup pods -> the store's port, nothing in).
+ * The database's credentials reach the scripts as files (components/k8s/credentials.ts), never as env.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -17,11 +20,12 @@ import { fileEnv, secretFiles } from "../k8s/credentials";
 import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
 import { rollingConfigMap } from "../k8s/config";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
-import { networkPolicySpec, Peer } from "../k8s/traffic";
+import { Endpoint, networkPolicySpec, Peer, PortSpec, TrafficPlan, WorkloadTraffic } from "../k8s/traffic";
 import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
 import { requireCronSchedule } from "./cron";
+import { BACKUP_RESOURCES } from "./policy";
 
-export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb"] as const;
+export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb", "redis"] as const;
 export type BackupEngine = typeof BACKUP_ENGINES[number];
 
 /** Keys of the database Secret (as components/database writes it). */
@@ -40,6 +44,8 @@ export const BACKUP_ENGINE_DEFS: Record<BackupEngine, EngineBackup> = {
     postgresql: { image: "postgres:16.4", extension: "dump" },
     mysql: { image: "mysql:8.4.2", extension: "sql" },
     mongodb: { image: "mongo:7.0.14", extension: "archive.gz" },
+    // An RDB snapshot (redis-cli --rdb); the restore loads it into a pod-local redis-server of the same image.
+    redis: { image: "redis:7.2.5", extension: "rdb" },
 };
 
 /** Where the `<name>-scripts` ConfigMap (scripts/backup.sh, scripts/restore.sh) is mounted. */
@@ -59,10 +65,15 @@ export interface DatabaseBackupArgs {
     host: pulumi.Input<string>;
     port: number;
     databaseName: string;
+    /** MongoDB with more than one member: the replica set's name (dumps and restores go through the primary). */
+    replicaSet?: string;
     /** Secret with keys "username" and "password" (the Database's, or a dedicated read-only backup user's). */
     secretName: pulumi.Input<string>;
-    /** The database pods: the only egress the backup pods get. */
-    databasePeer: Peer;
+    /**
+     * The backup endpoint's rules from the system's traffic plan (backupTraffic / planBackupFlow):
+     * egress to the database pods on its port, no ingress. The restore pods share them.
+     */
+    traffic: WorkloadTraffic;
     /** Cron schedule, e.g. "0 2 * * *" (daily at 02:00). */
     schedule: string;
     /** IANA time zone of the schedule (default: the controller's, usually UTC). */
@@ -85,7 +96,7 @@ export interface DatabaseBackupArgs {
     protect?: boolean;
 }
 
-const DEFAULT_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+const DEFAULT_RESOURCES: ResourceSpec = BACKUP_RESOURCES;
 
 export function validateDatabaseBackup(key: string, a: DatabaseBackupArgs): void {
     requireOneOf(`${key}.engine`, a.engine, BACKUP_ENGINES);
@@ -93,14 +104,26 @@ export function validateDatabaseBackup(key: string, a: DatabaseBackupArgs): void
     if (typeof a.databaseName !== "string" || !/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/.test(a.databaseName)) {
         throw new ValidationError(`${key}.databaseName`, `${JSON.stringify(a.databaseName)} is not allowed; allowed: letters, digits, '_' and '-', starting with a letter or '_'`);
     }
+    if (a.replicaSet !== undefined) {
+        if (a.engine !== "mongodb") {
+            throw new ValidationError(`${key}.replicaSet`, `is set for ${a.engine}; allowed: mongodb only`);
+        }
+        requireDnsLabel(`${key}.replicaSet`, a.replicaSet, 63);
+    }
     if (typeof a.host === "string") {
         requireNonEmptyString(`${key}.host`, a.host);
     }
     if (typeof a.secretName === "string") {
         requireDnsLabel(`${key}.secretName`, a.secretName, 253);
     }
-    if (!a.databasePeer || a.databasePeer.kind !== "pods") {
-        throw new ValidationError(`${key}.databasePeer`, "allowed: the database pods as a peer ({ kind: \"pods\", namespace, selector }), e.g. database.peer");
+    const t = a.traffic;
+    if (!t || !Array.isArray(t.ingress) || !Array.isArray(t.egress) || t.egress.length === 0
+        || t.egress.some(r => r.peer.kind !== "pods" || !r.ports.some(p => p.port === a.port))) {
+        throw new ValidationError(`${key}.traffic`,
+            `allowed: the backup endpoint's rules from the traffic plan, egress to the database pods on port ${a.port} (planBackupFlow)`);
+    }
+    if (t.ingress.length > 0) {
+        throw new ValidationError(`${key}.traffic.ingress`, "allowed: none (nothing connects to backup or restore pods)");
     }
     requireCronSchedule(`${key}.schedule`, a.schedule);
     if (a.timeZone !== undefined && (typeof a.timeZone !== "string" || !/^(UTC|[A-Za-z_]+(\/[A-Za-z0-9_+-]+)+)$/.test(a.timeZone))) {
@@ -128,18 +151,48 @@ export function validateDatabaseBackup(key: string, a: DatabaseBackupArgs): void
     }
 }
 
+/** The identity of a backup's pods (the backup and the restore Jobs share it). */
+export function backupIdentity(name: string, partOf = "database-service"): AppIdentity {
+    return { name, app: "backup", component: "backup", partOf };
+}
+
+/** The backup pods as a traffic peer, known from the name before they exist (the database lists it as a client). */
+export function backupPeer(name: string, namespace: pulumi.Input<string>, partOf = "database-service"): Peer {
+    return { kind: "pods", namespace, selector: selectorLabels(backupIdentity(name, partOf)) };
+}
+
+/**
+ * Declares the flow "backup pods -> the store's port" in a system's traffic plan; the returned
+ * endpoint's rules (plan.rulesFor) are the DatabaseBackup's `traffic`.
+ */
+export function planBackupFlow(plan: TrafficPlan, name: string, namespace: pulumi.Input<string>, partOf: string,
+    store: Endpoint, ports: PortSpec[]): Endpoint {
+    const endpoint: Endpoint = { id: `${partOf}/${name}`, peer: backupPeer(name, namespace, partOf) };
+    plan.allow(endpoint, store, ports);
+    return endpoint;
+}
+
+/** Name of the suspended CronJob the restore Jobs are created from. */
+export const restoreName = (name: string): string => `${name}-restore`;
+
+/** Label telling backup pods from restore pods (both carry the backup's selector labels). */
+export const BACKUP_ACTION_LABEL = "platform.io/backup-action";
+
 export class DatabaseBackup extends pulumi.ComponentResource {
     public readonly cronJobName: pulumi.Output<string>;
     public readonly claimName: pulumi.Output<string>;
     public readonly schedule: pulumi.Output<string>;
     public readonly retention: pulumi.Output<number>;
+    /** The suspended CronJob restore Jobs are created from (`kubectl create job --from=cronjob/<it>`). */
+    public readonly restoreCronJobName: pulumi.Output<string>;
     /** The backup pods as a traffic peer: add it to the database's clients. */
     public readonly peer: Peer;
 
     constructor(name: string, args: DatabaseBackupArgs, opts?: pulumi.ComponentResourceOptions) {
         const key = `DatabaseBackup(${name})`;
-        // CronJob names are limited to 52 characters (the controller appends a timestamp to Job names).
-        requireDnsLabel(`${key}.name`, name, 45);
+        // CronJob names are limited to 52 characters (the controller appends a timestamp to Job
+        // names); the restore CronJob adds "-restore".
+        requireDnsLabel(`${key}.name`, name, 44);
         validateDatabaseBackup(key, args);
         const engine = BACKUP_ENGINE_DEFS[args.engine];
         const credentials = secretFiles("db-credentials", args.secretName, [CREDENTIAL_KEYS.username, CREDENTIAL_KEYS.password]);
@@ -155,6 +208,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 { name: "DB_PORT", value: String(args.port) },
                 { name: "DB_NAME", value: args.databaseName },
                 { name: "KEEP", value: String(args.retention) },
+                ...(args.replicaSet !== undefined ? [{ name: "DB_REPLICA_SET", value: args.replicaSet }] : []),
                 { name: "HOME", value: "/tmp" },
                 fileEnv("DB_USER_FILE", credentials, CREDENTIAL_KEYS.username),
                 fileEnv("DB_PASSWORD_FILE", credentials, CREDENTIAL_KEYS.password),
@@ -165,12 +219,20 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         };
         // A run-to-completion container: pinned image and resources, no probes.
         validateContainer(container, `${key}.container`, true);
+        const restoreContainer: ContainerSpec = {
+            ...container,
+            name: "restore",
+            command: ["/bin/sh", `${BACKUP_SCRIPT_DIR}/restore.sh`],
+            env: [...container.env!, { name: "DUMP", value: "" }],
+        };
+        validateContainer(restoreContainer, `${key}.restoreContainer`, true);
         super("platform:backup:DatabaseBackup", name, {}, opts);
         const child = { parent: this };
 
-        const identity: AppIdentity = { name, app: "backup", component: "backup", partOf: args.partOf ?? "database-service" };
+        const identity = backupIdentity(name, args.partOf);
         const labels = standardLabels(identity);
         const podLabels = { ...labels, "platform.io/backup-engine": args.engine };
+        const jobPodLabels = (action: "backup" | "restore") => ({ ...podLabels, [BACKUP_ACTION_LABEL]: action });
         const selector = selectorLabels(identity);
         const metadata = { name, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS };
         this.peer = { kind: "pods", namespace: args.namespace, selector };
@@ -187,7 +249,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
 
         // Content-named: a changed script rolls into the next run.
         const scripts = rollingConfigMap(`${name}-scripts`, { namespace: args.namespace, labels, data: { ...BACKUP_SCRIPTS } }, child);
-        const podSpec: k8s.types.input.core.v1.PodSpec = {
+        const podSpec = (c: ContainerSpec): k8s.types.input.core.v1.PodSpec => ({
             serviceAccountName: sa.metadata.name,
             automountServiceAccountToken: false,
             enableServiceLinks: false,
@@ -196,13 +258,13 @@ export class DatabaseBackup extends pulumi.ComponentResource {
             // The dump tools need no account of the image: the default high UID; fsGroup makes the
             // backup claim (and dumps an earlier UID wrote) group-writable for it.
             securityContext: podSecurityContext(key),
-            containers: [secureContainer(container, `${key}.container`, true, BATCH)],
+            containers: [secureContainer(c, `${key}.container`, true, BATCH)],
             volumes: [
                 { name: "backups", persistentVolumeClaim: { claimName: pvc.metadata.name } },
                 { name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } },
-                ...containerVolumes([container], BATCH),
+                ...containerVolumes([c], BATCH),
             ],
-        };
+        });
         const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {
             metadata,
             spec: {
@@ -218,7 +280,30 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                     spec: {
                         backoffLimit: args.backoffLimit ?? 2,
                         activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
-                        template: { metadata: { labels: podLabels }, spec: podSpec },
+                        template: { metadata: { labels: jobPodLabels("backup") }, spec: podSpec(container) },
+                    },
+                },
+            },
+        }, child);
+
+        // The restore template: never scheduled (suspended); Jobs are created from it by hand.
+        // Same image, credentials, claim and network access; restore.sh instead of backup.sh; a
+        // single attempt, so a failed restore is reported, not retried over a half-restored database.
+        const restoreCronJob = new k8s.batch.v1.CronJob(`${name}-restore-cronjob`, {
+            metadata: { ...metadata, name: restoreName(name) },
+            spec: {
+                schedule: args.schedule,
+                timeZone: args.timeZone,
+                concurrencyPolicy: "Forbid",
+                suspend: true,
+                successfulJobsHistoryLimit: 1,
+                failedJobsHistoryLimit: 1,
+                jobTemplate: {
+                    metadata: { labels },
+                    spec: {
+                        backoffLimit: 0,
+                        activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
+                        template: { metadata: { labels: jobPodLabels("restore") }, spec: podSpec(restoreContainer) },
                     },
                 },
             },
@@ -226,13 +311,17 @@ export class DatabaseBackup extends pulumi.ComponentResource {
 
         new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
             metadata,
-            spec: networkPolicySpec(selector, { ingress: [], egress: [{ peer: args.databasePeer, ports: [{ port: args.port }] }] }),
+            spec: networkPolicySpec(selector, args.traffic),
         }, child);
 
         this.cronJobName = cronJob.metadata.name;
         this.claimName = pvc.metadata.name;
         this.schedule = pulumi.output(args.schedule);
         this.retention = pulumi.output(args.retention);
-        this.registerOutputs({ cronJobName: this.cronJobName, claimName: this.claimName, schedule: this.schedule, retention: this.retention });
+        this.restoreCronJobName = restoreCronJob.metadata.name;
+        this.registerOutputs({
+            cronJobName: this.cronJobName, claimName: this.claimName, schedule: this.schedule, retention: this.retention,
+            restoreCronJobName: this.restoreCronJobName,
+        });
     }
 }

@@ -1,2 +1,3 @@
 export * from "./cron";
 export * from "./backup";
+export * from "./policy";

@@ -4,24 +4,19 @@
  * database), and, where enabled, a backup CronJob per dumpable database.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BACKUP_ENGINES, BackupEngine, DatabaseBackup } from "../backup/backup";
+import { BACKUP_ENGINES, BackupEngine, backupPeer, DatabaseBackup, planBackupFlow } from "../backup/backup";
 import { Database, DATABASE_DEPLOYER_RULES, DatabasePhase } from "../database/database";
 import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
-import { requireCronSchedule } from "../backup/cron";
-import { requireDnsLabel, requireIntInRange, requireQuantity, ValidationError } from "../k8s/validation";
-import { selectorLabels } from "../k8s/labels";
+import { BackupPolicy, validateBackupPolicy } from "../backup/policy";
+import { requireDnsLabel, ValidationError } from "../k8s/validation";
 import { LimitRangeSpec, NamespaceBaseline, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
 import { DeployerIdentity } from "../k8s/rbac";
-import { Peer } from "../k8s/traffic";
+import { Peer, TrafficPlan } from "../k8s/traffic";
 import { ENGINES } from "../database/engines";
 
 export const DATABASE_SERVICE_PART_OF = "database-service";
 
-export interface BackupPolicy {
-    schedule: string;
-    retention: number;
-    storageSize: string;
-}
+export type { BackupPolicy };
 
 export interface DatabaseServiceArgs {
     namespace: string;
@@ -63,10 +58,25 @@ export function validateDatabaseServiceArgs(key: string, args: DatabaseServiceAr
         validateDatabaseSpec(`${key}.instances.${name}`, spec);
     }
     if (args.backups) {
-        requireCronSchedule(`${key}.backups.schedule`, args.backups.schedule);
-        requireIntInRange(`${key}.backups.retention`, args.backups.retention, 1, 366);
-        requireQuantity(`${key}.backups.storageSize`, args.backups.storageSize, "storage");
+        for (const { name, spec } of args.instances) {
+            if (isDumpable(spec) && backupName(name).length > 44) {
+                throw new ValidationError(`${key}.instances.${name}`,
+                    `is too long for its backup CronJobs (${backupName(name)}-restore must fit 52 characters); allowed: at most 37 characters with backups on`);
+            }
+        }
+        validateBackupPolicy(`${key}.backups`, args.backups);
     }
+}
+
+/**
+ * Whether an instance gets a backup: PostgreSQL, MySQL, MongoDB, and standalone Redis (a restore
+ * writes to the one member; with replicas the primary moves, which the restore does not follow).
+ */
+export function isDumpable(spec: DatabaseSpec): boolean {
+    if (spec.type === "redis") {
+        return (spec.redis?.mode ?? "standalone") === "standalone" && (spec.replicas ?? 1) === 1;
+    }
+    return (BACKUP_ENGINES as readonly string[]).includes(spec.type);
 }
 
 /** Name of the backup CronJob of a database. */
@@ -78,6 +88,8 @@ export class DatabaseService extends pulumi.ComponentResource {
     public readonly databases: Record<string, DatabaseStatus> = {};
     /** The database pods, by instance name, as traffic peers. */
     public readonly peers: Record<string, Peer> = {};
+    /** The backup flows (backup pods -> the database they dump). */
+    public readonly trafficPlan = new TrafficPlan();
 
     constructor(name: string, args: DatabaseServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         validateDatabaseServiceArgs(`DatabaseService(${name})`, args);
@@ -95,30 +107,31 @@ export class DatabaseService extends pulumi.ComponentResource {
         this.deployerServiceAccount = deployer.serviceAccountName;
 
         for (const { name: db, spec } of args.instances) {
-            const dumpable = (BACKUP_ENGINES as readonly string[]).includes(spec.type) && args.backups !== undefined;
+            const dumpable = isDumpable(spec) && args.backups !== undefined;
             // The backup's pods are a client like any other; their peer is known before they exist.
-            const backupPeer: Peer = {
-                kind: "pods", namespace: ns,
-                selector: selectorLabels({ name: backupName(db), component: "backup", partOf: DATABASE_SERVICE_PART_OF }),
-            };
+            const bkPeer = backupPeer(backupName(db), ns, DATABASE_SERVICE_PART_OF);
             const database = new Database(db, {
                 ...spec,
                 namespace: ns,
                 partOf: DATABASE_SERVICE_PART_OF,
-                clients: [...(args.clients ?? []), ...(dumpable ? [backupPeer] : [])],
+                clients: [...(args.clients ?? []), ...(dumpable ? [bkPeer] : [])],
                 protect: args.protect,
             }, child);
             this.peers[db] = database.peer;
             let backupSchedule: pulumi.Output<string> | undefined;
             if (dumpable && args.backups) {
+                const port = ENGINES[spec.type].clientPort;
+                const endpoint = planBackupFlow(this.trafficPlan, backupName(db), ns, DATABASE_SERVICE_PART_OF,
+                    { id: `${DATABASE_SERVICE_PART_OF}/${db}`, peer: database.peer }, [{ port }]);
                 const backup = new DatabaseBackup(backupName(db), {
                     namespace: ns,
                     engine: spec.type as BackupEngine,
                     host: database.host,
-                    port: ENGINES[spec.type].clientPort,
-                    databaseName: spec.databaseName ?? "app",
+                    port,
+                    databaseName: spec.type === "redis" ? "redis" : spec.databaseName ?? "app",
+                    replicaSet: spec.type === "mongodb" && (spec.replicas ?? 1) > 1 ? spec.mongodb?.replicaSetName ?? "rs0" : undefined,
                     secretName: database.secretName,
-                    databasePeer: database.peer,
+                    traffic: this.trafficPlan.rulesFor(endpoint),
                     schedule: args.backups.schedule,
                     retention: args.backups.retention,
                     storage: { size: args.backups.storageSize, storageClass: spec.storage.storageClass ?? args.storageClass },

@@ -198,7 +198,7 @@ describe("runtime: PostgreSQL", function () {
             await psql("bk-0", "CREATE TABLE runtime_rows (id text PRIMARY KEY, note text); INSERT INTO runtime_rows SELECT 'r' || g, md5(g::text) FROM generate_series(1, 500) g");
             const backupRes = await capture(() => new DatabaseBackup("bk-backup", {
                 namespace: "data", engine: "postgresql", host: "bk.data.svc.cluster.local", port: 5432, databaseName: "app",
-                secretName: "bk-credentials", databasePeer: { kind: "pods", namespace: "data", selector: { a: "b" } },
+                secretName: "bk-credentials", traffic: { ingress: [], egress: [{ peer: { kind: "pods", namespace: "data", selector: { a: "b" } }, ports: [{ port: 5432 }] }] },
                 schedule: "0 2 * * *", retention: 2, storage: { size: "1Gi" },
             }));
             const cron = ofType(backupRes, T.cronJob)[0].inputs.spec.jobTemplate.spec.template.spec;

@@ -6,6 +6,7 @@ import * as path from "path";
 import { BackupEngine, BACKUP_SCRIPTS, DatabaseBackup, DatabaseBackupArgs, requireCronSchedule } from "../../components/backup";
 import { Database } from "../../components/database/database";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
+import { Peer, WorkloadTraffic } from "../../components/k8s/traffic";
 import { packViolations } from "./stack-resources";
 import { containsSecret, mockPassword } from "./mocks";
 import { byName, capture, ofType, T, valueOf, withEphemeral } from "./helpers";
@@ -13,12 +14,14 @@ import { BATCH } from "../../components/k8s/profile";
 
 const dbPeer = { kind: "pods" as const, namespace: "databases", selector: { "app.kubernetes.io/instance": "orders-db", "app.kubernetes.io/part-of": "database-service" } };
 
-const PORTS: Record<BackupEngine, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017 };
+const PORTS: Record<BackupEngine, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017, redis: 6379 };
+
+const toDb = (peer: Peer, port: number): WorkloadTraffic => ({ ingress: [], egress: [{ peer, ports: [{ port }] }] });
 
 function args(engine: BackupEngine, over: Partial<DatabaseBackupArgs> = {}): DatabaseBackupArgs {
     return {
         namespace: "databases", engine, host: "orders-db.databases.svc.cluster.local", port: PORTS[engine], databaseName: "orders",
-        secretName: "orders-db-credentials", databasePeer: dbPeer, schedule: "0 2 * * *", retention: 7,
+        secretName: "orders-db-credentials", traffic: toDb(dbPeer, PORTS[engine]), schedule: "0 2 * * *", retention: 7,
         storage: { size: "20Gi", storageClass: "fast" }, ...over,
     };
 }
@@ -28,8 +31,9 @@ const jobPod = (res: { type: string; inputs: any }[]) => ofType(res as never, T.
 describe("DatabaseBackup", () => {
     const TOOLS: Record<BackupEngine, [string, string]> = {
         postgresql: ["postgres:16.4", "pg_dump "], mysql: ["mysql:8.4.2", "mysqldump "], mongodb: ["mongo:7.0.14", "mongodump "],
+        redis: ["redis:7.2.5", "redis-cli "],
     };
-    for (const engine of ["postgresql", "mysql", "mongodb"] as const) {
+    for (const engine of ["postgresql", "mysql", "mongodb", "redis"] as const) {
         it(`dumps ${engine} with ${TOOLS[engine][1].trim()} from ${TOOLS[engine][0]}`, async () => {
             const res = await capture(() => new DatabaseBackup(`bk-${engine}`, args(engine)));
             const c = jobPod(res).containers[0];
@@ -226,15 +230,79 @@ describe("DatabaseBackup", () => {
         }
     });
 
+    describe("the restore template", () => {
+        const restoreOf = (res: { type: string; inputs: any }[], name: string) => byName(res as never, T.cronJob, `${name}-restore`).inputs.spec;
+
+        it("is a suspended CronJob named <name>-restore", async () => {
+            const res = await capture(() => new DatabaseBackup("bk-rs", args("postgresql")));
+            const spec = restoreOf(res, "bk-rs");
+            expect(spec.suspend).to.equal(true);
+            expect(spec.concurrencyPolicy).to.equal("Forbid");
+        });
+
+        it("runs restore.sh once (backoffLimit 0) in the backup's image", async () => {
+            const res = await capture(() => new DatabaseBackup("bk-rs-cmd", args("mysql")));
+            const spec = restoreOf(res, "bk-rs-cmd");
+            const c = spec.jobTemplate.spec.template.spec.containers[0];
+            expect(spec.jobTemplate.spec.backoffLimit).to.equal(0);
+            expect(c.name).to.equal("restore");
+            expect(c.image).to.equal("mysql:8.4.2");
+            expect(c.command).to.deep.equal(["/bin/sh", "/etc/backup/restore.sh"]);
+        });
+
+        it("has DUMP (empty: the newest dump) next to the backup's env", async () => {
+            const res = await capture(() => new DatabaseBackup("bk-rs-env", args("mongodb")));
+            const restoreEnv = restoreOf(res, "bk-rs-env").jobTemplate.spec.template.spec.containers[0].env;
+            const backupEnv = jobPod(res).containers[0].env;
+            expect(restoreEnv.find((e: { name: string }) => e.name === "DUMP")).to.deep.equal({ name: "DUMP", value: "" });
+            expect(restoreEnv.filter((e: { name: string }) => e.name !== "DUMP")).to.deep.equal(backupEnv);
+        });
+
+        it("mounts the same backup claim and scripts ConfigMap as the backup", async () => {
+            const res = await capture(() => new DatabaseBackup("bk-rs-vol", args("postgresql")));
+            const pod = restoreOf(res, "bk-rs-vol").jobTemplate.spec.template.spec;
+            expect(pod.volumes).to.deep.equal(jobPod(res).volumes);
+            expect(pod.volumes[0]).to.deep.equal({ name: "backups", persistentVolumeClaim: { claimName: "bk-rs-vol-storage" } });
+        });
+
+        it("labels its pods with the backup's selector, so the backup's NetworkPolicy and the database's client rule cover them", async () => {
+            const res = await capture(() => new DatabaseBackup("bk-rs-lbl", args("postgresql")));
+            const labels = restoreOf(res, "bk-rs-lbl").jobTemplate.spec.template.metadata.labels;
+            const selector = byName(res, T.netpol, "bk-rs-lbl").inputs.spec.podSelector.matchLabels;
+            for (const [k, v] of Object.entries(selector)) {
+                expect(labels[k]).to.equal(v);
+            }
+            expect(labels["platform.io/backup-action"]).to.equal("restore");
+            expect(ofType(res, T.cronJob)[0].inputs.spec.jobTemplate.spec.template.metadata.labels["platform.io/backup-action"]).to.equal("backup");
+        });
+
+        it("is output as restoreCronJobName", async () => {
+            const b = new DatabaseBackup("bk-rs-out", args("postgresql"));
+            expect(await valueOf(b.restoreCronJobName)).to.equal("bk-rs-out-restore");
+        });
+
+        it("refuses a name whose restore CronJob would pass 52 characters", async () => {
+            const long = "b".repeat(45);
+            const res = await capture(() => {
+                expect(() => new DatabaseBackup(long, args("postgresql"))).to.throw(`DatabaseBackup(${long}).name`);
+            });
+            expect(res).to.have.length(0);
+        });
+    });
+
     describe("refuses bad input before registering anything", () => {
         const cases: [string, Partial<DatabaseBackupArgs>, string][] = [
             ["a bad schedule", { schedule: "every night" }, "DatabaseBackup(bad).schedule: \"every night\" has 2 fields"],
             ["retention 0", { retention: 0 }, "DatabaseBackup(bad).retention: 0 is not allowed; allowed: an integer from 1 to 366"],
-            ["an engine without a dump tool", { engine: "redis" as never }, "DatabaseBackup(bad).engine: \"redis\" is not allowed; allowed: postgresql, mysql, mongodb"],
+            ["an engine without a dump tool", { engine: "elasticsearch" as never }, "DatabaseBackup(bad).engine: \"elasticsearch\" is not allowed; allowed: postgresql, mysql, mongodb, redis"],
             ["a bad size", { storage: { size: "lots" } }, "DatabaseBackup(bad).storage.size: \"lots\" is not a storage quantity"],
             ["too many kept jobs", { successfulJobsHistoryLimit: 50 }, "DatabaseBackup(bad).successfulJobsHistoryLimit: 50 is not allowed; allowed: an integer from 0 to 10"],
             ["a bad time zone", { timeZone: "CET+1" }, "DatabaseBackup(bad).timeZone: \"CET+1\" is not allowed"],
             ["an unpinned image", { image: "postgres" }, "DatabaseBackup(bad).container.image: \"postgres\" is not pinned"],
+            ["traffic with no egress", { traffic: { ingress: [], egress: [] } }, "DatabaseBackup(bad).traffic: allowed: the backup endpoint's rules from the traffic plan, egress to the database pods on port 5432"],
+            ["egress to another port", { traffic: toDb(dbPeer, 3306) }, "DatabaseBackup(bad).traffic: allowed: the backup endpoint's rules from the traffic plan, egress to the database pods on port 5432"],
+            ["traffic into the backup pods", { traffic: { ingress: [{ peer: dbPeer, ports: [{ port: 80 }] }], egress: toDb(dbPeer, 5432).egress } },
+                "DatabaseBackup(bad).traffic.ingress: allowed: none"],
         ];
         for (const [what, over, message] of cases) {
             it(what, async () => {
@@ -253,18 +321,22 @@ describe("backup resources and the policy pack", () => {
         const limits = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "8Gi" } };
         const res = await capture(() => {
             const ns = new NamespaceBaseline("ns-databases", { name: "databases", quota, limits });
-            for (const engine of ["postgresql", "mysql", "mongodb"] as const) {
+            for (const engine of ["postgresql", "mysql", "mongodb", "redis"] as const) {
                 const name = `${engine}-db`;
                 const selector = { "app.kubernetes.io/instance": name, "app.kubernetes.io/part-of": "database-service" };
                 const backup = new DatabaseBackup(`${name}-backup`, args(engine, {
                     namespace: ns.name, host: `${name}.databases.svc.cluster.local`, secretName: `${name}-credentials`,
-                    databasePeer: { kind: "pods", namespace: "databases", selector },
+                    traffic: toDb({ kind: "pods", namespace: "databases", selector }, PORTS[engine]),
                 }));
                 new Database(name, { namespace: "databases", type: engine, storage: { size: "5Gi" }, clients: [backup.peer],
                     resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } } });
             }
         });
-        expect(ofType(res, T.cronJob)).to.have.length(3);
+        // A backup and a (suspended) restore CronJob per database.
+        expect(ofType(res, T.cronJob).map(c => c.inputs.metadata.name).sort()).to.deep.equal([
+            "mongodb-db-backup", "mongodb-db-backup-restore", "mysql-db-backup", "mysql-db-backup-restore",
+            "postgresql-db-backup", "postgresql-db-backup-restore", "redis-db-backup", "redis-db-backup-restore",
+        ]);
         expect(await packViolations(res)).to.deep.equal([]);
         // The database passwords stay in their Secrets: the CronJobs only reference them.
         for (const cj of ofType(res, T.cronJob)) {

@@ -53,12 +53,18 @@ describe("DatabaseService (database-operator.md)", () => {
         });
 
         it("backs up postgresql, mysql and mongodb daily with the configured retention", () => {
-            const jobs = ofType(res, T.cronJob).map(c => [c.inputs.metadata.name, c.inputs.spec.schedule, c.inputs.spec.concurrencyPolicy]).sort();
+            const jobs = ofType(res, T.cronJob).filter(c => !c.inputs.spec.suspend)
+                .map(c => [c.inputs.metadata.name, c.inputs.spec.schedule, c.inputs.spec.concurrencyPolicy]).sort();
             expect(jobs).to.deep.equal([
                 ["catalog-mongo-backup", "0 2 * * *", "Forbid"],
                 ["orders-db-backup", "0 2 * * *", "Forbid"],
                 ["orders-mysql-backup", "0 2 * * *", "Forbid"],
             ]);
+        });
+
+        it("keeps a suspended restore template beside each backup, and none for the sentinel-mode Redis", () => {
+            const templates = ofType(res, T.cronJob).filter(c => c.inputs.spec.suspend === true).map(c => c.inputs.metadata.name).sort();
+            expect(templates).to.deep.equal(["catalog-mongo-backup-restore", "orders-db-backup-restore", "orders-mysql-backup-restore"]);
         });
 
         it("lets each backup reach its database on the client port", () => {

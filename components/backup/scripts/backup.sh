@@ -3,13 +3,15 @@
 # $DB_HOST:$DB_PORT into $BACKUP_DIR (the backup claim) as "$DB_NAME-<UTC timestamp>.<ext>",
 # written under a temporary name and renamed when complete, then keeps the newest $KEEP dumps.
 #
-# The credential never reaches a command line or an environment variable: it is read from the
+# The credential never reaches a command line or the container's environment: it is read from the
 # database Secret's file ($DB_PASSWORD_FILE, a read-only Secret volume) into a client file in
 # $SCRATCH_DIR (the pod's /tmp emptyDir, mode 0600): a pgpass file (postgresql, PGPASSFILE), an
-# option file (mysql), a config file (mongodb).
+# option file (mysql), a config file (mongodb); redis-cli gets it as REDISCLI_AUTH of that one call.
+# Redis: an RDB snapshot taken over the replication protocol (redis-cli --rdb).
 #
-# Environment: ENGINE (postgresql|mysql|mongodb), DB_HOST, DB_PORT, DB_NAME, KEEP, BACKUP_DIR,
-# SCRATCH_DIR, DB_USER_FILE and DB_PASSWORD_FILE (files of the database Secret).
+# Environment: ENGINE (postgresql|mysql|mongodb|redis), DB_HOST, DB_PORT, DB_NAME, KEEP, BACKUP_DIR,
+# SCRATCH_DIR, DB_REPLICA_SET (mongodb replica sets, optional), DB_USER_FILE and DB_PASSWORD_FILE
+# (files of the database Secret).
 set -eu
 umask 077
 DB_USER="$(cat "${DB_USER_FILE}")"
@@ -19,7 +21,12 @@ case "${ENGINE}" in
   postgresql) ext=dump ;;
   mysql) ext=sql ;;
   mongodb) ext=archive.gz ;;
+  redis) ext=rdb ;;
   *) echo "backup: unknown engine ${ENGINE}" >&2; exit 2 ;;
+esac
+
+case "${KEEP}" in
+  ''|*[!0-9]*|0) echo "backup: KEEP must be a positive integer, got '${KEEP}'" >&2; exit 2 ;;
 esac
 
 rm -f "${BACKUP_DIR}/${DB_NAME}"-*.partial
@@ -40,8 +47,12 @@ case "${ENGINE}" in
       --result-file="${out}" "${DB_NAME}" ;;
   mongodb)
     printf 'password: "%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/mongodump.yaml"
-    mongodump --config="${SCRATCH_DIR}/mongodump.yaml" --host="${DB_HOST}" --port="${DB_PORT}" \
+    # A replica set: the driver finds the primary from the seed (writes and consistent reads).
+    mongodump --config="${SCRATCH_DIR}/mongodump.yaml" --host="${DB_REPLICA_SET:+${DB_REPLICA_SET}/}${DB_HOST}:${DB_PORT}" \
       --username="${DB_USER}" --authenticationDatabase=admin --db="${DB_NAME}" --gzip --archive="${out}" ;;
+  redis)
+    REDISCLI_AUTH="${DB_PASSWORD}" redis-cli -h "${DB_HOST}" -p "${DB_PORT}" --user "${DB_USER}" --no-auth-warning --rdb "${out}"
+    redis-check-rdb "${out}" > /dev/null ;;
 esac
 
 mv "${out}" "${final}"

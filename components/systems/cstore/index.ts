@@ -13,7 +13,10 @@
  * with dependsOn between the stages' component resources (`deploymentOrder`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { DatabaseBackup, planBackupFlow } from "../../backup/backup";
+import { ENGINES } from "../../database/engines";
 import { NamespaceBaseline } from "../../k8s/namespace";
+import { TrafficPlan } from "../../k8s/traffic";
 import { requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { Database } from "../../database/database";
@@ -24,7 +27,7 @@ import { KubeStateMetrics } from "../../observability/kubeStateMetrics";
 import { Prometheus } from "../../observability/prometheus";
 import { AlertmanagerTarget } from "../../observability/alerting";
 import { RedisExporter } from "../../observability/redisExporter";
-import { planCStore } from "./plan";
+import { CSTORE_PART_OF, planCStore } from "./plan";
 import { ResolvedCStoreSpec } from "./spec";
 
 export * from "./spec";
@@ -84,6 +87,12 @@ export class CStore extends pulumi.ComponentResource {
     public readonly cdn: CdnNginx;
     public readonly api: Workload;
     public readonly ingress: IngressRoutes;
+    /** The backup flows (backup pods -> MongoDB, -> Redis), with `backups` on. */
+    public readonly backupTraffic = new TrafficPlan();
+    /** MongoDB's dump CronJob (and its restore template), with `backups` on. */
+    public readonly mongodbBackup?: DatabaseBackup;
+    /** Redis' RDB snapshot CronJob (and its restore template), with `backups` on. */
+    public readonly redisBackup?: DatabaseBackup;
 
     constructor(name: string, args: CStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         requireDnsLabel(`CStore(${name}).name`, name, 24);
@@ -103,6 +112,22 @@ export class CStore extends pulumi.ComponentResource {
         this.mongodb = new Database(n.mongodb, plan.mongodb(ns, peers), child);
         this.redis = new Database(n.redis, plan.redis(ns, peers), child);
         const dataStage = [this.mongodb, this.redis];
+        if (spec.backups) {
+            const b = spec.backups;
+            const backup = (backupName: string, storeName: string, store: Database, engine: "mongodb" | "redis", databaseName: string) => {
+                const port = ENGINES[engine].clientPort;
+                const ep = planBackupFlow(this.backupTraffic, backupName, ns, CSTORE_PART_OF, { id: `${CSTORE_PART_OF}/${storeName}`, peer: store.peer }, [{ port }]);
+                return new DatabaseBackup(backupName, {
+                    namespace: ns, engine, host: store.host, port, databaseName,
+                    secretName: store.secretName, traffic: this.backupTraffic.rulesFor(ep),
+                    schedule: b.schedule, retention: b.retention,
+                    storage: { size: b.storageSize, storageClass: spec.storageClass },
+                    partOf: CSTORE_PART_OF, protect: args.protect,
+                }, after(dataStage));
+            };
+            this.mongodbBackup = backup(n.mongodbBackup, n.mongodb, this.mongodb, "mongodb", spec.mongodb.databaseName);
+            this.redisBackup = backup(n.redisBackup, n.redis, this.redis, "redis", "redis");
+        }
         const wiring = (db: Database) => ({ peer: db.peer, host: db.host, secretName: db.secretName });
 
         // 2. Monitoring: kube-state-metrics, Prometheus (scrapes the API, the exporters and the kubelet), the Redis exporter.

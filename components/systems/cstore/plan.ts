@@ -6,6 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { backupPeer } from "../../backup/backup";
 import { ContainerSpec, httpProbe, secretEnv, livenessTcp } from "../../k8s/container";
 import { AppIdentity, PART_OF, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
@@ -114,7 +115,7 @@ export interface DataStoreWiring {
 export interface CStorePlan {
     names: {
         namespace: string; mongodb: string; redis: string; prometheus: string; redisExporter: string; kubeStateMetrics: string;
-        grafana: string; cdn: string; api: string; ingress: string;
+        grafana: string; cdn: string; api: string; ingress: string; mongodbBackup: string; redisBackup: string;
     };
     baseline: NamespaceBaselineArgs;
     peers(ns: pulumi.Input<string>): CStorePeers;
@@ -133,6 +134,7 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
     const names = {
         namespace: `${name}-namespace`, mongodb: `${name}-mongodb`, redis: `${name}-redis`, prometheus: `${name}-prometheus`,
         redisExporter: `${name}-redis-exporter`, kubeStateMetrics: `${name}-kube-state-metrics`, grafana: `${name}-grafana`, cdn: `${name}-cdn`, api: `${name}-api`, ingress: `${name}-ingress`,
+        mongodbBackup: `${name}-mongodb-backup`, redisBackup: `${name}-redis-backup`,
     };
     const partOf = CSTORE_PART_OF;
     const data = dataStoreSpecs(spec);
@@ -183,9 +185,15 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
             grafana: observabilityPeer(names.grafana, ns, partOf),
             ingress: { kind: "namespace", namespace: spec.ingressNamespace },
         }),
-        // MongoDB serves the API only; Redis the API and the exporter.
-        mongodb: (ns, peers) => ({ ...data.mongodb, namespace: ns, clients: [peers.api], partOf, protect }),
-        redis: (ns, peers) => ({ ...data.redis, namespace: ns, clients: [peers.api, peers.redisExporter], partOf, protect }),
+        // MongoDB serves the API only (and, with backups on, its backup and restore Jobs); Redis the API and the exporter.
+        mongodb: (ns, peers) => ({
+            ...data.mongodb, namespace: ns, partOf, protect,
+            clients: [peers.api, ...(spec.backups ? [backupPeer(names.mongodbBackup, ns, partOf)] : [])],
+        }),
+        redis: (ns, peers) => ({
+            ...data.redis, namespace: ns, partOf, protect,
+            clients: [peers.api, peers.redisExporter, ...(spec.backups ? [backupPeer(names.redisBackup, ns, partOf)] : [])],
+        }),
         kubeStateMetrics: (ns, peers) => ({
             namespace: ns, partOf, namespaces: [spec.namespace], apiServer: spec.apiServer, scrapers: [peers.prometheus],
         }),

@@ -3,6 +3,7 @@
  * validation, shared by the stack config module and the CStore constructor. Everything a dev stack
  * shrinks (replicas, HPA bounds, volumes, resources, retention) is overridable.
  */
+import { BackupPolicy, backupLoad, parseBackupPolicy } from "../../backup/policy";
 import { Budget, budgetOf, requireLimitRangeFits, requireQuotaFits, withSurge } from "../../k8s/capacity";
 import { ResourceSpec, validateResources } from "../../k8s/container";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
@@ -143,6 +144,8 @@ export interface CStoreSpec {
     prometheus?: CStorePrometheusSpec;
     grafana?: CStoreGrafanaSpec;
     cdn?: CStoreCdnSpec;
+    /** Daily dumps of MongoDB (cstore.md "Backup Points": daily backups recommended) and RDB snapshots of Redis; off when absent. */
+    backups?: { enabled?: boolean; schedule?: string; retention?: number; storageSize?: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,6 +171,8 @@ export interface ResolvedCStoreSpec {
     prometheus: { image: string; resources: ResourceSpec; storage: { size: string }; retention: string; scrapeInterval: string };
     grafana: { image: string; resources: ResourceSpec; storage: { size: string }; path: string; basicAuthUser: string; rateLimit?: RateLimit };
     cdn: { image: string; replicas: number; resources: ResourceSpec; storage: { size: string }; corsAllowOrigins: string[]; rateLimit?: RateLimit };
+    /** MongoDB dumps and Redis RDB snapshots; undefined: off. */
+    backups?: BackupPolicy;
 }
 
 const res = (cpuReq: string, memReq: string, cpuLim: string, memLim: string): ResourceSpec =>
@@ -233,7 +238,7 @@ export const CSTORE_DEFAULTS = {
 
 const SPEC_KEYS = [
     "namespace", "domain", "ingressNamespace", "clusterIssuer", "ingressClassName", "skipAwait", "storageClass", "quota", "limits",
-    "apiServer", "api", "mongodb", "redis", "redisExporter", "prometheus", "grafana", "cdn",
+    "apiServer", "api", "mongodb", "redis", "redisExporter", "prometheus", "grafana", "cdn", "backups",
 ];
 const API_KEYS = [
     "image", "minReplicas", "maxReplicas", "targetCPUUtilizationPercentage", "targetMemoryUtilizationPercentage", "resources", "port",
@@ -458,6 +463,7 @@ export function validateCStoreSpec(key: string, raw: unknown): ResolvedCStoreSpe
     const spec: ResolvedCStoreSpec = {
         namespace, domain, ingressNamespace, clusterIssuer, ingressClassName, skipAwait, storageClass, quota, limits, apiServer,
         api, mongodb, redis, redisExporter, prometheus, grafana, cdn,
+        backups: parseBackupPolicy(`${key}.backups`, s.backups),
     };
     requireQuotaFits(`${key}.quota`, spec.quota, cstoreBudget(spec), "for the system at its peak (HPA maximum plus rolling-update surge)");
     requireLimitRangeFits(`${key}.limits.max`, spec.limits, cstoreContainers(spec));
@@ -473,7 +479,10 @@ export function validateCStoreSpec(key: string, raw: unknown): ResolvedCStoreSpe
  * the Redis exporter with surge, Prometheus and Grafana (Recreate) and the StatefulSets without.
  */
 export function cstoreBudget(spec: ResolvedCStoreSpec): Budget {
+    // A running backup pod per store (MongoDB, Redis; a restore Job is manual, never at the peak) and its claim.
+    const backups = backupLoad(spec.backups, 2);
     return budgetOf([
+        ...backups.pods,
         { pods: withSurge(spec.api.maxReplicas), resources: spec.api.resources },
         { pods: withSurge(spec.cdn.replicas), resources: spec.cdn.resources },
         { pods: withSurge(1), resources: spec.redisExporter.resources },
@@ -484,7 +493,7 @@ export function cstoreBudget(spec: ResolvedCStoreSpec): Budget {
         { pods: 1, resources: spec.redis.resources },
     ], [
         spec.mongodb.storage.size, spec.mongodb.storage.configSize, spec.redis.storage.size,
-        spec.prometheus.storage.size, spec.grafana.storage.size, spec.cdn.storage.size,
+        spec.prometheus.storage.size, spec.grafana.storage.size, spec.cdn.storage.size, ...backups.claims,
     ]);
 }
 

@@ -14,6 +14,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { backupPeer, DatabaseBackup, planBackupFlow } from "../../backup/backup";
 import { Database } from "../../database/database";
 import { IngressRoutes } from "../../edge/ingress";
 import { ENGINES, REDIS_MASTER_NAME, SECRET_KEYS } from "../../database/engines";
@@ -21,7 +22,7 @@ import { secretEnv } from "../../k8s/container";
 import { selectorLabels, standardLabels } from "../../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../../k8s/metadata";
 import { NamespaceBaseline } from "../../k8s/namespace";
-import { Endpoint, networkPolicySpec, TrafficPlan } from "../../k8s/traffic";
+import { Endpoint, networkPolicySpec, Peer, TrafficPlan } from "../../k8s/traffic";
 import { imageTag, requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { IstioTraffic, MeshPolicy } from "../../mesh/istio";
@@ -32,7 +33,7 @@ import { ObservabilityStack } from "../../observability/stack";
 import { AlertmanagerTarget } from "../../observability/alerting";
 import { SealedSecret, SealedSecretsController } from "../../secrets/sealed-secrets";
 import { ISTIOD_XDS_PORT, planGreenfield, Track } from "./plan";
-import { DATA_STORES, DataStore, DEFAULTS, GREENFIELD_PART_OF, ResolvedGreenfield } from "./spec";
+import { BACKUP_STORES, BackupStore, DATA_STORES, DataStore, DEFAULTS, GREENFIELD_PART_OF, ResolvedGreenfield } from "./spec";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -88,6 +89,8 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
     public readonly fastapiExternalUrl: pulumi.Output<string>;
     /** External https URL of Grafana, undefined without externalAccess. */
     public readonly grafanaExternalUrl: pulumi.Output<string | undefined>;
+    /** The dump CronJobs (and their restore templates), with `backups` on. */
+    public readonly backups: Partial<Record<BackupStore, DatabaseBackup>> = {};
 
     constructor(name: string, args: GreenfieldClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         requireDnsLabel(`GreenfieldCluster(${name}).name`, name, 20);
@@ -111,11 +114,19 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         const namespace = baseline.name;
         this.namespace = namespace;
 
-        // Data layer: only FastAPI connects; members replicate among themselves.
+        // Data layer: only FastAPI connects (and, with backups on, the store's backup and restore Jobs);
+        // members replicate among themselves.
+        const backupPeers: Partial<Record<DataStore, Peer>> = {};
+        if (s.backups) {
+            for (const d of BACKUP_STORES) {
+                backupPeers[d] = backupPeer(n.backups[d], namespace, partOf);
+            }
+        }
         this.databases = {} as Record<DataStore, Database>;
         for (const d of DATA_STORES) {
+            const bp = backupPeers[d];
             this.databases[d] = new Database(n[d], {
-                ...p.databases[d], namespace, clients: d === "redis" ? [fastapiPeer, p.peers.redisExporter] : [fastapiPeer], partOf, protect: s.protectData,
+                ...p.databases[d], namespace, clients: [fastapiPeer, ...(d === "redis" ? [p.peers.redisExporter] : []), ...(bp ? [bp] : [])], partOf, protect: s.protectData,
             }, child);
         }
         const db = this.databases;
@@ -149,6 +160,23 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         plan.allow(fastapiEp, { id: `${partOf}/${n.kafka}`, peer: this.kafka.peer }, [{ port: KAFKA_PORTS.client }]);
         plan.allow(fastapiEp, { id: `${partOf}/${n.collector}`, peer: collectorPeer }, [{ port: OTEL_PORTS.otlpGrpc }, { port: OTEL_PORTS.otlpHttp }]);
         this.trafficPlan = plan;
+
+        // Backups (greenfield-cluster.md "Backup Strategy"): a dump CronJob per SQL/document store,
+        // its pods reaching only that store, as the plan says.
+        if (s.backups) {
+            for (const d of BACKUP_STORES) {
+                const port = ENGINES[d].clientPort;
+                const ep = planBackupFlow(plan, n.backups[d], namespace, partOf, { id: `${partOf}/${n[d]}`, peer: db[d].peer }, [{ port }]);
+                this.backups[d] = new DatabaseBackup(n.backups[d], {
+                    namespace, engine: d, host: db[d].host, port, databaseName: s[d].databaseName,
+                    replicaSet: d === "mongodb" && s.mongodb.replicas > 1 ? s.mongodb.replicaSetName : undefined,
+                    secretName: db[d].secretName, traffic: plan.rulesFor(ep),
+                    schedule: s.backups.schedule, retention: s.backups.retention,
+                    storage: { size: s.backups.storageSize, storageClass: s.storageClass },
+                    partOf, protect: s.protectData,
+                }, child);
+            }
+        }
 
         // Env: addresses from the outputs, credentials only as secretKeyRefs to the databases' Secrets.
         const portOf = (d: DataStore) => db[d].port.apply(String);

@@ -48,6 +48,7 @@ export function greenfieldNames(name: string) {
         ingress: `${name}-ingress`,
         sidecars: `${name}-istio-sidecars`,
         sealedSecrets: `${name}-sealed-secrets`,
+        backups: { postgresql: `${name}-postgresql-backup`, mysql: `${name}-mysql-backup`, mongodb: `${name}-mongodb-backup` },
     };
 }
 

@@ -4,6 +4,7 @@
  * spec once (resolveGreenfieldSpec) and the GreenfieldCluster takes the result, so every rule and
  * error text lives here once; errors name the key and the allowed values.
  */
+import { BackupPolicy, parseBackupPolicy } from "../../backup/policy";
 import { ResourceSpec, validateResources } from "../../k8s/container";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
@@ -189,6 +190,8 @@ export interface GreenfieldSpec {
      * With the mesh on, FastAPI is served by the Istio gateway (mesh.gateway.hosts) instead.
      */
     ingress?: Record<string, unknown>;
+    /** Dumps of PostgreSQL, MySQL and MongoDB (greenfield-cluster.md "Backup Strategy"); off when absent. */
+    backups?: { enabled?: boolean; schedule?: string; retention?: number; storageSize?: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,11 +306,20 @@ export interface ResolvedGreenfield {
     };
     sealedSecrets?: { namespace: string; image?: string; secrets: Record<string, SealedSecretInput> };
     ingress: ResolvedEdgeSpec;
+    /** Backups of the dumpable stores (BACKUP_STORES); undefined: off. */
+    backups?: BackupPolicy;
 }
 
 /** The user-facing endpoints under `ingress`: FastAPI (the api. host) and Grafana. */
 export const GREENFIELD_EDGE_ENDPOINTS = [{ name: "fastapi", role: "api" }, { name: "grafana", role: "grafana" }] as const;
 export const GREENFIELD_DEFAULT_DOMAIN = "greenfield.example.com";
+
+/**
+ * The stores with dumps (greenfield-cluster.md "Backup Strategy": pg_dump, mysqldump, mongodump).
+ * Redis (cache and sessions) is not in the design's list, so it has no backup.
+ */
+export const BACKUP_STORES = ["postgresql", "mysql", "mongodb"] as const;
+export type BackupStore = typeof BACKUP_STORES[number];
 
 // ---------------------------------------------------------------------------------------------
 // Validation
@@ -652,7 +664,7 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
     const o = requireObject(key, raw);
     rejectUnknownKeys(key, o, [
         "namespace", "storageClass", "protectData", "ingressNamespace", "quota", "limits", "apiServer",
-        "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets", "ingress",
+        "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets", "ingress", "backups",
     ]);
     const quota = { ...DEFAULTS.quota, ...(optionalObject(`${key}.quota`, o.quota) as Partial<QuotaSpec>) };
     rejectUnknownKeys(`${key}.quota`, quota, Object.keys(DEFAULTS.quota));
@@ -711,5 +723,6 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
         mesh,
         sealedSecrets: validateSealedSecrets(`${key}.sealedSecrets`, o.sealedSecrets),
         ingress: resolveEdgeSpec(`${key}.ingress`, o.ingress, [...GREENFIELD_EDGE_ENDPOINTS], GREENFIELD_DEFAULT_DOMAIN),
+        backups: parseBackupPolicy(`${key}.backups`, o.backups),
     };
 }

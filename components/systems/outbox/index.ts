@@ -18,13 +18,14 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { DatabaseBackup, planBackupFlow } from "../../backup/backup";
 import { Database } from "../../database/database";
 import { IngressRoutes } from "../../edge/ingress";
 import { SECRET_KEYS } from "../../database/engines";
 import { ContainerSpec, httpProbe, secretEnv, tcpProbe, livenessTcp } from "../../k8s/container";
 import { OWNER_LABEL } from "../../k8s/labels";
 import { NamespaceBaseline } from "../../k8s/namespace";
-import { Peer, TrafficRule } from "../../k8s/traffic";
+import { Peer, TrafficPlan, TrafficRule } from "../../k8s/traffic";
 import { imageTag, requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { KafkaCluster } from "../../messaging/kafka";
@@ -85,6 +86,10 @@ export class OutboxEvents extends pulumi.ComponentResource {
     public readonly edge: IngressRoutes;
     /** External URLs: role (api, grpc, grafana) -> https URL. */
     public readonly externalUrls: pulumi.Output<Record<string, string>>;
+    /** The backup flows (each backup's pods -> its database), with `backups` on. */
+    public readonly backupTraffic = new TrafficPlan();
+    /** pg_dump CronJobs (and their restore templates) by database, with `backups` on. */
+    public readonly backups: Partial<Record<OutboxDatabase, DatabaseBackup>> = {};
 
     constructor(name: string, args: OutboxEventsArgs, opts?: pulumi.ComponentResourceOptions) {
         requireDnsLabel(`OutboxEvents(${name}).name`, name, 20);
@@ -104,6 +109,21 @@ export class OutboxEvents extends pulumi.ComponentResource {
         const dbs = {} as Record<OutboxDatabase, Database>;
         for (const s of OUTBOX_SERVICES) {
             dbs[DATABASE_OF[s]] = new Database(`${name}-${DATABASE_OF[s]}`, p.database(s, ns), child);
+        }
+        // Backups (outbox-events.md "Backup Strategy": daily full backups of each PostgreSQL).
+        if (spec.backups) {
+            for (const s of OUTBOX_SERVICES) {
+                const dbName = DATABASE_OF[s];
+                const ep = planBackupFlow(this.backupTraffic, p.backupName(s), ns, OUTBOX_PART_OF,
+                    { id: `${OUTBOX_PART_OF}/${name}-${dbName}`, peer: dbs[dbName].peer }, [{ port: 5432 }]);
+                this.backups[dbName] = new DatabaseBackup(p.backupName(s), {
+                    namespace: ns, engine: "postgresql", host: dbs[dbName].host, port: 5432, databaseName: dbName,
+                    secretName: dbs[dbName].secretName, traffic: this.backupTraffic.rulesFor(ep),
+                    schedule: spec.backups.schedule, retention: spec.backups.retention,
+                    storage: { size: spec.backups.storageSize, storageClass: spec.database.storage.storageClass ?? spec.storageClass },
+                    partOf: OUTBOX_PART_OF, protect,
+                }, child);
+            }
         }
         const kafka = new KafkaCluster(`${name}-kafka`, p.kafka(ns), child);
         const t = spec.kafka.topics;

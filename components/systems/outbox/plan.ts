@@ -4,6 +4,7 @@
  * spec alone. Pure: nothing is registered and nothing is validated again here.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { backupPeer } from "../../backup/backup";
 import { DatabaseArgs } from "../../database/database";
 import { IngressRoutesArgs } from "../../edge/ingress";
 import { grafanaRootUrl } from "../../edge/spec";
@@ -54,7 +55,9 @@ export interface OutboxPlan {
     prometheusPeer: (ns: pulumi.Input<string>) => Peer;
     collectorPeer: (ns: pulumi.Input<string>) => Peer;
     ingressController: Peer;
-    /** One PostgreSQL per service; its only client is its owner. */
+    /** Name of the backup (CronJob, restore template, claim) of a service's database. */
+    backupName: (s: OutboxService) => string;
+    /** One PostgreSQL per service; its only clients are its owner (and, with backups on, its backup and restore Jobs). */
     database: (s: OutboxService, ns: pulumi.Input<string>) => DatabaseArgs;
     /** Brokers reachable by the three services (and the lag exporter) only. */
     kafka: (ns: pulumi.Input<string>) => KafkaClusterArgs;
@@ -86,8 +89,9 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
     const protect = spec.protectData;
     const o = spec.observability;
     const routes = spec.ingress.routes;
+    const backupName = (s: OutboxService) => `${name}-${DATABASE_OF[s]}-backup`;
     return {
-        ids, exporterId, obsName, services, metricsPort, peerOf, ingressController,
+        ids, exporterId, obsName, services, metricsPort, peerOf, ingressController, backupName,
         baseline: {
             name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { [LABELS.partOf]: OUTBOX_PART_OF },
             holdsProtectedData: spec.protectData,
@@ -106,7 +110,7 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                 databaseName: db,
                 namespace: ns,
                 partOf: OUTBOX_PART_OF,
-                clients: [peerOf(ids[s], ns)],
+                clients: [peerOf(ids[s], ns), ...(spec.backups ? [backupPeer(backupName(s), ns, OUTBOX_PART_OF)] : [])],
                 protect,
                 initScripts: initScripts(db),
                 postgresql: { maxConnections: maxConnections(maxPods(services[s]), services[s].pool.maxConnections) },

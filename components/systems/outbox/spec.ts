@@ -4,6 +4,7 @@
  * so the rules and their error texts live here once. Defaults are the prod (HA) numbers; a dev
  * stack shrinks replicas, sizes and Kafka through the same keys.
  */
+import { BackupPolicy, parseBackupPolicy } from "../../backup/policy";
 import { ResourceSpec, validateResources } from "../../k8s/container";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
@@ -141,6 +142,8 @@ export interface OutboxEventsSpec {
     worker: WorkerSpec;
     /** One PostgreSQL per service: restdb, grpcdb, workerdb. */
     database: OutboxDatabaseSpec;
+    /** Daily pg_dump of each database (outbox-events.md "Backup Strategy"); undefined: off. */
+    backups?: BackupPolicy;
     kafka: OutboxKafkaSpec;
     observability: OutboxObservabilitySpec;
     outboxProcessor: OutboxProcessorSpec;
@@ -210,7 +213,7 @@ export const DEFAULT_TOPICS: TopicSettings = { partitions: 3, replicationFactor:
 
 const TOP_KEYS = [
     "namespace", "quota", "limits", "ingressNamespace", "storageClass", "protectData", "restService", "grpcService", "worker",
-    "database", "kafka", "observability", "outboxProcessor", "ingress",
+    "database", "kafka", "observability", "outboxProcessor", "ingress", "backups",
 ];
 const SERVICE_KEYS = ["image", "replicas", "resources", "autoscaling", "pool", "logLevel"];
 const CONSUMER_GROUP = /^[A-Za-z0-9._-]{1,249}$/;
@@ -397,6 +400,7 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
         grpcService: grpc as unknown as GrpcServiceSpec,
         worker: worker as unknown as WorkerSpec,
         database,
+        backups: parseBackupPolicy(`${key}.backups`, r.backups),
         kafka: { cluster, topics, manageTopics, connection: connRaw },
         observability: { apiServerCidrs: oRaw.apiServerCidrs as string[], prometheus, grafana, otelCollector, kafkaExporter },
         outboxProcessor,

@@ -1,0 +1,217 @@
+/**
+ * Backups and restores at runtime: the DatabaseBackup component's backup CronJob and its suspended
+ * restore CronJob (the template of the restore Jobs), run as local processes with the scripts and
+ * env they carry, against real PostgreSQL servers started from the Database component's own pods
+ * (as in postgresql.test.ts), on 127.0.0.1:25490+. What a restore Job created with
+ * `kubectl create job --from=cronjob/<name>-restore` runs is exactly the restore container here.
+ */
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { DatabaseBackup } from "../../components/backup/backup";
+import { Database } from "../../components/database/database";
+import { byName, capture, ofType, podSpec, T } from "../unit/helpers";
+import { RecordedResource } from "../unit/mocks";
+import {
+    chownTo, configMapsOf, eventually, LocalContainer, materialize, MaterializedContainer, PG_BIN, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
+} from "./harness";
+
+const USER = "postgres";
+const CREDS = { username: "app", password: "runtime-test-password" };
+const ENTRYPOINT = path.join(__dirname, "fixtures", "postgres-entrypoint.sh");
+const PG_PORT = 25490;
+const CHECKSUM = "SELECT count(*) || ':' || md5(string_agg(id || note, ',' ORDER BY id)) FROM runtime_rows";
+
+describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () {
+    this.timeout(180000);
+    let root = "";
+    let db: { res: RecordedResource[]; pod: any };
+    let backupRes: RecordedResource[];
+    const procs: Record<string, Proc> = {};
+    const ports: Record<string, number> = {};
+    let backups = "";
+    let scratch = "";
+
+    before(async () => {
+        root = tempDir(USER, "rt-backup");
+        console.log(`      ${versionOf(path.join(PG_BIN, "pg_dump"))}, ${versionOf(path.join(PG_BIN, "pg_restore"))}`);
+        const res = await capture(() => new Database("bkrt", {
+            namespace: "data", type: "postgresql", storage: { size: "1Gi" }, databaseName: "app", credentials: { username: CREDS.username }, replicas: 1,
+        }));
+        db = { res, pod: podSpec(ofType(res, T.statefulSet)[0]) };
+        backupRes = await capture(() => new DatabaseBackup("bkrt-backup", {
+            namespace: "data", engine: "postgresql", host: "bkrt.data.svc.cluster.local", port: 5432, databaseName: "app",
+            secretName: "bkrt-credentials", schedule: "0 2 * * *", retention: 2, storage: { size: "1Gi" },
+            traffic: { ingress: [], egress: [{ peer: { kind: "pods", namespace: "data", selector: { a: "b" } }, ports: [{ port: 5432 }] }] },
+        }));
+        backups = path.join(root, "backups");
+        scratch = path.join(root, "backup-tmp");
+        for (const d of [backups, scratch]) {
+            fs.mkdirSync(d);
+            chownTo(USER, d);
+        }
+    });
+    after(async () => {
+        await stopAll();
+        if (root) {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    async function startServer(member: string, port: number): Promise<void> {
+        const dir = path.join(root, member);
+        fs.mkdirSync(path.join(dir, "sock"), { recursive: true });
+        chownTo(USER, dir);
+        const c = materialize(db.pod, "postgresql", {
+            secrets: CREDS, podName: member, configMaps: configMapsOf(db.res), dir, user: USER,
+            paths: { "/var/lib/postgresql/data": path.join(dir, "data") },
+            envOverride: {
+                POSTGRES_ENTRYPOINT: ENTRYPOINT, PGPORT: String(port), SOCKET_DIR: path.join(dir, "sock"),
+                INITDB_DIR: path.join(dir, "cm-init-scripts"), POSTGRES_DB: "app",
+            },
+        });
+        procs[member] = start(USER, c, root);
+        ports[member] = port;
+        await waitForPort(port, 90000, procs[member]);
+        await eventually(`${member} accepts connections`, () => psql(member, "SELECT 1"));
+    }
+
+    function psql(member: string, sql: string): Promise<string> {
+        return run(USER, {
+            command: path.join(PG_BIN, "psql"),
+            args: ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(ports[member]), "-U", CREDS.username, "-d", "app", "-c", sql],
+            env: { PGPASSWORD: CREDS.password },
+        }, root).then(o => o.trim());
+    }
+
+    /** A container of one of the component's two CronJobs, pointed at a local server. */
+    function job(cronJobName: string, container: string, member: string, env: Record<string, string> = {}): MaterializedContainer {
+        const pod = byName(backupRes, T.cronJob, cronJobName).inputs.spec.jobTemplate.spec.template.spec;
+        return materialize(pod, container, {
+            secrets: CREDS, podName: `${cronJobName}-1`, configMaps: configMapsOf(backupRes), dir: root, user: USER,
+            paths: { "/backups": backups, "/tmp": scratch },
+            envOverride: { DB_HOST: "127.0.0.1", DB_PORT: String(ports[member]), ...env },
+        });
+    }
+    const backupJob = (member: string) => job("bkrt-backup", "backup", member);
+    const restoreJob = (member: string, dump?: string) => job("bkrt-backup-restore", "restore", member, dump === undefined ? {} : { DUMP: dump });
+
+    /** Runs a Job's container expecting it to fail; returns its output. */
+    async function failing(c: LocalContainer): Promise<string> {
+        try {
+            await run(USER, c, root);
+        } catch (e) {
+            return (e as Error).message;
+        }
+        throw new Error(`${c.args.join(" ")} succeeded; expected a failure`);
+    }
+
+    const dumpsOf = () => fs.readdirSync(backups).filter(f => f.startsWith("app-")).sort();
+    const tick = () => new Promise(r => setTimeout(r, 1100));
+    let first = "";
+    let second = "";
+    let sourceAtFirst = "";
+    let sourceAtSecond = "";
+
+    it("dumps with the backup CronJob's command: one timestamped dump per run", async () => {
+        await startServer("src", PG_PORT);
+        await psql("src", "CREATE TABLE runtime_rows (id text PRIMARY KEY, note text); INSERT INTO runtime_rows SELECT 'r' || g, md5(g::text) FROM generate_series(1, 500) g");
+        sourceAtFirst = await psql("src", CHECKSUM);
+        const log = await run(USER, backupJob("src"), root);
+        const dumps = dumpsOf();
+        expect(dumps).to.have.length(1);
+        expect(dumps[0]).to.match(/^app-\d{8}T\d{6}Z\.dump$/);
+        expect(log).to.contain(`wrote ${path.join(backups, dumps[0])}`);
+        first = dumps[0];
+    });
+
+    it("enforces retention 2: a third run removes the oldest dump, and leaves other databases' dumps alone", async () => {
+        fs.writeFileSync(path.join(backups, "other-20000101T000000Z.dump"), "another database's dump");
+        chownTo(USER, backups);
+        await tick();
+        await psql("src", "INSERT INTO runtime_rows VALUES ('r501', 'added after the first dump')");
+        sourceAtSecond = await psql("src", CHECKSUM);
+        await run(USER, backupJob("src"), root);
+        second = dumpsOf()[1];
+        await tick();
+        await psql("src", "INSERT INTO runtime_rows VALUES ('r502', 'added after the second dump')");
+        const log = await run(USER, backupJob("src"), root);
+        const dumps = dumpsOf();
+        expect(dumps).to.have.length(2);
+        expect(dumps).not.to.include(first);
+        expect(dumps[0]).to.equal(second);
+        expect(log).to.contain(`removing old dump ${path.join(backups, first)}`);
+        expect(fs.existsSync(path.join(backups, "other-20000101T000000Z.dump"))).to.equal(true);
+    });
+
+    it("restores the newest dump (DUMP empty) into a fresh server with the same rows", async () => {
+        await startServer("fresh", PG_PORT + 1);
+        const newest = dumpsOf()[1];
+        const log = await run(USER, restoreJob("fresh"), root);
+        expect(log).to.contain(`restore: ${path.join(backups, newest)} -> postgresql 127.0.0.1:${PG_PORT + 1}/app`);
+        expect(log).to.contain("restore: done");
+        const restored = await psql("fresh", CHECKSUM);
+        expect(restored).to.equal(await psql("src", CHECKSUM));
+        expect(restored.startsWith("502:")).to.equal(true);
+    });
+
+    it("restores the dump DUMP names into a live database, replacing its rows", async () => {
+        // The older of the two kept dumps (taken with 501 rows; the newest has 502) is selected by name.
+        await psql("src", "DELETE FROM runtime_rows WHERE id <> 'r1'; INSERT INTO runtime_rows VALUES ('stray', 'written after the dump')");
+        await run(USER, restoreJob("src", second), root);
+        expect(await psql("src", CHECKSUM)).to.equal(sourceAtSecond);
+        expect(await psql("src", "SELECT count(*) FROM runtime_rows WHERE id = 'stray'")).to.equal("0");
+        expect(sourceAtSecond.startsWith("501:")).to.equal(true);
+        expect(sourceAtSecond).not.to.equal(sourceAtFirst);
+    });
+
+    it("lists the dumps there are with DUMP=list, restoring nothing", async () => {
+        const out = await run(USER, restoreJob("fresh", "list"), root);
+        expect(out).to.equal(`restore: dumps in ${backups}:\n${dumpsOf().map(d => `  ${d}\n`).join("")}`);
+    });
+
+    it("fails loudly, listing the dumps there are, when DUMP names a dump that does not exist", async () => {
+        const out = await failing(restoreJob("fresh", "app-19990101T000000Z.dump"));
+        expect(out).to.contain(`restore: FAILED: dump ${path.join(backups, "app-19990101T000000Z.dump")} does not exist`);
+        expect(out).to.contain(`  ${dumpsOf()[1]}`);
+    });
+
+    it("fails loudly when there is no dump of the database at all", async () => {
+        const empty = path.join(root, "empty-backups");
+        fs.mkdirSync(empty);
+        chownTo(USER, empty);
+        const c = restoreJob("fresh");
+        const out = await failing({ ...c, env: { ...c.env, BACKUP_DIR: empty } });
+        expect(out).to.contain(`restore: FAILED: no dump of app in ${empty}`);
+    });
+
+    it("refuses a corrupted dump before touching the database", async () => {
+        await psql("fresh", "CREATE TABLE survivor (id int); INSERT INTO survivor VALUES (42)");
+        const before = await psql("fresh", CHECKSUM);
+        const bad = "app-20000101T000000Z.dump";
+        fs.writeFileSync(path.join(backups, bad), "this is not a pg_dump archive\n".repeat(100));
+        chownTo(USER, backups);
+        const out = await failing(restoreJob("fresh", bad));
+        expect(out).to.contain(`restore: FAILED: ${path.join(backups, bad)} is not a readable pg_dump archive; the database was not changed`);
+        expect(await psql("fresh", CHECKSUM)).to.equal(before);
+        expect(await psql("fresh", "SELECT id FROM survivor")).to.equal("42");
+        fs.rmSync(path.join(backups, bad));
+    });
+
+    it("fails on a truncated dump and leaves the database as it was (one transaction)", async () => {
+        const before = await psql("fresh", CHECKSUM);
+        await psql("fresh", "INSERT INTO runtime_rows VALUES ('only-here', 'not in any dump')");
+        const changed = await psql("fresh", CHECKSUM);
+        expect(changed).not.to.equal(before);
+        const newest = fs.readFileSync(path.join(backups, dumpsOf()[1]));
+        const cut = "app-20000101T000001Z.dump";
+        fs.writeFileSync(path.join(backups, cut), newest.subarray(0, Math.floor(newest.length * 0.8)));
+        chownTo(USER, backups);
+        const out = await failing(restoreJob("fresh", cut));
+        expect(out).to.match(/exited [1-9]/);
+        expect(out).to.contain("pg_restore: error:");
+        expect(out).not.to.contain("restore: done");
+        expect(await psql("fresh", CHECKSUM)).to.equal(changed);
+        fs.rmSync(path.join(backups, cut));
+    });
+});
