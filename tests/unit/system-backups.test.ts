@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { parsePlatformConfig } from "../../config";
-import { deepClone, stackConfig } from "./helpers";
+import { deepClone, stackConfig, stackSecrets } from "./helpers";
 import { RecordedResource } from "./mocks";
 import { builtStack } from "./stack-resources";
 
@@ -97,7 +97,7 @@ describe("backups config", () => {
     const prodWith = (system: string, backups: unknown) => {
         const cfg = deepClone(stackConfig("prod"));
         (cfg[system] as Record<string, unknown>).backups = backups;
-        return () => parsePlatformConfig(cfg);
+        return () => parsePlatformConfig(cfg, stackSecrets("prod"));
     };
     for (const system of ["greenfield", "cstore", "outbox"]) {
         it(`names k8s-platform:${system}.backups.retention when it is 0`, () => {
