@@ -18,6 +18,7 @@ const USER = "redis";
 const CREDS = { username: "default", password: "runtime-test-redis" };
 const REDIS_BASE = 26400;
 const SENTINEL_BASE = 26410;
+const CLUSTER_BASE = 22440;
 
 interface Rendered { res: RecordedResource[]; pod: any }
 
@@ -189,7 +190,9 @@ describe("runtime: Redis", function () {
     });
 
     describe("cluster mode", () => {
-        const base = REDIS_BASE + 40;
+        // Cluster members also listen on port + 10000 (the cluster bus): keep those below the kernel's
+        // ephemeral range (32768+), where an outgoing connection of any process can hold the port.
+        const base = CLUSTER_BASE;
         let six: Rendered;
 
         function clusterInfo(port: number): Promise<Record<string, string>> {
