@@ -8,13 +8,13 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { DatabaseBackup } from "../../components/backup/backup";
 import { Database } from "../../components/database/database";
 import { byName, capture, ofType, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import {
     chownTo, configMapsOf, LocalContainer, materialize, MaterializedContainer, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
+import { backupDirs, captureBackup } from "./backup-fixture";
 
 const USER = "redis";
 const CREDS = { username: "default", password: "runtime-test-redis-backup" };
@@ -36,17 +36,8 @@ describe("runtime: Redis backup and restore (DatabaseBackup, RDB)", function () 
         console.log(`      ${versionOf("redis-server")}, ${versionOf("redis-cli")}`);
         const res = await capture(() => new Database("rbk", { namespace: "data", type: "redis", storage: { size: "1Gi" }, redis: { mode: "standalone", appendOnly: true } }));
         db = { res, pod: podSpec(ofType(res, T.statefulSet)[0]) };
-        backupRes = await capture(() => new DatabaseBackup("rbk-backup", {
-            namespace: "data", engine: "redis", host: "rbk.data.svc.cluster.local", port: 6379, databaseName: "redis",
-            secretName: "rbk-credentials", schedule: "0 2 * * *", retention: 2, storage: { size: "1Gi" },
-            traffic: { ingress: [], egress: [{ peer: { kind: "pods", namespace: "data", selector: { a: "b" } }, ports: [{ port: 6379 }] }] },
-        }));
-        backups = path.join(root, "backups");
-        scratch = path.join(root, "backup-tmp");
-        for (const d of [backups, scratch]) {
-            fs.mkdirSync(d);
-            chownTo(USER, d);
-        }
+        backupRes = await captureBackup("rbk", "redis", 6379, "redis");
+        ({ backups, scratch } = backupDirs(USER, root));
     });
     after(async () => {
         await stopAll();

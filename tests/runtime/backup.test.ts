@@ -8,13 +8,13 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { DatabaseBackup } from "../../components/backup/backup";
 import { Database } from "../../components/database/database";
 import { byName, capture, ofType, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import {
     chownTo, configMapsOf, eventually, LocalContainer, materialize, MaterializedContainer, PG_BIN, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
+import { backupDirs, captureBackup } from "./backup-fixture";
 
 const USER = "postgres";
 const CREDS = { username: "app", password: "runtime-test-password" };
@@ -39,17 +39,8 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
             namespace: "data", type: "postgresql", storage: { size: "1Gi" }, databaseName: "app", credentials: { username: CREDS.username }, replicas: 1,
         }));
         db = { res, pod: podSpec(ofType(res, T.statefulSet)[0]) };
-        backupRes = await capture(() => new DatabaseBackup("bkrt-backup", {
-            namespace: "data", engine: "postgresql", host: "bkrt.data.svc.cluster.local", port: 5432, databaseName: "app",
-            secretName: "bkrt-credentials", schedule: "0 2 * * *", retention: 2, storage: { size: "1Gi" },
-            traffic: { ingress: [], egress: [{ peer: { kind: "pods", namespace: "data", selector: { a: "b" } }, ports: [{ port: 5432 }] }] },
-        }));
-        backups = path.join(root, "backups");
-        scratch = path.join(root, "backup-tmp");
-        for (const d of [backups, scratch]) {
-            fs.mkdirSync(d);
-            chownTo(USER, d);
-        }
+        backupRes = await captureBackup("bkrt", "postgresql", 5432, "app");
+        ({ backups, scratch } = backupDirs(USER, root));
     });
     after(async () => {
         await stopAll();

@@ -1,0 +1,30 @@
+/**
+ * What the backup runtime tests share: the DatabaseBackup component under test (captured under the
+ * mocks) and the directories its pod would mount (the backup claim, its /tmp), owned by the
+ * server's user.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { BackupEngine, DatabaseBackup } from "../../components/backup/backup";
+import { capture } from "../unit/helpers";
+import { RecordedResource } from "../unit/mocks";
+import { chownTo } from "./harness";
+
+/** The backup of database `databaseName` at `<name>.data.svc.cluster.local:port`, retention 2. */
+export function captureBackup(name: string, engine: BackupEngine, port: number, databaseName: string): Promise<RecordedResource[]> {
+    return capture(() => new DatabaseBackup(`${name}-backup`, {
+        namespace: "data", engine, host: `${name}.data.svc.cluster.local`, port, databaseName,
+        secretName: `${name}-credentials`, schedule: "0 2 * * *", retention: 2, storage: { size: "1Gi" },
+        traffic: { ingress: [], egress: [{ peer: { kind: "pods", namespace: "data", selector: { a: "b" } }, ports: [{ port }] }] },
+    }));
+}
+
+/** The backup claim's and the pod's scratch directories under `root`, writable by `user`. */
+export function backupDirs(user: string, root: string): { backups: string; scratch: string } {
+    const dirs = { backups: path.join(root, "backups"), scratch: path.join(root, "backup-tmp") };
+    for (const d of [dirs.backups, dirs.scratch]) {
+        fs.mkdirSync(d);
+        chownTo(user, d);
+    }
+    return dirs;
+}
