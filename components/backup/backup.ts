@@ -296,6 +296,8 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 timeZone: args.timeZone,
                 concurrencyPolicy: "Forbid",
                 suspend: true,
+                // Never scheduled; set so a template resumed by mistake cannot start a run it missed long ago.
+                startingDeadlineSeconds: args.startingDeadlineSeconds ?? 600,
                 successfulJobsHistoryLimit: 1,
                 failedJobsHistoryLimit: 1,
                 jobTemplate: {
