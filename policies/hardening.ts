@@ -253,6 +253,27 @@ export const topologySpreadReplicated = stackRule({
     },
 });
 
+/** The field manager pulumi-kubernetes applies with (server-side apply): "pulumi-kubernetes-<suffix>". */
+const PULUMI_FIELD_MANAGER = /^pulumi-kubernetes/;
+
+/**
+ * Whether the applied manifest sets spec.replicas. Against a live cluster a stack policy sees the API
+ * server's answer (a dry-run in preview), where a Deployment created without replicas reports the
+ * defaulted 1; managedFields then tells who set the field: Pulumi's field manager owning
+ * f:spec.f:replicas means the program sent it. Without managedFields (render mode, mocks) the
+ * properties are what the program sent.
+ */
+export function programSetsReplicas(props: unknown): boolean {
+    const managed = probe(props, "metadata", "managedFields");
+    if (managed.state === "known" && Array.isArray(managed.value)) {
+        return managed.value.some((entry) => {
+            const e = entry as { manager?: unknown; fieldsV1?: Record<string, Record<string, unknown> | undefined> };
+            return typeof e.manager === "string" && PULUMI_FIELD_MANAGER.test(e.manager) && e.fieldsV1?.["f:spec"]?.["f:replicas"] !== undefined;
+        });
+    }
+    return probe(props, "spec", "replicas").state === "known";
+}
+
 export const hpaTargetNoReplicas = stackRule({
     name: "hpa-target-no-replicas",
     description: "A Deployment that a HorizontalPodAutoscaler scales leaves spec.replicas out: the HPA is the only owner of the count.",
@@ -265,7 +286,7 @@ export const hpaTargetNoReplicas = stackRule({
         const hpas = hpasByTarget(resources);
         for (const d of resources.filter((r) => isKind(r.type, "apps", "Deployment"))) {
             const hpa = hpas.get(`Deployment/${d.namespace}/${d.name}`);
-            if (hpa && probe(d.props, "spec", "replicas").state === "known") {
+            if (hpa && programSetsReplicas(d.props)) {
                 report(`Deployment ${d.id} sets spec.replicas although HorizontalPodAutoscaler ${hpa.id} scales it`, d.urn);
             }
         }

@@ -184,4 +184,17 @@ describe("hpa-target-no-replicas", () => {
         const other = mutate(hpa("api"), "props.metadata.namespace", "elsewhere");
         expect(await checkStack(hpaTargetNoReplicas, [mutate(scaled, "props.spec.replicas", 2), other])).to.deep.equal([]);
     });
+    // Against a live cluster the API server reports the defaulted count; managedFields says who set it.
+    const applied = (fields: Record<string, unknown>) => mutate(mutate(scaled, "props.spec.replicas", 1), "props.metadata.managedFields", [
+        { manager: "kube-controller-manager", operation: "Update", fieldsV1: { "f:spec": { "f:replicas": {} } } },
+        { manager: "pulumi-kubernetes-4c8a1d2e", operation: "Apply", fieldsV1: { "f:spec": fields } },
+    ]);
+    it("passes a live Deployment whose replicas the server defaulted and the HPA set (Pulumi's field manager does not own it)", async () => {
+        expect(await checkStack(hpaTargetNoReplicas, [applied({ "f:template": {} }), hpa("api")])).to.deep.equal([]);
+    });
+    it("reports a live Deployment whose spec.replicas Pulumi's field manager applied", async () => {
+        expect(await checkStack(hpaTargetNoReplicas, [applied({ "f:replicas": {}, "f:template": {} }), hpa("api")])).to.deep.equal([
+            "Deployment shop/api sets spec.replicas although HorizontalPodAutoscaler shop/api scales it",
+        ]);
+    });
 });
