@@ -180,7 +180,13 @@ describe("engine: pulumi with the policy pack", function () {
             // No blue/green in dev: one Deployment and one HPA per RestApi tier.
             expect(names(ms, "Deployment").filter(n => n.startsWith("restapi/")))
                 .to.deep.equal(TIERS.map(t => `restapi/orders-${t}`));
-            expect(count(ms, "Deployment")).to.equal(27);
+            // 32: every system's workloads, plus kube-state-metrics beside each of the four Prometheus
+            // servers and the Redis exporters of CStore and greenfield.
+            expect(names(ms, "Deployment").filter(n => n.endsWith("kube-state-metrics"))).to.deep.equal([
+                "cstore/cstore-kube-state-metrics", "greenfield/greenfield-obs-kube-state-metrics",
+                "monitoring/orders-obs-kube-state-metrics", "outbox/outbox-obs-kube-state-metrics",
+            ]);
+            expect(count(ms, "Deployment")).to.equal(32);
             expect(count(ms, "StatefulSet")).to.equal(17);
             expect(count(ms, "HorizontalPodAutoscaler")).to.equal(6);
             expect(names(ms, "Role")).to.deep.equal(["databases/database-service-deployer", "restapi/orders-deployer"]);
@@ -195,7 +201,14 @@ describe("engine: pulumi with the policy pack", function () {
             expect(count(ms, "Deployment")).to.equal(count(rendered.dev, "Deployment") + TIERS.length);
             expect(names(ms, "StatefulSet")).to.include("greenfield/greenfield-kafka-zookeeper");
             expect(count(ms, "StatefulSet")).to.equal(18);
-            expect(count(ms, "CronJob")).to.equal(3);
+            // Every store with backups on: its dump CronJob and the suspended restore template beside it.
+            const backups = [
+                "cstore/cstore-mongodb-backup", "cstore/cstore-redis-backup", "databases/catalog-mongo-backup",
+                "databases/orders-db-backup", "databases/orders-mysql-backup", "greenfield/greenfield-mongodb-backup",
+                "greenfield/greenfield-mysql-backup", "greenfield/greenfield-postgresql-backup", "outbox/outbox-grpcdb-backup",
+                "outbox/outbox-restdb-backup", "outbox/outbox-workerdb-backup",
+            ];
+            expect(names(ms, "CronJob")).to.deep.equal(backups.flatMap(b => [b, `${b}-restore`]).sort());
             expect(count(ms, "PodDisruptionBudget")).to.be.greaterThan(count(rendered.dev, "PodDisruptionBudget") + 20);
         });
 
