@@ -4,6 +4,7 @@
  * what it created, RBAC, idempotence, drift, data, destroy.
  */
 import { expect } from "chai";
+import { DATA_STORE } from "../../components/k8s/profile";
 import {
     broker, canI, compareWithState, descendants, alive, kafkaTool, key, kubectl, kubectlJson, liveIn, liveObjects,
     localConfig, merge, pendingOperations, sleep, Stack, summary, tail, timed,
@@ -349,7 +350,8 @@ describe("local stack on the local cluster", () => {
             expect(r.status, tail(r.output, 40)).to.equal(0);
             const sts = kubectlJson("get", "statefulset", "orders-db", "-n", "databases");
             const main = sts.spec.template.spec.containers[0];
-            expect(main.resources.requests).to.deep.equal({ cpu: "150m", memory: "320Mi" });
+            // The new CPU and memory, beside the data-store profile's ephemeral storage.
+            expect(main.resources.requests).to.deep.equal({ cpu: "150m", memory: "320Mi", "ephemeral-storage": DATA_STORE.ephemeralStorage.request });
             expect(sts.metadata.uid, "StatefulSet replaced").to.equal(stsBefore.metadata.uid);
             expect(pvcUid()).to.equal(before);
             expect(kubectlJson("get", "pvc", "data-orders-db-0", "-n", "databases").status.phase).to.equal("Bound");
