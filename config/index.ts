@@ -5,13 +5,12 @@
  * README and validated field by field by the same functions the components use.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseSpec, validateDatabaseSpec } from "../components/database/spec";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../components/k8s/namespace";
 import {
     editDistance, nearestName, rejectUnknownKeys, requireBoolean, requireCidrList, requireDnsLabel, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../components/k8s/validation";
-import { BackupPolicy, parseBackupPolicy } from "../components/backup/policy";
+import { DatabasePlatform, DatabaseServiceSpec, resolveDatabaseServiceSpec } from "../components/systems/database-service/spec";
 import { RestApiIngress, RestApiObservability, validateRestApiIngress } from "../components/systems/restapi";
 import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
 import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/systems/outbox/spec";
@@ -37,11 +36,9 @@ export interface RestApiConfig {
     ingress?: RestApiIngress;
 }
 
-export interface DatabasesConfig {
+/** k8s-platform:databases, resolved (the DatabaseService's spec); `enabled` false: no instances. */
+export interface DatabasesConfig extends DatabaseServiceSpec {
     enabled: boolean;
-    namespace: string;
-    instances: { name: string; spec: DatabaseSpec }[];
-    backups?: BackupPolicy;
 }
 
 export interface PlatformConfig {
@@ -141,26 +138,13 @@ function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string
     };
 }
 
-function parseDatabases(raw: unknown, storageClass: string): DatabasesConfig {
+function parseDatabases(raw: unknown, platform: DatabasePlatform): DatabasesConfig {
     const key = k("databases");
-    const o = requireObject(key, raw ?? { enabled: false });
-    rejectUnknownKeys(key, o, ["enabled", "namespace", "instances", "backups"]);
-    const on = o.enabled === undefined ? true : requireBoolean(`${key}.enabled`, o.enabled);
-    if (!on) {
-        return { enabled: false, namespace: "databases", instances: [] };
+    const { enabled, ...o } = requireObject(key, raw ?? { enabled: false });
+    if (enabled !== undefined && !requireBoolean(`${key}.enabled`, enabled)) {
+        return { enabled: false, namespace: "databases", instances: [], quota: platform.quota, limits: platform.limits, storageClass: platform.storageClass };
     }
-    const backups = parseBackupPolicy(`${key}.backups`, o.backups);
-    const instances = requireObject(`${key}.instances`, o.instances ?? {});
-    return {
-        enabled: true,
-        namespace: requireDnsLabel(`${key}.namespace`, o.namespace ?? "databases", 63),
-        instances: Object.entries(instances).map(([name, spec]) => {
-            requireDnsLabel(`${key}.instances.${name}`, name, 40);
-            const typed = validateDatabaseSpec(`${key}.instances.${name}`, spec);
-            return { name, spec: { ...typed, storage: { ...typed.storage, storageClass: typed.storage.storageClass ?? storageClass } } };
-        }),
-        backups,
-    };
+    return { enabled: true, ...resolveDatabaseServiceSpec(key, o, platform) };
 }
 
 /**
@@ -218,7 +202,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
         quota,
         limits,
         restapi: parseRestApi(raw.restapi, storageClass, apiServerCidrs, quota, limits),
-        databases: parseDatabases(raw.databases, storageClass),
+        databases: parseDatabases(raw.databases, { storageClass, quota, limits, quotaKey: k("quota"), limitsKey: k("limits") }),
         cstore: validated(systemSpec("cstore", raw.cstore, { ...platformDefaults, apiServer: { cidrs: apiServerCidrs } }),
             spec => {
                 const resolved = validateCStoreSpec(k("cstore"), spec);

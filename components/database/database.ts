@@ -20,7 +20,7 @@ import {
     CONFIG_DIR, credentialFiles, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, ES_TLS_VOLUME, esCertificateDnsNames, esSeedConfig, esTlsSecretName, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, REDIS_PORT, redisClusterCreate, redisClusterShrink, redisSentinel,
     SECRET_KEYS, SENTINEL_PORT,
 } from "./engines";
-import { DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
+import { CONFIG_SIZE_DEFAULT, DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
 
 /** API group of the Database CRD that the deployer role mirrors. */
 export const DATABASE_GROUP = "database-operator.io";
@@ -388,7 +388,7 @@ export class Database extends pulumi.ComponentResource {
         const storageClass = spec.storage.storageClass;
         const claims: VolumeClaim[] = isSqlite ? [] : [
             { name: "data", size: spec.storage.size, storageClass },
-            ...(engine.extraClaims ?? []).map(c => ({ name: c.name, size: spec.storage.configSize ?? "1Gi", storageClass })),
+            ...(engine.extraClaims ?? []).map(c => ({ name: c.name, size: spec.storage.configSize ?? CONFIG_SIZE_DEFAULT, storageClass })),
         ];
         if (isSqlite) {
             const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
