@@ -18,7 +18,7 @@ import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems
 import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
 import { observabilityLoad } from "../components/observability/stack";
-import { AlertingSpec, validateAlertingSpec } from "../components/observability/alerting";
+import { AlertingSpec, resolveAlertingSpec } from "../components/systems/alerting/spec";
 import { PREREQUISITE_NAMES, PrerequisiteName } from "../components/k8s/prerequisites";
 
 export const PROJECT = "k8s-platform";
@@ -244,7 +244,9 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
             return resolved;
         }),
         manageKafkaTopics,
-        alerting: parseAlerting(raw.alerting, environment, storageClass, quota, limits, Object.keys(secrets.alertingSecrets ?? {})),
+        alerting: resolveAlertingSpec(k("alerting"), raw.alerting,
+            { environment, storageClass, secretNames: Object.keys(secrets.alertingSecrets ?? {}), secretKey: k("alertingSecrets") },
+            { quota, limits, quotaKey: k("quota"), limitsKey: k("limits") }),
         alertingSecrets: secrets.alertingSecrets ?? {},
         skipPrerequisites,
     };
@@ -283,16 +285,6 @@ function requireDistinctNamespaces(namespaces: [string, string][]): void {
         }
         owner.set(ns, key);
     }
-}
-
-/** k8s-platform:alerting, and its namespace's quota and LimitRange against the Alertmanager's replicas. */
-function parseAlerting(raw: unknown, environment: Environment, storageClass: string, quota: QuotaSpec, limits: LimitRangeSpec, secretNames: string[]): AlertingSpec {
-    const key = k("alerting");
-    const spec = validateAlertingSpec(key, raw, { environment, storageClass, secretNames, secretKey: k("alertingSecrets") });
-    requireQuotaFits(k("quota"), quota, budgetOf([{ pods: spec.replicas, resources: spec.resources }], Array<string>(spec.replicas).fill(spec.storage.size)),
-        `for the Alertmanager (${key}.namespace ${spec.namespace})`);
-    requireLimitRangeFits(`${k("limits")}.max`, limits, [[`${key}.resources`, spec.resources]]);
-    return spec;
 }
 
 /**
