@@ -14,7 +14,9 @@ import { DatabasePlatform, DatabaseServiceSpec, resolveDatabaseServiceSpec } fro
 import { RestApiIngress, RestApiObservability, validateRestApiIngress } from "../components/systems/restapi";
 import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
 import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/systems/outbox/spec";
+import { requireOutboxFits } from "../components/systems/outbox/plan";
 import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems/greenfield/spec";
+import { requireGreenfieldFits } from "../components/systems/greenfield/plan";
 import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
 import { observabilityLoad } from "../components/observability/stack";
@@ -232,6 +234,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
                 kafka: manageKafkaTopics ? kafka : { ...kafka, manageTopics: false },
             };
             const resolved = validateOutboxEventsSpec(k("outbox"), input);
+            requireOutboxFits(k("outbox"), resolved);
             namespaces.push([`${k("outbox")}.namespace`, resolved.namespace]);
             return resolved;
         }),
@@ -240,6 +243,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
             const topics = requireObject(`${k("greenfield")}.kafka.topics`, kafka.topics ?? {});
             const input = manageKafkaTopics ? spec : { ...spec, kafka: { ...kafka, topics: { ...topics, enabled: false } } };
             const resolved = resolveGreenfieldSpec(k("greenfield"), input);
+            requireGreenfieldFits(k("greenfield"), resolved);
             namespaces.push([`${k("greenfield")}.namespace`, resolved.namespace]);
             return resolved;
         }),

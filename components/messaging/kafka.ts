@@ -20,7 +20,7 @@ import { parseQuantity } from "../k8s/quantity";
 import { Endpoint, Flow, Peer, PortSpec, TrafficPlan, TrafficRule } from "../k8s/traffic";
 import { requireDnsLabel } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { KafkaClusterSpec, KafkaMode, validateKafkaClusterSpec } from "./spec";
+import { DEFAULT_BROKER_RESOURCES, DEFAULT_ZOOKEEPER_RESOURCES, KafkaClusterSpec, KafkaMode, validateKafkaClusterSpec } from "./spec";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -34,8 +34,6 @@ export const ZOOKEEPER_PORTS = { client: 2181, quorum: 2888, election: 3888 } as
 export const KAFKA_UID = 1000;
 const KAFKA_UID_EXCEPTION = { uid: KAFKA_UID, reason: "the image's appuser owns the log and snapshot directories on the claims; another UID cannot write existing data" };
 
-export const DEFAULT_BROKER_RESOURCES: ResourceSpec = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } };
-export const DEFAULT_ZOOKEEPER_RESOURCES: ResourceSpec = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 const INIT_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
 
 /** Where the broker claim is mounted; the log dir is a subdirectory so the volume root (lost+found) is not a log dir. */

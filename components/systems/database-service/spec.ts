@@ -89,7 +89,7 @@ function requireDatabasesFit(key: string, spec: DatabaseServiceSpec, platform: D
         budgetOf([...loads.flatMap(l => l.load.pods), ...backups.pods], [...loads.flatMap(l => l.load.claims), ...backups.claims]),
         `for the databases at their replicas (${key}.namespace ${spec.namespace})`);
     const containers: [string, ResourceSpec][] = loads.flatMap(({ name, load }) =>
-        load.containers.map(([c, r]): [string, ResourceSpec] => [`${key}.instances.${name} ${c}`, r]));
+        load.containers.map(([c, r], i): [string, ResourceSpec] => [i === 0 ? `${key}.instances.${name}` : `${key}.instances.${name} ${c}`, r]));
     if (backups.pods.length > 0) {
         containers.push([`${key}.backups`, BACKUP_RESOURCES]);
     }

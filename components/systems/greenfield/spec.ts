@@ -28,6 +28,9 @@ export const GREENFIELD_PART_OF = PART_OF.greenfield;
 
 export const RELEASE_STRATEGIES = ["rolling", "blue-green", "canary"] as const;
 export type ReleaseStrategy = typeof RELEASE_STRATEGIES[number];
+/** FastAPI's rolling update (the design): MaxSurge 1, MaxUnavailable 0. */
+export const FASTAPI_ROLLING_UPDATE = { maxSurge: 1, maxUnavailable: 0 };
+
 export const DATA_STORES = ["redis", "postgresql", "mysql", "mongodb"] as const;
 export type DataStore = typeof DATA_STORES[number];
 
@@ -212,7 +215,7 @@ export const DEFAULTS = {
         // HA table: "FastAPI 2-3, load balanced".
         autoscaling: { minReplicas: 2, maxReplicas: 3, targetCPUUtilizationPercentage: 70 },
         // Rolling update: MaxSurge 1, MaxUnavailable 0 (zero-downtime deployments).
-        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        rollingUpdate: FASTAPI_ROLLING_UPDATE,
         canaryReplicas: 1,
     },
     redis: { version: "7.2.5", replicas: 3, storage: "1Gi" },

@@ -5,6 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { backupPeer } from "../../backup/backup";
+import { BACKUP_RESOURCES, backupLoad } from "../../backup/policy";
+import { databaseLoad, DatabaseSpec } from "../../database/spec";
+import { budgetOf, requireLimitRangeFits, requireQuotaFits, withSurge } from "../../k8s/capacity";
+import { ResourceSpec } from "../../k8s/container";
 import { DatabaseArgs } from "../../database/database";
 import { IngressRoutesArgs } from "../../edge/ingress";
 import { grafanaRootUrl } from "../../edge/spec";
@@ -13,12 +17,12 @@ import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../../k8s/labe
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer, TrafficRule } from "../../k8s/traffic";
 import { KafkaClusterArgs } from "../../messaging/kafka";
-import { OUTBOX_TOPIC_NAMES } from "../../messaging/spec";
+import { kafkaLoad, OUTBOX_TOPIC_NAMES } from "../../messaging/spec";
 import { KUBERNETES_ALERTS, OUTBOX_ALERTS } from "../../observability/alerts";
 import { Producer } from "../../observability/catalogue";
 import { observabilityPeer } from "../../observability/common";
 import { DASHBOARDS } from "../../observability/dashboards";
-import { ObservabilityStackArgs } from "../../observability/stack";
+import { observabilityLoad, ObservabilityStackArgs } from "../../observability/stack";
 import { initScripts, maxConnections, OutboxDatabase } from "./schema";
 import { maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsSpec, PORTS, ServiceSpec } from "./spec";
 
@@ -71,6 +75,55 @@ export interface OutboxPlan {
     edge: (ns: pulumi.Input<string>, services: { rest: pulumi.Input<string>; grpc: pulumi.Input<string>; grafana: pulumi.Input<string> }) => IngressRoutesArgs;
 }
 
+/** The size of the PostgreSQL each service gets (the plan adds its name, clients and schema). */
+export function outboxPostgres(spec: OutboxEventsSpec): DatabaseSpec {
+    const d = spec.database;
+    return {
+        type: "postgresql",
+        version: d.version,
+        replicas: d.replicas,
+        storage: { size: d.storage.size, storageClass: d.storage.storageClass ?? spec.storageClass },
+        resources: d.resources,
+    };
+}
+
+/**
+ * The namespace's quota must hold the whole system at its peak (each service at its HPA maximum
+ * plus the default 25% rolling-update surge, the lag exporter, the three PostgreSQL, Kafka, the
+ * observability stack, a running backup per database) and the LimitRange max must admit every
+ * container. Errors name `key`'s quota and limits.max (the config keys).
+ */
+export function requireOutboxFits(key: string, spec: OutboxEventsSpec): void {
+    const e = spec.observability.kafkaExporter;
+    const o = spec.observability;
+    // By their config keys.
+    const services: [string, ServiceSpec][] = [["restService", spec.restService], ["grpcService", spec.grpcService], ["worker", spec.worker]];
+    const postgres = databaseLoad(outboxPostgres(spec));
+    const kafka = kafkaLoad(spec.kafka.cluster);
+    const obs = observabilityLoad({
+        prometheus: { resources: o.prometheus.resources, storage: o.prometheus.storage },
+        grafana: { resources: o.grafana.resources, storage: o.grafana.storage },
+        otelCollector: o.otelCollector,
+    });
+    const backups = backupLoad(spec.backups, OUTBOX_SERVICES.length);
+    const databases = OUTBOX_SERVICES.map(() => postgres);
+    requireQuotaFits(`${key}.quota`, spec.quota, budgetOf([
+        ...services.map(([, sp]) => ({ pods: withSurge(maxPods(sp)), resources: sp.resources })),
+        ...(e.enabled ? [{ pods: withSurge(1), resources: e.resources }] : []),
+        ...databases.flatMap(d => d.pods), ...kafka.pods, ...obs.pods, ...backups.pods,
+    ], [...databases.flatMap(d => d.claims), ...kafka.claims, ...obs.claims, ...backups.claims]),
+    "for the system at its peak (each service at its HPA maximum plus rolling-update surge)");
+    // Each container by the config key that sizes it.
+    requireLimitRangeFits(`${key}.limits.max`, spec.limits, [
+        ...services.map(([k, sp]): [string, ResourceSpec] => [`${key}.${k}`, sp.resources]),
+        ...(e.enabled ? [[`${key}.observability.kafkaExporter`, e.resources] as [string, ResourceSpec]] : []),
+        ...postgres.containers.map(([c, r], i): [string, ResourceSpec] => [i === 0 ? `${key}.database` : `${key}.database ${c}`, r]),
+        ...kafka.containers.map(([c, r]): [string, ResourceSpec] => [c === "kafka" ? `${key}.kafka.cluster` : `${key}.kafka.cluster.${c}`, r]),
+        ...obs.containers.map(([c, r]): [string, ResourceSpec] => [`${key}.observability ${c}`, r]),
+        ...(backups.pods.length > 0 ? [[`${key}.backups`, BACKUP_RESOURCES] as [string, ResourceSpec]] : []),
+    ]);
+}
+
 export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
     const ids: Record<OutboxService, AppIdentity> = {
         rest: { name: `${name}-rest-service`, app: OUTBOX_APPS.rest, component: OUTBOX_ROLES.rest, partOf: OUTBOX_PART_OF },
@@ -100,13 +153,8 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
         collectorPeer: ns => observabilityPeer(`${obsName}-otel-collector`, ns, OUTBOX_PART_OF),
         database: (s, ns) => {
             const db = DATABASE_OF[s];
-            const d = spec.database;
             return {
-                type: "postgresql",
-                version: d.version,
-                replicas: d.replicas,
-                storage: { size: d.storage.size, storageClass: d.storage.storageClass ?? spec.storageClass },
-                resources: d.resources,
+                ...outboxPostgres(spec),
                 databaseName: db,
                 namespace: ns,
                 partOf: OUTBOX_PART_OF,
