@@ -12,7 +12,7 @@ import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { networkPolicySpec, Peer, PortSpec, TrafficRule } from "../k8s/traffic";
-import { requireDnsLabel } from "../k8s/validation";
+import { Checked, isChecked, requireDnsLabel } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
 import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
@@ -52,6 +52,16 @@ export interface DatabaseArgs extends DatabaseSpec {
     initScripts?: Record<string, string>;
     /** Extra labels on every object and pod (not the selector), e.g. platform.io/owner. */
     labels?: Record<string, string>;
+}
+
+/** The args of a Database built directly: its name and spec, before anything registers. */
+function checkDatabaseArgs(key: string, name: string, args: DatabaseArgs): DatabaseSpec {
+    requireDnsLabel(`${key}.name`, name, 40);
+    return validateDatabaseSpec(key, {
+        type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
+        credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
+        elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql, mysql: args.mysql,
+    });
 }
 
 function connectionUrl(type: DatabaseType, user: string, password: string | undefined, host: string, port: number,
@@ -230,15 +240,10 @@ export class Database extends pulumi.ComponentResource {
     public readonly peer: Peer;
     public readonly workload: Workload;
 
-    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate before registering anything: bad input never leaves a half-built component.
+    constructor(name: string, args: DatabaseArgs | Checked<DatabaseArgs>, opts?: pulumi.ComponentResourceOptions) {
+        // Checked once: where the config entered (a system's spec), or here for a Database built directly.
         const key = `Database(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        const spec = validateDatabaseSpec(key, {
-            type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
-            credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
-            elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql, mysql: args.mysql,
-        });
+        const spec: DatabaseSpec = isChecked(args) ? args : checkDatabaseArgs(key, name, args);
         super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
         const version = spec.version ?? engine.defaultVersion;

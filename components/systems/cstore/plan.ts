@@ -11,7 +11,7 @@ import { ContainerSpec, httpProbe, secretEnv, livenessTcp } from "../../k8s/cont
 import { AppIdentity, PART_OF, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer, TrafficRule } from "../../k8s/traffic";
-import { imageTag } from "../../k8s/validation";
+import { Checked, checked, imageTag } from "../../k8s/validation";
 import { AutoscalingSpec, WorkloadArgs } from "../../k8s/workload";
 import { DatabaseArgs } from "../../database/database";
 import { ENGINES, SECRET_KEYS } from "../../database/engines";
@@ -119,15 +119,16 @@ export interface CStorePlan {
     };
     baseline: NamespaceBaselineArgs;
     peers(ns: pulumi.Input<string>): CStorePeers;
-    mongodb(ns: pulumi.Input<string>, peers: CStorePeers): DatabaseArgs;
-    redis(ns: pulumi.Input<string>, peers: CStorePeers): DatabaseArgs;
+    /** Checked by resolveCStoreSpec with the Database's own rules (cstore.mongodb, cstore.redis). */
+    mongodb(ns: pulumi.Input<string>, peers: CStorePeers): Checked<DatabaseArgs>;
+    redis(ns: pulumi.Input<string>, peers: CStorePeers): Checked<DatabaseArgs>;
     kubeStateMetrics(ns: pulumi.Input<string>, peers: CStorePeers): KubeStateMetricsArgs;
     prometheus(ns: pulumi.Input<string>, peers: CStorePeers, kubeStateMetricsTarget: pulumi.Input<string>): PrometheusArgs;
     redisExporter(ns: pulumi.Input<string>, peers: CStorePeers, redis: DataStoreWiring): RedisExporterArgs;
     grafana(ns: pulumi.Input<string>, peers: CStorePeers, prometheusUrl: pulumi.Input<string>): GrafanaArgs;
     cdn(ns: pulumi.Input<string>): CdnNginxArgs;
     api(ns: pulumi.Input<string>, peers: CStorePeers, data: { mongodb: DataStoreWiring; redis: DataStoreWiring }): WorkloadArgs;
-    ingress(ns: pulumi.Input<string>, services: { api: pulumi.Input<string>; cdn: pulumi.Input<string>; grafana: pulumi.Input<string> }): IngressRoutesArgs;
+    ingress(ns: pulumi.Input<string>, services: { api: pulumi.Input<string>; cdn: pulumi.Input<string>; grafana: pulumi.Input<string> }): Checked<IngressRoutesArgs>;
 }
 
 export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boolean): CStorePlan {
@@ -186,11 +187,11 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
             ingress: { kind: "namespace", namespace: spec.ingressNamespace },
         }),
         // MongoDB serves the API only (and, with backups on, its backup and restore Jobs); Redis the API and the exporter.
-        mongodb: (ns, peers) => ({
+        mongodb: (ns, peers) => checked({
             ...data.mongodb, namespace: ns, partOf, protect,
             clients: [peers.api, ...(spec.backups ? [backupPeer(names.mongodbBackup, ns, partOf)] : [])],
         }),
-        redis: (ns, peers) => ({
+        redis: (ns, peers) => checked({
             ...data.redis, namespace: ns, partOf, protect,
             clients: [peers.api, peers.redisExporter, ...(spec.backups ? [backupPeer(names.redisBackup, ns, partOf)] : [])],
         }),
@@ -272,7 +273,8 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
                 terminationGracePeriodSeconds: API_TERMINATION_GRACE_SECONDS,
             };
         },
-        ingress: (ns, services) => ({
+        // Checked by validateCStoreSpec (domain, issuer, class, rate limits, CORS, Grafana path and user).
+        ingress: (ns, services) => checked({
             domain: spec.domain,
             clusterIssuer: spec.clusterIssuer,
             ingressClassName: spec.ingressClassName,

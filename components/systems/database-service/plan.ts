@@ -9,19 +9,22 @@ import { BackupEngine, backupPeer, DatabaseBackupArgs } from "../../backup/backu
 import { DATABASE_DEPLOYER_RULES, DatabaseArgs } from "../../database/database";
 import { ENGINES } from "../../database/engines";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
+import { Checked, checked } from "../../k8s/validation";
 import { DeployerIdentityArgs } from "../../k8s/rbac";
 import { Peer, WorkloadTraffic } from "../../k8s/traffic";
 import { backupName, DATABASE_SERVICE_PART_OF, DatabaseServiceSpec, isDumpable } from "./spec";
 
 export interface DatabaseInstancePlan {
     name: string;
-    database(namespace: pulumi.Input<string>): DatabaseArgs;
+    /** Checked by resolveDatabaseServiceSpec with the Database's own rules (databases.instances.<name>). */
+    database(namespace: pulumi.Input<string>): Checked<DatabaseArgs>;
     /** The instance's client port (its backup's egress). */
     port: number;
     /** Undefined when the instance gets no backup. */
     backup?: {
         name: string;
-        args(namespace: pulumi.Input<string>, store: { host: pulumi.Input<string>; secretName: pulumi.Input<string> }, traffic: WorkloadTraffic): DatabaseBackupArgs;
+        /** Checked by resolveDatabaseServiceSpec (databases.backups, the instance's name length). */
+        args(namespace: pulumi.Input<string>, store: { host: pulumi.Input<string>; secretName: pulumi.Input<string> }, traffic: WorkloadTraffic): Checked<DatabaseBackupArgs>;
     };
 }
 
@@ -45,10 +48,10 @@ export function planDatabaseService(spec: DatabaseServiceSpec, clients: Peer[], 
                 name,
                 port,
                 // The backup's pods are a client like any other; their peer is known before they exist.
-                database: namespace => ({ ...db, namespace, partOf, clients: [...clients, ...(policy ? [backupPeer(bk, namespace, partOf)] : [])], protect }),
+                database: namespace => checked({ ...db, namespace, partOf, clients: [...clients, ...(policy ? [backupPeer(bk, namespace, partOf)] : [])], protect }),
                 backup: policy && {
                     name: bk,
-                    args: (namespace, store, traffic) => ({
+                    args: (namespace, store, traffic) => checked({
                         namespace,
                         engine: db.type as BackupEngine,
                         host: store.host,

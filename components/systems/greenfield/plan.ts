@@ -18,8 +18,11 @@ import { KafkaClusterArgs } from "../../messaging/kafka";
 import { observabilityPeer } from "../../observability/common";
 import { RedisTarget } from "../../observability/redisExporter";
 import { SealedSecretArgs, SealedSecretsControllerArgs } from "../../secrets/sealed-secrets";
-import { BACKUP_STORES, DATA_STORES, DataStore, FASTAPI_ROLLING_UPDATE, GREENFIELD_PART_OF, ResolvedGreenfield } from "./spec";
+import {
+    BACKUP_STORES, DATA_STORES, DataStore, FASTAPI_ROLLING_UPDATE, GREENFIELD_PART_OF, greenfieldDatabases, greenfieldKafkaCluster, ResolvedGreenfield,
+} from "./spec";
 import { databaseLoad, DatabaseSpec } from "../../database/spec";
+import { Checked, checked } from "../../k8s/validation";
 import { backupLoad, BACKUP_RESOURCES } from "../../backup/policy";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
 import { greenfieldTopics, kafkaLoad, TopicSpec } from "../../messaging/spec";
@@ -104,7 +107,8 @@ export interface GreenfieldPlan {
     peers: GreenfieldPeers;
     baseline: NamespaceBaselineArgs;
     databases: Record<DataStore, DatabaseSpec>;
-    kafka(namespace: pulumi.Input<string>): KafkaClusterArgs;
+    /** Checked by resolveGreenfieldSpec with the KafkaCluster's own rules (greenfield.kafka). */
+    kafka(namespace: pulumi.Input<string>): Checked<KafkaClusterArgs>;
     topics: TopicSpec[];
     observability(namespace: pulumi.Input<string>, redis: RedisTarget): ObservabilityStackArgs;
     tracks: Track[];
@@ -117,7 +121,7 @@ export interface GreenfieldPlan {
      * TLS from cert-manager, rate limits, basic auth in front of Grafana. Undefined with the mesh on:
      * the Istio gateway serves both.
      */
-    edge?: (namespace: pulumi.Input<string>, services: { fastapi: pulumi.Input<string>; grafana: pulumi.Input<string> }) => IngressRoutesArgs;
+    edge?: (namespace: pulumi.Input<string>, services: { fastapi: pulumi.Input<string>; grafana: pulumi.Input<string> }) => Checked<IngressRoutesArgs>;
     sealedSecrets?: { controller: SealedSecretsControllerArgs; secrets: [string, SealedSecretArgs][] };
 }
 
@@ -179,11 +183,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
             holdsProtectedData: s.protectData,
         },
         databases,
-        kafka: namespace => ({
-            namespace, mode: k.mode, brokers: k.brokers, brokerStorage: k.storage, version: k.version, resources: k.resources,
-            zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor, external: k.external,
-            minInsyncReplicas: k.minInsyncReplicas, autoCreateTopics: false, clients: [peers.fastapi], partOf, protect: s.protectData,
-        }),
+        kafka: namespace => checked({ ...greenfieldKafkaCluster(s), namespace, clients: [peers.fastapi], partOf, protect: s.protectData }),
         topics: greenfieldTopics(k.topics.replicationFactor, k.minInsyncReplicas).map(t => ({ ...t, partitions: k.topics.partitions })),
         // FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
         // FastAPI's HTTP metrics (the design's Key Metrics) and the Redis exporter's select the dashboards and alerts.
@@ -211,7 +211,8 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
             livenessProbe: httpProbe(f.livenessPath, f.port, LIVENESS_TIMING), readinessProbe: httpProbe(f.readinessPath, f.port, { initialDelaySeconds: 5 }),
         }),
         mesh: meshPlan,
-        edge: mesh ? undefined : (namespace, services) => ({
+        // Checked by resolveGreenfieldSpec (greenfield.ingress: resolveEdgeSpec).
+        edge: mesh ? undefined : (namespace, services) => checked({
             domain: s.ingress.domain, clusterIssuer: s.ingress.clusterIssuer, ingressClassName: s.ingress.ingressClassName,
             skipAwait: s.ingress.skipAwait, partOf,
             api: { namespace, serviceName: services.fastapi, servicePort: f.port, host: r.fastapi.host, rateLimit: r.fastapi.rateLimit },
@@ -230,39 +231,6 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
     };
 }
 
-
-/** The four data stores as Database specs (the design's HA table), from the resolved spec alone. */
-export function greenfieldDatabases(s: ResolvedGreenfield): Record<DataStore, DatabaseSpec> {
-return {
-    redis: {
-        type: "redis", version: s.redis.version, replicas: s.redis.replicas, resources: s.redis.resources,
-        storage: { size: s.redis.storage, storageClass: s.storageClass },
-        // The design's HA table: "Redis | 1 Master + 2 Replicas | Failover". With 3 members or
-        // more, sentinels fail over; 2 members replicate without failover (no sentinel quorum).
-        redis: {
-            mode: s.redis.replicas >= 3 ? "sentinel" : s.redis.replicas > 1 ? "replication" : "standalone", appendOnly: true,
-            maxMemory: s.redis.maxMemory, maxMemoryPolicy: s.redis.maxMemoryPolicy,
-        },
-    },
-    postgresql: {
-        type: "postgresql", version: s.postgresql.version, replicas: s.postgresql.replicas, resources: s.postgresql.resources,
-        storage: { size: s.postgresql.storage, storageClass: s.storageClass }, databaseName: s.postgresql.databaseName,
-        // The design's HA table: "PostgreSQL | 3 | Synchronous replication".
-        ...(s.postgresql.replicas > 1 ? { postgresql: { synchronous: true } } : {}),
-    },
-    mysql: {
-        type: "mysql", version: s.mysql.version, replicas: s.mysql.replicas, resources: s.mysql.resources,
-        storage: { size: s.mysql.storage, storageClass: s.storageClass }, databaseName: s.mysql.databaseName,
-        // The design's HA table: "MySQL | 3 | Synchronous replication" (semi-synchronous).
-        ...(s.mysql.replicas > 1 ? { mysql: { semiSync: true } } : {}),
-    },
-    mongodb: {
-        type: "mongodb", version: s.mongodb.version, replicas: s.mongodb.replicas, resources: s.mongodb.resources,
-        storage: { size: s.mongodb.storage, configSize: s.mongodb.configStorage, storageClass: s.storageClass },
-        databaseName: s.mongodb.databaseName, mongodb: { replicaSetName: s.mongodb.replicaSetName },
-    },
-};
-}
 
 /** The observability stack's sizes (what its namespace must hold), from the resolved spec. */
 function observabilityTunables(s: ResolvedGreenfield) {
@@ -286,7 +254,7 @@ function observabilityTunables(s: ResolvedGreenfield) {
  */
 export function requireGreenfieldFits(key: string, s: ResolvedGreenfield): void {
     const stores = DATA_STORES.map(d => ({ d, load: databaseLoad(greenfieldDatabases(s)[d]) }));
-    const kafka = kafkaLoad({ brokers: s.kafka.brokers, brokerStorage: s.kafka.storage, resources: s.kafka.resources, zookeeper: s.kafka.zookeeper });
+    const kafka = kafkaLoad(greenfieldKafkaCluster(s));
     const obs = observabilityLoad({ ...observabilityTunables(s), redis: {} });
     const backups = backupLoad(s.backups, BACKUP_STORES.length);
     const fastapi = tracksOf(s).map(t => ({

@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { backupPeer } from "../../backup/backup";
 import { BACKUP_RESOURCES, backupLoad } from "../../backup/policy";
-import { databaseLoad, DatabaseSpec } from "../../database/spec";
+import { databaseLoad } from "../../database/spec";
+import { Checked, checked } from "../../k8s/validation";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits, withSurge } from "../../k8s/capacity";
 import { ResourceSpec } from "../../k8s/container";
 import { DatabaseArgs } from "../../database/database";
@@ -24,7 +25,7 @@ import { observabilityPeer } from "../../observability/common";
 import { DASHBOARDS } from "../../observability/dashboards";
 import { observabilityLoad, ObservabilityStackArgs } from "../../observability/stack";
 import { initScripts, maxConnections, OutboxDatabase } from "./schema";
-import { maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsSpec, PORTS, ServiceSpec } from "./spec";
+import { maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsSpec, outboxPostgres, PORTS, ServiceSpec } from "./spec";
 
 export type OutboxTopic = typeof OUTBOX_TOPIC_NAMES[number];
 export type OutboxService = "rest" | "grpc" | "worker";
@@ -62,9 +63,9 @@ export interface OutboxPlan {
     /** Name of the backup (CronJob, restore template, claim) of a service's database. */
     backupName: (s: OutboxService) => string;
     /** One PostgreSQL per service; its only clients are its owner (and, with backups on, its backup and restore Jobs). */
-    database: (s: OutboxService, ns: pulumi.Input<string>) => DatabaseArgs;
+    database: (s: OutboxService, ns: pulumi.Input<string>) => Checked<DatabaseArgs>;
     /** Brokers reachable by the three services (and the lag exporter) only. */
-    kafka: (ns: pulumi.Input<string>) => KafkaClusterArgs;
+    kafka: (ns: pulumi.Input<string>) => Checked<KafkaClusterArgs>;
     /** The services export OTLP to the collector; Prometheus scrapes their metrics ports. */
     observability: (ns: pulumi.Input<string>) => ObservabilityStackArgs;
     /**
@@ -72,19 +73,7 @@ export interface OutboxPlan {
      * grpcService.external, Grafana (basic auth) with observability.grafana.fromIngress: exactly the
      * endpoints the NetworkPolicies open to the ingress controller.
      */
-    edge: (ns: pulumi.Input<string>, services: { rest: pulumi.Input<string>; grpc: pulumi.Input<string>; grafana: pulumi.Input<string> }) => IngressRoutesArgs;
-}
-
-/** The size of the PostgreSQL each service gets (the plan adds its name, clients and schema). */
-export function outboxPostgres(spec: OutboxEventsSpec): DatabaseSpec {
-    const d = spec.database;
-    return {
-        type: "postgresql",
-        version: d.version,
-        replicas: d.replicas,
-        storage: { size: d.storage.size, storageClass: d.storage.storageClass ?? spec.storageClass },
-        resources: d.resources,
-    };
+    edge: (ns: pulumi.Input<string>, services: { rest: pulumi.Input<string>; grpc: pulumi.Input<string>; grafana: pulumi.Input<string> }) => Checked<IngressRoutesArgs>;
 }
 
 /**
@@ -153,7 +142,8 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
         collectorPeer: ns => observabilityPeer(`${obsName}-otel-collector`, ns, OUTBOX_PART_OF),
         database: (s, ns) => {
             const db = DATABASE_OF[s];
-            return {
+            // Checked by validateOutboxEventsSpec with the Database's own rules (outbox.database).
+            return checked({
                 ...outboxPostgres(spec),
                 databaseName: db,
                 namespace: ns,
@@ -164,9 +154,10 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                 postgresql: { maxConnections: maxConnections(maxPods(services[s]), services[s].pool.maxConnections) },
                 // The one service that owns this database (the policy pack's traffic plan reads it).
                 labels: { [OWNER_LABEL]: ids[s].name },
-            };
+            });
         },
-        kafka: ns => ({
+        // Checked by validateOutboxEventsSpec with the KafkaCluster's own rules (outbox.kafka.cluster).
+        kafka: ns => checked({
             ...spec.kafka.cluster,
             storageClass: spec.kafka.cluster.storageClass ?? spec.storageClass,
             namespace: ns,
@@ -209,7 +200,8 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                 protect,
             };
         },
-        edge: (ns, services) => ({
+        // Checked by validateOutboxEventsSpec (outbox.ingress: resolveEdgeSpec).
+        edge: (ns, services) => checked({
             domain: spec.ingress.domain, clusterIssuer: spec.ingress.clusterIssuer, ingressClassName: spec.ingress.ingressClassName,
             skipAwait: spec.ingress.skipAwait, partOf: OUTBOX_PART_OF,
             api: { namespace: ns, serviceName: services.rest, servicePort: spec.restService.port, host: routes.rest.host, rateLimit: routes.rest.rateLimit },
