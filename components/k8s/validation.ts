@@ -20,9 +20,12 @@ const CHECKED = Symbol("platform.checked");
  */
 export type Checked<T extends object> = T & { readonly [CHECKED]: true };
 
-/** Marks `args` as checked at the config edge (see Checked); only a system's plan says so. */
+/**
+ * Marks a copy of `args` as checked at the config edge (see Checked); only a system's plan says so.
+ * The mark is not enumerable: a copy that a caller spreads and changes is checked again.
+ */
 export function checked<T extends object>(args: T): Checked<T> {
-    return { ...args, [CHECKED]: true as const };
+    return Object.defineProperty({ ...args }, CHECKED, { value: true, enumerable: false }) as Checked<T>;
 }
 
 /** Whether `args` were checked where the config entered, so the component does not check them again. */
