@@ -12,7 +12,7 @@ import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { networkPolicySpec, Peer, PortSpec, TrafficRule } from "../k8s/traffic";
-import { Checked, isChecked, requireDnsLabel } from "../k8s/validation";
+import { Checked, isChecked } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
 import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
@@ -20,7 +20,7 @@ import {
     CONFIG_DIR, credentialFiles, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, ES_TLS_VOLUME, esCertificateDnsNames, esSeedConfig, esTlsSecretName, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, REDIS_PORT, redisClusterCreate, redisClusterShrink, redisSentinel,
     SECRET_KEYS, SENTINEL_PORT,
 } from "./engines";
-import { CONFIG_SIZE_DEFAULT, DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
+import { CONFIG_SIZE_DEFAULT, DatabaseSpec, defaultClusterReplicas, validateDatabaseArgs } from "./spec";
 
 /** API group of the Database CRD that the deployer role mirrors. */
 export const DATABASE_GROUP = "database-operator.io";
@@ -52,16 +52,6 @@ export interface DatabaseArgs extends DatabaseSpec {
     initScripts?: Record<string, string>;
     /** Extra labels on every object and pod (not the selector), e.g. platform.io/owner. */
     labels?: Record<string, string>;
-}
-
-/** The args of a Database built directly: its name and spec, before anything registers. */
-function checkDatabaseArgs(key: string, name: string, args: DatabaseArgs): DatabaseSpec {
-    requireDnsLabel(`${key}.name`, name, 40);
-    return validateDatabaseSpec(key, {
-        type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
-        credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
-        elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql, mysql: args.mysql,
-    });
 }
 
 function connectionUrl(type: DatabaseType, user: string, password: string | undefined, host: string, port: number,
@@ -243,7 +233,7 @@ export class Database extends pulumi.ComponentResource {
     constructor(name: string, args: DatabaseArgs | Checked<DatabaseArgs>, opts?: pulumi.ComponentResourceOptions) {
         // Checked once: where the config entered (a system's spec), or here for a Database built directly.
         const key = `Database(${name})`;
-        const spec: DatabaseSpec = isChecked(args) ? args : checkDatabaseArgs(key, name, args);
+        const spec: DatabaseSpec = isChecked(args) ? args : validateDatabaseArgs(key, name, args);
         super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
         const version = spec.version ?? engine.defaultVersion;

@@ -208,6 +208,16 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
     return spec as unknown as DatabaseSpec;
 }
 
+/** The args of a Database built directly: its name and spec, before anything registers. */
+export function validateDatabaseArgs(key: string, name: string, args: DatabaseSpec): DatabaseSpec {
+    requireDnsLabel(`${key}.name`, name, 40);
+    return validateDatabaseSpec(key, {
+        type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
+        credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
+        elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql, mysql: args.mysql,
+    });
+}
+
 /**
  * What a Database runs, for the capacity checks (components/k8s/capacity): its members (a
  * StatefulSet: no surge; SQLite's single Deployment replaces its pod), each with the engine's

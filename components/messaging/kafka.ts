@@ -18,9 +18,9 @@ import { AppIdentity, selectorLabels } from "../k8s/labels";
 import { DATA_STORE } from "../k8s/profile";
 import { parseQuantity } from "../k8s/quantity";
 import { Endpoint, Flow, Peer, PortSpec, TrafficPlan, TrafficRule } from "../k8s/traffic";
-import { Checked, isChecked, requireDnsLabel } from "../k8s/validation";
+import { Checked, isChecked } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { DEFAULT_BROKER_RESOURCES, DEFAULT_ZOOKEEPER_RESOURCES, KafkaClusterSpec, KafkaMode, validateKafkaClusterSpec } from "./spec";
+import { DEFAULT_BROKER_RESOURCES, DEFAULT_ZOOKEEPER_RESOURCES, KafkaClusterSpec, KafkaMode, validateKafkaClusterArgs } from "./spec";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -49,19 +49,6 @@ export interface KafkaClusterArgs extends KafkaClusterSpec {
     partOf: string;
     /** Protect the StatefulSets from `pulumi destroy` (prod). Claims are always retained. */
     protect?: boolean;
-}
-
-/** The args of a KafkaCluster built directly: name, spec and system label, before anything registers. */
-function checkKafkaClusterArgs(key: string, name: string, args: KafkaClusterArgs): KafkaClusterSpec {
-    requireDnsLabel(`${key}.name`, name, 40);
-    const spec = validateKafkaClusterSpec(key, {
-        mode: args.mode, brokers: args.brokers, brokerStorage: args.brokerStorage, zookeeper: args.zookeeper,
-        storageClass: args.storageClass, version: args.version, resources: args.resources,
-        defaultReplicationFactor: args.defaultReplicationFactor, minInsyncReplicas: args.minInsyncReplicas,
-        autoCreateTopics: args.autoCreateTopics, external: args.external,
-    });
-    requireDnsLabel(`${key}.partOf`, args.partOf, 63);
-    return spec;
 }
 
 export function kafkaImages(mode: KafkaMode, version: string): { broker: string; zookeeper?: string } {
@@ -121,7 +108,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: KafkaClusterArgs | Checked<KafkaClusterArgs>, opts?: pulumi.ComponentResourceOptions) {
         // Checked once: where the config entered (a system's spec), or here for a cluster built directly.
-        const spec: KafkaClusterSpec = isChecked(args) ? args : checkKafkaClusterArgs(`KafkaCluster(${name})`, name, args);
+        const spec: KafkaClusterSpec = isChecked(args) ? args : validateKafkaClusterArgs(`KafkaCluster(${name})`, name, args);
         super("platform:messaging:KafkaCluster", name, {}, opts);
 
         const ns = pulumi.output(args.namespace);

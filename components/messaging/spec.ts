@@ -5,7 +5,7 @@
 import { PodGroup } from "../k8s/capacity";
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {
-    rejectUnknownKeys, requireBoolean, requireCidr, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    rejectUnknownKeys, requireBoolean, requireCidr, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../k8s/validation";
 
@@ -266,6 +266,19 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
 
 // ---------------------------------------------------------------------------------------------
 // Topics
+
+/** The args of a KafkaCluster built directly: name, spec and system label, before anything registers. */
+export function validateKafkaClusterArgs(key: string, name: string, args: KafkaClusterSpec & { partOf: string }): KafkaClusterSpec {
+    requireDnsLabel(`${key}.name`, name, 40);
+    const spec = validateKafkaClusterSpec(key, {
+        mode: args.mode, brokers: args.brokers, brokerStorage: args.brokerStorage, zookeeper: args.zookeeper,
+        storageClass: args.storageClass, version: args.version, resources: args.resources,
+        defaultReplicationFactor: args.defaultReplicationFactor, minInsyncReplicas: args.minInsyncReplicas,
+        autoCreateTopics: args.autoCreateTopics, external: args.external,
+    });
+    requireDnsLabel(`${key}.partOf`, args.partOf, 63);
+    return spec;
+}
 
 export const CLEANUP_POLICIES = ["delete", "compact", "compact,delete"] as const;
 export type CleanupPolicy = typeof CLEANUP_POLICIES[number];

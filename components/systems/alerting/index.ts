@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { LimitRangeSpec, NamespaceBaseline, QuotaSpec } from "../../k8s/namespace";
 import { Peer } from "../../k8s/traffic";
 import { Alertmanager } from "../../observability/alertmanager";
-import { alertmanagerConfigOf, receiverEgress } from "./plan";
-import { ALERTING_PART_OF, ALERTMANAGER_NAME, AlertingSpec } from "./spec";
+import { planAlerting } from "./plan";
+import { ALERTMANAGER_NAME, AlertingSpec } from "./spec";
 
 export * from "./spec";
 export * from "./plan";
@@ -32,25 +32,10 @@ export class Alerting extends pulumi.ComponentResource {
 
     constructor(name: string, args: AlertingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:systems:Alerting", name, {}, opts);
-        const spec = args.spec;
+        const plan = planAlerting(args.spec, args, args.secrets, args.clients, args.protect);
         const child = { parent: this };
-        const baseline = new NamespaceBaseline(spec.namespace, {
-            name: spec.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect,
-        }, child);
-        this.namespace = baseline.name;
-        this.alertmanager = new Alertmanager(ALERTMANAGER_NAME, {
-            namespace: this.namespace,
-            namespaceName: spec.namespace,
-            partOf: ALERTING_PART_OF,
-            image: spec.image,
-            resources: spec.resources,
-            replicas: spec.replicas,
-            storage: spec.storage,
-            ...alertmanagerConfigOf(spec, args.secrets),
-            clients: args.clients,
-            receiverEgress: receiverEgress(spec),
-            protect: args.protect,
-        }, child);
+        this.namespace = new NamespaceBaseline(args.spec.namespace, plan.baseline, child).name;
+        this.alertmanager = new Alertmanager(ALERTMANAGER_NAME, plan.alertmanager(this.namespace), child);
         this.alertmanagerUrl = this.alertmanager.url;
         this.configSecretName = this.alertmanager.configSecretName;
         this.registerOutputs({ namespace: this.namespace, alertmanagerUrl: this.alertmanagerUrl, configSecretName: this.configSecretName });

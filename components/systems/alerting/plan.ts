@@ -3,8 +3,10 @@
  * send to is known before anything exists, so the systems are wired first and the Alertmanager last.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { TrafficRule } from "../../k8s/traffic";
-import { alertmanagerTarget } from "../../observability/alertmanager";
+import { LimitRangeSpec, NamespaceBaselineArgs, QuotaSpec } from "../../k8s/namespace";
+import { Peer, TrafficRule } from "../../k8s/traffic";
+import { Checked, checked } from "../../k8s/validation";
+import { AlertmanagerArgs, alertmanagerTarget } from "../../observability/alertmanager";
 import { alertmanagerConfig, AlertmanagerTarget, AlertingSpec, inClusterTarget } from "../../observability/alerting";
 import { checksum, observabilityPeer } from "../../observability/common";
 import { toYaml } from "../../observability/yaml";
@@ -36,5 +38,25 @@ export function alertmanagerConfigOf(spec: AlertingSpec, secrets: Record<string,
         configChecksum: checksum(toYaml(alertmanagerConfig(spec, placeholders))),
         config: pulumi.secret(pulumi.all(names.map(n => secrets[n]))
             .apply(values => toYaml(alertmanagerConfig(spec, Object.fromEntries(names.map((n, i) => [n, values[i]])))))),
+    };
+}
+
+export interface AlertingPlan {
+    baseline: Checked<NamespaceBaselineArgs>;
+    alertmanager(namespace: pulumi.Input<string>): AlertmanagerArgs;
+}
+
+/** Every child's args, from the resolved spec (and the platform's quota and limits it was checked against). */
+export function planAlerting(spec: AlertingSpec, platform: { quota: QuotaSpec; limits: LimitRangeSpec }, secrets: Record<string, pulumi.Output<string>>,
+    clients: Peer[], protect?: boolean): AlertingPlan {
+    const config = alertmanagerConfigOf(spec, secrets);
+    const egress = receiverEgress(spec);
+    return {
+        baseline: checked({ name: spec.namespace, quota: platform.quota, limits: platform.limits, holdsProtectedData: protect }),
+        alertmanager: namespace => ({
+            namespace, namespaceName: spec.namespace, partOf: ALERTING_PART_OF,
+            image: spec.image, resources: spec.resources, replicas: spec.replicas, storage: spec.storage,
+            ...config, clients, receiverEgress: egress, protect,
+        }),
     };
 }

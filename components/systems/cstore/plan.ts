@@ -117,7 +117,8 @@ export interface CStorePlan {
         namespace: string; mongodb: string; redis: string; prometheus: string; redisExporter: string; kubeStateMetrics: string;
         grafana: string; cdn: string; api: string; ingress: string; mongodbBackup: string; redisBackup: string;
     };
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     peers(ns: pulumi.Input<string>): CStorePeers;
     /** Checked by resolveCStoreSpec with the Database's own rules (cstore.mongodb, cstore.redis). */
     mongodb(ns: pulumi.Input<string>, peers: CStorePeers): Checked<DatabaseArgs>;
@@ -174,10 +175,10 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
     });
     return {
         names,
-        baseline: {
+        baseline: checked({
             name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { "app.kubernetes.io/part-of": partOf },
             holdsProtectedData: protect,
-        },
+        }),
         peers: ns => ({
             api: { kind: "pods", namespace: ns, selector: selectorLabels(apiIdentity) },
             redisExporter: observabilityPeer(names.redisExporter, ns, partOf),

@@ -29,7 +29,8 @@ export interface DatabaseInstancePlan {
 }
 
 export interface DatabaseServicePlan {
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     deployer(namespace: pulumi.Input<string>): DeployerIdentityArgs;
     instances: DatabaseInstancePlan[];
 }
@@ -38,7 +39,7 @@ export interface DatabaseServicePlan {
 export function planDatabaseService(spec: DatabaseServiceSpec, clients: Peer[], protect?: boolean): DatabaseServicePlan {
     const partOf = DATABASE_SERVICE_PART_OF;
     return {
-        baseline: { name: spec.namespace, quota: spec.quota, limits: spec.limits, holdsProtectedData: protect },
+        baseline: checked({ name: spec.namespace, quota: spec.quota, limits: spec.limits, holdsProtectedData: protect }),
         deployer: namespace => ({ namespace, design: "database", rules: DATABASE_DEPLOYER_RULES, partOf }),
         instances: spec.instances.map(({ name, spec: db }): DatabaseInstancePlan => {
             const policy = isDumpable(db) ? spec.backups : undefined;

@@ -105,7 +105,8 @@ export interface GreenfieldPlan {
     names: ReturnType<typeof greenfieldNames>;
     fastapiId: AppIdentity;
     peers: GreenfieldPeers;
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     databases: Record<DataStore, DatabaseSpec>;
     /** Checked by resolveGreenfieldSpec with the KafkaCluster's own rules (greenfield.kafka). */
     kafka(namespace: pulumi.Input<string>): Checked<KafkaClusterArgs>;
@@ -177,11 +178,11 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         names: n,
         fastapiId,
         peers,
-        baseline: {
+        baseline: checked({
             name: ns, quota: s.quota, limits: s.limits,
             labels: { "app.kubernetes.io/part-of": partOf, ...(mesh ? { "istio-injection": "enabled" } : {}) },
             holdsProtectedData: s.protectData,
-        },
+        }),
         databases,
         kafka: namespace => checked({ ...greenfieldKafkaCluster(s), namespace, clients: [peers.fastapi], partOf, protect: s.protectData }),
         topics: greenfieldTopics(k.topics.replicationFactor, k.minInsyncReplicas).map(t => ({ ...t, partitions: k.topics.partitions })),

@@ -55,7 +55,8 @@ export interface OutboxPlan {
     services: Record<OutboxService, ServiceSpec>;
     /** The port Prometheus scrapes on each service. */
     metricsPort: Record<OutboxService, number>;
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     peerOf: (id: AppIdentity, ns: pulumi.Input<string>) => Peer;
     prometheusPeer: (ns: pulumi.Input<string>) => Peer;
     collectorPeer: (ns: pulumi.Input<string>) => Peer;
@@ -134,10 +135,10 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
     const backupName = (s: OutboxService) => `${name}-${DATABASE_OF[s]}-backup`;
     return {
         ids, exporterId, obsName, services, metricsPort, peerOf, ingressController, backupName,
-        baseline: {
+        baseline: checked({
             name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { [LABELS.partOf]: OUTBOX_PART_OF },
             holdsProtectedData: spec.protectData,
-        },
+        }),
         prometheusPeer: ns => observabilityPeer(`${obsName}-prometheus`, ns, OUTBOX_PART_OF),
         collectorPeer: ns => observabilityPeer(`${obsName}-otel-collector`, ns, OUTBOX_PART_OF),
         database: (s, ns) => {

@@ -24,9 +24,10 @@ export interface RestApiTelemetry {
 
 export interface RestApiSystemPlan {
     /** The RestAPI's namespace; the repository part keeps its data on a claim in it. */
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     /** The monitoring namespace (Prometheus and Grafana keep their data on claims in it); none without observability. */
-    monitoringBaseline?: NamespaceBaselineArgs;
+    monitoringBaseline?: Checked<NamespaceBaselineArgs>;
     obsName: string;
     observability?: (monitoringNs: pulumi.Input<string>, ns: pulumi.Input<string>) => ObservabilityStackArgs;
     restapi: (ns: pulumi.Input<string>, telemetry?: RestApiTelemetry) => RestApiArgs;
@@ -49,8 +50,8 @@ export function planRestApiSystem(args: RestApiSystemArgs): RestApiSystemPlan {
         backends: [{ path: "/", serviceName, servicePort: viewPort }],
     });
     return {
-        baseline: { name: args.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect },
-        monitoringBaseline: o ? { name: o.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect } : undefined,
+        baseline: checked({ name: args.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect }),
+        monitoringBaseline: o ? checked({ name: o.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect }) : undefined,
         obsName: `${args.name}-obs`,
         observability: o ? (monitoringNs, ns) => ({
             namespace: monitoringNs,
