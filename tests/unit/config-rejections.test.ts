@@ -328,6 +328,12 @@ describe("bad input is refused before any resource registers, naming the config 
                 "(`pulumi config set --secret k8s-platform:alertingSecrets '{\"oncall\": \"https://...\"}'`)"));
         });
 
+        it("refuses an empty secret value for a receiver", async () => {
+            expect(await loadRejection({ "k8s-platform:alertingSecrets": JSON.stringify({ "dev-webhook": " " }) })).to.deep.equal(refused(
+                "k8s-platform:alertingSecrets.dev-webhook: an empty or non-string value is not allowed; allowed: a JSON object of receiver name -> " +
+                "URL or routing key (`pulumi config set --secret k8s-platform:alertingSecrets '{\"oncall\": \"https://...\"}'`)"));
+        });
+
         it("refuses a secret for a receiver that does not exist", async () => {
             expect(await loadRejection({ "k8s-platform:alertingSecrets": JSON.stringify({ oncall: "https://hooks.example.com/x" }) })).to.deep.equal(refused(
                 "k8s-platform:alertingSecrets.oncall: no receiver is named \"oncall\"; allowed: dev-webhook"));
