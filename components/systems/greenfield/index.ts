@@ -134,6 +134,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
 
         // Messaging: brokers (and ZooKeeper), then test-topic through the explicit kafka provider.
         this.kafka = new KafkaCluster(n.kafka, p.kafka(namespace), child);
+        // Checked by resolveGreenfieldSpec (greenfield.kafka.topics and its connection, the cluster's size).
         const topicArgs: KafkaTopicsArgs = {
             enabled: k.topics.enabled,
             // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
@@ -142,7 +143,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             tls: k.topics.tls, sasl: k.topics.sasl, kafkaVersion: k.topics.kafkaVersion, timeoutSeconds: k.topics.timeoutSeconds,
             brokers: k.brokers, clusterMinInsyncReplicas: k.minInsyncReplicas, topics: p.topics, protect: s.protectData,
         };
-        this.topics = new KafkaTopics(n.topics, topicArgs, { ...child, dependsOn: [this.kafka] });
+        this.topics = new KafkaTopics(n.topics, checked(topicArgs), { ...child, dependsOn: [this.kafka] });
 
         // Observability: FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
         this.observability = new ObservabilityStack(n.observability, { ...p.observability(namespace, {

@@ -19,13 +19,14 @@ import { observabilityPeer } from "../../observability/common";
 import { RedisTarget } from "../../observability/redisExporter";
 import { SealedSecretArgs, SealedSecretsControllerArgs } from "../../secrets/sealed-secrets";
 import {
-    BACKUP_STORES, DATA_STORES, DataStore, FASTAPI_ROLLING_UPDATE, GREENFIELD_PART_OF, greenfieldDatabases, greenfieldKafkaCluster, ResolvedGreenfield,
+    BACKUP_STORES, DATA_STORES, DataStore, FASTAPI_ROLLING_UPDATE, GREENFIELD_PART_OF, greenfieldDatabases, greenfieldKafkaCluster, greenfieldTopicSpecs,
+    ResolvedGreenfield,
 } from "./spec";
 import { databaseLoad, DatabaseSpec } from "../../database/spec";
 import { Checked, checked } from "../../k8s/validation";
 import { backupLoad, BACKUP_RESOURCES } from "../../backup/policy";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
-import { greenfieldTopics, kafkaLoad, TopicSpec } from "../../messaging/spec";
+import { kafkaLoad, TopicSpec } from "../../messaging/spec";
 import { observabilityLoad, ObservabilityStackArgs } from "../../observability/stack";
 
 /** Label of the canary track (stable / canary) when the release strategy is canary. */
@@ -143,7 +144,6 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         redisExporter: observabilityPeer(n.redisExporter, ns, partOf),
     };
     const databases = greenfieldDatabases(s);
-    const k = s.kafka;
     const o = s.observability;
     const tracks = tracksOf(s);
     const trackName = (t: Track) => (t.label ? `${n.fastapi}-${t.label.value}` : n.fastapi);
@@ -185,7 +185,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         }),
         databases,
         kafka: namespace => checked({ ...greenfieldKafkaCluster(s), namespace, clients: [peers.fastapi], partOf, protect: s.protectData }),
-        topics: greenfieldTopics(k.topics.replicationFactor, k.minInsyncReplicas).map(t => ({ ...t, partitions: k.topics.partitions })),
+        topics: greenfieldTopicSpecs(s),
         // FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
         // FastAPI's HTTP metrics (the design's Key Metrics) and the Redis exporter's select the dashboards and alerts.
         observability: (namespace, redis) => ({

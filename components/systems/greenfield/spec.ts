@@ -16,7 +16,8 @@ import { REDIS_EVICTION_POLICIES } from "../../database/engines";
 import { DatabaseSpec, validateDatabaseSpec } from "../../database/spec";
 import {
     EXAMPLE_VERSION, KAFKA_MODES, KafkaClusterSpec, KafkaExternalSpec, KafkaMode, MAX_BROKERS, requireTopicAccess, TopicAccess,
-    validateKafkaClusterSpec, validateKafkaConnection, validateKafkaExternal, validateKafkaVersion, ZOOKEEPER_REPLICAS,
+    greenfieldTopics, TopicSpec, validateKafkaClusterSpec, validateKafkaConnection, validateKafkaExternal, validateKafkaVersion, validateTopicSpecs,
+    ZOOKEEPER_REPLICAS,
 } from "../../messaging/spec";
 import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../../mesh/istio";
 import { requireHostname } from "../../edge/validation";
@@ -733,6 +734,7 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
     const databases = greenfieldDatabases(resolved);
     DATA_STORES.forEach(d => validateDatabaseSpec(`${key}.${d}`, databases[d]));
     validateKafkaClusterSpec(`${key}.kafka`, greenfieldKafkaCluster(resolved));
+    validateTopicSpecs(`${key}.kafka.topics`, greenfieldTopicSpecs(resolved), resolved.kafka.brokers, resolved.kafka.minInsyncReplicas);
     return resolved;
 }
 
@@ -777,4 +779,9 @@ export function greenfieldKafkaCluster(s: ResolvedGreenfield): KafkaClusterSpec 
         zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor, external: k.external,
         minInsyncReplicas: k.minInsyncReplicas, autoCreateTopics: false,
     };
+}
+
+/** The design's test-topic, with the configured partitions and replication. */
+export function greenfieldTopicSpecs(s: ResolvedGreenfield): TopicSpec[] {
+    return greenfieldTopics(s.kafka.topics.replicationFactor, s.kafka.minInsyncReplicas).map(t => ({ ...t, partitions: s.kafka.topics.partitions }));
 }

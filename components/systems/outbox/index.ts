@@ -129,7 +129,8 @@ export class OutboxEvents extends pulumi.ComponentResource {
         const kafka = new KafkaCluster(`${name}-kafka`, p.kafka(ns), child);
         const t = spec.kafka.topics;
         const conn = spec.kafka.connection;
-        const topics = new KafkaTopics(`${name}-topics`, {
+        // Checked by validateOutboxEventsSpec (outbox.kafka.topics, outbox.kafka.connection, the cluster's size).
+        const topics = new KafkaTopics(`${name}-topics`, checked({
             enabled: spec.kafka.manageTopics,
             // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
             bootstrapServers: conn.bootstrapServers
@@ -140,7 +141,7 @@ export class OutboxEvents extends pulumi.ComponentResource {
             clusterMinInsyncReplicas: spec.kafka.cluster.minInsyncReplicas,
             topics: outboxTopics(t.replicationFactor, t.minInsyncReplicas, t.partitions),
             protect,
-        }, { ...child, dependsOn: [kafka] });
+        }), { ...child, dependsOn: [kafka] });
 
         const obs = new ObservabilityStack(p.obsName, { ...p.observability(ns), alertmanager: args.alertmanager }, child);
         this.prometheusPeer = prometheusPeer;
