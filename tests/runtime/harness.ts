@@ -171,7 +171,14 @@ export function start(user: string, c: LocalContainer, cwd: string): Proc {
     child.stdout.on("data", d => { out += d; });
     child.stderr.on("data", d => { out += d; });
     running.add(child);
-    const exited = new Promise<number | null>(resolve => child.on("exit", code => { running.delete(child); resolve(code); }));
+    // "exit" can come before the last output is read: wait for both pipes to close too (bounded,
+    // since a daemon the process left behind may hold them open).
+    const drained = Promise.all([child.stdout, child.stderr].map(s => new Promise<void>(resolve => s.once("close", () => resolve()))));
+    const exited = new Promise<number | null>(resolve => child.on("exit", code => {
+        running.delete(child);
+        const grace = new Promise<void>(r => setTimeout(r, 2000).unref());
+        void Promise.race([drained, grace]).then(() => resolve(code));
+    }));
     return { child, output: () => out, exited };
 }
 
