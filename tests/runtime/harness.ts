@@ -232,6 +232,14 @@ export async function waitForPort(port: number, timeoutMs = 60000, proc?: Proc):
             s.once("error", () => resolve(false));
         });
         if (ok) {
+            // Something else may hold the port (an orphan of an earlier run, a parallel test):
+            // then the process just started fails to bind and exits. Never test against a stranger.
+            if (proc) {
+                await new Promise(r => setTimeout(r, 300));
+                if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+                    throw new Error(`127.0.0.1:${port} answers, but the process started for it exited ${proc.child.exitCode ?? proc.child.signalCode} (port held by another process?):\n${proc.output()}`);
+                }
+            }
             return;
         }
         if (proc && proc.child.exitCode !== null) {
