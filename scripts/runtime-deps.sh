@@ -13,7 +13,7 @@
 #   (and the linter) checks the scripts that run inside the database pods
 set -euo pipefail
 
-PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools nginx-light prometheus-alertmanager shellcheck)
+PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools nginx-light prometheus-alertmanager shellcheck openjdk-17-jre-headless maven)
 PROMETHEUS_VERSION=2.54.1       # as prom/prometheus:v2.54.1 in the components
 PROMETHEUS_GO_VERSION=v0.54.1   # its Go module version
 PROMTOOL_DIR="${K8S_PLATFORM_TOOLCHAIN:-$HOME/.cache/k8s-platform/toolchain}/promtool-$PROMETHEUS_VERSION"

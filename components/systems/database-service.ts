@@ -1,18 +1,21 @@
 /**
  * DatabaseService: the database operator system of database-operator.md. A namespace with its
  * baseline, the operator's RBAC as a deployer identity, one Database per instance (status per
- * database), and, where enabled, a backup CronJob per dumpable database.
+ * database), and, where enabled, a backup CronJob (and its restore template) per database:
+ * dumps of PostgreSQL, MySQL, MongoDB and Redis (standalone, or sentinel mode through the primary
+ * the sentinels name), Elasticsearch snapshots into a repository on the backup claim, and SQLite
+ * copies with SQLite's backup API.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BACKUP_ENGINES, BackupEngine, backupPeer, DatabaseBackup, planBackupFlow } from "../backup/backup";
-import { Database, DATABASE_DEPLOYER_RULES, DatabasePhase } from "../database/database";
+import { BACKUP_ENGINES, backupPeer, DatabaseBackup, ES_SNAPSHOT_DIR, planBackupFlow, SqliteSource } from "../backup/backup";
+import { Database, DATABASE_DEPLOYER_RULES, DatabasePhase, SQLD_DATA_FILE, sqliteDbPath } from "../database/database";
 import { DatabaseSpec, validateDatabaseSpec } from "../database/spec";
 import { BackupPolicy, validateBackupPolicy } from "../backup/policy";
 import { requireDnsLabel, ValidationError } from "../k8s/validation";
 import { LimitRangeSpec, NamespaceBaseline, QuotaSpec, validateLimitRange, validateQuota } from "../k8s/namespace";
 import { DeployerIdentity } from "../k8s/rbac";
 import { Peer, TrafficPlan } from "../k8s/traffic";
-import { ENGINES } from "../database/engines";
+import { ENGINES, REDIS_MASTER_NAME, SENTINEL_PORT } from "../database/engines";
 
 export const DATABASE_SERVICE_PART_OF = "database-service";
 
@@ -25,7 +28,7 @@ export interface DatabaseServiceArgs {
     instances: { name: string; spec: DatabaseSpec }[];
     /** Who may connect to every database (e.g. the RestAPI repository). */
     clients?: Peer[];
-    /** Backups of the postgresql, mysql and mongodb instances (off in dev, on in prod). */
+    /** Backups of every instance that isDumpable (off in dev, on in prod). */
     backups?: BackupPolicy;
     storageClass?: string;
     protect?: boolean;
@@ -69,12 +72,15 @@ export function validateDatabaseServiceArgs(key: string, args: DatabaseServiceAr
 }
 
 /**
- * Whether an instance gets a backup: PostgreSQL, MySQL, MongoDB, and standalone Redis (a restore
- * writes to the one member; with replicas the primary moves, which the restore does not follow).
+ * Whether an instance gets a backup: PostgreSQL, MySQL, MongoDB, Elasticsearch, SQLite, and Redis
+ * standalone (one member) or in sentinel mode (the sentinels name the primary to dump and restore).
+ * Not Redis replication with replicas (no sentinel says which member to restore into) nor cluster
+ * mode (the keyspace is split over the masters).
  */
 export function isDumpable(spec: DatabaseSpec): boolean {
     if (spec.type === "redis") {
-        return (spec.redis?.mode ?? "standalone") === "standalone" && (spec.replicas ?? 1) === 1;
+        const mode = spec.redis?.mode ?? "standalone";
+        return mode === "sentinel" || (mode === "standalone" && (spec.replicas ?? 1) === 1);
     }
     return (BACKUP_ENGINES as readonly string[]).includes(spec.type);
 }
@@ -108,30 +114,53 @@ export class DatabaseService extends pulumi.ComponentResource {
 
         for (const { name: db, spec } of args.instances) {
             const dumpable = isDumpable(spec) && args.backups !== undefined;
+            const isSqlite = spec.type === "sqlite";
             // The backup's pods are a client like any other; their peer is known before they exist.
+            // SQLite's read the file on the claim: no connection.
             const bkPeer = backupPeer(backupName(db), ns, DATABASE_SERVICE_PART_OF);
+            const sentinel = spec.type === "redis" && spec.redis?.mode === "sentinel";
+            // Elasticsearch writes snapshots into the backup claim, mounted on every node (path.repo).
+            const snapshots = dumpable && spec.type === "elasticsearch";
             const database = new Database(db, {
                 ...spec,
                 namespace: ns,
                 partOf: DATABASE_SERVICE_PART_OF,
-                clients: [...(args.clients ?? []), ...(dumpable ? [bkPeer] : [])],
+                clients: [...(args.clients ?? []), ...(dumpable && !isSqlite ? [bkPeer] : [])],
                 protect: args.protect,
+                ...(snapshots ? { snapshotRepository: { claimName: `${backupName(db)}-storage`, path: ES_SNAPSHOT_DIR } } : {}),
             }, child);
             this.peers[db] = database.peer;
             let backupSchedule: pulumi.Output<string> | undefined;
             if (dumpable && args.backups) {
-                const port = ENGINES[spec.type].clientPort;
-                const endpoint = planBackupFlow(this.trafficPlan, backupName(db), ns, DATABASE_SERVICE_PART_OF,
-                    { id: `${DATABASE_SERVICE_PART_OF}/${db}`, peer: database.peer }, [{ port }]);
+                const engine = ENGINES[spec.type];
+                // Redis sentinel mode: the sentinels' port (they name the primary) and the data port.
+                const port = sentinel ? SENTINEL_PORT : engine.clientPort;
+                const store = { id: `${DATABASE_SERVICE_PART_OF}/${db}`, peer: database.peer };
+                const traffic = isSqlite ? { ingress: [], egress: [] } : this.trafficPlan.rulesFor(
+                    planBackupFlow(this.trafficPlan, backupName(db), ns, DATABASE_SERVICE_PART_OF, store, database.clientPorts));
+                const sqlite: SqliteSource | undefined = isSqlite ? {
+                    claimName: `${db}-data`,
+                    mountPath: engine.dataPath,
+                    file: `${sqliteDbPath(spec).slice(engine.dataPath.length + 1)}/${SQLD_DATA_FILE}`,
+                    serverSelector: database.workload.selector,
+                    uidException: engine.uidException,
+                } : undefined;
                 const backup = new DatabaseBackup(backupName(db), {
                     namespace: ns,
-                    engine: spec.type as BackupEngine,
+                    engine: spec.type,
                     host: database.host,
                     port,
-                    databaseName: spec.type === "redis" ? "redis" : spec.databaseName ?? "app",
+                    // Elasticsearch has no database: its snapshots are named after the instance.
+                    databaseName: spec.type === "redis" ? "redis" : spec.type === "elasticsearch" ? db : spec.databaseName ?? "app",
                     replicaSet: spec.type === "mongodb" && (spec.replicas ?? 1) > 1 ? spec.mongodb?.replicaSetName ?? "rs0" : undefined,
+                    sentinelMaster: sentinel ? REDIS_MASTER_NAME : undefined,
+                    sqlite,
+                    // Several Elasticsearch nodes write into one repository.
+                    accessMode: snapshots && (spec.replicas ?? 1) > 1 ? "ReadWriteMany" : undefined,
+                    // The Jobs of Elasticsearch run its own image (curl, same version).
+                    image: spec.type === "elasticsearch" ? engine.image(spec.version ?? engine.defaultVersion) : undefined,
                     secretName: database.secretName,
-                    traffic: this.trafficPlan.rulesFor(endpoint),
+                    traffic,
                     schedule: args.backups.schedule,
                     retention: args.backups.retention,
                     storage: { size: args.backups.storageSize, storageClass: spec.storage.storageClass ?? args.storageClass },
