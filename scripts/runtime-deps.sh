@@ -7,13 +7,16 @@
 #   redis-sentinel  the sentinel binary
 #   nginx-light     nginx: tests the CDN's generated nginx.conf and serves files with it
 #   prometheus-alertmanager  amtool (/usr/bin/amtool): check-config and routes test on the generated alertmanager.yml
+#   openjdk-17-jre-headless, maven  java and mvn: the Kafka brokers' start script runs a real broker from
+#                   Apache Kafka's jars, which scripts/kafka-broker.sh fetches from Maven Central
+#   sqlite3         the sqlite3 shell: SQLite backups (.backup) and restores (.restore)
 # and builds promtool from the Prometheus Go module at the images' version (Debian's promtool is built
 # without the Kubernetes service discovery every generated config uses), cached outside the work tree:
 #   scripts/runtime-deps.sh --promtool-path   prints the promtool binary's path (after building it)
 #   (and the linter) checks the scripts that run inside the database pods
 set -euo pipefail
 
-PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools nginx-light prometheus-alertmanager shellcheck openjdk-17-jre-headless maven)
+PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools nginx-light prometheus-alertmanager shellcheck openjdk-17-jre-headless maven sqlite3)
 PROMETHEUS_VERSION=2.54.1       # as prom/prometheus:v2.54.1 in the components
 PROMETHEUS_GO_VERSION=v0.54.1   # its Go module version
 PROMTOOL_DIR="${K8S_PLATFORM_TOOLCHAIN:-$HOME/.cache/k8s-platform/toolchain}/promtool-$PROMETHEUS_VERSION"
