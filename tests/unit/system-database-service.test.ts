@@ -3,6 +3,7 @@ import { parsePlatformConfig } from "../../config";
 import { DatabaseService } from "../../components/systems/database-service";
 import { byName, capture, ofType, platformConfig, podSpec, stackConfig, T, valueOf } from "./helpers";
 import { RecordedResource } from "./mocks";
+import { parseQuantity } from "../../components/k8s/quantity";
 
 
 function build(stack: string): Promise<{ res: RecordedResource[]; svc: DatabaseService }> {
@@ -96,6 +97,18 @@ describe("DatabaseService (database-operator.md)", () => {
             expect(es.volumes).to.deep.include({ name: "snapshots", persistentVolumeClaim: { claimName: "search-backup-storage" } });
             expect(es.containers[0].volumeMounts).to.deep.include({ name: "snapshots", mountPath: "/usr/share/elasticsearch/snapshots" });
             expect(es.containers[0].env).to.deep.include({ name: "path.repo", value: "/usr/share/elasticsearch/snapshots" });
+        });
+
+        it("fits every claim, the backups' included, in the namespace quota (storage and count)", () => {
+            const claims = [
+                ...ofType(res, T.pvc).map(p => p.inputs.spec.resources.requests.storage as string),
+                ...ofType(res, T.statefulSet).flatMap(sts => (sts.inputs.spec.volumeClaimTemplates ?? []).flatMap((t: any) =>
+                    Array.from({ length: sts.inputs.spec.replicas }, () => t.spec.resources.requests.storage as string))),
+            ];
+            const quota = ofType(res, T.quota)[0].inputs.spec.hard;
+            const total = claims.reduce((t, c) => t + parseQuantity(c)!, 0);
+            expect(total, `${total / 2 ** 30}Gi of claims`).to.be.at.most(parseQuantity(quota["requests.storage"])!);
+            expect(claims.length).to.be.at.most(Number(quota.persistentvolumeclaims));
         });
 
         it("copies SQLite from its own claim on the server's node, as the server's UID, with no network", () => {
