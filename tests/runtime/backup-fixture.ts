@@ -19,6 +19,10 @@ export function captureBackup(name: string, engine: BackupEngine, port: number, 
     }));
 }
 
+/** Namespace budget and LimitRange of a DatabaseService built for a runtime test (one small database and its backup). */
+export const TEST_QUOTA = { requestsCpu: "8", requestsMemory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", requestsStorage: "100Gi", pods: 40, persistentVolumeClaims: 20 };
+export const TEST_LIMITS = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "8Gi" } };
+
 /** The backup claim's and the pod's scratch directories under `root`, writable by `user`. */
 export function backupDirs(user: string, root: string): { backups: string; scratch: string } {
     const dirs = { backups: path.join(root, "backups"), scratch: path.join(root, "backup-tmp") };

@@ -15,15 +15,13 @@ import { RecordedResource } from "../unit/mocks";
 import {
     chownTo, configMapsOf, eventually, killGroup, LocalContainer, materialize, MaterializedContainer, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
-import { backupDirs } from "./backup-fixture";
+import { backupDirs, TEST_LIMITS, TEST_QUOTA } from "./backup-fixture";
 
 const USER = "redis";
 const CREDS = { username: "default", password: "runtime-test-redis-sentinel-backup" };
 const REDIS_BASE = 26520;
 const SENTINEL_BASE = 26530;
 const SCRATCH_PORT = 26539;
-const QUOTA = { requestsCpu: "8", requestsMemory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", requestsStorage: "100Gi", pods: 40, persistentVolumeClaims: 20 };
-const LIMITS = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "8Gi" } };
 
 describe("runtime: Redis sentinel-mode backup and restore (DatabaseService, RDB through the primary the sentinels name)", function () {
     this.timeout(180000);
@@ -37,7 +35,7 @@ describe("runtime: Redis sentinel-mode backup and restore (DatabaseService, RDB 
         root = tempDir(USER, "rt-redis-sentinel-backup");
         console.log(`      ${versionOf("redis-server")}, ${versionOf("redis-sentinel")}`);
         res = await capture(() => new DatabaseService("rts", {
-            namespace: "data", quota: QUOTA, limits: LIMITS,
+            namespace: "data", quota: TEST_QUOTA, limits: TEST_LIMITS,
             instances: [{ name: "rsb", spec: { type: "redis", replicas: 3, storage: { size: "1Gi" }, redis: { mode: "sentinel", appendOnly: true } } }],
             backups: { schedule: "0 2 * * *", retention: 2, storageSize: "1Gi" },
         }));

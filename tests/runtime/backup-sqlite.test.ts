@@ -15,11 +15,9 @@ import { DatabaseService } from "../../components/systems/database-service";
 import { byName, capture, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import { configMapsOf, materialize, MaterializedContainer, run, stopAll, tempDir, versionOf } from "./harness";
-import { backupDirs } from "./backup-fixture";
+import { backupDirs, TEST_LIMITS, TEST_QUOTA } from "./backup-fixture";
 
 const USER = os.userInfo().username;
-const QUOTA = { requestsCpu: "8", requestsMemory: "16Gi", limitsCpu: "16", limitsMemory: "32Gi", requestsStorage: "100Gi", pods: 40, persistentVolumeClaims: 20 };
-const LIMITS = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "8Gi" } };
 
 describe("runtime: SQLite backup and restore (DatabaseService, sqlite3 .backup / .restore)", function () {
     this.timeout(120000);
@@ -35,7 +33,7 @@ describe("runtime: SQLite backup and restore (DatabaseService, sqlite3 .backup /
         root = tempDir(USER, "rt-sqlite-backup");
         console.log(`      sqlite3 ${versionOf("sqlite3")}`);
         res = await capture(() => new DatabaseService("rtq", {
-            namespace: "data", quota: QUOTA, limits: LIMITS,
+            namespace: "data", quota: TEST_QUOTA, limits: TEST_LIMITS,
             instances: [{ name: "edge", spec: { type: "sqlite", storage: { size: "1Gi" } } }],
             backups: { schedule: "0 2 * * *", retention: 2, storageSize: "1Gi" },
         }));
