@@ -54,7 +54,9 @@ export const CERT_MANAGER: Prerequisite = {
 export function istioPrerequisite(apiVersion: string): Prerequisite {
     return {
         name: "istio",
-        apis: [`security.istio.io/${apiVersion}/PeerAuthentication`, `networking.istio.io/${apiVersion}/Gateway`, `networking.istio.io/${apiVersion}/VirtualService`],
+        // EnvoyFilter (the gateway routes' rate limits and basic auth) exists in v1alpha3 only.
+        apis: [`security.istio.io/${apiVersion}/PeerAuthentication`, `networking.istio.io/${apiVersion}/Gateway`, `networking.istio.io/${apiVersion}/VirtualService`,
+            "networking.istio.io/v1alpha3/EnvoyFilter"],
         install: "install Istio with its CRDs and the CNI plugin (istioctl install --set profile=default --set components.cni.enabled=true, " +
             "or the istio/base, istio/istiod, istio/cni and istio/gateway Helm charts)",
         required: true,

@@ -79,7 +79,7 @@ export const FULL_CLUSTER_APIS = [
     "networking.k8s.io/v1/IngressClass", "apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1/CustomResourceDefinition",
     "cert-manager.io/v1", "cert-manager.io/v1/Certificate", "cert-manager.io/v1/ClusterIssuer", "cert-manager.io/v1/Issuer",
     "security.istio.io/v1", "security.istio.io/v1/PeerAuthentication", "networking.istio.io/v1", "networking.istio.io/v1/Gateway",
-    "networking.istio.io/v1/VirtualService", "metrics.k8s.io/v1beta1", "metrics.k8s.io/v1beta1/PodMetrics",
+    "networking.istio.io/v1/VirtualService", "networking.istio.io/v1alpha3", "networking.istio.io/v1alpha3/EnvoyFilter", "metrics.k8s.io/v1beta1", "metrics.k8s.io/v1beta1/PodMetrics",
 ];
 /** The objects every stack's Ingresses name (IngressClass nginx, the default; the ClusterIssuers of dev and prod), by API path. */
 export const FULL_CLUSTER_OBJECTS: Record<string, unknown> = {

@@ -97,7 +97,7 @@ describe("cluster prerequisites (checked before anything registers)", () => {
         expect(r.registered).to.equal(0);
         expect(r.error!.split("\n")[0]).to.equal(`${SKIP_KEY}: the cluster lacks 2 prerequisites of this stack, nothing was changed:`);
         expect(r.error).to.contain("  - istio (the cluster serves no security.istio.io/v1/PeerAuthentication, networking.istio.io/v1/Gateway, " +
-            "networking.istio.io/v1/VirtualService; needed by k8s-platform:greenfield.mesh): install Istio with its CRDs and the CNI plugin");
+            "networking.istio.io/v1/VirtualService, networking.istio.io/v1alpha3/EnvoyFilter; needed by k8s-platform:greenfield.mesh): install Istio with its CRDs and the CNI plugin");
         // With the mesh on, greenfield's edge is the Istio gateway: cert-manager is needed by the others only.
         expect(r.error).to.contain("needed by k8s-platform:cstore.clusterIssuer, k8s-platform:outbox.ingress, k8s-platform:databases.");
     });
