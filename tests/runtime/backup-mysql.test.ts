@@ -13,12 +13,11 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { byName, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import {
-    chownTo, configMapsOf, eventually, LocalContainer, materialize, MaterializedContainer, run, start, stopAll, tempDir, versionOf, waitForPort,
+    chownTo, eventually, LocalContainer, run, start, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
-import { backupDirs, captureBackup } from "./backup-fixture";
+import { backupDirs, backupJobs, captureBackup } from "./backup-fixture";
 
 const USER = "mysql";
 const CREDS = { username: "app", password: "runtime-test-mysql-backup" };
@@ -33,12 +32,14 @@ describe("runtime: MySQL backup and restore (DatabaseBackup, mysqldump)", functi
     const ports: Record<string, number> = {};
     let backups = "";
     let scratch = "";
+    let jobs: ReturnType<typeof backupJobs>;
 
     before(async () => {
         root = tempDir(USER, "rt-mysql-backup");
         console.log(`      ${versionOf(MARIADBD)}, ${versionOf("mysqldump")}, ${versionOf("mysql")}`);
         backupRes = await captureBackup("mbk", "mysql", 3306, "app");
         ({ backups, scratch } = backupDirs(USER, root));
+        jobs = backupJobs({ name: "mbk-backup", res: backupRes, user: USER, root, secrets: CREDS, backups, scratch });
     });
     after(async () => {
         await stopAll();
@@ -86,27 +87,9 @@ describe("runtime: MySQL backup and restore (DatabaseBackup, mysqldump)", functi
         }, root).then(o => o.trim());
     }
 
-    /** A container of one of the component's two CronJobs, pointed at a local server. */
-    function job(cronJobName: string, container: string, member: string, env: Record<string, string> = {}): MaterializedContainer {
-        const pod = byName(backupRes, T.cronJob, cronJobName).inputs.spec.jobTemplate.spec.template.spec;
-        return materialize(pod, container, {
-            secrets: CREDS, podName: `${cronJobName}-1`, configMaps: configMapsOf(backupRes), dir: root, user: USER,
-            paths: { "/backups": backups, "/tmp": scratch },
-            envOverride: { DB_HOST: "127.0.0.1", DB_PORT: String(ports[member]), ...env },
-        });
-    }
-    const backupJob = (member: string) => job("mbk-backup", "backup", member);
-    const restoreJob = (member: string, dump?: string) => job("mbk-backup-restore", "restore", member, dump === undefined ? {} : { DUMP: dump });
-
-    /** Runs a Job's container expecting it to fail; returns its output. */
-    async function failing(c: LocalContainer): Promise<string> {
-        try {
-            await run(USER, c, root);
-        } catch (e) {
-            return (e as Error).message;
-        }
-        throw new Error(`${c.args.join(" ")} succeeded; expected a failure`);
-    }
+    const backupJob = (member: string) => jobs.backup(ports[member]);
+    const restoreJob = (member: string, dump?: string) => jobs.restore(ports[member], dump);
+    const failing = (c: LocalContainer) => jobs.failing(c);
 
     const dumpsOf = () => fs.readdirSync(backups).filter(f => f.startsWith("app-")).sort();
     const tick = () => new Promise(r => setTimeout(r, 1100));
