@@ -55,8 +55,14 @@ case "${ENGINE}" in
       --format=custom --no-password --file="${out}" ;;
   mysql)
     printf '[client]\npassword="%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/backup.cnf"
+    # Oracle's mysqldump (the mysql:8 image) writes SET @@SESSION.SQL_LOG_BIN=0 and SET
+    # @@GLOBAL.GTID_PURGED into dumps of a server with GTIDs (every replicated member): the app user
+    # may set neither, and a restore that did would not reach the replicas. MariaDB's mysqldump has
+    # no such option and writes neither statement.
+    gtid=""
+    if mysqldump --help 2>/dev/null | grep -q -- '--set-gtid-purged'; then gtid="--set-gtid-purged=OFF"; fi
     mysqldump --defaults-extra-file="${SCRATCH_DIR}/backup.cnf" --host="${DB_HOST}" --port="${DB_PORT}" \
-      --user="${DB_USER}" --single-transaction --routines --triggers --no-tablespaces \
+      --user="${DB_USER}" --single-transaction --routines --triggers --no-tablespaces ${gtid:+"${gtid}"} \
       --result-file="${out}" "${DB_NAME}" ;;
   mongodb)
     printf 'password: "%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/mongodump.yaml"
