@@ -15,7 +15,9 @@ import { GreenfieldCluster } from "./components/systems/greenfield";
 import { RESTAPI_PART_OF, RestApiSystem } from "./components/systems/restapi";
 import { Alerting, alertingTarget } from "./components/systems/alerting";
 import { Peer } from "./components/k8s/traffic";
-import { CERT_MANAGER, istioPrerequisite, METRICS_SERVER, Prerequisite, PrerequisiteNeed } from "./components/k8s/prerequisites";
+import {
+    CERT_MANAGER, istioPrerequisite, METRICS_SERVER, OBJECT_PREREQUISITE, ObjectKind, ObjectNeed, Prerequisite, PrerequisiteNeed,
+} from "./components/k8s/prerequisites";
 
 /**
  * What the enabled systems need installed in the cluster, with the config keys that need it (less
@@ -40,6 +42,9 @@ export function prerequisiteNeeds(cfg: PlatformConfig): PrerequisiteNeed[] {
     if (cfg.outbox) {
         need(CERT_MANAGER, "outbox.ingress");
     }
+    if (cfg.restapi.enabled && cfg.restapi.ingress) {
+        need(CERT_MANAGER, "restapi.ingress");
+    }
     for (const { name, spec } of cfg.databases.instances) {
         if (spec.elasticsearch?.transportTls) {
             need(CERT_MANAGER, `databases.instances.${name}.elasticsearch.transportTls`);
@@ -59,6 +64,39 @@ export function prerequisiteNeeds(cfg: PlatformConfig): PrerequisiteNeed[] {
         need(METRICS_SERVER, "greenfield.fastapi.autoscaling");
     }
     return [...needs.values()].filter(n => !cfg.skipPrerequisites.includes(n.prerequisite.name));
+}
+
+/**
+ * The objects the enabled systems' Ingresses name, with the config keys that name them (less
+ * `skipPrerequisites`): each IngressClass (undefined: the cluster's default class) and each
+ * cert-manager ClusterIssuer. Pure, like prerequisiteNeeds.
+ */
+export function objectNeeds(cfg: PlatformConfig): ObjectNeed[] {
+    const needs = new Map<string, ObjectNeed>();
+    const need = (kind: ObjectKind, name: string | undefined, key: string) => {
+        const id = `${kind}/${name ?? ""}`;
+        if (!needs.has(id)) {
+            needs.set(id, { kind, name, neededBy: [] });
+        }
+        needs.get(id)!.neededBy.push(`k8s-platform:${key}`);
+    };
+    if (cfg.cstore) {
+        need("IngressClass", cfg.cstore.ingressClassName, "cstore.ingressClassName");
+        need("ClusterIssuer", cfg.cstore.clusterIssuer, "cstore.clusterIssuer");
+    }
+    if (cfg.greenfield && !cfg.greenfield.mesh) {
+        need("IngressClass", cfg.greenfield.ingress.ingressClassName, "greenfield.ingress.ingressClassName");
+        need("ClusterIssuer", cfg.greenfield.ingress.clusterIssuer, "greenfield.ingress.clusterIssuer");
+    }
+    if (cfg.outbox) {
+        need("IngressClass", cfg.outbox.ingress.ingressClassName, "outbox.ingress.ingressClassName");
+        need("ClusterIssuer", cfg.outbox.ingress.clusterIssuer, "outbox.ingress.clusterIssuer");
+    }
+    if (cfg.restapi.enabled && cfg.restapi.ingress) {
+        need("IngressClass", cfg.restapi.ingress.ingressClassName, "restapi.ingress.ingressClassName");
+        need("ClusterIssuer", cfg.restapi.ingress.clusterIssuer, "restapi.ingress.clusterIssuer");
+    }
+    return [...needs.values()].filter(n => !cfg.skipPrerequisites.includes(OBJECT_PREREQUISITE[n.kind]));
 }
 
 export interface PlatformOutputs {

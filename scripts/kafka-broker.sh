@@ -5,6 +5,8 @@
 #   scripts/kafka-broker.sh stop      stop the broker started by this script
 #   scripts/kafka-broker.sh status    running or not (exit 0 / 1)
 #   scripts/kafka-broker.sh reset     stop and delete the broker's data
+#   scripts/kafka-broker.sh libs      fetch the jars if needed and print their directory (the runtime
+#                                     test of the brokers' start script runs Kafka from it)
 #   scripts/kafka-broker.sh topics ARGS    Kafka's kafka-topics tool against the broker, e.g.
 #                                          topics --describe --topic NAME
 #   scripts/kafka-broker.sh configs ARGS   Kafka's kafka-configs tool against the broker, e.g.
@@ -148,6 +150,7 @@ case "${1:-}" in
     if running && port_open "$PORT"; then echo "running (pid $(cat "$PID_FILE")) on 127.0.0.1:$PORT"; exit 0; fi
     echo "not running"; exit 1 ;;
   reset) stop; rm -rf "$STATE"; log "removed $STATE" ;;
+  libs) ensure_jars; echo "$HOME_DIR/libs" ;;
   topics|configs)
     tool=org.apache.kafka.tools.TopicCommand
     [ "$1" = configs ] && tool=kafka.admin.ConfigCommand
@@ -157,5 +160,5 @@ case "${1:-}" in
     # Tools log at WARN to stderr only.
     java -Xmx256m -Dlog4j.configuration="file:$STATE/log4j.properties" -Dlog4j.rootLogger=WARN \
       -cp "$HOME_DIR/libs/*" "$tool" --bootstrap-server "127.0.0.1:$PORT" "$@" ;;
-  *) echo "usage: scripts/kafka-broker.sh start|stop|status|reset|topics ARGS|configs ARGS" >&2; exit 2 ;;
+  *) echo "usage: scripts/kafka-broker.sh start|stop|status|reset|libs|topics ARGS|configs ARGS" >&2; exit 2 ;;
 esac

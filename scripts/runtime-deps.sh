@@ -5,15 +5,20 @@
 #   postgresql-15   server binaries in /usr/lib/postgresql/15/bin (initdb, postgres, pg_basebackup, pg_dump, pg_restore)
 #   redis-server    redis-server and redis-cli (Debian 12: Redis 7.0)
 #   redis-sentinel  the sentinel binary
+#   mariadb-server  mariadbd (MariaDB 10.11): the server the MySQL backup/restore runtime test dumps and restores
+#   mariadb-client  mysqldump and mysql, the clients backup.sh and restore.sh call (MariaDB's; the image runs mysql:8.4's)
 #   nginx-light     nginx: tests the CDN's generated nginx.conf and serves files with it
 #   prometheus-alertmanager  amtool (/usr/bin/amtool): check-config and routes test on the generated alertmanager.yml
+#   openjdk-17-jre-headless, maven  java and mvn: the Kafka brokers' start script runs a real broker from
+#                   Apache Kafka's jars, which scripts/kafka-broker.sh fetches from Maven Central
+#   sqlite3         the sqlite3 shell: SQLite backups (.backup) and restores (.restore)
 # and builds promtool from the Prometheus Go module at the images' version (Debian's promtool is built
 # without the Kubernetes service discovery every generated config uses), cached outside the work tree:
 #   scripts/runtime-deps.sh --promtool-path   prints the promtool binary's path (after building it)
 #   (and the linter) checks the scripts that run inside the database pods
 set -euo pipefail
 
-PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools nginx-light prometheus-alertmanager shellcheck)
+PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-tools mariadb-server mariadb-client nginx-light prometheus-alertmanager shellcheck openjdk-17-jre-headless maven sqlite3)
 PROMETHEUS_VERSION=2.54.1       # as prom/prometheus:v2.54.1 in the components
 PROMETHEUS_GO_VERSION=v0.54.1   # its Go module version
 PROMTOOL_DIR="${K8S_PLATFORM_TOOLCHAIN:-$HOME/.cache/k8s-platform/toolchain}/promtool-$PROMETHEUS_VERSION"

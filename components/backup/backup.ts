@@ -4,6 +4,11 @@
  * suspended `<name>-restore` CronJob: the template of the restore Job an operator creates with
  * `kubectl create job --from=cronjob/<name>-restore` (newest dump, or the one named in DUMP).
  *
+ * Besides the dump tools: Redis in sentinel mode (`sentinelMaster`: the sentinels are asked for the
+ * current primary), Elasticsearch (snapshots into a filesystem repository on the backup claim,
+ * which the nodes mount at ES_SNAPSHOT_DIR as their `path.repo`; the Jobs only call the API) and
+ * SQLite (`sqlite`: the database's own claim mounted beside the server, `sqlite3 .backup`).
+ *
  * The Workload building block runs Deployments and StatefulSets only, so the CronJobs are assembled
  * here from the same secure defaults (secureContainer, containerVolumes, the pod security context
  * Workload uses) and their NetworkPolicy from networkPolicySpec with the rules the system's traffic
@@ -14,7 +19,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { BATCH, priorityClassName } from "../k8s/profile";
+import { BATCH, KUBE_SCORE_IGNORE_ANNOTATION, priorityClassName, UID_EXCEPTION_ANNOTATION, UidException } from "../k8s/profile";
 import { ContainerSpec, containerVolumes, podSecurityContext, ResourceSpec, secureContainer, validateContainer, validateResources } from "../k8s/container";
 import { fileEnv, secretFiles } from "../k8s/credentials";
 import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
@@ -25,7 +30,7 @@ import { Checked, isChecked, requireDnsLabel, requireIntInRange, requireNonEmpty
 import { requireCronSchedule } from "./cron";
 import { BACKUP_RESOURCES } from "./policy";
 
-export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb", "redis"] as const;
+export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb", "redis", "elasticsearch", "sqlite"] as const;
 export type BackupEngine = typeof BACKUP_ENGINES[number];
 
 /** Keys of the database Secret (as components/database writes it). */
@@ -46,16 +51,52 @@ export const BACKUP_ENGINE_DEFS: Record<BackupEngine, EngineBackup> = {
     mongodb: { image: "mongo:7.0.14", extension: "archive.gz" },
     // An RDB snapshot (redis-cli --rdb); the restore loads it into a pod-local redis-server of the same image.
     redis: { image: "redis:7.2.5", extension: "rdb" },
+    // Snapshots are written by Elasticsearch itself; the Jobs need curl (the node image has it).
+    elasticsearch: { image: "docker.elastic.co/elasticsearch/elasticsearch:8.15.0", extension: "snapshot" },
+    // The sqlite3 shell (online backup API); the server image (sqld) has none.
+    sqlite: { image: "keinos/sqlite3:3.46.1", extension: "db" },
 };
 
-/** Where the `<name>-scripts` ConfigMap (scripts/backup.sh, scripts/restore.sh) is mounted. */
+/** Where every Elasticsearch node mounts the backup claim (its `path.repo`): the snapshot repository. */
+export const ES_SNAPSHOT_DIR = "/usr/share/elasticsearch/snapshots";
+
+/** Where the `<name>-scripts` ConfigMap (the engine's scripts of components/backup/scripts/) is mounted. */
 export const BACKUP_SCRIPT_DIR = "/etc/backup";
 
-/** The scripts of components/backup/scripts/, as the ConfigMap carries them. */
+const script = (file: string): string => fs.readFileSync(path.join(__dirname, "scripts", file), "utf8");
+
+/** The dump engines' scripts of components/backup/scripts/, as the ConfigMap carries them. */
 export const BACKUP_SCRIPTS: Readonly<Record<string, string>> = Object.freeze({
-    "backup.sh": fs.readFileSync(path.join(__dirname, "scripts", "backup.sh"), "utf8"),
-    "restore.sh": fs.readFileSync(path.join(__dirname, "scripts", "restore.sh"), "utf8"),
+    "backup.sh": script("backup.sh"),
+    "restore.sh": script("restore.sh"),
+    "redis-primary.sh": script("redis-primary.sh"),
 });
+
+/** Elasticsearch's scripts (snapshot API calls), as the ConfigMap carries them. */
+export const ES_BACKUP_SCRIPTS: Readonly<Record<string, string>> = Object.freeze({
+    "es-snapshot.sh": script("es-snapshot.sh"),
+    "es-restore.sh": script("es-restore.sh"),
+    "es-api.sh": script("es-api.sh"),
+});
+
+/** The scripts an engine's backup and restore run: [backup, restore, the ConfigMap's files]. */
+export function backupScripts(engine: BackupEngine): [string, string, Readonly<Record<string, string>>] {
+    return engine === "elasticsearch" ? ["es-snapshot.sh", "es-restore.sh", ES_BACKUP_SCRIPTS] : ["backup.sh", "restore.sh", BACKUP_SCRIPTS];
+}
+
+/** SQLite: the database's claim, where the pods mount it, the file, and the server's pods (the claim is ReadWriteOnce). */
+export interface SqliteSource {
+    /** The database's data claim (mounted read-write: SQLite's locks and WAL index live beside the file). */
+    claimName: pulumi.Input<string>;
+    /** Where the server mounts it (the same path here). */
+    mountPath: string;
+    /** The SQLite file under mountPath. */
+    file: string;
+    /** Labels of the server's pod: backup pods run on its node (a ReadWriteOnce claim is attached to one node). */
+    serverSelector: Record<string, string>;
+    /** The server image's UID, which owns the files. */
+    uidException: UidException;
+}
 
 export interface DatabaseBackupArgs {
     /** Namespace of the database: its Secret is mounted as files, and a Secret volume is namespace-local. */
@@ -67,6 +108,12 @@ export interface DatabaseBackupArgs {
     databaseName: string;
     /** MongoDB with more than one member: the replica set's name (dumps and restores go through the primary). */
     replicaSet?: string;
+    /** Redis in sentinel mode: host and port are the sentinels', this the primary's name they monitor. */
+    sentinelMaster?: string;
+    /** SQLite: the database file on its own claim (no network: the traffic rules are empty). */
+    sqlite?: SqliteSource;
+    /** Access mode of the backup claim: ReadWriteMany when several pods mount it (a multi-node Elasticsearch repository). */
+    accessMode?: "ReadWriteOnce" | "ReadWriteMany";
     /** Secret with keys "username" and "password" (the Database's, or a dedicated read-only backup user's). */
     secretName: pulumi.Input<string>;
     /**
@@ -116,8 +163,25 @@ export function validateDatabaseBackup(key: string, a: DatabaseBackupArgs): void
     if (typeof a.secretName === "string") {
         requireDnsLabel(`${key}.secretName`, a.secretName, 253);
     }
+    if (a.sentinelMaster !== undefined) {
+        if (a.engine !== "redis") {
+            throw new ValidationError(`${key}.sentinelMaster`, `is set for ${a.engine}; allowed: redis only`);
+        }
+        requireDnsLabel(`${key}.sentinelMaster`, a.sentinelMaster, 63);
+    }
+    if ((a.engine === "sqlite") !== (a.sqlite !== undefined)) {
+        throw new ValidationError(`${key}.sqlite`, a.engine === "sqlite" ? "missing; allowed: the database's claim, mount path, file and server selector" : `is set for ${a.engine}; allowed: sqlite only`);
+    }
+    if (a.accessMode !== undefined) {
+        requireOneOf(`${key}.accessMode`, a.accessMode, ["ReadWriteOnce", "ReadWriteMany"] as const);
+    }
     const t = a.traffic;
-    if (!t || !Array.isArray(t.ingress) || !Array.isArray(t.egress) || t.egress.length === 0
+    if (a.engine === "sqlite") {
+        // The file is read on the claim: the pods talk to nobody.
+        if (!t || !Array.isArray(t.ingress) || !Array.isArray(t.egress) || t.egress.length > 0 || t.ingress.length > 0) {
+            throw new ValidationError(`${key}.traffic`, "allowed: no ingress and no egress (sqlite is backed up from its claim)");
+        }
+    } else if (!t || !Array.isArray(t.ingress) || !Array.isArray(t.egress) || t.egress.length === 0
         || t.egress.some(r => r.peer.kind !== "pods" || !r.ports.some(p => p.port === a.port))) {
         throw new ValidationError(`${key}.traffic`,
             `allowed: the backup endpoint's rules from the traffic plan, egress to the database pods on port ${a.port} (planBackupFlow)`);
@@ -198,34 +262,49 @@ export class DatabaseBackup extends pulumi.ComponentResource {
             validateDatabaseBackup(key, args);
         }
         const engine = BACKUP_ENGINE_DEFS[args.engine];
-        const credentials = secretFiles("db-credentials", args.secretName, [CREDENTIAL_KEYS.username, CREDENTIAL_KEYS.password]);
+        const [backupScript, restoreScript, scriptFiles] = backupScripts(args.engine);
+        const isEs = args.engine === "elasticsearch";
+        const sqlite = args.sqlite;
+        // SQLite has no credentials; everything else reads the database Secret's files.
+        const credentials = sqlite ? undefined : secretFiles("db-credentials", args.secretName, [CREDENTIAL_KEYS.username, CREDENTIAL_KEYS.password]);
         const container: ContainerSpec = {
             name: "backup",
             image: args.image ?? engine.image,
-            command: ["/bin/sh", `${BACKUP_SCRIPT_DIR}/backup.sh`],
+            command: ["/bin/sh", `${BACKUP_SCRIPT_DIR}/${backupScript}`],
             env: [
                 { name: "ENGINE", value: args.engine },
-                { name: "BACKUP_DIR", value: BACKUP_DIR },
+                // Elasticsearch writes its snapshots itself: the claim is the nodes' repository, not mounted here.
+                ...(isEs
+                    ? [{ name: "REPOSITORY", value: name }, { name: "SNAPSHOT_DIR", value: ES_SNAPSHOT_DIR }]
+                    : [{ name: "BACKUP_DIR", value: BACKUP_DIR }]),
                 { name: "SCRATCH_DIR", value: "/tmp" },
-                { name: "DB_HOST", value: args.host },
-                { name: "DB_PORT", value: String(args.port) },
+                ...(sqlite
+                    ? [{ name: "DB_FILE", value: `${sqlite.mountPath}/${sqlite.file}` }]
+                    : [{ name: "DB_HOST", value: args.host }, { name: "DB_PORT", value: String(args.port) }]),
                 { name: "DB_NAME", value: args.databaseName },
                 { name: "KEEP", value: String(args.retention) },
                 ...(args.replicaSet !== undefined ? [{ name: "DB_REPLICA_SET", value: args.replicaSet }] : []),
+                ...(args.sentinelMaster !== undefined ? [{ name: "DB_SENTINEL_MASTER", value: args.sentinelMaster }] : []),
                 { name: "HOME", value: "/tmp" },
-                fileEnv("DB_USER_FILE", credentials, CREDENTIAL_KEYS.username),
-                fileEnv("DB_PASSWORD_FILE", credentials, CREDENTIAL_KEYS.password),
+                ...(credentials ? [
+                    fileEnv("DB_USER_FILE", credentials, CREDENTIAL_KEYS.username),
+                    fileEnv("DB_PASSWORD_FILE", credentials, CREDENTIAL_KEYS.password),
+                ] : []),
             ],
-            secretFiles: [credentials],
+            secretFiles: credentials ? [credentials] : [],
             resources: args.resources ?? DEFAULT_RESOURCES,
-            volumeMounts: [{ name: "backups", mountPath: BACKUP_DIR }, { name: "scripts", mountPath: BACKUP_SCRIPT_DIR, readOnly: true }],
+            volumeMounts: [
+                ...(isEs ? [] : [{ name: "backups", mountPath: BACKUP_DIR }]),
+                ...(sqlite ? [{ name: "database", mountPath: sqlite.mountPath }] : []),
+                { name: "scripts", mountPath: BACKUP_SCRIPT_DIR, readOnly: true },
+            ],
         };
         // A run-to-completion container: pinned image and resources, no probes.
         validateContainer(container, `${key}.container`, true);
         const restoreContainer: ContainerSpec = {
             ...container,
             name: "restore",
-            command: ["/bin/sh", `${BACKUP_SCRIPT_DIR}/restore.sh`],
+            command: ["/bin/sh", `${BACKUP_SCRIPT_DIR}/${restoreScript}`],
             env: [...container.env!, { name: "DUMP", value: "" }],
         };
         validateContainer(restoreContainer, `${key}.restoreContainer`, true);
@@ -238,38 +317,57 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         const jobPodLabels = (action: "backup" | "restore") => ({ ...podLabels, [BACKUP_ACTION_LABEL]: action });
         const selector = selectorLabels(identity);
         const metadata = { name, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS };
+        // SQLite's pods run as the server's UID (the files' owner), visible on the CronJobs as on a Workload.
+        const cronMetadata = sqlite ? {
+            ...metadata,
+            annotations: {
+                ...OWNED_ANNOTATIONS,
+                [UID_EXCEPTION_ANNOTATION]: `uid ${sqlite.uidException.uid}: ${sqlite.uidException.reason}`,
+                [KUBE_SCORE_IGNORE_ANNOTATION]: "container-security-context-user-group-id",
+            },
+        } : metadata;
         this.peer = { kind: "pods", namespace: args.namespace, selector };
 
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, child);
         const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-storage`, {
             metadata: { name: `${name}-storage`, namespace: args.namespace, labels },
             spec: {
-                accessModes: ["ReadWriteOnce"],
+                accessModes: [args.accessMode ?? "ReadWriteOnce"],
                 storageClassName: args.storage.storageClass,
                 resources: { requests: { storage: args.storage.size } },
             },
         }, { ...child, protect: args.protect, retainOnDelete: args.protect });
 
         // Content-named: a changed script rolls into the next run.
-        const scripts = rollingConfigMap(`${name}-scripts`, { namespace: args.namespace, labels, data: { ...BACKUP_SCRIPTS } }, child);
-        const podSpec = (c: ContainerSpec): k8s.types.input.core.v1.PodSpec => ({
+        const scripts = rollingConfigMap(`${name}-scripts`, { namespace: args.namespace, labels, data: { ...scriptFiles } }, child);
+        // SQLite: the backup runs on the server's node (the claim is attached there); a restore runs
+        // while the server is stopped, so anywhere.
+        const onServerNode = (action: "backup" | "restore"): k8s.types.input.core.v1.Affinity | undefined => sqlite && action === "backup" ? {
+            podAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: sqlite.serverSelector }, topologyKey: "kubernetes.io/hostname" }],
+            },
+        } : undefined;
+        const podSpec = (c: ContainerSpec, action: "backup" | "restore"): k8s.types.input.core.v1.PodSpec => ({
             serviceAccountName: sa.metadata.name,
             automountServiceAccountToken: false,
             enableServiceLinks: false,
             restartPolicy: "Never",
             priorityClassName: priorityClassName(BATCH.priorityTier),
             // The dump tools need no account of the image: the default high UID; fsGroup makes the
-            // backup claim (and dumps an earlier UID wrote) group-writable for it.
-            securityContext: podSecurityContext(key),
+            // backup claim (and dumps an earlier UID wrote) group-writable for it. SQLite: the
+            // server's UID, which owns the database files.
+            securityContext: podSecurityContext(key, sqlite?.uidException),
+            affinity: onServerNode(action),
             containers: [secureContainer(c, `${key}.container`, true, BATCH)],
             volumes: [
-                { name: "backups", persistentVolumeClaim: { claimName: pvc.metadata.name } },
+                ...(isEs ? [] : [{ name: "backups", persistentVolumeClaim: { claimName: pvc.metadata.name } }]),
+                ...(sqlite ? [{ name: "database", persistentVolumeClaim: { claimName: sqlite.claimName } }] : []),
                 { name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } },
                 ...containerVolumes([c], BATCH),
             ],
         });
         const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {
-            metadata,
+            metadata: cronMetadata,
             spec: {
                 schedule: args.schedule,
                 timeZone: args.timeZone,
@@ -283,7 +381,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                     spec: {
                         backoffLimit: args.backoffLimit ?? 2,
                         activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
-                        template: { metadata: { labels: jobPodLabels("backup") }, spec: podSpec(container) },
+                        template: { metadata: { labels: jobPodLabels("backup") }, spec: podSpec(container, "backup") },
                     },
                 },
             },
@@ -293,7 +391,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         // Same image, credentials, claim and network access; restore.sh instead of backup.sh; a
         // single attempt, so a failed restore is reported, not retried over a half-restored database.
         const restoreCronJob = new k8s.batch.v1.CronJob(`${name}-restore-cronjob`, {
-            metadata: { ...metadata, name: restoreName(name) },
+            metadata: { ...cronMetadata, name: restoreName(name) },
             spec: {
                 schedule: args.schedule,
                 timeZone: args.timeZone,
@@ -308,7 +406,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                     spec: {
                         backoffLimit: 0,
                         activeDeadlineSeconds: args.activeDeadlineSeconds ?? 3600,
-                        template: { metadata: { labels: jobPodLabels("restore") }, spec: podSpec(restoreContainer) },
+                        template: { metadata: { labels: jobPodLabels("restore") }, spec: podSpec(restoreContainer, "restore") },
                     },
                 },
             },

@@ -12,7 +12,7 @@ import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { networkPolicySpec, Peer, PortSpec, TrafficRule } from "../k8s/traffic";
-import { Checked, isChecked } from "../k8s/validation";
+import { Checked, isChecked, ValidationError } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
 import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
@@ -37,6 +37,14 @@ export const DATABASE_DEPLOYER_RULES: PolicyRule[] = [
 
 export type DatabasePhase = Phase;
 
+/** SQLite: the path sqld is given as --db-path (a directory it creates on the claim). */
+export function sqliteDbPath(spec: Pick<DatabaseSpec, "sqlite" | "databaseName">): string {
+    return spec.sqlite?.filePath ?? `/data/${spec.databaseName ?? "app"}.db`;
+}
+
+/** The SQLite file sqld keeps its (default namespace's) database in, under --db-path. */
+export const SQLD_DATA_FILE = "dbs/default/data";
+
 /** Volume of the `<name>-config` ConfigMap (the engine's scripts and config files). */
 export const CONFIG_VOLUME = "db-config";
 
@@ -52,6 +60,11 @@ export interface DatabaseArgs extends DatabaseSpec {
     initScripts?: Record<string, string>;
     /** Extra labels on every object and pod (not the selector), e.g. platform.io/owner. */
     labels?: Record<string, string>;
+    /**
+     * Elasticsearch: the snapshot repository every node mounts (the backup claim, ReadWriteMany with
+     * more than one node) at `path`, which becomes the nodes' `path.repo` (DatabaseBackup's ES_SNAPSHOT_DIR).
+     */
+    snapshotRepository?: { claimName: pulumi.Input<string>; path: string };
 }
 
 function connectionUrl(type: DatabaseType, user: string, password: string | undefined, host: string, port: number,
@@ -233,7 +246,18 @@ export class Database extends pulumi.ComponentResource {
     constructor(name: string, args: DatabaseArgs | Checked<DatabaseArgs>, opts?: pulumi.ComponentResourceOptions) {
         // Checked once: where the config entered (a system's spec), or here for a Database built directly.
         const key = `Database(${name})`;
-        const spec: DatabaseSpec = isChecked(args) ? args : validateDatabaseArgs(key, name, args);
+        let spec: DatabaseSpec = args;
+        if (!isChecked(args)) {
+            spec = validateDatabaseArgs(key, name, args);
+            if (args.snapshotRepository !== undefined) {
+                if (spec.type !== "elasticsearch") {
+                    throw new ValidationError(`${key}.snapshotRepository`, `is set for ${spec.type}; allowed: elasticsearch only`);
+                }
+                if (!/^\/[A-Za-z0-9._/-]+$/.test(args.snapshotRepository.path)) {
+                    throw new ValidationError(`${key}.snapshotRepository.path`, `${JSON.stringify(args.snapshotRepository.path)} is not allowed; allowed: an absolute path`);
+                }
+            }
+        }
         super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
         const version = spec.version ?? engine.defaultVersion;
@@ -283,7 +307,7 @@ export class Database extends pulumi.ComponentResource {
             esClusterName: spec.elasticsearch?.clusterName ?? name,
             esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
             esTransportTls: spec.type === "elasticsearch" && (spec.elasticsearch?.transportTls ?? false),
-            sqliteFile: spec.sqlite?.filePath ?? `/data/${databaseName}.db`,
+            sqliteFile: sqliteDbPath(spec),
             postgresMaxConnections: spec.postgresql?.maxConnections,
             postgresSynchronous: spec.postgresql?.synchronous ?? false,
             mysqlSemiSync: spec.mysql?.semiSync ?? false,
@@ -297,8 +321,16 @@ export class Database extends pulumi.ComponentResource {
         }
         const volumes: k8s.types.input.core.v1.Volume[] = [];
         const engineContainer = engine.container(ctx);
+        if (args.snapshotRepository) {
+            // Elasticsearch registers filesystem repositories only under path.repo, on every node.
+            volumes.push({ name: "snapshots", persistentVolumeClaim: { claimName: args.snapshotRepository.claimName } });
+            engineContainer.env = [...(engineContainer.env ?? []), { name: "path.repo", value: args.snapshotRepository.path }];
+        }
         const mounts: k8s.types.input.core.v1.VolumeMount[] = [...(engineContainer.volumeMounts ?? []), { name: "data", mountPath: engine.dataPath }];
         (engine.extraClaims ?? []).forEach(c => mounts.push({ name: c.name, mountPath: c.mountPath }));
+        if (args.snapshotRepository) {
+            mounts.push({ name: "snapshots", mountPath: args.snapshotRepository.path });
+        }
         if (Object.keys(scripts).length > 0) {
             const cm = new k8s.core.v1.ConfigMap(`${name}-init`, {
                 metadata: { name: `${name}-init`, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS },

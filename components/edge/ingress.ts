@@ -322,6 +322,27 @@ export function validateIngressRoutes(key: string, a: IngressRoutesArgs): void {
  * (basic auth from a generated password), each with its own certificate and rate limit; other
  * systems use the same routes (greenfield: api + Grafana; outbox: api (REST), grpc + Grafana).
  */
+/**
+ * Grafana's basic-auth credential: a generated password and the Secret `<prefix>-grafana-basic-auth`
+ * holding its htpasswd line under the key "auth" (ingress-nginx's auth-file; the Istio path mounts
+ * the same file into Grafana's sidecar, components/mesh/edge.ts). `opts` carries the parent.
+ */
+export function grafanaBasicAuth(prefix: string, namespace: pulumi.Input<string>, username: string, partOf: string, opts: pulumi.CustomResourceOptions):
+    { secretName: pulumi.Output<string>; password: pulumi.Output<string> } {
+    const pw = new random.RandomPassword(`${prefix}-grafana-password`, { length: 32, special: false }, opts);
+    const secret = new k8s.core.v1.Secret(`${prefix}-grafana-basic-auth`, {
+        metadata: {
+            name: `${prefix}-grafana-basic-auth`,
+            namespace,
+            annotations: OWNED_ANNOTATIONS,
+            labels: { "app.kubernetes.io/part-of": partOf, "app.kubernetes.io/component": "edge", "app.kubernetes.io/managed-by": "pulumi" },
+        },
+        type: "Opaque",
+        stringData: { auth: pulumi.secret(pw.result.apply(p => `${htpasswdSha1(username, p)}\n`)) },
+    }, { ...opts, additionalSecretOutputs: ["data", "stringData"] });
+    return { secretName: secret.metadata.name, password: pulumi.secret(pw.result) };
+}
+
 export class IngressRoutes extends pulumi.ComponentResource {
     /** role -> host name. */
     public readonly hosts: pulumi.Output<Record<string, string>>;
@@ -391,20 +412,7 @@ export class IngressRoutes extends pulumi.ComponentResource {
         let password: pulumi.Output<string> | undefined;
         const username = args.grafana?.username ?? "admin";
         if (args.grafana) {
-            const pw = new random.RandomPassword(`${name}-grafana-password`, { length: 32, special: false }, child);
-            password = pulumi.secret(pw.result);
-            const secret = new k8s.core.v1.Secret(`${name}-grafana-basic-auth`, {
-                metadata: {
-                    name: `${name}-grafana-basic-auth`,
-                    namespace: args.grafana.namespace,
-                    annotations: OWNED_ANNOTATIONS,
-                    labels: { "app.kubernetes.io/part-of": common.partOf, "app.kubernetes.io/component": "edge", "app.kubernetes.io/managed-by": "pulumi" },
-                },
-                type: "Opaque",
-                // ingress-nginx reads the htpasswd file from the key "auth" (auth-secret-type auth-file).
-                stringData: { auth: pulumi.secret(pw.result.apply(p => `${htpasswdSha1(username, p)}\n`)) },
-            }, { ...child, additionalSecretOutputs: ["data", "stringData"] });
-            authSecretName = secret.metadata.name;
+            ({ secretName: authSecretName, password } = grafanaBasicAuth(name, args.grafana.namespace, username, common.partOf, child));
         }
 
         for (const p of plans) {

@@ -11,12 +11,20 @@
  * carries every group/version and group/version/kind the cluster serves. Without a reachable cluster
  * (render mode, an offline preview) Helm falls back to its built-in group/versions only, without
  * kinds: the check then cannot tell and is skipped with a warning.
+ *
+ * Objects rather than APIs (the IngressClass the stack's Ingresses name, the cert-manager
+ * ClusterIssuers they reference) are read from the API server by a plain GET over the provider's
+ * own connection (./kube-api.ts): Helm's `lookup` is off in template mode, and a Pulumi `.get` read
+ * of a missing object fails the whole run with only the engine's "resource does not exist". A
+ * missing object joins the same one error; an object that cannot be read (no credentials, RBAC) is
+ * a warning, never a guess.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { KubeApiReader, providerKubeApiReader } from "./kube-api";
 import { ValidationError } from "./validation";
 
-export const PREREQUISITE_NAMES = ["cert-manager", "istio", "metrics-server"] as const;
+export const PREREQUISITE_NAMES = ["cert-manager", "istio", "metrics-server", "ingress-class"] as const;
 export type PrerequisiteName = typeof PREREQUISITE_NAMES[number];
 
 export interface Prerequisite {
@@ -46,7 +54,9 @@ export const CERT_MANAGER: Prerequisite = {
 export function istioPrerequisite(apiVersion: string): Prerequisite {
     return {
         name: "istio",
-        apis: [`security.istio.io/${apiVersion}/PeerAuthentication`, `networking.istio.io/${apiVersion}/Gateway`, `networking.istio.io/${apiVersion}/VirtualService`],
+        // EnvoyFilter (the gateway routes' rate limits and basic auth) exists in v1alpha3 only.
+        apis: [`security.istio.io/${apiVersion}/PeerAuthentication`, `networking.istio.io/${apiVersion}/Gateway`, `networking.istio.io/${apiVersion}/VirtualService`,
+            "networking.istio.io/v1alpha3/EnvoyFilter"],
         install: "install Istio with its CRDs and the CNI plugin (istioctl install --set profile=default --set components.cni.enabled=true, " +
             "or the istio/base, istio/istiod, istio/cni and istio/gateway Helm charts)",
         required: true,
@@ -76,9 +86,9 @@ export function missingApis(p: Prerequisite, caps: ClusterCapabilities): string[
 
 /**
  * The one error for everything missing (undefined when nothing required is missing), and the
- * warnings for what is missing but optional.
+ * warnings for what is missing but optional. `objectLines`: the missing objects (missingObjects).
  */
-export function prerequisiteReport(needs: PrerequisiteNeed[], caps: ClusterCapabilities, skipKey: string):
+export function prerequisiteReport(needs: PrerequisiteNeed[], caps: ClusterCapabilities, skipKey: string, objectLines: string[] = []):
     { error?: ValidationError; warnings: string[] } {
     const lines: string[] = [];
     const warnings: string[] = [];
@@ -94,6 +104,7 @@ export function prerequisiteReport(needs: PrerequisiteNeed[], caps: ClusterCapab
             warnings.push(`missing prerequisite ${line}`);
         }
     }
+    lines.push(...objectLines);
     if (lines.length === 0) {
         return { warnings };
     }
@@ -102,7 +113,7 @@ export function prerequisiteReport(needs: PrerequisiteNeed[], caps: ClusterCapab
         error: new ValidationError(skipKey,
             `the cluster lacks ${lines.length === 1 ? "a prerequisite" : `${lines.length} prerequisites`} of this stack, nothing was changed:\n` +
             `${lines.map(l => `  - ${l}`).join("\n")}\n` +
-            `allowed: install ${lines.length === 1 ? "it" : "them"} first (README: Prerequisites), or list the name in ${skipKey} ` +
+            `allowed: install or create ${lines.length === 1 ? "it" : "them"} first (README: Prerequisites), or list the name in ${skipKey} ` +
             `where the stack deliberately runs without it (${PREREQUISITE_NAMES.join(", ")})`),
     };
 }
@@ -129,21 +140,133 @@ export async function clusterCapabilities(): Promise<ClusterCapabilities> {
     return capabilitiesFrom(r.result ?? []);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Objects: the IngressClass and ClusterIssuers the stack's Ingresses name
+
+export const OBJECT_KINDS = ["IngressClass", "ClusterIssuer"] as const;
+export type ObjectKind = typeof OBJECT_KINDS[number];
+
+export interface ObjectNeed {
+    kind: ObjectKind;
+    /** The object's name; undefined for an IngressClass: Ingresses without ingressClassName, served by the cluster's default class. */
+    name?: string;
+    /** Config keys (as the user writes them) that name it. */
+    neededBy: string[];
+}
+
+/** The skipPrerequisites name that leaves an object out: ClusterIssuers go with cert-manager. */
+export const OBJECT_PREREQUISITE: Record<ObjectKind, PrerequisiteName> = { IngressClass: "ingress-class", ClusterIssuer: "cert-manager" };
+/** The API an object is served by: not read when the cluster does not serve it (the API line says so already). */
+const OBJECT_API: Record<ObjectKind, { gvk: string; path: string }> = {
+    IngressClass: { gvk: "networking.k8s.io/v1/IngressClass", path: "/apis/networking.k8s.io/v1/ingressclasses" },
+    ClusterIssuer: { gvk: "cert-manager.io/v1/ClusterIssuer", path: "/apis/cert-manager.io/v1/clusterissuers" },
+};
+export const DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class";
+
+interface ApiObject { metadata?: { name?: string; annotations?: Record<string, string> }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } }
+
+function objectLine(n: ObjectNeed, ingressNamespace: string): string {
+    const by = `needed by ${n.neededBy.join(", ")}`;
+    if (n.kind === "ClusterIssuer") {
+        return `ClusterIssuer "${n.name}" (the cluster has no cert-manager ClusterIssuer of that name; ${by}): create it (a cert-manager.io/v1 ` +
+            `ClusterIssuer named ${n.name}, e.g. ACME with an HTTP-01 solver through the ingress class; kubectl get clusterissuers lists those ` +
+            "there are), or set those keys to an issuer the cluster has";
+    }
+    const install = `install the ingress controller (helm install ingress-nginx ingress-nginx/ingress-nginx -n ${ingressNamespace} --create-namespace: ` +
+        "it creates IngressClass nginx)";
+    if (n.name === undefined) {
+        return `a default IngressClass (the cluster has no IngressClass annotated ${DEFAULT_CLASS_ANNOTATION}=true, and Ingresses without ` +
+            `ingressClassName are served by none; ${by}): ${install} and mark its class default (kubectl annotate ingressclass nginx ` +
+            `${DEFAULT_CLASS_ANNOTATION}=true), or set those keys to a class the cluster has`;
+    }
+    return `IngressClass "${n.name}" (the cluster has no IngressClass of that name; ${by}): ${install}, or set those keys to a class the ` +
+        "cluster has (kubectl get ingressclass)";
+}
+
+/**
+ * Reads each needed object: the lines of those missing (for the one error) and warnings for those
+ * that could not be read, or exist but are not Ready (a ClusterIssuer).
+ */
+export async function missingObjects(objects: ObjectNeed[], caps: ClusterCapabilities, reader: () => KubeApiReader, ingressNamespace: string):
+    Promise<{ lines: string[]; warnings: string[] }> {
+    const lines: string[] = [];
+    const warnings: string[] = [];
+    const served = new Set(caps.apiVersions);
+    const wanted = objects.filter(o => served.has(OBJECT_API[o.kind].gvk));
+    if (wanted.length === 0) {
+        return { lines, warnings };
+    }
+    let api: KubeApiReader;
+    try {
+        api = reader();
+    } catch (e) {
+        warnings.push(`prerequisite objects not checked (${wanted.map(describe).join(", ")} assumed to exist): ${(e as Error).message}`);
+        return { lines, warnings };
+    }
+    for (const o of wanted) {
+        try {
+            if (o.kind === "IngressClass" && o.name === undefined) {
+                const list = await api.get(OBJECT_API.IngressClass.path) as { items?: ApiObject[] } | undefined;
+                if (!(list?.items ?? []).some(c => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true")) {
+                    lines.push(objectLine(o, ingressNamespace));
+                }
+                continue;
+            }
+            const obj = await api.get(`${OBJECT_API[o.kind].path}/${encodeURIComponent(o.name!)}`) as ApiObject | undefined;
+            if (obj === undefined) {
+                lines.push(objectLine(o, ingressNamespace));
+            } else if (o.kind === "ClusterIssuer") {
+                const ready = obj.status?.conditions?.find(c => c.type === "Ready");
+                if (ready?.status !== "True") {
+                    warnings.push(`ClusterIssuer "${o.name}" exists but is not Ready (${ready ? `${ready.reason ?? ready.status}: ${ready.message ?? ""}` : "no Ready condition"}); ` +
+                        `certificates for ${o.neededBy.join(", ")} will not be issued until it is`);
+                }
+            }
+        } catch (e) {
+            warnings.push(`${describe(o)} not checked on ${api.target}: ${(e as Error).message}`);
+        }
+    }
+    return { lines, warnings };
+}
+
+function describe(o: ObjectNeed): string {
+    return o.name === undefined ? `the default ${o.kind}` : `${o.kind} "${o.name}"`;
+}
+
+/** How the check reaches the cluster: replaced at the boundary by the unit tests' mock cluster. */
+export const clusterAccess: { capabilities: () => Promise<ClusterCapabilities>; reader: () => KubeApiReader } = {
+    capabilities: clusterCapabilities,
+    reader: providerKubeApiReader,
+};
+
+export interface ObjectChecks {
+    objects: ObjectNeed[];
+    /** Namespace of the ingress controller (k8s-platform:ingressNamespace), for the install hint. */
+    ingressNamespace: string;
+    reader?: () => KubeApiReader;
+}
+
 /**
  * Checks the needs against the cluster before anything registers: throws the one error, logs the
  * warnings; skips (with a warning) when the provider reaches no cluster.
  */
 export async function requirePrerequisites(needs: PrerequisiteNeed[], skipKey: string,
-    capabilities: () => Promise<ClusterCapabilities> = clusterCapabilities): Promise<ClusterCapabilities> {
-    if (needs.length === 0) {
+    capabilities: () => Promise<ClusterCapabilities> = () => clusterAccess.capabilities(), checks?: ObjectChecks): Promise<ClusterCapabilities> {
+    const objects = checks?.objects ?? [];
+    if (needs.length === 0 && objects.length === 0) {
         return { reachable: false, apiVersions: [] };
     }
     const caps = await capabilities();
     if (!caps.reachable) {
-        await pulumi.log.warn(`prerequisites not checked: the kubernetes provider reaches no cluster (${needs.map(n => n.prerequisite.name).join(", ")} assumed installed)`);
+        const names = [...needs.map(n => n.prerequisite.name), ...objects.map(describe)];
+        await pulumi.log.warn(`prerequisites not checked: the kubernetes provider reaches no cluster (${names.join(", ")} assumed installed)`);
         return caps;
     }
-    const { error, warnings } = prerequisiteReport(needs, caps, skipKey);
+    const found = await missingObjects(objects, caps, checks?.reader ?? (() => clusterAccess.reader()), checks?.ingressNamespace ?? "ingress-nginx");
+    for (const w of found.warnings) {
+        await pulumi.log.warn(w);
+    }
+    const { error, warnings } = prerequisiteReport(needs, caps, skipKey, found.lines);
     for (const w of warnings) {
         await pulumi.log.warn(w);
     }

@@ -1,1 +1,2 @@
 export * from "./istio";
+export * from "./edge";

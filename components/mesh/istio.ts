@@ -24,6 +24,7 @@ export const ISTIO_CRDS = [
     "peerauthentications.security.istio.io",
     "gateways.networking.istio.io",
     "virtualservices.networking.istio.io",
+    "envoyfilters.networking.istio.io",
 ];
 
 export interface IstioPrerequisite {

@@ -11,10 +11,12 @@
  * - kraft: no ZooKeeper, apache/kafka; the first 1, 3 or 5 brokers also form the controller quorum.
  */
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerPort, ContainerSpec, ResourceSpec, tcpProbe, execProbe, livenessExec, livenessTcp, PID1_ALIVE } from "../k8s/container";
-import { AppIdentity, selectorLabels } from "../k8s/labels";
+import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
 import { DATA_STORE } from "../k8s/profile";
 import { parseQuantity } from "../k8s/quantity";
 import { Endpoint, Flow, Peer, PortSpec, TrafficPlan, TrafficRule } from "../k8s/traffic";
@@ -22,6 +24,7 @@ import { Checked, isChecked } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
 import { DEFAULT_BROKER_RESOURCES, DEFAULT_ZOOKEEPER_RESOURCES, KafkaClusterSpec, KafkaMode, validateKafkaClusterArgs } from "./spec";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
+import { rollingConfigMap } from "../k8s/config";
 
 import EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -40,6 +43,13 @@ const INIT_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "64Mi" },
 export const BROKER_DATA_PATH = "/var/lib/kafka/data";
 export const BROKER_LOG_DIRS = `${BROKER_DATA_PATH}/logs`;
 export const ZOOKEEPER_DATA_PATH = "/var/lib/zookeeper";
+
+/** Where the `<name>-scripts` ConfigMap (scripts/broker-start.sh) is mounted in the brokers. */
+export const BROKER_SCRIPT_DIR = "/etc/broker-start";
+/** The brokers' start script, as the ConfigMap carries it. */
+export const BROKER_START_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "broker-start.sh"), "utf8");
+/** The images' own entrypoints, which broker-start.sh execs. */
+export const BROKER_ENTRYPOINTS: Record<KafkaMode, string> = { kraft: "/etc/kafka/docker/run", zookeeper: "/etc/confluent/docker/run" };
 
 export interface KafkaClusterArgs extends KafkaClusterSpec {
     namespace: pulumi.Input<string>;
@@ -218,18 +228,20 @@ export class KafkaCluster extends pulumi.ComponentResource {
         const rf = spec.defaultReplicationFactor;
         const minIsr = spec.minInsyncReplicas;
         const brokerHosts = ns.apply(n => Array.from({ length: spec.brokers }, (_, i) => podHost(brokerName, i, n)));
-        // EXTERNAL listener: every broker advertises its own configured address (picked by ordinal in the start script).
+        // EXTERNAL listener: every broker advertises its own configured address (picked by ordinal in broker-start.sh).
         const extProto = ext ? ",EXTERNAL:PLAINTEXT" : "";
-        const extListener = ext ? `,EXTERNAL://:${ext.port}` : "";
-        const extScript = ext ? [
-            '# shellcheck disable=SC2086',
-            'set -- $KAFKA_EXTERNAL_ADDRESSES',
-            'shift "$ORDINAL"',
-            'export KAFKA_ADVERTISED_LISTENERS="$KAFKA_ADVERTISED_LISTENERS,EXTERNAL://$1"',
-        ] : [];
+        const voters = controllerVoterCount(spec.brokers);
+        // scripts/broker-start.sh reads BROKER_* (never turned into properties by the images) and sets
+        // the node/broker id, process roles and listeners of its ordinal before the image's entrypoint.
         const brokerEnv: pulumi.Input<EnvVar>[] = [
             podNameEnv,
-            ...(ext ? [env("KAFKA_EXTERNAL_ADDRESSES", ext.advertisedAddresses.join(" "))] : []),
+            env("BROKER_MODE", spec.mode),
+            env("BROKER_CLIENT_PORT", String(KAFKA_PORTS.client)),
+            ...(spec.mode === "kraft" ? [
+                env("BROKER_CONTROLLER_PORT", String(KAFKA_PORTS.controller)),
+                env("BROKER_CONTROLLER_VOTERS", String(voters)),
+            ] : []),
+            ...(ext ? [env("BROKER_EXTERNAL_PORT", String(ext.port)), env("BROKER_EXTERNAL_ADDRESSES", ext.advertisedAddresses.join(" "))] : []),
             // $(POD_NAME) is expanded by the kubelet: every broker advertises its own stable DNS name.
             env("KAFKA_ADVERTISED_LISTENERS", pulumi.interpolate`PLAINTEXT://$(POD_NAME).${brokerName}-headless.${ns}.svc.cluster.local:${KAFKA_PORTS.client}`),
             env("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT"),
@@ -244,9 +256,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", String(minIsr)),
             env("KAFKA_HEAP_OPTS", heapOpts(brokerResources.limits.memory)),
         ];
-        let script: string;
         let writablePaths: string[];
-        const voters = controllerVoterCount(spec.brokers);
         if (spec.mode === "kraft") {
             const clusterId = kraftClusterId(pulumi.getProject(), pulumi.getStack(), name);
             brokerEnv.push(
@@ -257,20 +267,6 @@ export class KafkaCluster extends pulumi.ComponentResource {
                     hs.slice(0, voters).map((h, i) => `${i}@${h}:${KAFKA_PORTS.controller}`).join(","))),
                 env("LOG_DIR", "/opt/kafka/logs"),
             );
-            // node.id = ordinal; the first `voters` pods are also controllers (only they listen on 9093).
-            script = [
-                'ORDINAL="${HOSTNAME##*-}"',
-                'export KAFKA_NODE_ID="$ORDINAL"',
-                `if [ "$ORDINAL" -lt ${voters} ]; then`,
-                '  export KAFKA_PROCESS_ROLES="broker,controller"',
-                `  export KAFKA_LISTENERS="PLAINTEXT://:${KAFKA_PORTS.client},CONTROLLER://:${KAFKA_PORTS.controller}${extListener}"`,
-                "else",
-                '  export KAFKA_PROCESS_ROLES="broker"',
-                `  export KAFKA_LISTENERS="PLAINTEXT://:${KAFKA_PORTS.client}${extListener}"`,
-                "fi",
-                ...extScript,
-                "exec /etc/kafka/docker/run",
-            ].join("\n");
             // The image renders server.properties into /opt/kafka/config at start.
             writablePaths = ["/opt/kafka/config", "/opt/kafka/logs"];
         } else {
@@ -280,12 +276,15 @@ export class KafkaCluster extends pulumi.ComponentResource {
                 env("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", `PLAINTEXT:PLAINTEXT${extProto}`),
                 env("LOG_DIR", "/var/log/kafka"),
             );
-            script = ext
-                ? ['ORDINAL="${HOSTNAME##*-}"', 'export KAFKA_BROKER_ID="$ORDINAL"', ...extScript, "exec /etc/confluent/docker/run"].join("\n")
-                : 'export KAFKA_BROKER_ID="${HOSTNAME##*-}"\nexec /etc/confluent/docker/run';
             // The image renders kafka.properties and log4j config into /etc/kafka at start.
             writablePaths = ["/etc/kafka", "/var/log/kafka"];
         }
+        // Content-named: a changed script rolls the brokers.
+        const brokerScripts = rollingConfigMap(`${name}-scripts`, {
+            namespace: args.namespace,
+            labels: standardLabels(brokerId),
+            data: { "broker-start.sh": BROKER_START_SCRIPT },
+        }, childOpts);
         const brokerPorts: ContainerPort[] = [{ name: "kafka", containerPort: KAFKA_PORTS.client }];
         if (spec.mode === "kraft") {
             brokerPorts.push({ name: "controller", containerPort: KAFKA_PORTS.controller });
@@ -304,8 +303,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
             containers: [{
                 name: "kafka",
                 image: images.broker,
-                command: ["sh", "-c"],
-                args: [script],
+                command: ["/bin/sh", `${BROKER_SCRIPT_DIR}/broker-start.sh`, BROKER_ENTRYPOINTS[spec.mode]],
                 ports: brokerPorts,
                 env: brokerEnv,
                 resources: brokerResources,
@@ -316,9 +314,10 @@ export class KafkaCluster extends pulumi.ComponentResource {
                 // broker has no second port every member listens on (only KRaft voters open 9093),
                 // and restarting a broker that is slow to accept is what readiness must not cause.
                 livenessProbe: livenessExec(PID1_ALIVE, { initialDelaySeconds: 0 }),
-                volumeMounts: [{ name: "data", mountPath: BROKER_DATA_PATH }],
+                volumeMounts: [{ name: "data", mountPath: BROKER_DATA_PATH }, { name: "scripts", mountPath: BROKER_SCRIPT_DIR, readOnly: true }],
                 writablePaths,
             }],
+            volumes: [{ name: "scripts", configMap: { name: brokerScripts.metadata.name, defaultMode: 0o555 } }],
             volumeClaims: [{ name: "data", size: spec.brokerStorage, storageClass: spec.storageClass }],
             // Clients bootstrap on 9092; the controller port is reached by pod DNS name only.
             servicePorts: [{ name: "kafka", port: KAFKA_PORTS.client }],

@@ -52,6 +52,8 @@ export interface GrafanaArgs {
     adminUser?: string;
     /** External URL when served under a path, e.g. https://monitoring.cstore.example.com/grafana. */
     rootUrl?: string;
+    /** Extra pod annotations (e.g. the Istio edge's basic-auth volume for the sidecar, components/mesh/edge.ts). */
+    podAnnotations?: Record<string, string>;
     protect?: boolean;
 }
 
@@ -206,6 +208,7 @@ export class Grafana extends pulumi.ComponentResource {
             podAnnotations: {
                 "checksum/provisioning": pulumi.interpolate`${datasourcesYaml.apply(checksum)}-${checksum(providersYaml)}`,
                 "checksum/dashboards": checksum(dashboards.map(d => d.json).join("\n")),
+                ...args.podAnnotations,
             },
             servicePorts: [{ name: "http", port: GRAFANA_PORT }],
             traffic: { ingress: rules(args.ingressFrom, [{ port: GRAFANA_PORT }]), egress },

@@ -43,7 +43,7 @@ export interface ObservabilityStackArgs {
     scrapeTargets?: TrafficRule[];
     scrapeNamespaces?: string[];
     prometheus: Tunables & { storage: StorageArgs; retention?: string; scrapeInterval?: string; alertGroups?: AlertRuleGroup[]; clusterRoleName?: string };
-    grafana?: Tunables & { storage?: StorageArgs; rootUrl?: string; dashboards?: DashboardSpec[]; adminUser?: string };
+    grafana?: Tunables & { storage?: StorageArgs; rootUrl?: string; dashboards?: DashboardSpec[]; adminUser?: string; podAnnotations?: Record<string, string> };
     otelCollector?: Tunables & { replicas?: number };
     jaeger?: Tunables & { maxTraces?: number };
     /** Export this Redis' metrics (cstore.md). */

@@ -3,7 +3,8 @@
  * collector, Grafana provisioning). The configs are built as plain objects and serialised here, so
  * no template text can drift from the data. Strings are always emitted double-quoted (JSON escapes
  * are valid YAML escapes), so no value is ever re-typed by a YAML reader ("on", "1.0", "0755").
- * The program has no YAML library at run time; tests read the output back with js-yaml.
+ * The program reads YAML at run time only to load kubeconfigs (components/k8s/kube-api.ts, js-yaml);
+ * it writes none with a library. Tests read the output back with js-yaml.
  */
 
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue | undefined };

@@ -10,19 +10,14 @@ import {
     topologySpreadReplicated,
     UID_EXCEPTION_ANNOTATION,
 } from "../hardening";
-import { deployment, DELETE, labels, mutate, POD_SPEC_PATH, res, workload, WORKLOAD_TYPES } from "./fixtures";
-import { checkResource, checkStack } from "./util";
+import { deployment, DELETE, labels, mutate, res, workload } from "./fixtures";
+import { checkResource, checkStack, describePodCases, PodCase } from "./util";
 
-interface Case {
-    policy: Parameters<typeof checkResource>[0];
-    /** path inside the pod spec, value, message(s) */
-    breaks: [string, unknown, string | string[]][];
-}
 
 const c0 = "containers.0";
 const es = "ephemeral-storage";
 const both = (m: string) => [`container "api" ${m}`, `init container "init" ${m}`];
-const cases: Record<string, Case> = {
+const cases: Record<string, PodCase> = {
     "container-ephemeral-storage": {
         policy: containerEphemeralStorage,
         breaks: [
@@ -61,25 +56,7 @@ const cases: Record<string, Case> = {
     },
 };
 
-for (const [name, c] of Object.entries(cases)) {
-    describe(name, () => {
-        for (const kind of Object.keys(WORKLOAD_TYPES)) {
-            const ok = workload(kind);
-            const exempt = name === "pod-probes-distinct" && (kind === "Job" || kind === "CronJob");
-            it(`${kind}: passes the hardened fixture`, async () => {
-                expect(await checkResource(c.policy, ok)).to.deep.equal([]);
-            });
-            for (const [path, value, message] of c.breaks) {
-                const label = value === DELETE ? "removed" : JSON.stringify(value);
-                it(`${kind}: ${exempt ? "exempts" : "reports"} ${path} = ${label}`, async () => {
-                    const bad = mutate(ok, `props.${POD_SPEC_PATH[kind]}.${path}`, value);
-                    const expected = (Array.isArray(message) ? message : [message]).map((m) => `${kind} shop/api: ${m}`);
-                    expect(await checkResource(c.policy, bad)).to.deep.equal(exempt ? [] : expected);
-                });
-            }
-        }
-    });
-}
+describePodCases(cases, "hardened", (rule, kind) => rule === "pod-probes-distinct" && (kind === "Job" || kind === "CronJob"));
 
 describe("hardening rules: exceptions, config and unknowns", () => {
     const d = workload("Deployment");

@@ -13,20 +13,14 @@ import {
     podRunAsNonRoot,
     podSeccompRuntimeDefault,
 } from "../podSecurity";
-import { DELETE, mutate, POD_SPEC_PATH, workload, WORKLOAD_TYPES } from "./fixtures";
-import { checkResource } from "./util";
+import { DELETE, mutate, workload } from "./fixtures";
+import { checkResource, describePodCases, PodCase } from "./util";
 
-interface Case {
-    policy: Parameters<typeof checkResource>[0];
-    /** path inside the pod spec, value */
-    breaks: [string, unknown, string | string[]][];
-    config?: object;
-}
 
 const c0 = "containers.0";
 /** A pod-level setting applies to the container and the init container alike. */
 const both = (m: string) => [`container "api" ${m}`, `init container "init" ${m}`];
-const cases: Record<string, Case> = {
+const cases: Record<string, PodCase> = {
     "pod-run-as-non-root": {
         policy: podRunAsNonRoot,
         breaks: [
@@ -104,25 +98,7 @@ const cases: Record<string, Case> = {
     },
 };
 
-for (const [name, c] of Object.entries(cases)) {
-    describe(name, () => {
-        for (const kind of Object.keys(WORKLOAD_TYPES)) {
-            const ok = workload(kind);
-            const exempt = name === "pod-probes" && (kind === "Job" || kind === "CronJob");
-            it(`${kind}: passes the secure fixture`, async () => {
-                expect(await checkResource(c.policy, ok)).to.deep.equal([]);
-            });
-            for (const [path, value, message] of c.breaks) {
-                const label = value === DELETE ? "removed" : JSON.stringify(value);
-                it(`${kind}: ${exempt ? "exempts" : "reports"} ${path} = ${label}`, async () => {
-                    const bad = mutate(ok, `props.${POD_SPEC_PATH[kind]}.${path}`, value);
-                    const expected = (Array.isArray(message) ? message : [message]).map((m) => `${kind} shop/api: ${m}`);
-                    expect(await checkResource(c.policy, bad)).to.deep.equal(exempt ? [] : expected);
-                });
-            }
-        }
-    });
-}
+describePodCases(cases, "secure", (rule, kind) => rule === "pod-probes" && (kind === "Job" || kind === "CronJob"));
 
 describe("pod security: config and unknowns", () => {
     const d = workload("Deployment");

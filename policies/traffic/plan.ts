@@ -214,8 +214,8 @@ export const DEFAULT_PLAN: PlanRule[] = [
         from: { outside: true }, to: { role: "sealed-secrets" }, ports: tcp(8080),
     },
     {
-        description: "backups (and restores) -> the data store they dump (same system)",
-        from: { role: "backup" }, to: { role: ["postgres", "postgresql", "mysql", "mongodb", "redis"], sameAs: [PART_OF] }, ports: tcp(5432, 3306, 27017, 6379),
+        description: "backups (and restores) -> the data store they dump (same system): its client port; Redis in sentinel mode also the sentinels' (they name the primary), Elasticsearch its HTTP API (snapshots)",
+        from: { role: "backup" }, to: { role: ["postgres", "postgresql", "mysql", "mongodb", "redis", "elasticsearch"], sameAs: [PART_OF] }, ports: tcp(5432, 3306, 27017, 6379, 26379, 9200),
     },
     { description: "Redis exporter -> the Redis it exports", from: { role: OBS.redisExporter }, to: { role: "redis" }, ports: tcp(6379) },
     { description: "Grafana -> Jaeger", from: { role: OBS.grafana }, to: { role: OBS.jaeger } },

@@ -9,12 +9,12 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { Database } from "../../components/database/database";
-import { byName, capture, ofType, podSpec, T } from "../unit/helpers";
+import { capture, ofType, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import {
-    chownTo, configMapsOf, LocalContainer, materialize, MaterializedContainer, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
+    chownTo, configMapsOf, LocalContainer, materialize, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
-import { backupDirs, captureBackup } from "./backup-fixture";
+import { backupDirs, backupJobs, captureBackup } from "./backup-fixture";
 
 const USER = "redis";
 const CREDS = { username: "default", password: "runtime-test-redis-backup" };
@@ -30,6 +30,7 @@ describe("runtime: Redis backup and restore (DatabaseBackup, RDB)", function () 
     const ports: Record<string, number> = {};
     let backups = "";
     let scratch = "";
+    let jobs: ReturnType<typeof backupJobs>;
 
     before(async () => {
         root = tempDir(USER, "rt-redis-backup");
@@ -38,6 +39,7 @@ describe("runtime: Redis backup and restore (DatabaseBackup, RDB)", function () 
         db = { res, pod: podSpec(ofType(res, T.statefulSet)[0]) };
         backupRes = await captureBackup("rbk", "redis", 6379, "redis");
         ({ backups, scratch } = backupDirs(USER, root));
+        jobs = backupJobs({ name: "rbk-backup", res: backupRes, user: USER, root, secrets: CREDS, backups, scratch, env: { REDIS_SCRATCH_PORT: String(SCRATCH_PORT) } });
     });
     after(async () => {
         await stopAll();
@@ -67,24 +69,8 @@ describe("runtime: Redis backup and restore (DatabaseBackup, RDB)", function () 
             .then(o => o.trim());
     }
 
-    function job(cronJobName: string, container: string, member: string, env: Record<string, string> = {}): MaterializedContainer {
-        const pod = byName(backupRes, T.cronJob, cronJobName).inputs.spec.jobTemplate.spec.template.spec;
-        return materialize(pod, container, {
-            secrets: CREDS, podName: `${cronJobName}-1`, configMaps: configMapsOf(backupRes), dir: root, user: USER,
-            paths: { "/backups": backups, "/tmp": scratch },
-            envOverride: { DB_HOST: "127.0.0.1", DB_PORT: String(ports[member]), REDIS_SCRATCH_PORT: String(SCRATCH_PORT), ...env },
-        });
-    }
-    const restoreJob = (member: string, dump?: string) => job("rbk-backup-restore", "restore", member, dump === undefined ? {} : { DUMP: dump });
-
-    async function failing(c: LocalContainer): Promise<string> {
-        try {
-            await run(USER, c, root);
-        } catch (e) {
-            return (e as Error).message;
-        }
-        throw new Error(`${c.args.join(" ")} succeeded; expected a failure`);
-    }
+    const restoreJob = (member: string, dump?: string) => jobs.restore(ports[member], dump);
+    const failing = (c: LocalContainer) => jobs.failing(c);
 
     const BULK = Array.from({ length: 250 }, (_, i) => `bulk:${i}`);
 
@@ -120,7 +106,7 @@ describe("runtime: Redis backup and restore (DatabaseBackup, RDB)", function () 
         await cli("src", "mset", ...BULK.flatMap((k, i) => [k, `v${i}`]));
         source = await keyspace("src");
         for (let i = 0; i < 3; i++) {
-            const log = await run(USER, job("rbk-backup", "backup", "src"), root);
+            const log = await run(USER, jobs.backup(ports.src), root);
             expect(log).to.match(/wrote .*\/redis-\d{8}T\d{6}Z\.rdb/);
             await new Promise(r => setTimeout(r, 1100));
         }

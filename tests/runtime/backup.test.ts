@@ -9,12 +9,12 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { Database } from "../../components/database/database";
-import { byName, capture, ofType, podSpec, T } from "../unit/helpers";
+import { capture, ofType, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import {
-    chownTo, configMapsOf, eventually, LocalContainer, materialize, MaterializedContainer, PG_BIN, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
+    chownTo, configMapsOf, eventually, LocalContainer, materialize, PG_BIN, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
-import { backupDirs, captureBackup } from "./backup-fixture";
+import { backupDirs, backupJobs, captureBackup } from "./backup-fixture";
 
 const USER = "postgres";
 const CREDS = { username: "app", password: "runtime-test-password" };
@@ -31,6 +31,7 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
     const ports: Record<string, number> = {};
     let backups = "";
     let scratch = "";
+    let jobs: ReturnType<typeof backupJobs>;
 
     before(async () => {
         root = tempDir(USER, "rt-backup");
@@ -41,6 +42,7 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
         db = { res, pod: podSpec(ofType(res, T.statefulSet)[0]) };
         backupRes = await captureBackup("bkrt", "postgresql", 5432, "app");
         ({ backups, scratch } = backupDirs(USER, root));
+        jobs = backupJobs({ name: "bkrt-backup", res: backupRes, user: USER, root, secrets: CREDS, backups, scratch });
     });
     after(async () => {
         await stopAll();
@@ -75,27 +77,9 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
         }, root).then(o => o.trim());
     }
 
-    /** A container of one of the component's two CronJobs, pointed at a local server. */
-    function job(cronJobName: string, container: string, member: string, env: Record<string, string> = {}): MaterializedContainer {
-        const pod = byName(backupRes, T.cronJob, cronJobName).inputs.spec.jobTemplate.spec.template.spec;
-        return materialize(pod, container, {
-            secrets: CREDS, podName: `${cronJobName}-1`, configMaps: configMapsOf(backupRes), dir: root, user: USER,
-            paths: { "/backups": backups, "/tmp": scratch },
-            envOverride: { DB_HOST: "127.0.0.1", DB_PORT: String(ports[member]), ...env },
-        });
-    }
-    const backupJob = (member: string) => job("bkrt-backup", "backup", member);
-    const restoreJob = (member: string, dump?: string) => job("bkrt-backup-restore", "restore", member, dump === undefined ? {} : { DUMP: dump });
-
-    /** Runs a Job's container expecting it to fail; returns its output. */
-    async function failing(c: LocalContainer): Promise<string> {
-        try {
-            await run(USER, c, root);
-        } catch (e) {
-            return (e as Error).message;
-        }
-        throw new Error(`${c.args.join(" ")} succeeded; expected a failure`);
-    }
+    const backupJob = (member: string) => jobs.backup(ports[member]);
+    const restoreJob = (member: string, dump?: string) => jobs.restore(ports[member], dump);
+    const failing = (c: LocalContainer) => jobs.failing(c);
 
     const dumpsOf = () => fs.readdirSync(backups).filter(f => f.startsWith("app-")).sort();
     const tick = () => new Promise(r => setTimeout(r, 1100));

@@ -171,7 +171,14 @@ export function start(user: string, c: LocalContainer, cwd: string): Proc {
     child.stdout.on("data", d => { out += d; });
     child.stderr.on("data", d => { out += d; });
     running.add(child);
-    const exited = new Promise<number | null>(resolve => child.on("exit", code => { running.delete(child); resolve(code); }));
+    // "exit" can come before the last output is read: wait for both pipes to close too (bounded,
+    // since a daemon the process left behind may hold them open).
+    const drained = Promise.all([child.stdout, child.stderr].map(s => new Promise<void>(resolve => s.once("close", () => resolve()))));
+    const exited = new Promise<number | null>(resolve => child.on("exit", code => {
+        running.delete(child);
+        const grace = new Promise<void>(r => setTimeout(r, 2000).unref());
+        void Promise.race([drained, grace]).then(() => resolve(code));
+    }));
     return { child, output: () => out, exited };
 }
 
@@ -225,6 +232,14 @@ export async function waitForPort(port: number, timeoutMs = 60000, proc?: Proc):
             s.once("error", () => resolve(false));
         });
         if (ok) {
+            // Something else may hold the port (an orphan of an earlier run, a parallel test):
+            // then the process just started fails to bind and exits. Never test against a stranger.
+            if (proc) {
+                await new Promise(r => setTimeout(r, 300));
+                if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+                    throw new Error(`127.0.0.1:${port} answers, but the process started for it exited ${proc.child.exitCode ?? proc.child.signalCode} (port held by another process?):\n${proc.output()}`);
+                }
+            }
             return;
         }
         if (proc && proc.child.exitCode !== null) {

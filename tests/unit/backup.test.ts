@@ -14,7 +14,7 @@ import { BATCH } from "../../components/k8s/profile";
 
 const dbPeer = { kind: "pods" as const, namespace: "databases", selector: { "app.kubernetes.io/instance": "orders-db", "app.kubernetes.io/part-of": "database-service" } };
 
-const PORTS: Record<BackupEngine, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017, redis: 6379 };
+const PORTS: Record<BackupEngine, number> = { postgresql: 5432, mysql: 3306, mongodb: 27017, redis: 6379, elasticsearch: 9200, sqlite: 8080 };
 
 const toDb = (peer: Peer, port: number): WorkloadTraffic => ({ ingress: [], egress: [{ peer, ports: [{ port }] }] });
 
@@ -31,7 +31,7 @@ const jobPod = (res: { type: string; inputs: any }[]) => ofType(res as never, T.
 describe("DatabaseBackup", () => {
     const TOOLS: Record<BackupEngine, [string, string]> = {
         postgresql: ["postgres:16.4", "pg_dump "], mysql: ["mysql:8.4.2", "mysqldump "], mongodb: ["mongo:7.0.14", "mongodump "],
-        redis: ["redis:7.2.5", "redis-cli "],
+        redis: ["redis:7.2.5", "redis-cli "], elasticsearch: ["", ""], sqlite: ["", ""],
     };
     for (const engine of ["postgresql", "mysql", "mongodb", "redis"] as const) {
         it(`dumps ${engine} with ${TOOLS[engine][1].trim()} from ${TOOLS[engine][0]}`, async () => {
@@ -50,7 +50,7 @@ describe("DatabaseBackup", () => {
             expect(pod.containers[0].volumeMounts).to.deep.include({ name: "scripts", mountPath: "/etc/backup", readOnly: true });
             const cm = byName(res, T.configMap, vol.configMap.name);
             expect(cm.inputs.metadata.name).to.match(/^bk-cm-[a-z]+-scripts-[0-9a-f]{10}$/);
-            expect(Object.keys(cm.inputs.data).sort()).to.deep.equal(["backup.sh", "restore.sh"]);
+            expect(Object.keys(cm.inputs.data).sort()).to.deep.equal(["backup.sh", "redis-primary.sh", "restore.sh"]);
         });
 
         it(`reads ${engine} credentials as files of the database Secret, mounted read-only`, async () => {
@@ -156,7 +156,7 @@ describe("DatabaseBackup", () => {
                 for (const tool of ["pg_dump", "mysqldump", "mongodump"]) {
                     fs.writeFileSync(path.join(bin, tool), stub, { mode: 0o755 });
                 }
-                fs.writeFileSync(path.join(bin, "backup.sh"), BACKUP_SCRIPTS["backup.sh"]);
+                Object.entries(BACKUP_SCRIPTS).forEach(([file, content]) => fs.writeFileSync(path.join(bin, file), content));
                 fs.writeFileSync(path.join(bin, "username"), "u");
                 fs.writeFileSync(path.join(bin, "password"), "p");
                 execFileSync("/bin/sh", [path.join(bin, "backup.sh")], {
@@ -294,7 +294,14 @@ describe("DatabaseBackup", () => {
         const cases: [string, Partial<DatabaseBackupArgs>, string][] = [
             ["a bad schedule", { schedule: "every night" }, "DatabaseBackup(bad).schedule: \"every night\" has 2 fields"],
             ["retention 0", { retention: 0 }, "DatabaseBackup(bad).retention: 0 is not allowed; allowed: an integer from 1 to 366"],
-            ["an engine without a dump tool", { engine: "elasticsearch" as never }, "DatabaseBackup(bad).engine: \"elasticsearch\" is not allowed; allowed: postgresql, mysql, mongodb, redis"],
+            ["an engine without a backup", { engine: "cassandra" as never }, "DatabaseBackup(bad).engine: \"cassandra\" is not allowed; allowed: postgresql, mysql, mongodb, redis, elasticsearch, sqlite"],
+            ["a sentinel master for postgresql", { sentinelMaster: "primary" }, "DatabaseBackup(bad).sentinelMaster: is set for postgresql; allowed: redis only"],
+            ["a SQLite source for postgresql", { sqlite: { claimName: "c", mountPath: "/data", file: "f", serverSelector: {}, uidException: { uid: 666, reason: "owns the files" } } },
+                "DatabaseBackup(bad).sqlite: is set for postgresql; allowed: sqlite only"],
+            ["sqlite without its source", { engine: "sqlite", traffic: { ingress: [], egress: [] } }, "DatabaseBackup(bad).sqlite: missing"],
+            ["sqlite with egress", { engine: "sqlite", traffic: toDb(dbPeer, 8080),
+                sqlite: { claimName: "c", mountPath: "/data", file: "f", serverSelector: {}, uidException: { uid: 666, reason: "owns the files" } } },
+            "DatabaseBackup(bad).traffic: allowed: no ingress and no egress"],
             ["a bad size", { storage: { size: "lots" } }, "DatabaseBackup(bad).storage.size: \"lots\" is not a storage quantity"],
             ["too many kept jobs", { successfulJobsHistoryLimit: 50 }, "DatabaseBackup(bad).successfulJobsHistoryLimit: 50 is not allowed; allowed: an integer from 0 to 10"],
             ["a bad time zone", { timeZone: "CET+1" }, "DatabaseBackup(bad).timeZone: \"CET+1\" is not allowed"],

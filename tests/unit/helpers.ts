@@ -65,6 +65,7 @@ export const T = {
     peerAuthentication: "kubernetes:security.istio.io/v1:PeerAuthentication",
     gateway: "kubernetes:networking.istio.io/v1:Gateway",
     virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
+    envoyFilter: "kubernetes:networking.istio.io/v1alpha3:EnvoyFilter",
     clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     crd: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",

@@ -3,7 +3,6 @@
  * cluster) or an EXTERNAL listener per broker (a Service each, advertised.listeners per pod).
  */
 import { expect } from "chai";
-import { spawnSync } from "child_process";
 import { selectorLabels } from "../../components/k8s/labels";
 import { Peer } from "../../components/k8s/traffic";
 import { KafkaCluster, KafkaClusterArgs } from "../../components/messaging/kafka";
@@ -11,6 +10,7 @@ import { GreenfieldCluster } from "../../components/systems/greenfield";
 import { parsePlatformConfig } from "../../config";
 import { createPlatform } from "../../platform";
 import { RecordedResource } from "./mocks";
+import { entrypointEnv } from "./broker-start";
 import { byName, capture, deepClone, ofType, podSpec, stackConfig, stackSecrets, T } from "./helpers";
 
 const KAFKA_PROVIDER = "pulumi:providers:kafka";
@@ -28,23 +28,10 @@ function kraft(over: Partial<KafkaClusterArgs> = {}): KafkaClusterArgs {
 const envOf = (res: RecordedResource[], sts: string): Record<string, string> =>
     Object.fromEntries(podSpec(byName(res, T.statefulSet, sts)).containers[0].env.map((e: any) => [e.name, e.value]));
 
-/**
- * Runs the broker's start script in sh as pod `pod` would (the kubelet has expanded $(POD_NAME)),
- * with the image's entrypoint replaced by printing the listener settings it would start with.
- */
-function startScriptListeners(res: RecordedResource[], sts: string, pod: string, entrypoint: string): string[] {
-    const c = podSpec(byName(res, T.statefulSet, sts)).containers[0];
-    const env = envOf(res, sts);
-    const script = (c.args[0] as string).replace(`exec ${entrypoint}`, 'printf "%s\\n" "$KAFKA_LISTENERS" "$KAFKA_ADVERTISED_LISTENERS"');
-    const r = spawnSync("sh", ["-c", script], {
-        encoding: "utf8",
-        env: {
-            PATH: process.env.PATH, HOSTNAME: pod,
-            ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => [k, v.replace("$(POD_NAME)", pod)])),
-        },
-    });
-    expect(r.status, r.stderr).to.equal(0);
-    return r.stdout.trim().split("\n");
+/** The listeners pod `pod` starts with: its start script run in sh, the image's entrypoint replaced by `env`. */
+function startScriptListeners(res: RecordedResource[], sts: string, pod: string): string[] {
+    const env = entrypointEnv(res, sts, pod);
+    return [env.KAFKA_LISTENERS, env.KAFKA_ADVERTISED_LISTENERS];
 }
 
 describe("Kafka access from outside the cluster", () => {
@@ -65,11 +52,11 @@ describe("Kafka access from outside the cluster", () => {
         });
 
         it("advertises each pod's own external address next to its in-cluster name (the start script run in sh)", () => {
-            expect(startScriptListeners(res, "events", "events-2", "/etc/kafka/docker/run")).to.deep.equal([
+            expect(startScriptListeners(res, "events", "events-2")).to.deep.equal([
                 "PLAINTEXT://:9092,CONTROLLER://:9093,EXTERNAL://:9094",
                 `PLAINTEXT://events-2.events-headless.${NS}.svc.cluster.local:9092,EXTERNAL://kafka-2.ci.example.com:9094`,
             ]);
-            expect(startScriptListeners(res, "events", "events-0", "/etc/kafka/docker/run")[1]).to.match(/,EXTERNAL:\/\/kafka-0\.ci\.example\.com:9094$/);
+            expect(startScriptListeners(res, "events", "events-0")[1]).to.match(/,EXTERNAL:\/\/kafka-0\.ci\.example\.com:9094$/);
             expect(envOf(res, "events").KAFKA_LISTENER_SECURITY_PROTOCOL_MAP).to.equal("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,EXTERNAL:PLAINTEXT");
             expect(envOf(res, "events").KAFKA_INTER_BROKER_LISTENER_NAME).to.equal("PLAINTEXT");
         });
@@ -89,7 +76,7 @@ describe("Kafka access from outside the cluster", () => {
         }));
         expect(ofType(res, T.service).filter(s => s.inputs.metadata.name.startsWith("zk-external-"))
             .map(s => [s.inputs.spec.type, s.inputs.spec.ports[0].nodePort])).to.deep.equal([["NodePort", 30091], ["NodePort", 30092], ["NodePort", 30093]]);
-        expect(startScriptListeners(res, "zk", "zk-1", "/etc/confluent/docker/run")).to.deep.equal([
+        expect(startScriptListeners(res, "zk", "zk-1")).to.deep.equal([
             "PLAINTEXT://0.0.0.0:9092,EXTERNAL://0.0.0.0:9094",
             `PLAINTEXT://zk-1.zk-headless.${NS}.svc.cluster.local:9092,EXTERNAL://10.0.0.12:30092`,
         ]);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { CANARY_STEPS, IstioTraffic, IstioTrafficArgs, MeshPolicy, TrafficSplit } from "../../components/mesh";
+import { basicAuthPodAnnotations, CANARY_STEPS, IstioTraffic, IstioTrafficArgs, MeshEdge, MeshEdgeArgs, MeshPolicy, TrafficSplit } from "../../components/mesh";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
 import { Workload } from "../../components/k8s/workload";
 import { httpProbe, livenessTcp } from "../../components/k8s/container";
@@ -161,4 +161,51 @@ describe("mesh resources and the policy pack", () => {
         const violations = await runAll(plain, cfg);
         expect(violations.map(v => `${v.policy}: ${v.message}`)).to.deep.equal([]);
     });
+});
+
+describe("MeshEdge (the nginx path's rate limit and basic auth on gateway routes)", () => {
+    const route = { role: "api", namespace: "greenfield", selector: { "app.kubernetes.io/instance": "api" }, rateLimit: { rps: 7, burstMultiplier: 3 } };
+
+    it("one EnvoyFilter per route on its pods' inbound sidecar: the token bucket from rps and burst, basic auth after it", async () => {
+        const res = await capture(() => new MeshEdge("edge", { istioInstalled: true, routes: [route, { ...route, role: "ui", selector: { app: "ui" }, basicAuth: true }] }));
+        const filters = res.filter(r => r.type === T.envoyFilter).map(r => r.inputs);
+        expect(filters.map(f => [f.apiVersion, f.metadata.name, f.metadata.namespace, f.spec.workloadSelector.labels])).to.deep.equal([
+            ["networking.istio.io/v1alpha3", "edge-api", "greenfield", { "app.kubernetes.io/instance": "api" }],
+            ["networking.istio.io/v1alpha3", "edge-ui", "greenfield", { app: "ui" }],
+        ]);
+        const api = filters[0].spec.configPatches;
+        expect(api).to.have.length(1);
+        expect(api[0].match.listener.filterChain.filter).to.deep.equal({ name: "envoy.filters.network.http_connection_manager", subFilter: { name: "envoy.filters.http.router" } });
+        expect(api[0].patch.value.typed_config.token_bucket).to.deep.equal({ max_tokens: 21, tokens_per_fill: 7, fill_interval: "1s" });
+        expect(api[0].patch.value.typed_config.filter_enforced.default_value).to.deep.equal({ numerator: 100, denominator: "HUNDRED" });
+        expect(filters[1].spec.configPatches.map((p: any) => p.patch.value.name)).to.deep.equal(["envoy.filters.http.local_ratelimit", "envoy.filters.http.basic_auth"]);
+        expect(basicAuthPodAnnotations("s")["sidecar.istio.io/userVolume"]).to.equal('{"edge-basic-auth":{"secret":{"secretName":"s","items":[{"key":"auth","path":"auth"}]}}}');
+    });
+
+    const cases: [string, Partial<MeshEdgeArgs>, string | RegExp][] = [
+        ["Istio not declared installed", { istioInstalled: false }, /^MeshEdge\(edge\)\.istioInstalled: false: the mesh is enabled but Istio is not declared installed/],
+        ["no route", { routes: [] }, "MeshEdge(edge).routes: no route; allowed: at least one { role, namespace, selector, rateLimit }"],
+        ["an empty selector", { routes: [{ ...route, selector: {} }] },
+            "MeshEdge(edge).routes[0].selector: empty: it would select every pod of the namespace; allowed: the destination's pod labels"],
+        ["a route twice", { routes: [route, route] }, "MeshEdge(edge).routes[1].role: api is protected twice; allowed: one entry per route"],
+        ["a rate of 0", { routes: [{ ...route, rateLimit: { rps: 0 } }] }, /^MeshEdge\(edge\)\.routes\[0\]\.rateLimit\.rps: /],
+    ];
+    for (const [what, over, message] of cases) {
+        it(`refuses ${what} before registering anything`, async () => {
+            let error = "";
+            const res = await capture(() => {
+                try {
+                    new MeshEdge("edge", { istioInstalled: true, routes: [route], ...over });
+                } catch (e) {
+                    error = (e as Error).message;
+                }
+            });
+            expect(res).to.deep.equal([]);
+            if (typeof message === "string") {
+                expect(error).to.equal(message);
+            } else {
+                expect(error).to.match(message);
+            }
+        });
+    }
 });

@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { selectorLabels } from "../../components/k8s/labels";
 import { NamespaceBaseline } from "../../components/k8s/namespace";
@@ -12,10 +14,13 @@ import { KafkaTopics, KafkaTopicsArgs } from "../../components/messaging/topics"
 import { packViolations } from "./stack-resources";
 import { containsSecret, RecordedResource } from "./mocks";
 import { byName, capture, ofType, podSpec, T, valueOf, withEphemeral } from "./helpers";
+import { brokerContainer, entrypointEnv } from "./broker-start";
 import { livenessTcp } from "../../components/k8s/container";
 import { DATA_STORE, UID_EXCEPTION_ANNOTATION } from "../../components/k8s/profile";
 
 const KAFKA_PROVIDER = "pulumi:providers:kafka";
+/** The start script as the repository holds it (what the ConfigMap must carry). */
+const BROKER_START_SCRIPT_FILE = fs.readFileSync(path.join(__dirname, "..", "..", "components", "messaging", "scripts", "broker-start.sh"), "utf8");
 const TOPIC = "kafka:index/topic:Topic";
 const NS = "messaging";
 const svcHost = (sts: string, i: number) => `${sts}-${i}.${sts}-headless.${NS}.svc.cluster.local`;
@@ -108,7 +113,11 @@ describe("KafkaCluster", () => {
             });
             expect(c.env[0]).to.deep.equal({ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
             expect(c.env.findIndex((e: Env) => e.name === "POD_NAME")).to.be.below(c.env.findIndex((e: Env) => e.name === "KAFKA_ADVERTISED_LISTENERS"));
-            expect(c.args[0]).to.equal('export KAFKA_BROKER_ID="${HOSTNAME##*-}"\nexec /etc/confluent/docker/run');
+            // scripts/broker-start.sh from the ConfigMap, then the Confluent image's entrypoint; broker.id = ordinal.
+            expect(c.command).to.deep.equal(["/bin/sh", "/etc/broker-start/broker-start.sh", "/etc/confluent/docker/run"]);
+            expect(c.args).to.equal(undefined);
+            expect(brokerContainer(res, "kafka").mounted["/etc/broker-start"]).to.deep.equal({ "broker-start.sh": BROKER_START_SCRIPT_FILE });
+            expect(entrypointEnv(res, "kafka", "kafka-2")).to.include({ KAFKA_BROKER_ID: "2", KAFKA_LISTENERS: "PLAINTEXT://0.0.0.0:9092" });
             expect(ports(c.ports)).to.deep.equal([9092]);
             expect(c.readinessProbe.tcpSocket).to.deep.equal({ port: 9092 });
             expect(podSpec(byName(res, T.statefulSet, "kafka")).terminationGracePeriodSeconds).to.equal(120);
@@ -212,7 +221,8 @@ describe("KafkaCluster", () => {
             const c = container(res, "events");
             expect(c.image).to.equal("apache/kafka:4.0.0");
             expect(ports(c.ports)).to.deep.equal([9092, 9093]);
-            expect(res.filter(r => JSON.stringify(r.inputs).includes("zookeeper"))).to.deep.equal([]);
+            // The start script (one file for both modes) is the only thing that names ZooKeeper.
+            expect(res.filter(r => JSON.stringify(r.inputs).includes("zookeeper")).map(r => r.name)).to.deep.equal(["events-scripts"]);
         });
 
         it("forms a controller quorum of the 3 brokers on 9093 and derives node.id from the ordinal", () => {
@@ -232,11 +242,21 @@ describe("KafkaCluster", () => {
             });
             expect(env.CLUSTER_ID).to.match(/^[A-Za-z0-9_-]{22}$/);
             expect(env).not.to.have.property("KAFKA_ZOOKEEPER_CONNECT");
-            const script = c.args[0];
-            expect(script).to.contain('export KAFKA_NODE_ID="$ORDINAL"');
-            expect(script).to.contain('if [ "$ORDINAL" -lt 3 ]; then\n  export KAFKA_PROCESS_ROLES="broker,controller"\n  export KAFKA_LISTENERS="PLAINTEXT://:9092,CONTROLLER://:9093"');
-            expect(script).to.contain('  export KAFKA_PROCESS_ROLES="broker"\n  export KAFKA_LISTENERS="PLAINTEXT://:9092"');
-            expect(script.endsWith("exec /etc/kafka/docker/run")).to.equal(true);
+            // scripts/broker-start.sh, mounted from the content-named ConfigMap, execs the image's entrypoint.
+            expect(c.command).to.deep.equal(["/bin/sh", "/etc/broker-start/broker-start.sh", "/etc/kafka/docker/run"]);
+            const { mounted } = brokerContainer(res, "events");
+            expect(mounted["/etc/broker-start"]).to.deep.equal({ "broker-start.sh": BROKER_START_SCRIPT_FILE });
+            const scriptsVolume = podSpec(byName(res, T.statefulSet, "events")).volumes.find((v: { name: string }) => v.name === "scripts");
+            expect(scriptsVolume.configMap.defaultMode).to.equal(0o555);
+            expect(byName(res, T.configMap, scriptsVolume.configMap.name).name).to.equal("events-scripts");
+            expect(env).to.include({ BROKER_MODE: "kraft", BROKER_CLIENT_PORT: "9092", BROKER_CONTROLLER_PORT: "9093", BROKER_CONTROLLER_VOTERS: "3" });
+            // Run in sh as each pod would: the first 3 ordinals are voters (9093 too), node.id = ordinal.
+            const started = (pod: string) => {
+                const e = entrypointEnv(res, "events", pod);
+                return [e.KAFKA_NODE_ID, e.KAFKA_PROCESS_ROLES, e.KAFKA_LISTENERS];
+            };
+            expect(started("events-0")).to.deep.equal(["0", "broker,controller", "PLAINTEXT://:9092,CONTROLLER://:9093"]);
+            expect(started("events-2")).to.deep.equal(["2", "broker,controller", "PLAINTEXT://:9092,CONTROLLER://:9093"]);
             const mounts = c.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
             expect(mounts).to.include.members(["/var/lib/kafka/data", "/opt/kafka/config", "/opt/kafka/logs", "/tmp"]);
         });
@@ -271,7 +291,13 @@ describe("KafkaCluster", () => {
             const big = await capture(() => new KafkaCluster("big", kraft({ brokers: 7 })));
             const voters = envOf(container(big, "big")).KAFKA_CONTROLLER_QUORUM_VOTERS!.split(",");
             expect(voters).to.deep.equal([0, 1, 2, 3, 4].map(i => `${i}@${svcHost("big", i)}:9093`));
-            expect(container(big, "big").args[0]).to.contain('if [ "$ORDINAL" -lt 5 ]');
+            // The start script makes ordinals 0-4 voters and 5-6 brokers only (no controller listener).
+            const roles = (pod: string) => {
+                const e = entrypointEnv(big, "big", pod);
+                return [e.KAFKA_NODE_ID, e.KAFKA_PROCESS_ROLES, e.KAFKA_LISTENERS];
+            };
+            expect(roles("big-4")).to.deep.equal(["4", "broker,controller", "PLAINTEXT://:9092,CONTROLLER://:9093"]);
+            expect(roles("big-5")).to.deep.equal(["5", "broker", "PLAINTEXT://:9092"]);
             expect(byName(big, T.pdb, "big").inputs.spec.minAvailable).to.equal(6);
         });
 

@@ -3,6 +3,7 @@
  * always imported after the mocks are set. Every registered resource is recorded with its inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { clusterAccess } from "../../components/k8s/prerequisites";
 
 export interface RecordedResource {
     type: string;
@@ -78,9 +79,43 @@ export const FULL_CLUSTER_APIS = [
     "networking.k8s.io/v1/IngressClass", "apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1/CustomResourceDefinition",
     "cert-manager.io/v1", "cert-manager.io/v1/Certificate", "cert-manager.io/v1/ClusterIssuer", "cert-manager.io/v1/Issuer",
     "security.istio.io/v1", "security.istio.io/v1/PeerAuthentication", "networking.istio.io/v1", "networking.istio.io/v1/Gateway",
-    "networking.istio.io/v1/VirtualService", "metrics.k8s.io/v1beta1", "metrics.k8s.io/v1beta1/PodMetrics",
+    "networking.istio.io/v1/VirtualService", "networking.istio.io/v1alpha3", "networking.istio.io/v1alpha3/EnvoyFilter", "metrics.k8s.io/v1beta1", "metrics.k8s.io/v1beta1/PodMetrics",
 ];
-export const mockCluster: { apiVersions: string[] } = { apiVersions: [...FULL_CLUSTER_APIS] };
+/** The objects every stack's Ingresses name (IngressClass nginx, the default; the ClusterIssuers of dev and prod), by API path. */
+export const FULL_CLUSTER_OBJECTS: Record<string, unknown> = {
+    "/apis/networking.k8s.io/v1/ingressclasses/nginx": {
+        kind: "IngressClass", metadata: { name: "nginx", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } }, spec: { controller: "k8s.io/ingress-nginx" },
+    },
+    "/apis/cert-manager.io/v1/clusterissuers/letsencrypt-prod": {
+        kind: "ClusterIssuer", metadata: { name: "letsencrypt-prod" }, status: { conditions: [{ type: "Ready", status: "True", reason: "ACMEAccountRegistered" }] },
+    },
+    "/apis/cert-manager.io/v1/clusterissuers/selfsigned": {
+        kind: "ClusterIssuer", metadata: { name: "selfsigned" }, status: { conditions: [{ type: "Ready", status: "True", reason: "IsReady" }] },
+    },
+};
+/**
+ * The mock cluster the start-of-run check sees: the API discovery (the preflight chart's invoke) and
+ * the objects its Kubernetes API reader GETs (collections are listed from the objects under them);
+ * `reads` records every GET.
+ */
+export const mockCluster: { apiVersions: string[]; objects: Record<string, unknown>; reads: string[] } = {
+    apiVersions: [...FULL_CLUSTER_APIS], objects: { ...FULL_CLUSTER_OBJECTS }, reads: [],
+};
+clusterAccess.reader = () => ({
+    target: "the mock cluster",
+    get(apiPath: string): Promise<unknown> {
+        mockCluster.reads.push(apiPath);
+        const found = mockCluster.objects[apiPath];
+        if (found !== undefined) {
+            return Promise.resolve(found);
+        }
+        // A collection (/apis/<group>/<version>/<resource>): the list of the objects under it, possibly empty.
+        if (/^\/apis\/[^/]+\/[^/]+\/[a-z]+$/.test(apiPath)) {
+            return Promise.resolve({ items: Object.entries(mockCluster.objects).filter(([p]) => p.startsWith(`${apiPath}/`)).map(([, o]) => o) });
+        }
+        return Promise.resolve(undefined);
+    },
+});
 
 void pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {

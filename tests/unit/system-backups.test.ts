@@ -1,7 +1,8 @@
 /**
  * Backups of every stateful store, as the stacks build them: prod dumps every PostgreSQL, MySQL and
- * MongoDB of every system, and CStore's Redis (DatabaseService, GreenfieldCluster, CStore, OutboxEvents) with a
- * restore template beside each; dev has none. Retention comes from each system's `backups` key.
+ * MongoDB of every system, CStore's Redis and the DatabaseService's sentinel-mode Redis, snapshots
+ * its Elasticsearch and copies its SQLite (DatabaseService, GreenfieldCluster, CStore, OutboxEvents)
+ * with a restore template beside each; dev has none. Retention comes from each system's `backups` key.
  */
 import { expect } from "chai";
 import { parsePlatformConfig } from "../../config";
@@ -17,6 +18,9 @@ const PROD_BACKUPS: Record<string, [string, string, string, string]> = {
     "orders-db-backup": ["databases", "postgresql", "orders", "14"],
     "orders-mysql-backup": ["databases", "mysql", "orders", "14"],
     "catalog-mongo-backup": ["databases", "mongodb", "catalog", "14"],
+    "orders-cache-backup": ["databases", "redis", "redis", "14"],
+    "search-backup": ["databases", "elasticsearch", "search", "14"],
+    "edge-cache-backup": ["databases", "sqlite", "app", "14"],
     "greenfield-postgresql-backup": ["greenfield", "postgresql", "app", "14"],
     "greenfield-mysql-backup": ["greenfield", "mysql", "app", "14"],
     "greenfield-mongodb-backup": ["greenfield", "mongodb", "app", "14"],
@@ -45,7 +49,7 @@ describe("backups of every stateful store", () => {
         return found[0];
     };
 
-    it("prod dumps every PostgreSQL, MySQL and MongoDB of every system, and CStore's Redis", () => {
+    it("prod backs up every store of every system: PostgreSQL, MySQL, MongoDB, Redis, Elasticsearch, SQLite", () => {
         const backups = cronJobs(prod).filter(c => !c.inputs.spec.suspend);
         const seen = Object.fromEntries(backups.map(c => {
             const env = envOf(c);
@@ -54,11 +58,12 @@ describe("backups of every stateful store", () => {
         expect(seen).to.deep.equal(PROD_BACKUPS);
     });
 
-    it("prod has a suspended restore template beside every backup, running restore.sh", () => {
+    it("prod has a suspended restore template beside every backup, running restore.sh (Elasticsearch: es-restore.sh)", () => {
         for (const name of Object.keys(PROD_BACKUPS)) {
             const r = named(prod, `${name}-restore`);
             expect(r.inputs.spec.suspend).to.equal(true);
-            expect(r.inputs.spec.jobTemplate.spec.template.spec.containers[0].command).to.deep.equal(["/bin/sh", "/etc/backup/restore.sh"]);
+            const script = PROD_BACKUPS[name][1] === "elasticsearch" ? "es-restore.sh" : "restore.sh";
+            expect(r.inputs.spec.jobTemplate.spec.template.spec.containers[0].command).to.deep.equal(["/bin/sh", `/etc/backup/${script}`]);
             expect(envOf(r).DB_NAME).to.equal(PROD_BACKUPS[name][2]);
         }
     });

@@ -599,6 +599,46 @@ describe("GreenfieldCluster", () => {
             expect(ofType(res, T.ingress)).to.deep.equal([]);
         });
 
+        it("gives the gateway's routes the nginx path's protections: per-pod rate limits on FastAPI and Grafana, basic auth before Grafana", async () => {
+            const filters = ofType(res, T.envoyFilter).map(f => f.inputs);
+            expect(filters.map(f => `${f.metadata.namespace}/${f.metadata.name}`)).to.deep.equal([`${NS}/gf-mesh-edge-fastapi`, `${NS}/gf-mesh-edge-grafana`]);
+            const byRole = (role: string) => filters.find(f => f.metadata.name === `gf-mesh-edge-${role}`)!.spec;
+            // The selectors pick the routes' pods: both FastAPI colours, and Grafana.
+            const podLabels = (deployment: string) => byName(res, T.deployment, deployment).inputs.spec.template.metadata.labels;
+            for (const [role, deployments] of [["fastapi", ["gf-fastapi-blue", "gf-fastapi-green"]], ["grafana", ["gf-obs-grafana"]]] as const) {
+                const selector = byRole(role).workloadSelector.labels;
+                expect(Object.keys(selector)).to.have.length.greaterThan(0);
+                for (const d of deployments) {
+                    expect(podLabels(d), `${role} selects ${d}`).to.include(selector);
+                }
+            }
+            expect(podLabels("gf-fastapi-blue")).to.not.include(byRole("grafana").workloadSelector.labels);
+            // nginx's limit-rps and limit-burst-multiplier as Envoy's token bucket: FastAPI 20 rps x 5, Grafana 10 rps x 5.
+            const filterNames = (role: string) => byRole(role).configPatches.map((p: any) => [p.applyTo, p.match.context, p.patch.operation, p.patch.value.name]);
+            expect(filterNames("fastapi")).to.deep.equal([["HTTP_FILTER", "SIDECAR_INBOUND", "INSERT_BEFORE", "envoy.filters.http.local_ratelimit"]]);
+            expect(filterNames("grafana")).to.deep.equal([
+                ["HTTP_FILTER", "SIDECAR_INBOUND", "INSERT_BEFORE", "envoy.filters.http.local_ratelimit"],
+                ["HTTP_FILTER", "SIDECAR_INBOUND", "INSERT_BEFORE", "envoy.filters.http.basic_auth"],
+            ]);
+            const bucket = (role: string) => byRole(role).configPatches[0].patch.value.typed_config.token_bucket;
+            expect(bucket("fastapi")).to.deep.equal({ max_tokens: 100, tokens_per_fill: 20, fill_interval: "1s" });
+            expect(bucket("grafana")).to.deep.equal({ max_tokens: 50, tokens_per_fill: 10, fill_interval: "1s" });
+            // Basic auth reads the htpasswd file of the Secret Grafana's pod mounts into its sidecar.
+            expect(byRole("grafana").configPatches[1].patch.value.typed_config.users).to.deep.equal({ filename: "/etc/istio/edge-basic-auth/auth" });
+            const annotations = byName(res, T.deployment, "gf-obs-grafana").inputs.spec.template.metadata.annotations;
+            expect(JSON.parse(annotations["sidecar.istio.io/userVolume"])).to.deep.equal({
+                "edge-basic-auth": { secret: { secretName: "gf-mesh-edge-grafana-basic-auth", items: [{ key: "auth", path: "auth" }] } },
+            });
+            expect(JSON.parse(annotations["sidecar.istio.io/userVolumeMount"])).to.deep.equal({ "edge-basic-auth": { mountPath: "/etc/istio/edge-basic-auth", readOnly: true } });
+            const secret = byName(res, T.secret, "gf-mesh-edge-grafana-basic-auth");
+            expect(secret.inputs.metadata.namespace).to.equal(NS);
+            const password = "mockpw-gf-mesh-edge-grafana-password-0123456789";
+            expect(secret.inputs.stringData.auth).to.equal(`admin:{SHA}${crypto.createHash("sha1").update(password).digest("base64")}\n`);
+            expect(containsSecret(secret.raw.stringData)).to.equal(true);
+            expect(await valueOf(gf.grafanaBasicAuthSecretName)).to.equal("gf-mesh-edge-grafana-basic-auth");
+            expect(await valueOf(gf.grafanaBasicAuthPassword)).to.equal(password);
+        });
+
         it("lets every pod's sidecar reach istiod on 15012 only", () => {
             expect(byName(res, T.netpol, "allow-istiod").inputs.spec).to.deep.equal({
                 podSelector: {},

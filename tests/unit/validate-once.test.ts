@@ -48,8 +48,9 @@ describe("validate once: the systems hand their children checked args", () => {
     it("DatabaseService: every instance and every backup", () => {
         const p = planDatabaseService(cfg.databases, [], true);
         expect(p.instances.every(i => isChecked(i.database("databases")))).to.equal(true);
-        const backups = p.instances.filter(i => i.backup).map(i => isChecked(i.backup!.args("databases", { host: "h", secretName: "s" }, { ingress: [], egress: [] })));
-        expect(backups).to.deep.equal([true, true, true]);
+        const backups = p.instances.filter(i => i.backup).map(i => isChecked(i.backup!.args("databases", { host: "h", secretName: "s", selector: {} }, { ingress: [], egress: [] })));
+        expect(backups).to.deep.equal(p.instances.filter(i => i.backup).map(() => true));
+        expect(backups.length).to.be.greaterThan(0);
     });
 
     it("a component built directly still checks its own args before registering anything", async () => {

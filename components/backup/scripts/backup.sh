@@ -7,23 +7,36 @@
 # database Secret's file ($DB_PASSWORD_FILE, a read-only Secret volume) into a client file in
 # $SCRATCH_DIR (the pod's /tmp emptyDir, mode 0600): a pgpass file (postgresql, PGPASSFILE), an
 # option file (mysql), a config file (mongodb); redis-cli gets it as REDISCLI_AUTH of that one call.
-# Redis: an RDB snapshot taken over the replication protocol (redis-cli --rdb).
+# Redis: an RDB snapshot taken over the replication protocol (redis-cli --rdb); in sentinel mode
+# (DB_SENTINEL_MASTER set) DB_HOST:DB_PORT are the sentinels, asked for the current primary first.
+# SQLite: the database file ($DB_FILE, on the database's claim mounted in this pod) copied with
+# SQLite's online backup API (sqlite3 .backup: a consistent copy while the server writes), then
+# checked with PRAGMA integrity_check; no network, no credentials.
 #
-# Environment: ENGINE (postgresql|mysql|mongodb|redis), DB_HOST, DB_PORT, DB_NAME, KEEP, BACKUP_DIR,
-# SCRATCH_DIR, DB_REPLICA_SET (mongodb replica sets, optional), DB_USER_FILE and DB_PASSWORD_FILE
-# (files of the database Secret).
+# Environment: ENGINE (postgresql|mysql|mongodb|redis|sqlite), DB_HOST, DB_PORT, DB_NAME, KEEP,
+# BACKUP_DIR, SCRATCH_DIR, DB_REPLICA_SET (mongodb replica sets, optional), DB_SENTINEL_MASTER
+# (redis sentinel mode, optional), DB_FILE (sqlite), DB_USER_FILE and DB_PASSWORD_FILE (files of the
+# database Secret; not for sqlite).
 set -eu
 umask 077
-DB_USER="$(cat "${DB_USER_FILE}")"
-DB_PASSWORD="$(cat "${DB_PASSWORD_FILE}")"
+if [ "${ENGINE}" != sqlite ]; then
+  DB_USER="$(cat "${DB_USER_FILE}")"
+  DB_PASSWORD="$(cat "${DB_PASSWORD_FILE}")"
+fi
 
 case "${ENGINE}" in
   postgresql) ext=dump ;;
   mysql) ext=sql ;;
   mongodb) ext=archive.gz ;;
   redis) ext=rdb ;;
+  sqlite) ext=db ;;
   *) echo "backup: unknown engine ${ENGINE}" >&2; exit 2 ;;
 esac
+
+# Redis sentinel mode: the primary the sentinels name now (redis-primary.sh, beside this script).
+# shellcheck source-path=SCRIPTDIR source=redis-primary.sh
+. "$(dirname "$0")/redis-primary.sh"
+resolve_primary backup
 
 case "${KEEP}" in
   ''|*[!0-9]*|0) echo "backup: KEEP must be a positive integer, got '${KEEP}'" >&2; exit 2 ;;
@@ -42,8 +55,14 @@ case "${ENGINE}" in
       --format=custom --no-password --file="${out}" ;;
   mysql)
     printf '[client]\npassword="%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/backup.cnf"
+    # Oracle's mysqldump (the mysql:8 image) writes SET @@SESSION.SQL_LOG_BIN=0 and SET
+    # @@GLOBAL.GTID_PURGED into dumps of a server with GTIDs (every replicated member): the app user
+    # may set neither, and a restore that did would not reach the replicas. MariaDB's mysqldump has
+    # no such option and writes neither statement.
+    gtid=""
+    if mysqldump --help 2>/dev/null | grep -q -- '--set-gtid-purged'; then gtid="--set-gtid-purged=OFF"; fi
     mysqldump --defaults-extra-file="${SCRATCH_DIR}/backup.cnf" --host="${DB_HOST}" --port="${DB_PORT}" \
-      --user="${DB_USER}" --single-transaction --routines --triggers --no-tablespaces \
+      --user="${DB_USER}" --single-transaction --routines --triggers --no-tablespaces ${gtid:+"${gtid}"} \
       --result-file="${out}" "${DB_NAME}" ;;
   mongodb)
     printf 'password: "%s"\n' "${DB_PASSWORD}" > "${SCRATCH_DIR}/mongodump.yaml"
@@ -53,6 +72,11 @@ case "${ENGINE}" in
   redis)
     REDISCLI_AUTH="${DB_PASSWORD}" redis-cli -h "${DB_HOST}" -p "${DB_PORT}" --user "${DB_USER}" --no-auth-warning --rdb "${out}"
     redis-check-rdb "${out}" > /dev/null ;;
+  sqlite)
+    if [ ! -f "${DB_FILE}" ]; then echo "backup: FAILED: no database file ${DB_FILE}" >&2; exit 1; fi
+    sqlite3 "${DB_FILE}" ".backup '${out}'"
+    check="$(sqlite3 "${out}" "PRAGMA integrity_check;")"
+    if [ "${check}" != ok ]; then echo "backup: FAILED: the copy of ${DB_FILE} is not intact: ${check}" >&2; exit 1; fi ;;
 esac
 
 mv "${out}" "${final}"

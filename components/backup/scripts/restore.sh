@@ -10,21 +10,27 @@
 # mysql runs the dump's DROP/CREATE TABLE statements, mongodb drops each restored collection first,
 # redis replaces the whole keyspace: a server of the image's own, local to the pod (127.0.0.1:
 # $REDIS_SCRATCH_PORT, no persistence), loads the RDB, the target is flushed and every key is
-# MIGRATEd to it (with its TTL) by a script running in that local server.
+# MIGRATEd to it (with its TTL) by a script running in that local server; in sentinel mode
+# (DB_SENTINEL_MASTER set) the target is the primary the sentinels at DB_HOST:DB_PORT name (the
+# replicas follow it). sqlite: the copy is written over $DB_FILE with SQLite's backup API
+# (sqlite3 .restore) while the server is stopped (its Deployment scaled to 0: see the README).
 #
-# Environment: as backup.sh (ENGINE, DB_HOST, DB_PORT, DB_NAME, BACKUP_DIR, SCRATCH_DIR, and
-# DB_USER_FILE and DB_PASSWORD_FILE: files of the database Secret), plus DUMP (optional) and
-# REDIS_SCRATCH_PORT (redis, default 6390).
+# Environment: as backup.sh (ENGINE, DB_HOST, DB_PORT, DB_NAME, BACKUP_DIR, SCRATCH_DIR,
+# DB_SENTINEL_MASTER, DB_FILE, and DB_USER_FILE and DB_PASSWORD_FILE: files of the database
+# Secret), plus DUMP (optional) and REDIS_SCRATCH_PORT (redis, default 6390).
 set -eu
 umask 077
-DB_USER="$(cat "${DB_USER_FILE}")"
-DB_PASSWORD="$(cat "${DB_PASSWORD_FILE}")"
+if [ "${ENGINE}" != sqlite ]; then
+  DB_USER="$(cat "${DB_USER_FILE}")"
+  DB_PASSWORD="$(cat "${DB_PASSWORD_FILE}")"
+fi
 
 case "${ENGINE}" in
   postgresql) ext=dump ;;
   mysql) ext=sql ;;
   mongodb) ext=archive.gz ;;
   redis) ext=rdb ;;
+  sqlite) ext=db ;;
   *) echo "restore: unknown engine ${ENGINE}" >&2; exit 2 ;;
 esac
 
@@ -83,8 +89,23 @@ case "${ENGINE}" in
       echo "restore: FAILED: ${dump} is not a valid RDB file; the database was not changed" >&2
       exit 1
     fi ;;
+  sqlite)
+    check="$(sqlite3 "${dump}" "PRAGMA integrity_check;" 2>&1)" || true
+    if [ "${check}" != ok ]; then
+      echo "restore: FAILED: ${dump} is not an intact SQLite database (${check}); the database was not changed" >&2
+      exit 1
+    fi ;;
 esac
-echo "restore: ${dump} -> ${ENGINE} ${DB_HOST}:${DB_PORT}/${DB_NAME}"
+
+# Redis sentinel mode: the primary the sentinels name now (redis-primary.sh, beside this script).
+# shellcheck source-path=SCRIPTDIR source=redis-primary.sh
+. "$(dirname "$0")/redis-primary.sh"
+resolve_primary restore
+if [ "${ENGINE}" = sqlite ]; then
+  echo "restore: ${dump} -> sqlite ${DB_FILE}"
+else
+  echo "restore: ${dump} -> ${ENGINE} ${DB_HOST}:${DB_PORT}/${DB_NAME}"
+fi
 
 case "${ENGINE}" in
   postgresql)
@@ -129,5 +150,10 @@ case "${ENGINE}" in
       echo "restore: FAILED: ${migrated} of ${keys} keys reached ${DB_HOST}:${DB_PORT}" >&2
       exit 1
     fi ;;
+  sqlite)
+    if [ ! -f "${DB_FILE}" ]; then mkdir -p "$(dirname "${DB_FILE}")"; fi
+    sqlite3 "${DB_FILE}" ".restore '${dump}'"
+    check="$(sqlite3 "${DB_FILE}" "PRAGMA integrity_check;")"
+    if [ "${check}" != ok ]; then echo "restore: FAILED: ${DB_FILE} is not intact after the restore: ${check}" >&2; exit 1; fi ;;
 esac
 echo "restore: done"

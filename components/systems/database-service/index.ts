@@ -1,7 +1,10 @@
 /**
  * DatabaseService: the database operator system of database-operator.md. A namespace with its
  * baseline, the operator's RBAC as a deployer identity, one Database per instance (status per
- * database), and, where enabled, a backup CronJob per dumpable database. The spec was resolved
+ * database), and, where enabled, a backup CronJob (and its restore template) per database:
+ * dumps of PostgreSQL, MySQL, MongoDB and Redis (standalone, or sentinel mode through the primary
+ * the sentinels name), Elasticsearch snapshots into a repository on the backup claim, and SQLite
+ * copies with SQLite's backup API. The spec was resolved
  * once (resolveDatabaseServiceSpec); the children's args come from the pure plan.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -59,9 +62,12 @@ export class DatabaseService extends pulumi.ComponentResource {
             this.peers[p.name] = database.peer;
             let backupSchedule: pulumi.Output<string> | undefined;
             if (p.backup) {
-                const endpoint = planBackupFlow(this.trafficPlan, p.backup.name, ns, partOf, { id: `${partOf}/${p.name}`, peer: database.peer }, [{ port: p.port }]);
-                backupSchedule = new DatabaseBackup(p.backup.name,
-                    p.backup.args(ns, { host: database.host, secretName: database.secretName }, this.trafficPlan.rulesFor(endpoint)), child).schedule;
+                const store = { id: `${partOf}/${p.name}`, peer: database.peer };
+                const traffic = p.backup.connects
+                    ? this.trafficPlan.rulesFor(planBackupFlow(this.trafficPlan, p.backup.name, ns, partOf, store, database.clientPorts))
+                    : { ingress: [], egress: [] };
+                backupSchedule = new DatabaseBackup(p.backup.name, p.backup.args(ns,
+                    { host: database.host, secretName: database.secretName, selector: database.workload.selector }, traffic), child).schedule;
             }
             this.databases[p.name] = {
                 type: database.type, host: database.host, port: database.port, secretName: database.secretName,

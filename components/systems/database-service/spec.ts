@@ -23,7 +23,7 @@ export interface DatabaseServiceSpec {
     limits: LimitRangeSpec;
     /** Each instance's spec, its storage class defaulted to the platform's. */
     instances: { name: string; spec: DatabaseSpec }[];
-    /** Backups of the postgresql, mysql, mongodb and standalone redis instances (off in dev, on in prod). */
+    /** Backups of every instance that isDumpable (off in dev, on in prod). */
     backups?: BackupPolicy;
     storageClass: string;
 }
@@ -40,12 +40,15 @@ export interface DatabasePlatform {
 export const DATABASE_SERVICE_KEYS = ["namespace", "instances", "backups"] as const;
 
 /**
- * Whether an instance gets a backup: PostgreSQL, MySQL, MongoDB, and standalone Redis (a restore
- * writes to the one member; with replicas the primary moves, which the restore does not follow).
+ * Whether an instance gets a backup: PostgreSQL, MySQL, MongoDB, Elasticsearch, SQLite, and Redis
+ * standalone (one member) or in sentinel mode (the sentinels name the primary to dump and restore).
+ * Not Redis replication with replicas (no sentinel says which member to restore into) nor cluster
+ * mode (the keyspace is split over the masters).
  */
 export function isDumpable(spec: DatabaseSpec): boolean {
     if (spec.type === "redis") {
-        return (spec.redis?.mode ?? "standalone") === "standalone" && (spec.replicas ?? 1) === 1;
+        const mode = spec.redis?.mode ?? "standalone";
+        return mode === "sentinel" || (mode === "standalone" && (spec.replicas ?? 1) === 1);
     }
     return (BACKUP_ENGINES as readonly string[]).includes(spec.type);
 }

@@ -16,7 +16,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { backupPeer, DatabaseBackup, planBackupFlow } from "../../backup/backup";
 import { Database } from "../../database/database";
-import { IngressRoutes } from "../../edge/ingress";
+import { grafanaBasicAuth, IngressRoutes } from "../../edge/ingress";
+import { MeshEdge } from "../../mesh/edge";
 import { ENGINES, REDIS_MASTER_NAME, SECRET_KEYS } from "../../database/engines";
 import { secretEnv } from "../../k8s/container";
 import { selectorLabels, standardLabels } from "../../k8s/labels";
@@ -85,6 +86,11 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
     public readonly fastapi: Workload[];
     /** The ingress-nginx routes (mesh off). */
     public readonly edge?: IngressRoutes;
+    /** The gateway routes' rate limits and Grafana basic auth (mesh on). */
+    public readonly meshEdge?: MeshEdge;
+    /** Grafana's basic-auth Secret and password (mesh on; the nginx path's are `edge`'s). */
+    public readonly grafanaBasicAuthSecretName: pulumi.Output<string | undefined>;
+    public readonly grafanaBasicAuthPassword: pulumi.Output<string | undefined>;
     /** External https URL of FastAPI (its ingress host, or the gateway's first host with the mesh on). */
     public readonly fastapiExternalUrl: pulumi.Output<string>;
     /** External https URL of Grafana, undefined without externalAccess. */
@@ -146,6 +152,11 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         this.topics = new KafkaTopics(n.topics, checked(topicArgs), { ...child, dependsOn: [this.kafka] });
 
         // Observability: FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
+        // With the mesh on and Grafana external: its basic-auth Secret, which Grafana's sidecar mounts.
+        const meshGrafanaAuth = p.mesh?.grafanaBasicAuthUser !== undefined
+            ? grafanaBasicAuth(n.meshEdge, namespace, p.mesh.grafanaBasicAuthUser, partOf, child) : undefined;
+        this.grafanaBasicAuthSecretName = meshGrafanaAuth?.secretName ?? pulumi.output(undefined);
+        this.grafanaBasicAuthPassword = meshGrafanaAuth?.password ?? pulumi.output(undefined);
         this.observability = new ObservabilityStack(n.observability, { ...p.observability(namespace, {
             peer: db.redis.peer, host: db.redis.host, port: ENGINES.redis.clientPort, secretName: db.redis.secretName, passwordKey: SECRET_KEYS.password,
         }), alertmanager: args.alertmanager }, child);
@@ -273,6 +284,8 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
                 },
             }, child);
             istio = new IstioTraffic(n.ingress, p.mesh.traffic, { ...child, dependsOn: [...this.fastapi] });
+            // The nginx path's rate limits and Grafana basic auth, on the gateway's routes (sidecar EnvoyFilters).
+            this.meshEdge = new MeshEdge(n.meshEdge, p.mesh.edge, child);
         }
         // The edge (mesh off): FastAPI and Grafana behind ingress-nginx with cert-manager TLS, rate limits, basic auth.
         if (p.edge) {

@@ -12,6 +12,7 @@ import { Peer } from "../../k8s/traffic";
 import { AutoscalingSpec } from "../../k8s/workload";
 import { IngressRoutesArgs } from "../../edge/ingress";
 import { grafanaRootUrl } from "../../edge/spec";
+import { basicAuthPodAnnotations, MeshEdgeArgs } from "../../mesh/edge";
 import { IstioTrafficArgs, MeshPolicyArgs, TrafficSplit, VirtualServiceSpec } from "../../mesh/istio";
 import { GRAFANA_PORT } from "../../observability/grafana";
 import { KafkaClusterArgs } from "../../messaging/kafka";
@@ -52,6 +53,7 @@ export function greenfieldNames(name: string) {
         redisExporter: `${name}-obs-redis-exporter`,
         mtls: `${name}-mtls`,
         ingress: `${name}-ingress`,
+        meshEdge: `${name}-mesh-edge`,
         sidecars: `${name}-istio-sidecars`,
         sealedSecrets: `${name}-sealed-secrets`,
         backups: { postgresql: `${name}-postgresql-backup`, mysql: `${name}-mysql-backup`, mongodb: `${name}-mongodb-backup` },
@@ -117,7 +119,12 @@ export interface GreenfieldPlan {
     trackName: (t: Track) => string;
     /** The FastAPI container of a track, without its env (wired from the siblings' outputs). */
     fastapiContainer: (image: string) => ContainerSpec;
-    mesh?: { policy: MeshPolicyArgs; traffic: IstioTrafficArgs };
+    /**
+     * With the mesh on: mTLS, the gateway's routes, and the edge protections of the nginx path on
+     * the gateway's routes (rate limits; basic auth in front of Grafana, from the Secret
+     * `<meshEdge>-grafana-basic-auth` the Grafana pods mount into their sidecar).
+     */
+    mesh?: { policy: MeshPolicyArgs; traffic: IstioTrafficArgs; edge: MeshEdgeArgs; grafanaBasicAuthUser?: string };
     /**
      * The ingress-nginx routes (mesh off): FastAPI on its host, Grafana (externalAccess) on its own,
      * TLS from cert-manager, rate limits, basic auth in front of Grafana. Undefined with the mesh on:
@@ -167,6 +174,17 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                     split, timeout: mesh.timeout, retries: mesh.retries,
                 }, ...(grafanaRoute ? [grafanaVirtualService(n.grafana, ns, grafanaRoute.host, fqdn(n.grafana))] : [])],
             },
+            // The nginx path's rate limits on both routes, and its basic auth in front of Grafana.
+            edge: {
+                istioInstalled: true, apiVersion: mesh.apiVersion,
+                routes: [
+                    { role: "fastapi", namespace: ns, selector: selectorLabels(fastapiId), rateLimit: s.ingress.routes.fastapi.rateLimit },
+                    ...(grafanaRoute ? [{
+                        role: "grafana", namespace: ns, selector: selectorLabels({ name: n.grafana, component: "", partOf }), rateLimit: grafanaRoute.rateLimit, basicAuth: true,
+                    }] : []),
+                ],
+            },
+            grafanaBasicAuthUser: grafanaRoute?.basicAuthUser,
         };
         if (grafanaRoute && !mesh.gateway.hosts.includes(grafanaRoute.host)) {
             meshPlan.traffic.gateway!.hosts = [...mesh.gateway.hosts, grafanaRoute.host];
@@ -200,6 +218,8 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                 ...observabilityTunables(s).grafana,
                 // Served from its external URL (links, redirects): the ingress path, or the gateway host's root.
                 rootUrl: grafanaRoute && (mesh ? `https://${grafanaRoute.host}` : grafanaRootUrl(grafanaRoute)),
+                // Behind the Istio gateway: the sidecar reads the basic-auth htpasswd from this Secret.
+                podAnnotations: grafanaRoute && mesh ? basicAuthPodAnnotations(`${n.meshEdge}-grafana-basic-auth`) : undefined,
             },
             redis,
             producers: ["fastapi"],

@@ -7,7 +7,8 @@
 #     CLUSTER_REPLICAS replicas per master (one time: afterwards the nodes know each other);
 #   - the cluster exists and a member is not part of it (a scale-up): it joins as a master while
 #     there are fewer than members/(1+CLUSTER_REPLICAS) masters, then slots are rebalanced onto
-#     the empty masters; otherwise it joins as a replica;
+#     the empty masters; otherwise it joins as a replica; a rebalance or a replica attach cut
+#     short by a gossip race (a node not yet known to every member) is repaired next round;
 #   - a restart or a re-run finds every member known and changes nothing.
 #
 # Environment: POD_NAME, MEMBERS ("host:port ..."), CLUSTER_REPLICAS, REDIS_RUN_DIR,
@@ -29,6 +30,46 @@ first="${MEMBERS%% *}"
 cli() { target="$1"; shift; redis-cli -h "${target%:*}" -p "${target##*:}" "$@"; }
 info_field() { cli "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"; }
 
+# Waits (up to 30 s) until every member knows as many nodes as the first: gossip has spread the
+# nodes just added, so that CLUSTER REPLICATE and slot migrations name nodes every member knows.
+settle() {
+  total="$(cli "${first}" cluster nodes | grep -c . || true)"
+  tries=0
+  while [ "${tries}" -lt 30 ]; do
+    agreed=yes
+    for m in ${MEMBERS}; do
+      if [ "$(info_field "$m" cluster_known_nodes)" != "${total}" ]; then agreed=no; fi
+    done
+    if [ "${agreed}" = "yes" ]; then return 0; fi
+    tries=$((tries + 1))
+    sleep 1
+  done
+}
+
+# A member of ours that is a master without slots while the wanted number of masters already hold
+# slots is a replica that never attached: `redis-cli --cluster add-node --cluster-slave` fails
+# ("Unknown node") when the new node has not yet learnt of its master through gossip, and the node
+# then stays an empty master. Make it a replica of the master with the fewest replicas (retried
+# next round). The node's own view decides its role (another member's may lag behind).
+adopt_empty_master() {
+  nodes="$(cli "${first}" cluster nodes | tr -d '\r')"
+  holding="$(printf '%s\n' "${nodes}" | awk '$3 ~ /master/ && $3 !~ /fail/ && NF > 8' | wc -l)"
+  [ "${holding}" -ge "${wanted_masters}" ] || return 0
+  for m in ${MEMBERS}; do
+    if cli "$m" cluster nodes | tr -d '\r' | awk '$3 ~ /myself/ && $3 ~ /master/ && NF == 8 {found = 1} END {exit !found}'; then
+      target="$(printf '%s\n' "${nodes}" | awk '
+        $3 ~ /master/ && $3 !~ /fail/ && NF > 8 {m[$1] = 1}
+        $3 ~ /slave/ {r[$4]++}
+        END {for (id in m) if (best == "" || r[id] + 0 < r[best] + 0) best = id; print best}')"
+      [ -n "${target}" ] || return 0
+      echo "cluster-create: ${m} is an empty master beyond ${wanted_masters}; making it a replica of ${target}"
+      cli "${m}" cluster replicate "${target}" || true
+      return 0
+    fi
+  done
+}
+
+rebalance_pending=no
 count=0
 for m in ${MEMBERS}; do count=$((count + 1)); done
 wanted_masters=$((count / (1 + CLUSTER_REPLICAS)))
@@ -63,10 +104,22 @@ while true; do
           sleep 2
         fi
       done
-      if [ "${added_master}" = "yes" ]; then
-        redis-cli --cluster check "${first}" >/dev/null 2>&1 || sleep 5
-        redis-cli --cluster rebalance "${first}" --cluster-use-empty-masters
+      if [ "${added_master}" = "yes" ]; then rebalance_pending=yes; fi
+      settle
+      if [ "${rebalance_pending}" = "yes" ]; then
+        # A rebalance cut short (e.g. "I don't know about node": a master that had not yet heard
+        # of the new one) leaves a slot open and the new master empty: fix, then retry next round.
+        if ! redis-cli --cluster check "${first}" >/dev/null 2>&1; then
+          redis-cli --cluster fix "${first}" --cluster-yes || true
+        fi
+        if redis-cli --cluster rebalance "${first}" --cluster-use-empty-masters; then
+          rebalance_pending=no
+          echo "cluster-create: slots rebalanced"
+        else
+          echo "cluster-create: rebalance failed; retrying in ${interval} s"
+        fi
       fi
+      if [ "${rebalance_pending}" = "no" ]; then adopt_empty_master; fi
     fi
     if [ "$(info_field "${first}" cluster_state)" = "ok" ]; then
       touch "${REDIS_RUN_DIR}/cluster-formed"
