@@ -179,14 +179,9 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
     let dbs: DatabaseService | undefined;
     if (cfg.databases.enabled) {
         dbs = new DatabaseService("database-service", {
-            namespace: cfg.databases.namespace,
-            quota: cfg.quota,
-            limits: cfg.limits,
-            instances: cfg.databases.instances,
+            spec: cfg.databases,
             clients: cfg.restapi.enabled
                 ? [restApiPartPeer(cfg.restapi.name, "repository", cfg.restapi.namespace, RESTAPI_PART_OF)] : [],
-            backups: cfg.databases.backups,
-            storageClass: cfg.storageClass,
             protect: cfg.protectData,
         });
         outputs.databases = { namespace: dbs.namespace, deployerServiceAccount: dbs.deployerServiceAccount, instances: dbs.databases };

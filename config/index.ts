@@ -5,21 +5,22 @@
  * README and validated field by field by the same functions the components use.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseSpec, validateDatabaseSpec } from "../components/database/spec";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../components/k8s/namespace";
 import {
     editDistance, nearestName, rejectUnknownKeys, requireBoolean, requireCidrList, requireDnsLabel, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../components/k8s/validation";
-import { BackupPolicy, parseBackupPolicy } from "../components/backup/policy";
+import { DatabasePlatform, DatabaseServiceSpec, resolveDatabaseServiceSpec } from "../components/systems/database-service/spec";
 import { RestApiIngress, RestApiObservability, validateRestApiIngress } from "../components/systems/restapi";
 import { ResolvedCStoreSpec, validateCStoreSpec } from "../components/systems/cstore/spec";
 import { OutboxEventsSpec, validateOutboxEventsSpec } from "../components/systems/outbox/spec";
+import { requireOutboxFits } from "../components/systems/outbox/plan";
 import { ResolvedGreenfield, resolveGreenfieldSpec } from "../components/systems/greenfield/spec";
+import { requireGreenfieldFits } from "../components/systems/greenfield/plan";
 import { REST_PARTS, resolvePart, RestApiSpec, validateRestApiSpec } from "../components/restapi/spec";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../components/k8s/capacity";
 import { observabilityLoad } from "../components/observability/stack";
-import { AlertingSpec, validateAlertingSpec } from "../components/observability/alerting";
+import { AlertingSpec, resolveAlertingSpec } from "../components/systems/alerting/spec";
 import { PREREQUISITE_NAMES, PrerequisiteName } from "../components/k8s/prerequisites";
 
 export const PROJECT = "k8s-platform";
@@ -37,11 +38,9 @@ export interface RestApiConfig {
     ingress?: RestApiIngress;
 }
 
-export interface DatabasesConfig {
+/** k8s-platform:databases, resolved (the DatabaseService's spec); `enabled` false: no instances. */
+export interface DatabasesConfig extends DatabaseServiceSpec {
     enabled: boolean;
-    namespace: string;
-    instances: { name: string; spec: DatabaseSpec }[];
-    backups?: BackupPolicy;
 }
 
 export interface PlatformConfig {
@@ -141,26 +140,13 @@ function parseRestApi(raw: unknown, storageClass: string, apiServerCidrs: string
     };
 }
 
-function parseDatabases(raw: unknown, storageClass: string): DatabasesConfig {
+function parseDatabases(raw: unknown, platform: DatabasePlatform): DatabasesConfig {
     const key = k("databases");
-    const o = requireObject(key, raw ?? { enabled: false });
-    rejectUnknownKeys(key, o, ["enabled", "namespace", "instances", "backups"]);
-    const on = o.enabled === undefined ? true : requireBoolean(`${key}.enabled`, o.enabled);
-    if (!on) {
-        return { enabled: false, namespace: "databases", instances: [] };
+    const { enabled, ...o } = requireObject(key, raw ?? { enabled: false });
+    if (enabled !== undefined && !requireBoolean(`${key}.enabled`, enabled)) {
+        return { enabled: false, namespace: "databases", instances: [], quota: platform.quota, limits: platform.limits, storageClass: platform.storageClass };
     }
-    const backups = parseBackupPolicy(`${key}.backups`, o.backups);
-    const instances = requireObject(`${key}.instances`, o.instances ?? {});
-    return {
-        enabled: true,
-        namespace: requireDnsLabel(`${key}.namespace`, o.namespace ?? "databases", 63),
-        instances: Object.entries(instances).map(([name, spec]) => {
-            requireDnsLabel(`${key}.instances.${name}`, name, 40);
-            const typed = validateDatabaseSpec(`${key}.instances.${name}`, spec);
-            return { name, spec: { ...typed, storage: { ...typed.storage, storageClass: typed.storage.storageClass ?? storageClass } } };
-        }),
-        backups,
-    };
+    return { enabled: true, ...resolveDatabaseServiceSpec(key, o, platform) };
 }
 
 /**
@@ -218,7 +204,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
         quota,
         limits,
         restapi: parseRestApi(raw.restapi, storageClass, apiServerCidrs, quota, limits),
-        databases: parseDatabases(raw.databases, storageClass),
+        databases: parseDatabases(raw.databases, { storageClass, quota, limits, quotaKey: k("quota"), limitsKey: k("limits") }),
         cstore: validated(systemSpec("cstore", raw.cstore, { ...platformDefaults, apiServer: { cidrs: apiServerCidrs } }),
             spec => {
                 const resolved = validateCStoreSpec(k("cstore"), spec);
@@ -248,6 +234,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
                 kafka: manageKafkaTopics ? kafka : { ...kafka, manageTopics: false },
             };
             const resolved = validateOutboxEventsSpec(k("outbox"), input);
+            requireOutboxFits(k("outbox"), resolved);
             namespaces.push([`${k("outbox")}.namespace`, resolved.namespace]);
             return resolved;
         }),
@@ -256,11 +243,14 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
             const topics = requireObject(`${k("greenfield")}.kafka.topics`, kafka.topics ?? {});
             const input = manageKafkaTopics ? spec : { ...spec, kafka: { ...kafka, topics: { ...topics, enabled: false } } };
             const resolved = resolveGreenfieldSpec(k("greenfield"), input);
+            requireGreenfieldFits(k("greenfield"), resolved);
             namespaces.push([`${k("greenfield")}.namespace`, resolved.namespace]);
             return resolved;
         }),
         manageKafkaTopics,
-        alerting: parseAlerting(raw.alerting, environment, storageClass, quota, limits, Object.keys(secrets.alertingSecrets ?? {})),
+        alerting: resolveAlertingSpec(k("alerting"), raw.alerting,
+            { environment, storageClass, secretNames: Object.keys(secrets.alertingSecrets ?? {}), secretKey: k("alertingSecrets") },
+            { quota, limits, quotaKey: k("quota"), limitsKey: k("limits") }),
         alertingSecrets: secrets.alertingSecrets ?? {},
         skipPrerequisites,
     };
@@ -299,16 +289,6 @@ function requireDistinctNamespaces(namespaces: [string, string][]): void {
         }
         owner.set(ns, key);
     }
-}
-
-/** k8s-platform:alerting, and its namespace's quota and LimitRange against the Alertmanager's replicas. */
-function parseAlerting(raw: unknown, environment: Environment, storageClass: string, quota: QuotaSpec, limits: LimitRangeSpec, secretNames: string[]): AlertingSpec {
-    const key = k("alerting");
-    const spec = validateAlertingSpec(key, raw, { environment, storageClass, secretNames, secretKey: k("alertingSecrets") });
-    requireQuotaFits(k("quota"), quota, budgetOf([{ pods: spec.replicas, resources: spec.resources }], Array<string>(spec.replicas).fill(spec.storage.size)),
-        `for the Alertmanager (${key}.namespace ${spec.namespace})`);
-    requireLimitRangeFits(`${k("limits")}.max`, limits, [[`${key}.resources`, spec.resources]]);
-    return spec;
 }
 
 /**

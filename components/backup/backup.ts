@@ -26,7 +26,7 @@ import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
 import { rollingConfigMap } from "../k8s/config";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { Endpoint, networkPolicySpec, Peer, PortSpec, TrafficPlan, WorkloadTraffic } from "../k8s/traffic";
-import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
+import { Checked, isChecked, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
 import { requireCronSchedule } from "./cron";
 import { BACKUP_RESOURCES } from "./policy";
 
@@ -252,12 +252,15 @@ export class DatabaseBackup extends pulumi.ComponentResource {
     /** The backup pods as a traffic peer: add it to the database's clients. */
     public readonly peer: Peer;
 
-    constructor(name: string, args: DatabaseBackupArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: DatabaseBackupArgs | Checked<DatabaseBackupArgs>, opts?: pulumi.ComponentResourceOptions) {
         const key = `DatabaseBackup(${name})`;
         // CronJob names are limited to 52 characters (the controller appends a timestamp to Job
         // names); the restore CronJob adds "-restore".
-        requireDnsLabel(`${key}.name`, name, 44);
-        validateDatabaseBackup(key, args);
+        // Checked once: where the config entered (a system's backup policy), or here for a backup built directly.
+        if (!isChecked(args)) {
+            requireDnsLabel(`${key}.name`, name, 44);
+            validateDatabaseBackup(key, args);
+        }
         const engine = BACKUP_ENGINE_DEFS[args.engine];
         const [backupScript, restoreScript, scriptFiles] = backupScripts(args.engine);
         const isEs = args.engine === "elasticsearch";

@@ -12,7 +12,7 @@ import { selectorLabels, standardLabels } from "../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { networkPolicySpec, Peer, PortSpec, TrafficRule } from "../k8s/traffic";
-import { requireDnsLabel, ValidationError } from "../k8s/validation";
+import { Checked, isChecked, ValidationError } from "../k8s/validation";
 import { VolumeClaim, Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
 import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
@@ -20,7 +20,7 @@ import {
     CONFIG_DIR, credentialFiles, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, ES_TLS_VOLUME, esCertificateDnsNames, esSeedConfig, esTlsSecretName, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, REDIS_PORT, redisClusterCreate, redisClusterShrink, redisSentinel,
     SECRET_KEYS, SENTINEL_PORT,
 } from "./engines";
-import { DatabaseSpec, defaultClusterReplicas, validateDatabaseSpec } from "./spec";
+import { CONFIG_SIZE_DEFAULT, DatabaseSpec, defaultClusterReplicas, validateDatabaseArgs } from "./spec";
 
 /** API group of the Database CRD that the deployer role mirrors. */
 export const DATABASE_GROUP = "database-operator.io";
@@ -243,21 +243,19 @@ export class Database extends pulumi.ComponentResource {
     public readonly peer: Peer;
     public readonly workload: Workload;
 
-    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate before registering anything: bad input never leaves a half-built component.
+    constructor(name: string, args: DatabaseArgs | Checked<DatabaseArgs>, opts?: pulumi.ComponentResourceOptions) {
+        // Checked once: where the config entered (a system's spec), or here for a Database built directly.
         const key = `Database(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        const spec = validateDatabaseSpec(key, {
-            type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
-            credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
-            elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql, mysql: args.mysql,
-        });
-        if (args.snapshotRepository !== undefined) {
-            if (spec.type !== "elasticsearch") {
-                throw new ValidationError(`${key}.snapshotRepository`, `is set for ${spec.type}; allowed: elasticsearch only`);
-            }
-            if (!/^\/[A-Za-z0-9._/-]+$/.test(args.snapshotRepository.path)) {
-                throw new ValidationError(`${key}.snapshotRepository.path`, `${JSON.stringify(args.snapshotRepository.path)} is not allowed; allowed: an absolute path`);
+        let spec: DatabaseSpec = args;
+        if (!isChecked(args)) {
+            spec = validateDatabaseArgs(key, name, args);
+            if (args.snapshotRepository !== undefined) {
+                if (spec.type !== "elasticsearch") {
+                    throw new ValidationError(`${key}.snapshotRepository`, `is set for ${spec.type}; allowed: elasticsearch only`);
+                }
+                if (!/^\/[A-Za-z0-9._/-]+$/.test(args.snapshotRepository.path)) {
+                    throw new ValidationError(`${key}.snapshotRepository.path`, `${JSON.stringify(args.snapshotRepository.path)} is not allowed; allowed: an absolute path`);
+                }
             }
         }
         super("platform:database:Database", name, {}, opts);
@@ -417,7 +415,7 @@ export class Database extends pulumi.ComponentResource {
         const storageClass = spec.storage.storageClass;
         const claims: VolumeClaim[] = isSqlite ? [] : [
             { name: "data", size: spec.storage.size, storageClass },
-            ...(engine.extraClaims ?? []).map(c => ({ name: c.name, size: spec.storage.configSize ?? "1Gi", storageClass })),
+            ...(engine.extraClaims ?? []).map(c => ({ name: c.name, size: spec.storage.configSize ?? CONFIG_SIZE_DEFAULT, storageClass })),
         ];
         if (isSqlite) {
             const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {

@@ -27,6 +27,14 @@ export const REDIS_EVICTION_POLICIES = [
 /** Keys of the credentials Secret. */
 export const SECRET_KEYS = { username: "username", password: "password", keyfile: "mongodb-keyfile" } as const;
 
+/** Resources of the engines' sidecars (one beside every member that runs them). */
+export const SIDECAR_RESOURCES = {
+    replset: { requests: { cpu: "10m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+    mysqlReplica: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+    sentinel: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+    clusterCreate: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+} as const satisfies Record<string, ResourceSpec>;
+
 export interface EngineContext {
     name: string;
     namespace: pulumi.Input<string>;
@@ -130,7 +138,7 @@ export function mongoReplsetContainer(ctx: EngineContext, image: string): Contai
             fileEnv("MONGO_INITDB_ROOT_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
         ],
         secretFiles: [credentialFiles(ctx)],
-        resources: { requests: { cpu: "10m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+        resources: SIDECAR_RESOURCES.replset,
         livenessProbe: livenessExec(PID1_ALIVE),
         readinessProbe: execProbe(["sh", "-c", "test -d /tmp"], { initialDelaySeconds: 5 }),
     };
@@ -169,7 +177,7 @@ export function mysqlReplica(ctx: EngineContext, image: string): ContainerSpec {
             fileEnv("MYSQL_ROOT_PASSWORD_FILE", credentialFiles(ctx), SECRET_KEYS.password),
         ],
         secretFiles: [credentialFiles(ctx)],
-        resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+        resources: SIDECAR_RESOURCES.mysqlReplica,
         livenessProbe: livenessExec(PID1_ALIVE),
         readinessProbe: execProbe(["sh", "-c", "test -d /tmp"], { initialDelaySeconds: 5 }),
     };
@@ -302,7 +310,7 @@ export function redisSentinel(ctx: EngineContext, image: string): ContainerSpec 
             { name: "DOWN_AFTER_MS", value: "5000" },
             { name: "FAILOVER_TIMEOUT_MS", value: "60000" },
         ],
-        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+        resources: SIDECAR_RESOURCES.sentinel,
         writablePaths: [SENTINEL_DIR],
         secretFiles: [credentialFiles(ctx)],
         livenessProbe: livenessTcp(SENTINEL_PORT),
@@ -321,7 +329,7 @@ export function redisClusterCreate(ctx: EngineContext, image: string): Container
         image,
         command: ["/bin/sh", `${CONFIG_DIR}/cluster-create.sh`],
         env: redisEnv(ctx),
-        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+        resources: SIDECAR_RESOURCES.clusterCreate,
         writablePaths: [REDIS_RUN_DIR],
         secretFiles: [credentialFiles(ctx)],
         livenessProbe: livenessExec(PID1_ALIVE),

@@ -2,12 +2,13 @@
  * The Database spec (the CRD's spec, database-operator.md) and its validation. The stack config
  * module and the Database constructor both call validateDatabaseSpec, so the rules live here once.
  */
+import { PodGroup } from "../k8s/capacity";
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {
     rejectUnknownKeys, requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../k8s/validation";
-import { DATABASE_TYPES, DatabaseType, ENGINES, REDIS_EVICTION_POLICIES, REDIS_MODES, RedisMode } from "./engines";
+import { DATABASE_TYPES, DatabaseType, ENGINES, REDIS_EVICTION_POLICIES, REDIS_MODES, RedisMode, SIDECAR_RESOURCES } from "./engines";
 
 export const MIN_REPLICAS = 1;
 
@@ -17,6 +18,8 @@ export function defaultClusterReplicas(replicas: number): number {
     return replicas >= 2 * REDIS_CLUSTER_MIN_MASTERS ? 1 : 0;
 }
 export const MAX_REPLICAS = 10;
+/** Size of MongoDB's config volume when storage.configSize is not given. */
+export const CONFIG_SIZE_DEFAULT = "1Gi";
 
 export interface DatabaseSpec {
     type: DatabaseType;
@@ -203,4 +206,40 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         }
     }
     return spec as unknown as DatabaseSpec;
+}
+
+/** The args of a Database built directly: its name and spec, before anything registers. */
+export function validateDatabaseArgs(key: string, name: string, args: DatabaseSpec): DatabaseSpec {
+    requireDnsLabel(`${key}.name`, name, 40);
+    return validateDatabaseSpec(key, {
+        type: args.type, version: args.version, replicas: args.replicas, storage: args.storage, resources: args.resources,
+        credentials: args.credentials, databaseName: args.databaseName, mongodb: args.mongodb, redis: args.redis,
+        elasticsearch: args.elasticsearch, sqlite: args.sqlite, postgresql: args.postgresql, mysql: args.mysql,
+    });
+}
+
+/**
+ * What a Database runs, for the capacity checks (components/k8s/capacity): its members (a
+ * StatefulSet: no surge; SQLite's single Deployment replaces its pod), each with the engine's
+ * sidecars, and their claims; `containers` names every container kind for the LimitRange check.
+ * Pure: the same defaults and sidecars as the Database component.
+ */
+export function databaseLoad(spec: DatabaseSpec): { pods: PodGroup[]; claims: string[]; containers: [string, ResourceSpec][] } {
+    const engine = ENGINES[spec.type];
+    const replicas = spec.replicas ?? 1;
+    const resources = spec.resources ?? engine.defaultResources;
+    const mode = spec.redis?.mode ?? "standalone";
+    const sidecars: [string, ResourceSpec][] = [
+        ...(spec.type === "redis" && mode === "sentinel" ? [["sentinel", SIDECAR_RESOURCES.sentinel] as [string, ResourceSpec]] : []),
+        ...(spec.type === "redis" && mode === "cluster" ? [["cluster-create", SIDECAR_RESOURCES.clusterCreate] as [string, ResourceSpec]] : []),
+        ...(spec.type === "mysql" && replicas > 1 ? [["replica", SIDECAR_RESOURCES.mysqlReplica] as [string, ResourceSpec]] : []),
+        ...(spec.type === "mongodb" && replicas > 1 ? [["replset", SIDECAR_RESOURCES.replset] as [string, ResourceSpec]] : []),
+    ];
+    const perMember = spec.type === "sqlite" ? [spec.storage.size]
+        : [spec.storage.size, ...(engine.extraClaims ?? []).map(() => spec.storage.configSize ?? CONFIG_SIZE_DEFAULT)];
+    return {
+        pods: [{ pods: replicas, resources, sidecars: sidecars.map(([, r]) => r) }],
+        claims: Array.from({ length: replicas }, () => perMember).flat(),
+        containers: [[spec.type, resources], ...sidecars],
+    };
 }

@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, ValidationError } from "../k8s/validation";
+import { Checked, checked, isChecked, requireBoolean, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, ValidationError } from "../k8s/validation";
 import { RateLimit, requireHostname, requireOrigins, requirePathPrefix, validateRateLimit } from "./validation";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 
@@ -183,10 +183,13 @@ export class SecureIngress extends pulumi.ComponentResource {
     public readonly ingressName: pulumi.Output<string>;
     public readonly ingress: k8s.networking.v1.Ingress;
 
-    constructor(name: string, args: SecureIngressArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `SecureIngress(${name})`;
-        requireDnsLabel(`${key}.name`, name, 63);
-        validateSecureIngress(key, args);
+    constructor(name: string, args: SecureIngressArgs | Checked<SecureIngressArgs>, opts?: pulumi.ComponentResourceOptions) {
+        // Checked once: where the config entered (a system's spec, IngressRoutes), or here for an Ingress built directly.
+        if (!isChecked(args)) {
+            const key = `SecureIngress(${name})`;
+            requireDnsLabel(`${key}.name`, name, 63);
+            validateSecureIngress(key, args);
+        }
         super("platform:edge:SecureIngress", name, {}, opts);
 
         const tlsSecretName = args.tlsSecretName ?? tlsSecretNameFor(args.host);
@@ -353,10 +356,14 @@ export class IngressRoutes extends pulumi.ComponentResource {
     public readonly grafanaPassword: pulumi.Output<string | undefined>;
     public readonly routes: Record<string, SecureIngress> = {};
 
-    constructor(name: string, args: IngressRoutesArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: IngressRoutesArgs | Checked<IngressRoutesArgs>, opts?: pulumi.ComponentResourceOptions) {
         const key = `IngressRoutes(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        validateIngressRoutes(key, args);
+        // Checked once: where the config entered (a system's spec), or here for routes built directly.
+        const direct = !isChecked(args);
+        if (direct) {
+            requireDnsLabel(`${key}.name`, name, 40);
+            validateIngressRoutes(key, args);
+        }
         const hostOf = (role: RouteRole, t: RouteTarget) => t.host ?? defaultHost(role, args.domain);
         // Validate every host's Ingress before registering anything.
         const common = {
@@ -395,7 +402,9 @@ export class IngressRoutes extends pulumi.ComponentResource {
                 basicAuth: { secretName: `${name}-grafana-basic-auth`, realm: "Grafana" },
             } });
         }
-        plans.forEach(p => validateSecureIngress(`${key}.${p.role}`, p.args));
+        if (direct) {
+            plans.forEach(p => validateSecureIngress(`${key}.${p.role}`, p.args));
+        }
         super("platform:edge:IngressRoutes", name, {}, opts);
         const child = { parent: this };
 
@@ -409,7 +418,8 @@ export class IngressRoutes extends pulumi.ComponentResource {
         for (const p of plans) {
             const a = p.role === "grafana" && authSecretName
                 ? { ...p.args, basicAuth: { secretName: authSecretName, realm: "Grafana" } } : p.args;
-            this.routes[p.role] = new SecureIngress(`${name}-${p.role}`, a, child);
+            // Checked above (or where the config entered): each host's Ingress is not checked again.
+            this.routes[p.role] = new SecureIngress(`${name}-${p.role}`, checked(a), child);
         }
         this.hosts = pulumi.output(Object.fromEntries(plans.map(p => [p.role, p.args.host])));
         this.urls = pulumi.all(Object.fromEntries(Object.entries(this.routes).map(([r, i]) => [r, i.url])));

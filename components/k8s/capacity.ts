@@ -18,17 +18,19 @@ export interface Budget {
     persistentVolumeClaims: number;
 }
 
-/** `pods` pods of one workload, each asking for `resources`. */
+/** `pods` pods of one workload, each asking for `resources` (its main container) plus its `sidecars`. */
 export interface PodGroup {
     pods: number;
     resources: ResourceSpec;
+    sidecars?: readonly ResourceSpec[];
 }
 
 /** Pods a Deployment runs at most during a rolling update with the default maxSurge 25% (rounded up). */
 export const withSurge = (replicas: number): number => replicas + Math.ceil(replicas * 0.25);
 
 export function budgetOf(groups: PodGroup[], claims: string[]): Budget {
-    const sum = (f: (r: ResourceSpec) => string) => groups.reduce((t, g) => t + g.pods * parseQuantity(f(g.resources))!, 0);
+    const sum = (f: (r: ResourceSpec) => string) => groups.reduce((t, g) =>
+        t + g.pods * [g.resources, ...(g.sidecars ?? [])].reduce((pod, r) => pod + parseQuantity(f(r))!, 0), 0);
     return {
         requestsCpu: sum(r => r.requests.cpu),
         requestsMemory: sum(r => r.requests.memory),

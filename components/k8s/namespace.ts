@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DNS_PEER, DNS_PORTS, networkPolicySpec } from "./traffic";
 import { OWNED_ANNOTATIONS } from "./metadata";
-import { rejectUnknownKeys, requireDnsLabel, requireIntInRange, requireObject, requireQuantity, ValidationError } from "./validation";
+import { Checked, isChecked, rejectUnknownKeys, requireDnsLabel, requireIntInRange, requireObject, requireQuantity, ValidationError } from "./validation";
 import { parseQuantity } from "./quantity";
 
 export interface QuotaSpec {
@@ -77,11 +77,14 @@ export class NamespaceBaseline extends pulumi.ComponentResource {
     /** The namespace name as an Output, so dependents wait for the namespace to exist. */
     public readonly name: pulumi.Output<string>;
 
-    constructor(name: string, args: NamespaceBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `NamespaceBaseline(${name})`;
-        requireDnsLabel(`${key}.name`, args.name, 63);
-        validateQuota(`${key}.quota`, args.quota);
-        validateLimitRange(`${key}.limits`, args.limits);
+    constructor(name: string, args: NamespaceBaselineArgs | Checked<NamespaceBaselineArgs>, opts?: pulumi.ComponentResourceOptions) {
+        // Checked once: where the config entered (a system's namespace, quota and limits), or here for a baseline built directly.
+        if (!isChecked(args)) {
+            const key = `NamespaceBaseline(${name})`;
+            requireDnsLabel(`${key}.name`, args.name, 63);
+            validateQuota(`${key}.quota`, args.quota);
+            validateLimitRange(`${key}.limits`, args.limits);
+        }
         super("platform:k8s:NamespaceBaseline", name, {}, opts);
 
         const labels = { "app.kubernetes.io/managed-by": "pulumi", ...(args.labels ?? {}) };

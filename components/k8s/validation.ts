@@ -11,6 +11,28 @@ export class ValidationError extends Error {
     }
 }
 
+const CHECKED = Symbol("platform.checked");
+
+/**
+ * A component's args built by a system from a spec that the system resolved, with the component's
+ * own validator and the config keys, where the config entered (validate once, at the edge). A
+ * component constructed directly, by a program of its own, checks its args itself.
+ */
+export type Checked<T extends object> = T & { readonly [CHECKED]: true };
+
+/**
+ * Marks a copy of `args` as checked at the config edge (see Checked); only a system's plan says so.
+ * The mark is not enumerable: a copy that a caller spreads and changes is checked again.
+ */
+export function checked<T extends object>(args: T): Checked<T> {
+    return Object.defineProperty({ ...args }, CHECKED, { value: true, enumerable: false }) as Checked<T>;
+}
+
+/** Whether `args` were checked where the config entered, so the component does not check them again. */
+export function isChecked<T extends object>(args: T): args is Checked<T> {
+    return (args as Partial<Record<typeof CHECKED, boolean>>)[CHECKED] === true;
+}
+
 function show(value: unknown): string {
     return value === undefined ? "undefined" : JSON.stringify(value);
 }

@@ -20,9 +20,9 @@ import { AppIdentity, selectorLabels, standardLabels } from "../k8s/labels";
 import { DATA_STORE } from "../k8s/profile";
 import { parseQuantity } from "../k8s/quantity";
 import { Endpoint, Flow, Peer, PortSpec, TrafficPlan, TrafficRule } from "../k8s/traffic";
-import { requireDnsLabel } from "../k8s/validation";
+import { Checked, isChecked } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
-import { KafkaClusterSpec, KafkaMode, validateKafkaClusterSpec } from "./spec";
+import { DEFAULT_BROKER_RESOURCES, DEFAULT_ZOOKEEPER_RESOURCES, KafkaClusterSpec, KafkaMode, validateKafkaClusterArgs } from "./spec";
 import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { rollingConfigMap } from "../k8s/config";
 
@@ -37,8 +37,6 @@ export const ZOOKEEPER_PORTS = { client: 2181, quorum: 2888, election: 3888 } as
 export const KAFKA_UID = 1000;
 const KAFKA_UID_EXCEPTION = { uid: KAFKA_UID, reason: "the image's appuser owns the log and snapshot directories on the claims; another UID cannot write existing data" };
 
-export const DEFAULT_BROKER_RESOURCES: ResourceSpec = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } };
-export const DEFAULT_ZOOKEEPER_RESOURCES: ResourceSpec = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 const INIT_RESOURCES: ResourceSpec = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
 
 /** Where the broker claim is mounted; the log dir is a subdirectory so the volume root (lost+found) is not a log dir. */
@@ -118,17 +116,9 @@ export class KafkaCluster extends pulumi.ComponentResource {
     public readonly brokerWorkload: Workload;
     public readonly zookeeperWorkload?: Workload;
 
-    constructor(name: string, args: KafkaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate before registering anything: bad input never leaves a half-built component.
-        const key = `KafkaCluster(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        const spec = validateKafkaClusterSpec(key, {
-            mode: args.mode, brokers: args.brokers, brokerStorage: args.brokerStorage, zookeeper: args.zookeeper,
-            storageClass: args.storageClass, version: args.version, resources: args.resources,
-            defaultReplicationFactor: args.defaultReplicationFactor, minInsyncReplicas: args.minInsyncReplicas,
-            autoCreateTopics: args.autoCreateTopics, external: args.external,
-        });
-        requireDnsLabel(`${key}.partOf`, args.partOf, 63);
+    constructor(name: string, args: KafkaClusterArgs | Checked<KafkaClusterArgs>, opts?: pulumi.ComponentResourceOptions) {
+        // Checked once: where the config entered (a system's spec), or here for a cluster built directly.
+        const spec: KafkaClusterSpec = isChecked(args) ? args : validateKafkaClusterArgs(`KafkaCluster(${name})`, name, args);
         super("platform:messaging:KafkaCluster", name, {}, opts);
 
         const ns = pulumi.output(args.namespace);

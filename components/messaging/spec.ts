@@ -2,9 +2,10 @@
  * The Kafka cluster and topic specs and their validation. The stack config module and the
  * constructors both call these functions, so each rule (and its error text) lives here once.
  */
+import { PodGroup } from "../k8s/capacity";
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {
-    rejectUnknownKeys, requireBoolean, requireCidr, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
+    rejectUnknownKeys, requireBoolean, requireCidr, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireObject, requireOneOf,
     requireQuantity, ValidationError,
 } from "../k8s/validation";
 
@@ -17,6 +18,9 @@ export const ZOOKEEPER_REPLICAS = [1, 3, 5] as const;
 
 /** Examples used in error messages (and by the tests as known-good tags). */
 export const EXAMPLE_VERSION: Record<KafkaMode, string> = { kraft: "4.0.0", zookeeper: "7.7.1" };
+
+export const DEFAULT_BROKER_RESOURCES: ResourceSpec = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } };
+export const DEFAULT_ZOOKEEPER_RESOURCES: ResourceSpec = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 
 export interface ZooKeeperSpec {
     /** 1, 3 or 5: an odd ensemble, so a majority survives one (or two) lost members. */
@@ -48,6 +52,23 @@ export interface KafkaClusterSpec {
     autoCreateTopics?: boolean;
     /** An EXTERNAL listener per broker, reachable from outside the cluster (see KafkaExternalSpec). */
     external?: KafkaExternalSpec;
+}
+
+/**
+ * What a KafkaCluster runs, for the capacity checks (components/k8s/capacity): the brokers and the
+ * ZooKeeper ensemble (StatefulSets: no surge) and a claim per member. Pure: the component's defaults.
+ */
+export function kafkaLoad(spec: Pick<KafkaClusterSpec, "brokers" | "brokerStorage" | "resources" | "zookeeper">): {
+    pods: PodGroup[]; claims: string[]; containers: [string, ResourceSpec][];
+} {
+    const broker = spec.resources ?? DEFAULT_BROKER_RESOURCES;
+    const zk = spec.zookeeper;
+    const zkResources = zk?.resources ?? DEFAULT_ZOOKEEPER_RESOURCES;
+    return {
+        pods: [{ pods: spec.brokers, resources: broker }, ...(zk ? [{ pods: zk.replicas, resources: zkResources }] : [])],
+        claims: [...Array<string>(spec.brokers).fill(spec.brokerStorage), ...(zk ? Array<string>(zk.replicas).fill(zk.storage) : [])],
+        containers: [["kafka", broker], ...(zk ? [["zookeeper", zkResources] as [string, ResourceSpec]] : [])],
+    };
 }
 
 export const EXTERNAL_SERVICE_TYPES = ["LoadBalancer", "NodePort"] as const;
@@ -245,6 +266,19 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
 
 // ---------------------------------------------------------------------------------------------
 // Topics
+
+/** The args of a KafkaCluster built directly: name, spec and system label, before anything registers. */
+export function validateKafkaClusterArgs(key: string, name: string, args: KafkaClusterSpec & { partOf: string }): KafkaClusterSpec {
+    requireDnsLabel(`${key}.name`, name, 40);
+    const spec = validateKafkaClusterSpec(key, {
+        mode: args.mode, brokers: args.brokers, brokerStorage: args.brokerStorage, zookeeper: args.zookeeper,
+        storageClass: args.storageClass, version: args.version, resources: args.resources,
+        defaultReplicationFactor: args.defaultReplicationFactor, minInsyncReplicas: args.minInsyncReplicas,
+        autoCreateTopics: args.autoCreateTopics, external: args.external,
+    });
+    requireDnsLabel(`${key}.partOf`, args.partOf, 63);
+    return spec;
+}
 
 export const CLEANUP_POLICIES = ["delete", "compact", "compact,delete"] as const;
 export type CleanupPolicy = typeof CLEANUP_POLICIES[number];

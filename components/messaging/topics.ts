@@ -6,7 +6,7 @@
  */
 import * as kafka from "@pulumi/kafka";
 import * as pulumi from "@pulumi/pulumi";
-import { requireIntInRange } from "../k8s/validation";
+import { Checked, isChecked, requireIntInRange } from "../k8s/validation";
 import { MAX_BROKERS, MIN_BROKERS, SaslMechanism, TopicSpec, topicConfig, validateKafkaConnection, validateTopicSpecs } from "./spec";
 
 export interface KafkaTlsArgs {
@@ -47,23 +47,28 @@ export interface KafkaTopicsArgs {
     protect?: boolean;
 }
 
+/** The args of KafkaTopics declared directly: the connection, the cluster's size and every topic, before anything registers. */
+function validateKafkaTopicsArgs(key: string, args: KafkaTopicsArgs): TopicSpec[] {
+    validateKafkaConnection(key, {
+        enabled: args.enabled, bootstrapServers: args.bootstrapServers, tls: args.tls, sasl: args.sasl,
+        kafkaVersion: args.kafkaVersion, timeoutSeconds: args.timeoutSeconds,
+    });
+    requireIntInRange(`${key}.brokers`, args.brokers, MIN_BROKERS, MAX_BROKERS);
+    if (args.clusterMinInsyncReplicas !== undefined) {
+        requireIntInRange(`${key}.clusterMinInsyncReplicas`, args.clusterMinInsyncReplicas, 1, args.brokers);
+    }
+    return validateTopicSpecs(`${key}.topics`, args.topics, args.brokers, args.clusterMinInsyncReplicas);
+}
+
 export class KafkaTopics extends pulumi.ComponentResource {
     /** The declared topic names (also when disabled: they are what the cluster is meant to have). */
     public readonly topicNames: pulumi.Output<string[]>;
     public readonly provider?: kafka.Provider;
     public readonly topics: Record<string, kafka.Topic> = {};
 
-    constructor(name: string, args: KafkaTopicsArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `KafkaTopics(${name})`;
-        validateKafkaConnection(key, {
-            enabled: args.enabled, bootstrapServers: args.bootstrapServers, tls: args.tls, sasl: args.sasl,
-            kafkaVersion: args.kafkaVersion, timeoutSeconds: args.timeoutSeconds,
-        });
-        requireIntInRange(`${key}.brokers`, args.brokers, MIN_BROKERS, MAX_BROKERS);
-        if (args.clusterMinInsyncReplicas !== undefined) {
-            requireIntInRange(`${key}.clusterMinInsyncReplicas`, args.clusterMinInsyncReplicas, 1, args.brokers);
-        }
-        const topics = validateTopicSpecs(`${key}.topics`, args.topics, args.brokers, args.clusterMinInsyncReplicas);
+    constructor(name: string, args: KafkaTopicsArgs | Checked<KafkaTopicsArgs>, opts?: pulumi.ComponentResourceOptions) {
+        // Checked once: where the config entered (a system's topics and connection), or here for topics declared directly.
+        const topics = isChecked(args) ? args.topics : validateKafkaTopicsArgs(`KafkaTopics(${name})`, args);
         super("platform:messaging:KafkaTopics", name, {}, opts);
 
         this.topicNames = pulumi.output(topics.map(t => t.name));

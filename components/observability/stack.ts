@@ -173,7 +173,10 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 }
 
 /** The tunables of an ObservabilityStack that decide what its namespace must hold. */
-export type ObservabilityLoadArgs = Pick<ObservabilityStackArgs, "prometheus" | "grafana" | "otelCollector" | "jaeger" | "redis" | "kubeStateMetrics">;
+export type ObservabilityLoadArgs = Pick<ObservabilityStackArgs, "prometheus" | "grafana" | "otelCollector" | "jaeger" | "kubeStateMetrics"> & {
+    /** With a Redis exporter: its sizes. */
+    redis?: Tunables;
+};
 
 /**
  * What an ObservabilityStack runs at its peak, for the capacity checks (components/k8s/capacity):

@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { DatabaseService } from "../../components/systems/database-service";
+import { DatabaseService, resolveDatabaseServiceSpec } from "../../components/systems/database-service";
 import { byName, capture, podSpec, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import {
@@ -35,9 +35,11 @@ describe("runtime: Redis sentinel-mode backup and restore (DatabaseService, RDB 
         root = tempDir(USER, "rt-redis-sentinel-backup");
         console.log(`      ${versionOf("redis-server")}, ${versionOf("redis-sentinel")}`);
         res = await capture(() => new DatabaseService("rts", {
-            namespace: "data", quota: TEST_QUOTA, limits: TEST_LIMITS,
-            instances: [{ name: "rsb", spec: { type: "redis", replicas: 3, storage: { size: "1Gi" }, redis: { mode: "sentinel", appendOnly: true } } }],
-            backups: { schedule: "0 2 * * *", retention: 2, storageSize: "1Gi" },
+            spec: resolveDatabaseServiceSpec("rts", {
+                namespace: "data",
+                instances: { rsb: { type: "redis", replicas: 3, storage: { size: "1Gi" }, redis: { mode: "sentinel", appendOnly: true } } },
+                backups: { schedule: "0 2 * * *", retention: 2, storageSize: "1Gi" },
+            }, { storageClass: "standard", quota: TEST_QUOTA, limits: TEST_LIMITS, quotaKey: "quota", limitsKey: "limits" }),
         }));
         ({ backups, scratch } = backupDirs(USER, root));
     });

@@ -11,7 +11,7 @@ import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DatabaseService } from "../../components/systems/database-service";
+import { DatabaseService, resolveDatabaseServiceSpec } from "../../components/systems/database-service";
 import { byName, capture, T } from "../unit/helpers";
 import { RecordedResource } from "../unit/mocks";
 import { configMapsOf, materialize, MaterializedContainer, run, stopAll, tempDir, versionOf } from "./harness";
@@ -33,9 +33,11 @@ describe("runtime: SQLite backup and restore (DatabaseService, sqlite3 .backup /
         root = tempDir(USER, "rt-sqlite-backup");
         console.log(`      sqlite3 ${versionOf("sqlite3")}`);
         res = await capture(() => new DatabaseService("rtq", {
-            namespace: "data", quota: TEST_QUOTA, limits: TEST_LIMITS,
-            instances: [{ name: "edge", spec: { type: "sqlite", storage: { size: "1Gi" } } }],
-            backups: { schedule: "0 2 * * *", retention: 2, storageSize: "1Gi" },
+            spec: resolveDatabaseServiceSpec("rtq", {
+                namespace: "data",
+                instances: { edge: { type: "sqlite", storage: { size: "1Gi" } } },
+                backups: { schedule: "0 2 * * *", retention: 2, storageSize: "1Gi" },
+            }, { storageClass: "standard", quota: TEST_QUOTA, limits: TEST_LIMITS, quotaKey: "quota", limitsKey: "limits" }),
         }));
         ({ backups, scratch } = backupDirs(USER, root));
         data = path.join(root, "data");

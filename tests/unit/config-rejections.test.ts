@@ -203,6 +203,50 @@ describe("bad input is refused before any resource registers, naming the config 
             "allowed: at least the largest container limit"));
     });
 
+    describe("capacity of every system's namespace, checked before any resource registers", () => {
+        it("refuses a Greenfield quota below its workloads' requests at their peak", async () => {
+            expect(await rejection(c => { c.greenfield.quota = { ...c.greenfield.quota, requestsCpu: "2" }; })).to.deep.equal(refused(
+                "k8s-platform:greenfield.quota.requestsCpu: \"2\" is too small for the system at its peak (FastAPI at its HPA maximum plus " +
+                "rolling-update surge); allowed: at least 2450m"));
+        });
+
+        it("refuses a Greenfield LimitRange max below a workload's limit", async () => {
+            expect(await rejection(c => {
+                c.greenfield.limits = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "4", memory: "2Gi" } };
+                c.greenfield.kafka.resources = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "3Gi" } };
+            })).to.deep.equal(refused(
+                "k8s-platform:greenfield.limits.max.memory: \"2Gi\" is below the k8s-platform:greenfield.kafka limit 3Gi; " +
+                "allowed: at least the largest container limit"));
+        });
+
+        it("refuses an Outbox quota with fewer pods than its services at their HPA maximum", async () => {
+            expect(await rejection(c => { c.outbox.restService.autoscaling = { minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 70 }; }))
+                .to.deep.equal(refused(
+                    "k8s-platform:outbox.quota.pods: 20 is too small for the system at its peak (each service at its HPA maximum plus " +
+                    "rolling-update surge); allowed: at least 30"));
+        });
+
+        it("refuses an Outbox LimitRange max below a workload's limit", async () => {
+            expect(await rejection(c => { c.outbox.kafka.cluster.resources.limits.memory = "3Gi"; })).to.deep.equal(refused(
+                "k8s-platform:outbox.limits.max.memory: \"2Gi\" is below the k8s-platform:outbox.kafka.cluster limit 3Gi; " +
+                "allowed: at least the largest container limit"));
+        });
+
+        it("refuses a platform quota that cannot hold the databases' claims", async () => {
+            expect(await rejection(c => { c.databases.instances["orders-db"].storage.size = "500Gi"; })).to.deep.equal(refused(
+                "k8s-platform:quota.requestsStorage: \"20Gi\" is too small for the databases at their replicas " +
+                "(k8s-platform:databases.namespace databases); allowed: at least 517632Mi"));
+        });
+
+        it("refuses a LimitRange max below a database member's limit", async () => {
+            expect(await rejection(c => {
+                c.databases.instances["orders-db"].resources = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "6", memory: "2Gi" } };
+            })).to.deep.equal(refused(
+                "k8s-platform:limits.max.cpu: \"4\" is below the k8s-platform:databases.instances.orders-db limit 6; " +
+                "allowed: at least the largest container limit"));
+        });
+    });
+
     it("refuses a Kafka version of the wrong mode up front, under the config key", async () => {
         expect(await rejection(c => { c.greenfield.kafka.version = "3.6.0"; })).to.deep.equal(refused(
             "k8s-platform:greenfield.kafka.version: \"3.6.0\" is not allowed in kraft mode; allowed: an apache/kafka version from 3.7.0 on, such as 4.0.0"));
@@ -282,6 +326,12 @@ describe("bad input is refused before any resource registers, naming the config 
             expect(await loadRejection({ "k8s-platform:alertingSecrets": "hooks.slack.com/x" })).to.deep.equal(refused(
                 "k8s-platform:alertingSecrets: not JSON; allowed: a JSON object of receiver name -> URL or routing key " +
                 "(`pulumi config set --secret k8s-platform:alertingSecrets '{\"oncall\": \"https://...\"}'`)"));
+        });
+
+        it("refuses an empty secret value for a receiver", async () => {
+            expect(await loadRejection({ "k8s-platform:alertingSecrets": JSON.stringify({ "dev-webhook": " " }) })).to.deep.equal(refused(
+                "k8s-platform:alertingSecrets.dev-webhook: an empty or non-string value is not allowed; allowed: a JSON object of receiver name -> " +
+                "URL or routing key (`pulumi config set --secret k8s-platform:alertingSecrets '{\"oncall\": \"https://...\"}'`)"));
         });
 
         it("refuses a secret for a receiver that does not exist", async () => {

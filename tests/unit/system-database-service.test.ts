@@ -1,7 +1,6 @@
 import { expect } from "chai";
-import { parsePlatformConfig } from "../../config";
 import { DatabaseService } from "../../components/systems/database-service";
-import { byName, capture, ofType, platformConfig, podSpec, stackConfig, T, valueOf } from "./helpers";
+import { byName, capture, ofType, platformConfig, podSpec, T, valueOf } from "./helpers";
 import { RecordedResource } from "./mocks";
 import { parseQuantity } from "../../components/k8s/quantity";
 
@@ -10,10 +9,7 @@ function build(stack: string): Promise<{ res: RecordedResource[]; svc: DatabaseS
     const cfg = platformConfig(stack);
     let svc: DatabaseService | undefined;
     return capture(() => {
-        svc = new DatabaseService("dbs", {
-            namespace: cfg.databases.namespace, quota: cfg.quota, limits: cfg.limits, instances: cfg.databases.instances,
-            backups: cfg.databases.backups, storageClass: cfg.storageClass, protect: cfg.protectData,
-        });
+        svc = new DatabaseService("dbs", { spec: cfg.databases, protect: cfg.protectData });
     }).then(res => ({ res, svc: svc! }));
 }
 
@@ -138,16 +134,5 @@ describe("DatabaseService (database-operator.md)", () => {
             expect(role.metadata.labels["platform.io/deployer"]).to.equal("database");
             expect(role.rules.find((r: { resources: string[] }) => r.resources.includes("secrets")).verbs).to.deep.equal(["get", "list", "watch"]);
         });
-    });
-
-    it("refuses a duplicate instance name before registering anything", async () => {
-        const cfg = parsePlatformConfig(stackConfig("dev"));
-        const none = await capture(() => {
-            expect(() => new DatabaseService("dup", {
-                namespace: "x", quota: cfg.quota, limits: cfg.limits,
-                instances: [cfg.databases.instances[0], cfg.databases.instances[0]],
-            })).to.throw("DatabaseService(dup).instances.orders-db: declared twice; allowed: unique instance names");
-        });
-        expect(none).to.have.length(0);
     });
 });

@@ -17,7 +17,7 @@ import { DatabaseBackup, planBackupFlow } from "../../backup/backup";
 import { ENGINES } from "../../database/engines";
 import { NamespaceBaseline } from "../../k8s/namespace";
 import { TrafficPlan } from "../../k8s/traffic";
-import { requireDnsLabel } from "../../k8s/validation";
+import { checked, requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { Database } from "../../database/database";
 import { CdnNginx } from "../../edge/cdn";
@@ -117,13 +117,14 @@ export class CStore extends pulumi.ComponentResource {
             const backup = (backupName: string, storeName: string, store: Database, engine: "mongodb" | "redis", databaseName: string) => {
                 const port = ENGINES[engine].clientPort;
                 const ep = planBackupFlow(this.backupTraffic, backupName, ns, CSTORE_PART_OF, { id: `${CSTORE_PART_OF}/${storeName}`, peer: store.peer }, [{ port }]);
-                return new DatabaseBackup(backupName, {
+                // The policy was checked once, as cstore.backups; the names are the system's own.
+                return new DatabaseBackup(backupName, checked({
                     namespace: ns, engine, host: store.host, port, databaseName,
                     secretName: store.secretName, traffic: this.backupTraffic.rulesFor(ep),
                     schedule: b.schedule, retention: b.retention,
                     storage: { size: b.storageSize, storageClass: spec.storageClass },
                     partOf: CSTORE_PART_OF, protect: args.protect,
-                }, after(dataStage));
+                }), after(dataStage));
             };
             this.mongodbBackup = backup(n.mongodbBackup, n.mongodb, this.mongodb, "mongodb", spec.mongodb.databaseName);
             this.redisBackup = backup(n.redisBackup, n.redis, this.redis, "redis", "redis");

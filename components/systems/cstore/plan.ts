@@ -11,7 +11,7 @@ import { ContainerSpec, httpProbe, secretEnv, livenessTcp } from "../../k8s/cont
 import { AppIdentity, PART_OF, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer, TrafficRule } from "../../k8s/traffic";
-import { imageTag } from "../../k8s/validation";
+import { Checked, checked, imageTag } from "../../k8s/validation";
 import { AutoscalingSpec, WorkloadArgs } from "../../k8s/workload";
 import { DatabaseArgs } from "../../database/database";
 import { ENGINES, SECRET_KEYS } from "../../database/engines";
@@ -117,17 +117,19 @@ export interface CStorePlan {
         namespace: string; mongodb: string; redis: string; prometheus: string; redisExporter: string; kubeStateMetrics: string;
         grafana: string; cdn: string; api: string; ingress: string; mongodbBackup: string; redisBackup: string;
     };
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     peers(ns: pulumi.Input<string>): CStorePeers;
-    mongodb(ns: pulumi.Input<string>, peers: CStorePeers): DatabaseArgs;
-    redis(ns: pulumi.Input<string>, peers: CStorePeers): DatabaseArgs;
+    /** Checked by resolveCStoreSpec with the Database's own rules (cstore.mongodb, cstore.redis). */
+    mongodb(ns: pulumi.Input<string>, peers: CStorePeers): Checked<DatabaseArgs>;
+    redis(ns: pulumi.Input<string>, peers: CStorePeers): Checked<DatabaseArgs>;
     kubeStateMetrics(ns: pulumi.Input<string>, peers: CStorePeers): KubeStateMetricsArgs;
     prometheus(ns: pulumi.Input<string>, peers: CStorePeers, kubeStateMetricsTarget: pulumi.Input<string>): PrometheusArgs;
     redisExporter(ns: pulumi.Input<string>, peers: CStorePeers, redis: DataStoreWiring): RedisExporterArgs;
     grafana(ns: pulumi.Input<string>, peers: CStorePeers, prometheusUrl: pulumi.Input<string>): GrafanaArgs;
     cdn(ns: pulumi.Input<string>): CdnNginxArgs;
     api(ns: pulumi.Input<string>, peers: CStorePeers, data: { mongodb: DataStoreWiring; redis: DataStoreWiring }): WorkloadArgs;
-    ingress(ns: pulumi.Input<string>, services: { api: pulumi.Input<string>; cdn: pulumi.Input<string>; grafana: pulumi.Input<string> }): IngressRoutesArgs;
+    ingress(ns: pulumi.Input<string>, services: { api: pulumi.Input<string>; cdn: pulumi.Input<string>; grafana: pulumi.Input<string> }): Checked<IngressRoutesArgs>;
 }
 
 export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boolean): CStorePlan {
@@ -173,10 +175,10 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
     });
     return {
         names,
-        baseline: {
+        baseline: checked({
             name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { "app.kubernetes.io/part-of": partOf },
             holdsProtectedData: protect,
-        },
+        }),
         peers: ns => ({
             api: { kind: "pods", namespace: ns, selector: selectorLabels(apiIdentity) },
             redisExporter: observabilityPeer(names.redisExporter, ns, partOf),
@@ -186,11 +188,11 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
             ingress: { kind: "namespace", namespace: spec.ingressNamespace },
         }),
         // MongoDB serves the API only (and, with backups on, its backup and restore Jobs); Redis the API and the exporter.
-        mongodb: (ns, peers) => ({
+        mongodb: (ns, peers) => checked({
             ...data.mongodb, namespace: ns, partOf, protect,
             clients: [peers.api, ...(spec.backups ? [backupPeer(names.mongodbBackup, ns, partOf)] : [])],
         }),
-        redis: (ns, peers) => ({
+        redis: (ns, peers) => checked({
             ...data.redis, namespace: ns, partOf, protect,
             clients: [peers.api, peers.redisExporter, ...(spec.backups ? [backupPeer(names.redisBackup, ns, partOf)] : [])],
         }),
@@ -272,7 +274,8 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
                 terminationGracePeriodSeconds: API_TERMINATION_GRACE_SECONDS,
             };
         },
-        ingress: (ns, services) => ({
+        // Checked by validateCStoreSpec (domain, issuer, class, rate limits, CORS, Grafana path and user).
+        ingress: (ns, services) => checked({
             domain: spec.domain,
             clusterIssuer: spec.clusterIssuer,
             ingressClassName: spec.ingressClassName,

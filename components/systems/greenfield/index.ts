@@ -24,7 +24,7 @@ import { selectorLabels, standardLabels } from "../../k8s/labels";
 import { OWNED_ANNOTATIONS } from "../../k8s/metadata";
 import { NamespaceBaseline } from "../../k8s/namespace";
 import { Endpoint, networkPolicySpec, Peer, TrafficPlan } from "../../k8s/traffic";
-import { imageTag, requireDnsLabel } from "../../k8s/validation";
+import { checked, imageTag, requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { IstioTraffic, MeshPolicy } from "../../mesh/istio";
 import { KAFKA_PORTS, KafkaCluster } from "../../messaging/kafka";
@@ -131,14 +131,16 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         this.databases = {} as Record<DataStore, Database>;
         for (const d of DATA_STORES) {
             const bp = backupPeers[d];
-            this.databases[d] = new Database(n[d], {
+            // Checked by resolveGreenfieldSpec with the Database's own rules (greenfield.<store>).
+            this.databases[d] = new Database(n[d], checked({
                 ...p.databases[d], namespace, clients: [fastapiPeer, ...(d === "redis" ? [p.peers.redisExporter] : []), ...(bp ? [bp] : [])], partOf, protect: s.protectData,
-            }, child);
+            }), child);
         }
         const db = this.databases;
 
         // Messaging: brokers (and ZooKeeper), then test-topic through the explicit kafka provider.
         this.kafka = new KafkaCluster(n.kafka, p.kafka(namespace), child);
+        // Checked by resolveGreenfieldSpec (greenfield.kafka.topics and its connection, the cluster's size).
         const topicArgs: KafkaTopicsArgs = {
             enabled: k.topics.enabled,
             // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
@@ -147,7 +149,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             tls: k.topics.tls, sasl: k.topics.sasl, kafkaVersion: k.topics.kafkaVersion, timeoutSeconds: k.topics.timeoutSeconds,
             brokers: k.brokers, clusterMinInsyncReplicas: k.minInsyncReplicas, topics: p.topics, protect: s.protectData,
         };
-        this.topics = new KafkaTopics(n.topics, topicArgs, { ...child, dependsOn: [this.kafka] });
+        this.topics = new KafkaTopics(n.topics, checked(topicArgs), { ...child, dependsOn: [this.kafka] });
 
         // Observability: FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
         // With the mesh on and Grafana external: its basic-auth Secret, which Grafana's sidecar mounts.
@@ -178,14 +180,15 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             for (const d of BACKUP_STORES) {
                 const port = ENGINES[d].clientPort;
                 const ep = planBackupFlow(plan, n.backups[d], namespace, partOf, { id: `${partOf}/${n[d]}`, peer: db[d].peer }, [{ port }]);
-                this.backups[d] = new DatabaseBackup(n.backups[d], {
+                // The policy was checked once, as greenfield.backups; the names are the system's own.
+                this.backups[d] = new DatabaseBackup(n.backups[d], checked({
                     namespace, engine: d, host: db[d].host, port, databaseName: s[d].databaseName,
                     replicaSet: d === "mongodb" && s.mongodb.replicas > 1 ? s.mongodb.replicaSetName : undefined,
                     secretName: db[d].secretName, traffic: plan.rulesFor(ep),
                     schedule: s.backups.schedule, retention: s.backups.retention,
                     storage: { size: s.backups.storageSize, storageClass: s.storageClass },
                     partOf, protect: s.protectData,
-                }, child);
+                }), child);
             }
         }
 

@@ -5,8 +5,7 @@
  * namespace Output, the brokers' addresses, the databases' hosts and Secrets) are parameters.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseSpec } from "../../database/spec";
-import { ContainerSpec, httpProbe, LIVENESS_TIMING } from "../../k8s/container";
+import { ContainerSpec, httpProbe, LIVENESS_TIMING, ResourceSpec } from "../../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer } from "../../k8s/traffic";
@@ -17,12 +16,19 @@ import { basicAuthPodAnnotations, MeshEdgeArgs } from "../../mesh/edge";
 import { IstioTrafficArgs, MeshPolicyArgs, TrafficSplit, VirtualServiceSpec } from "../../mesh/istio";
 import { GRAFANA_PORT } from "../../observability/grafana";
 import { KafkaClusterArgs } from "../../messaging/kafka";
-import { greenfieldTopics, TopicSpec } from "../../messaging/spec";
 import { observabilityPeer } from "../../observability/common";
 import { RedisTarget } from "../../observability/redisExporter";
-import { ObservabilityStackArgs } from "../../observability/stack";
 import { SealedSecretArgs, SealedSecretsControllerArgs } from "../../secrets/sealed-secrets";
-import { DataStore, GREENFIELD_PART_OF, ResolvedGreenfield } from "./spec";
+import {
+    BACKUP_STORES, DATA_STORES, DataStore, FASTAPI_ROLLING_UPDATE, GREENFIELD_PART_OF, greenfieldDatabases, greenfieldKafkaCluster, greenfieldTopicSpecs,
+    ResolvedGreenfield,
+} from "./spec";
+import { databaseLoad, DatabaseSpec } from "../../database/spec";
+import { Checked, checked } from "../../k8s/validation";
+import { backupLoad, BACKUP_RESOURCES } from "../../backup/policy";
+import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
+import { kafkaLoad, TopicSpec } from "../../messaging/spec";
+import { observabilityLoad, ObservabilityStackArgs } from "../../observability/stack";
 
 /** Label of the canary track (stable / canary) when the release strategy is canary. */
 export const TRACK_LABEL = "platform.io/track";
@@ -102,9 +108,11 @@ export interface GreenfieldPlan {
     names: ReturnType<typeof greenfieldNames>;
     fastapiId: AppIdentity;
     peers: GreenfieldPeers;
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     databases: Record<DataStore, DatabaseSpec>;
-    kafka(namespace: pulumi.Input<string>): KafkaClusterArgs;
+    /** Checked by resolveGreenfieldSpec with the KafkaCluster's own rules (greenfield.kafka). */
+    kafka(namespace: pulumi.Input<string>): Checked<KafkaClusterArgs>;
     topics: TopicSpec[];
     observability(namespace: pulumi.Input<string>, redis: RedisTarget): ObservabilityStackArgs;
     tracks: Track[];
@@ -122,7 +130,7 @@ export interface GreenfieldPlan {
      * TLS from cert-manager, rate limits, basic auth in front of Grafana. Undefined with the mesh on:
      * the Istio gateway serves both.
      */
-    edge?: (namespace: pulumi.Input<string>, services: { fastapi: pulumi.Input<string>; grafana: pulumi.Input<string> }) => IngressRoutesArgs;
+    edge?: (namespace: pulumi.Input<string>, services: { fastapi: pulumi.Input<string>; grafana: pulumi.Input<string> }) => Checked<IngressRoutesArgs>;
     sealedSecrets?: { controller: SealedSecretsControllerArgs; secrets: [string, SealedSecretArgs][] };
 }
 
@@ -142,36 +150,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         collector: observabilityPeer(n.collector, ns, partOf),
         redisExporter: observabilityPeer(n.redisExporter, ns, partOf),
     };
-    const databases: Record<DataStore, DatabaseSpec> = {
-        redis: {
-            type: "redis", version: s.redis.version, replicas: s.redis.replicas, resources: s.redis.resources,
-            storage: { size: s.redis.storage, storageClass: s.storageClass },
-            // The design's HA table: "Redis | 1 Master + 2 Replicas | Failover". With 3 members or
-            // more, sentinels fail over; 2 members replicate without failover (no sentinel quorum).
-            redis: {
-                mode: s.redis.replicas >= 3 ? "sentinel" : s.redis.replicas > 1 ? "replication" : "standalone", appendOnly: true,
-                maxMemory: s.redis.maxMemory, maxMemoryPolicy: s.redis.maxMemoryPolicy,
-            },
-        },
-        postgresql: {
-            type: "postgresql", version: s.postgresql.version, replicas: s.postgresql.replicas, resources: s.postgresql.resources,
-            storage: { size: s.postgresql.storage, storageClass: s.storageClass }, databaseName: s.postgresql.databaseName,
-            // The design's HA table: "PostgreSQL | 3 | Synchronous replication".
-            ...(s.postgresql.replicas > 1 ? { postgresql: { synchronous: true } } : {}),
-        },
-        mysql: {
-            type: "mysql", version: s.mysql.version, replicas: s.mysql.replicas, resources: s.mysql.resources,
-            storage: { size: s.mysql.storage, storageClass: s.storageClass }, databaseName: s.mysql.databaseName,
-            // The design's HA table: "MySQL | 3 | Synchronous replication" (semi-synchronous).
-            ...(s.mysql.replicas > 1 ? { mysql: { semiSync: true } } : {}),
-        },
-        mongodb: {
-            type: "mongodb", version: s.mongodb.version, replicas: s.mongodb.replicas, resources: s.mongodb.resources,
-            storage: { size: s.mongodb.storage, configSize: s.mongodb.configStorage, storageClass: s.storageClass },
-            databaseName: s.mongodb.databaseName, mongodb: { replicaSetName: s.mongodb.replicaSetName },
-        },
-    };
-    const k = s.kafka;
+    const databases = greenfieldDatabases(s);
     const o = s.observability;
     const tracks = tracksOf(s);
     const trackName = (t: Track) => (t.label ? `${n.fastapi}-${t.label.value}` : n.fastapi);
@@ -217,18 +196,14 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         names: n,
         fastapiId,
         peers,
-        baseline: {
+        baseline: checked({
             name: ns, quota: s.quota, limits: s.limits,
             labels: { "app.kubernetes.io/part-of": partOf, ...(mesh ? { "istio-injection": "enabled" } : {}) },
             holdsProtectedData: s.protectData,
-        },
-        databases,
-        kafka: namespace => ({
-            namespace, mode: k.mode, brokers: k.brokers, brokerStorage: k.storage, version: k.version, resources: k.resources,
-            zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor, external: k.external,
-            minInsyncReplicas: k.minInsyncReplicas, autoCreateTopics: false, clients: [peers.fastapi], partOf, protect: s.protectData,
         }),
-        topics: greenfieldTopics(k.topics.replicationFactor, k.minInsyncReplicas).map(t => ({ ...t, partitions: k.topics.partitions })),
+        databases,
+        kafka: namespace => checked({ ...greenfieldKafkaCluster(s), namespace, clients: [peers.fastapi], partOf, protect: s.protectData }),
+        topics: greenfieldTopicSpecs(s),
         // FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
         // FastAPI's HTTP metrics (the design's Key Metrics) and the Redis exporter's select the dashboards and alerts.
         observability: (namespace, redis) => ({
@@ -238,19 +213,14 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
             telemetrySenders: [peers.fastapi],
             scrapeTargets: [{ peer: peers.fastapi, ports: [{ port: f.port }] }],
             scrapeNamespaces: [ns],
-            prometheus: {
-                image: o.prometheus.image, resources: o.prometheus.resources, retention: o.prometheus.retention,
-                scrapeInterval: o.prometheus.scrapeInterval, storage: { size: o.prometheus.storage, storageClass: s.storageClass },
-            },
+            ...observabilityTunables(s),
             grafana: {
-                image: o.grafana.image, resources: o.grafana.resources, storage: { size: o.grafana.storage, storageClass: s.storageClass },
+                ...observabilityTunables(s).grafana,
                 // Served from its external URL (links, redirects): the ingress path, or the gateway host's root.
                 rootUrl: grafanaRoute && (mesh ? `https://${grafanaRoute.host}` : grafanaRootUrl(grafanaRoute)),
                 // Behind the Istio gateway: the sidecar reads the basic-auth htpasswd from this Secret.
                 podAnnotations: grafanaRoute && mesh ? basicAuthPodAnnotations(`${n.meshEdge}-grafana-basic-auth`) : undefined,
             },
-            otelCollector: o.otelCollector,
-            jaeger: o.jaeger,
             redis,
             producers: ["fastapi"],
             protect: s.protectData,
@@ -262,7 +232,8 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
             livenessProbe: httpProbe(f.livenessPath, f.port, LIVENESS_TIMING), readinessProbe: httpProbe(f.readinessPath, f.port, { initialDelaySeconds: 5 }),
         }),
         mesh: meshPlan,
-        edge: mesh ? undefined : (namespace, services) => ({
+        // Checked by resolveGreenfieldSpec (greenfield.ingress: resolveEdgeSpec).
+        edge: mesh ? undefined : (namespace, services) => checked({
             domain: s.ingress.domain, clusterIssuer: s.ingress.clusterIssuer, ingressClassName: s.ingress.ingressClassName,
             skipAwait: s.ingress.skipAwait, partOf,
             api: { namespace, serviceName: services.fastapi, servicePort: f.port, host: r.fastapi.host, rateLimit: r.fastapi.rateLimit },
@@ -279,6 +250,49 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
             }]),
         },
     };
+}
+
+
+/** The observability stack's sizes (what its namespace must hold), from the resolved spec. */
+function observabilityTunables(s: ResolvedGreenfield) {
+    const o = s.observability;
+    return {
+        prometheus: {
+            image: o.prometheus.image, resources: o.prometheus.resources, retention: o.prometheus.retention,
+            scrapeInterval: o.prometheus.scrapeInterval, storage: { size: o.prometheus.storage, storageClass: s.storageClass },
+        },
+        grafana: { image: o.grafana.image, resources: o.grafana.resources, storage: { size: o.grafana.storage, storageClass: s.storageClass } },
+        otelCollector: o.otelCollector,
+        jaeger: o.jaeger,
+    };
+}
+
+/**
+ * The namespace's quota must hold the whole system at its peak (every FastAPI track at its HPA
+ * maximum plus the rolling update's surge of 1, the data stores with their sidecars, Kafka and
+ * ZooKeeper, the observability stack, a running backup per dumpable store) and the LimitRange max
+ * must admit every container. Errors name `key`'s quota and limits.max (the config keys).
+ */
+export function requireGreenfieldFits(key: string, s: ResolvedGreenfield): void {
+    const stores = DATA_STORES.map(d => ({ d, load: databaseLoad(greenfieldDatabases(s)[d]) }));
+    const kafka = kafkaLoad(greenfieldKafkaCluster(s));
+    const obs = observabilityLoad({ ...observabilityTunables(s), redis: {} });
+    const backups = backupLoad(s.backups, BACKUP_STORES.length);
+    const fastapi = tracksOf(s).map(t => ({
+        pods: Math.max(t.replicas, t.autoscaling?.maxReplicas ?? 0) + FASTAPI_ROLLING_UPDATE.maxSurge, resources: s.fastapi.resources,
+    }));
+    requireQuotaFits(`${key}.quota`, s.quota, budgetOf(
+        [...fastapi, ...stores.flatMap(x => x.load.pods), ...kafka.pods, ...obs.pods, ...backups.pods],
+        [...stores.flatMap(x => x.load.claims), ...kafka.claims, ...obs.claims, ...backups.claims],
+    ), "for the system at its peak (FastAPI at its HPA maximum plus rolling-update surge)");
+    // Each container by the config key that sizes it.
+    requireLimitRangeFits(`${key}.limits.max`, s.limits, [
+        [`${key}.fastapi`, s.fastapi.resources],
+        ...stores.flatMap(({ d, load }) => load.containers.map(([c, r], i): [string, ResourceSpec] => [i === 0 ? `${key}.${d}` : `${key}.${d} ${c}`, r])),
+        ...kafka.containers.map(([c, r]): [string, ResourceSpec] => [c === "kafka" ? `${key}.kafka` : `${key}.kafka.${c}`, r]),
+        ...obs.containers.map(([c, r]): [string, ResourceSpec] => [`${key}.observability ${c}`, r]),
+        ...(backups.pods.length > 0 ? [[`${key}.backups`, BACKUP_RESOURCES] as [string, ResourceSpec]] : []),
+    ]);
 }
 
 /** Grafana through the Istio gateway (mesh on, externalAccess): its host, all traffic to its Service. */

@@ -13,9 +13,11 @@ import {
 } from "../../k8s/validation";
 import { validateAutoscaling } from "../../k8s/workload";
 import { REDIS_EVICTION_POLICIES } from "../../database/engines";
+import { DatabaseSpec, validateDatabaseSpec } from "../../database/spec";
 import {
-    EXAMPLE_VERSION, KAFKA_MODES, KafkaExternalSpec, KafkaMode, MAX_BROKERS, requireTopicAccess, TopicAccess, validateKafkaConnection,
-    validateKafkaExternal, validateKafkaVersion, ZOOKEEPER_REPLICAS,
+    EXAMPLE_VERSION, KAFKA_MODES, KafkaClusterSpec, KafkaExternalSpec, KafkaMode, MAX_BROKERS, requireTopicAccess, TopicAccess,
+    greenfieldTopics, TopicSpec, validateKafkaClusterSpec, validateKafkaConnection, validateKafkaExternal, validateKafkaVersion, validateTopicSpecs,
+    ZOOKEEPER_REPLICAS,
 } from "../../messaging/spec";
 import { CANARY_WEIGHTS, ISTIO_API_VERSIONS, IstioApiVersion, MTLS_MODES, MtlsMode } from "../../mesh/istio";
 import { requireHostname } from "../../edge/validation";
@@ -28,6 +30,9 @@ export const GREENFIELD_PART_OF = PART_OF.greenfield;
 
 export const RELEASE_STRATEGIES = ["rolling", "blue-green", "canary"] as const;
 export type ReleaseStrategy = typeof RELEASE_STRATEGIES[number];
+/** FastAPI's rolling update (the design): MaxSurge 1, MaxUnavailable 0. */
+export const FASTAPI_ROLLING_UPDATE = { maxSurge: 1, maxUnavailable: 0 };
+
 export const DATA_STORES = ["redis", "postgresql", "mysql", "mongodb"] as const;
 export type DataStore = typeof DATA_STORES[number];
 
@@ -212,7 +217,7 @@ export const DEFAULTS = {
         // HA table: "FastAPI 2-3, load balanced".
         autoscaling: { minReplicas: 2, maxReplicas: 3, targetCPUUtilizationPercentage: 70 },
         // Rolling update: MaxSurge 1, MaxUnavailable 0 (zero-downtime deployments).
-        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        rollingUpdate: FASTAPI_ROLLING_UPDATE,
         canaryReplicas: 1,
     },
     redis: { version: "7.2.5", replicas: 3, storage: "1Gi" },
@@ -697,7 +702,7 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
     const mongoRaw = optionalObject(`${key}.mongodb`, o.mongodb);
     const mongodb = dataStore(`${key}.mongodb`, mongoRaw, DEFAULTS.mongodb, ["configStorage", "replicaSetName"]);
 
-    return {
+    const resolved: ResolvedGreenfield = {
         namespace: requireDnsLabel(`${key}.namespace`, o.namespace ?? DEFAULTS.namespace, 63),
         storageClass: o.storageClass === undefined ? undefined : requireNonEmptyString(`${key}.storageClass`, o.storageClass),
         protectData: o.protectData === undefined ? false : requireBoolean(`${key}.protectData`, o.protectData),
@@ -725,4 +730,58 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
         ingress: resolveEdgeSpec(`${key}.ingress`, o.ingress, [...GREENFIELD_EDGE_ENDPOINTS], GREENFIELD_DEFAULT_DOMAIN),
         backups: parseBackupPolicy(`${key}.backups`, o.backups),
     };
+    // The children's own rules, once, under this key: the components take the result unchecked.
+    const databases = greenfieldDatabases(resolved);
+    DATA_STORES.forEach(d => validateDatabaseSpec(`${key}.${d}`, databases[d]));
+    validateKafkaClusterSpec(`${key}.kafka`, greenfieldKafkaCluster(resolved));
+    validateTopicSpecs(`${key}.kafka.topics`, greenfieldTopicSpecs(resolved), resolved.kafka.brokers, resolved.kafka.minInsyncReplicas);
+    return resolved;
+}
+
+/** The four data stores as Database specs (the design's HA table), from the resolved spec alone. */
+export function greenfieldDatabases(s: ResolvedGreenfield): Record<DataStore, DatabaseSpec> {
+    return {
+        redis: {
+            type: "redis", version: s.redis.version, replicas: s.redis.replicas, resources: s.redis.resources,
+            storage: { size: s.redis.storage, storageClass: s.storageClass },
+            // The design's HA table: "Redis | 1 Master + 2 Replicas | Failover". With 3 members or
+            // more, sentinels fail over; 2 members replicate without failover (no sentinel quorum).
+            redis: {
+                mode: s.redis.replicas >= 3 ? "sentinel" : s.redis.replicas > 1 ? "replication" : "standalone", appendOnly: true,
+                maxMemory: s.redis.maxMemory, maxMemoryPolicy: s.redis.maxMemoryPolicy,
+            },
+        },
+        postgresql: {
+            type: "postgresql", version: s.postgresql.version, replicas: s.postgresql.replicas, resources: s.postgresql.resources,
+            storage: { size: s.postgresql.storage, storageClass: s.storageClass }, databaseName: s.postgresql.databaseName,
+            // The design's HA table: "PostgreSQL | 3 | Synchronous replication".
+            ...(s.postgresql.replicas > 1 ? { postgresql: { synchronous: true } } : {}),
+        },
+        mysql: {
+            type: "mysql", version: s.mysql.version, replicas: s.mysql.replicas, resources: s.mysql.resources,
+            storage: { size: s.mysql.storage, storageClass: s.storageClass }, databaseName: s.mysql.databaseName,
+            // The design's HA table: "MySQL | 3 | Synchronous replication" (semi-synchronous).
+            ...(s.mysql.replicas > 1 ? { mysql: { semiSync: true } } : {}),
+        },
+        mongodb: {
+            type: "mongodb", version: s.mongodb.version, replicas: s.mongodb.replicas, resources: s.mongodb.resources,
+            storage: { size: s.mongodb.storage, configSize: s.mongodb.configStorage, storageClass: s.storageClass },
+            databaseName: s.mongodb.databaseName, mongodb: { replicaSetName: s.mongodb.replicaSetName },
+        },
+    };
+}
+
+/** The brokers (and ZooKeeper) as a KafkaCluster spec, from the resolved spec alone. */
+export function greenfieldKafkaCluster(s: ResolvedGreenfield): KafkaClusterSpec {
+    const k = s.kafka;
+    return {
+        mode: k.mode, brokers: k.brokers, brokerStorage: k.storage, version: k.version, resources: k.resources,
+        zookeeper: k.zookeeper, storageClass: s.storageClass, defaultReplicationFactor: k.replicationFactor, external: k.external,
+        minInsyncReplicas: k.minInsyncReplicas, autoCreateTopics: false,
+    };
+}
+
+/** The design's test-topic, with the configured partitions and replication. */
+export function greenfieldTopicSpecs(s: ResolvedGreenfield): TopicSpec[] {
+    return greenfieldTopics(s.kafka.topics.replicationFactor, s.kafka.minInsyncReplicas).map(t => ({ ...t, partitions: s.kafka.topics.partitions }));
 }

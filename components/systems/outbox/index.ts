@@ -26,7 +26,7 @@ import { ContainerSpec, httpProbe, secretEnv, tcpProbe, livenessTcp } from "../.
 import { OWNER_LABEL } from "../../k8s/labels";
 import { NamespaceBaseline } from "../../k8s/namespace";
 import { Peer, TrafficPlan, TrafficRule } from "../../k8s/traffic";
-import { imageTag, requireDnsLabel } from "../../k8s/validation";
+import { checked, imageTag, requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { KafkaCluster } from "../../messaging/kafka";
 import { outboxTopics } from "../../messaging/spec";
@@ -116,19 +116,21 @@ export class OutboxEvents extends pulumi.ComponentResource {
                 const dbName = DATABASE_OF[s];
                 const ep = planBackupFlow(this.backupTraffic, p.backupName(s), ns, OUTBOX_PART_OF,
                     { id: `${OUTBOX_PART_OF}/${name}-${dbName}`, peer: dbs[dbName].peer }, [{ port: 5432 }]);
-                this.backups[dbName] = new DatabaseBackup(p.backupName(s), {
+                // The policy was checked once, as outbox.backups; the names are the system's own.
+                this.backups[dbName] = new DatabaseBackup(p.backupName(s), checked({
                     namespace: ns, engine: "postgresql", host: dbs[dbName].host, port: 5432, databaseName: dbName,
                     secretName: dbs[dbName].secretName, traffic: this.backupTraffic.rulesFor(ep),
                     schedule: spec.backups.schedule, retention: spec.backups.retention,
                     storage: { size: spec.backups.storageSize, storageClass: spec.database.storage.storageClass ?? spec.storageClass },
                     partOf: OUTBOX_PART_OF, protect,
-                }, child);
+                }), child);
             }
         }
         const kafka = new KafkaCluster(`${name}-kafka`, p.kafka(ns), child);
         const t = spec.kafka.topics;
         const conn = spec.kafka.connection;
-        const topics = new KafkaTopics(`${name}-topics`, {
+        // Checked by validateOutboxEventsSpec (outbox.kafka.topics, outbox.kafka.connection, the cluster's size).
+        const topics = new KafkaTopics(`${name}-topics`, checked({
             enabled: spec.kafka.manageTopics,
             // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
             bootstrapServers: conn.bootstrapServers
@@ -139,7 +141,7 @@ export class OutboxEvents extends pulumi.ComponentResource {
             clusterMinInsyncReplicas: spec.kafka.cluster.minInsyncReplicas,
             topics: outboxTopics(t.replicationFactor, t.minInsyncReplicas, t.partitions),
             protect,
-        }, { ...child, dependsOn: [kafka] });
+        }), { ...child, dependsOn: [kafka] });
 
         const obs = new ObservabilityStack(p.obsName, { ...p.observability(ns), alertmanager: args.alertmanager }, child);
         this.prometheusPeer = prometheusPeer;

@@ -5,6 +5,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { backupPeer } from "../../backup/backup";
+import { BACKUP_RESOURCES, backupLoad } from "../../backup/policy";
+import { databaseLoad } from "../../database/spec";
+import { Checked, checked } from "../../k8s/validation";
+import { budgetOf, requireLimitRangeFits, requireQuotaFits, withSurge } from "../../k8s/capacity";
+import { ResourceSpec } from "../../k8s/container";
 import { DatabaseArgs } from "../../database/database";
 import { IngressRoutesArgs } from "../../edge/ingress";
 import { grafanaRootUrl } from "../../edge/spec";
@@ -13,14 +18,14 @@ import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../../k8s/labe
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
 import { Peer, TrafficRule } from "../../k8s/traffic";
 import { KafkaClusterArgs } from "../../messaging/kafka";
-import { OUTBOX_TOPIC_NAMES } from "../../messaging/spec";
+import { kafkaLoad, OUTBOX_TOPIC_NAMES } from "../../messaging/spec";
 import { KUBERNETES_ALERTS, OUTBOX_ALERTS } from "../../observability/alerts";
 import { Producer } from "../../observability/catalogue";
 import { observabilityPeer } from "../../observability/common";
 import { DASHBOARDS } from "../../observability/dashboards";
-import { ObservabilityStackArgs } from "../../observability/stack";
+import { observabilityLoad, ObservabilityStackArgs } from "../../observability/stack";
 import { initScripts, maxConnections, OutboxDatabase } from "./schema";
-import { maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsSpec, PORTS, ServiceSpec } from "./spec";
+import { maxPods, OUTBOX_PART_OF, OUTBOX_ROLES, OutboxEventsSpec, outboxPostgres, PORTS, ServiceSpec } from "./spec";
 
 export type OutboxTopic = typeof OUTBOX_TOPIC_NAMES[number];
 export type OutboxService = "rest" | "grpc" | "worker";
@@ -50,7 +55,8 @@ export interface OutboxPlan {
     services: Record<OutboxService, ServiceSpec>;
     /** The port Prometheus scrapes on each service. */
     metricsPort: Record<OutboxService, number>;
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     peerOf: (id: AppIdentity, ns: pulumi.Input<string>) => Peer;
     prometheusPeer: (ns: pulumi.Input<string>) => Peer;
     collectorPeer: (ns: pulumi.Input<string>) => Peer;
@@ -58,9 +64,9 @@ export interface OutboxPlan {
     /** Name of the backup (CronJob, restore template, claim) of a service's database. */
     backupName: (s: OutboxService) => string;
     /** One PostgreSQL per service; its only clients are its owner (and, with backups on, its backup and restore Jobs). */
-    database: (s: OutboxService, ns: pulumi.Input<string>) => DatabaseArgs;
+    database: (s: OutboxService, ns: pulumi.Input<string>) => Checked<DatabaseArgs>;
     /** Brokers reachable by the three services (and the lag exporter) only. */
-    kafka: (ns: pulumi.Input<string>) => KafkaClusterArgs;
+    kafka: (ns: pulumi.Input<string>) => Checked<KafkaClusterArgs>;
     /** The services export OTLP to the collector; Prometheus scrapes their metrics ports. */
     observability: (ns: pulumi.Input<string>) => ObservabilityStackArgs;
     /**
@@ -68,7 +74,44 @@ export interface OutboxPlan {
      * grpcService.external, Grafana (basic auth) with observability.grafana.fromIngress: exactly the
      * endpoints the NetworkPolicies open to the ingress controller.
      */
-    edge: (ns: pulumi.Input<string>, services: { rest: pulumi.Input<string>; grpc: pulumi.Input<string>; grafana: pulumi.Input<string> }) => IngressRoutesArgs;
+    edge: (ns: pulumi.Input<string>, services: { rest: pulumi.Input<string>; grpc: pulumi.Input<string>; grafana: pulumi.Input<string> }) => Checked<IngressRoutesArgs>;
+}
+
+/**
+ * The namespace's quota must hold the whole system at its peak (each service at its HPA maximum
+ * plus the default 25% rolling-update surge, the lag exporter, the three PostgreSQL, Kafka, the
+ * observability stack, a running backup per database) and the LimitRange max must admit every
+ * container. Errors name `key`'s quota and limits.max (the config keys).
+ */
+export function requireOutboxFits(key: string, spec: OutboxEventsSpec): void {
+    const e = spec.observability.kafkaExporter;
+    const o = spec.observability;
+    // By their config keys.
+    const services: [string, ServiceSpec][] = [["restService", spec.restService], ["grpcService", spec.grpcService], ["worker", spec.worker]];
+    const postgres = databaseLoad(outboxPostgres(spec));
+    const kafka = kafkaLoad(spec.kafka.cluster);
+    const obs = observabilityLoad({
+        prometheus: { resources: o.prometheus.resources, storage: o.prometheus.storage },
+        grafana: { resources: o.grafana.resources, storage: o.grafana.storage },
+        otelCollector: o.otelCollector,
+    });
+    const backups = backupLoad(spec.backups, OUTBOX_SERVICES.length);
+    const databases = OUTBOX_SERVICES.map(() => postgres);
+    requireQuotaFits(`${key}.quota`, spec.quota, budgetOf([
+        ...services.map(([, sp]) => ({ pods: withSurge(maxPods(sp)), resources: sp.resources })),
+        ...(e.enabled ? [{ pods: withSurge(1), resources: e.resources }] : []),
+        ...databases.flatMap(d => d.pods), ...kafka.pods, ...obs.pods, ...backups.pods,
+    ], [...databases.flatMap(d => d.claims), ...kafka.claims, ...obs.claims, ...backups.claims]),
+    "for the system at its peak (each service at its HPA maximum plus rolling-update surge)");
+    // Each container by the config key that sizes it.
+    requireLimitRangeFits(`${key}.limits.max`, spec.limits, [
+        ...services.map(([k, sp]): [string, ResourceSpec] => [`${key}.${k}`, sp.resources]),
+        ...(e.enabled ? [[`${key}.observability.kafkaExporter`, e.resources] as [string, ResourceSpec]] : []),
+        ...postgres.containers.map(([c, r], i): [string, ResourceSpec] => [i === 0 ? `${key}.database` : `${key}.database ${c}`, r]),
+        ...kafka.containers.map(([c, r]): [string, ResourceSpec] => [c === "kafka" ? `${key}.kafka.cluster` : `${key}.kafka.cluster.${c}`, r]),
+        ...obs.containers.map(([c, r]): [string, ResourceSpec] => [`${key}.observability ${c}`, r]),
+        ...(backups.pods.length > 0 ? [[`${key}.backups`, BACKUP_RESOURCES] as [string, ResourceSpec]] : []),
+    ]);
 }
 
 export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
@@ -92,21 +135,17 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
     const backupName = (s: OutboxService) => `${name}-${DATABASE_OF[s]}-backup`;
     return {
         ids, exporterId, obsName, services, metricsPort, peerOf, ingressController, backupName,
-        baseline: {
+        baseline: checked({
             name: spec.namespace, quota: spec.quota, limits: spec.limits, labels: { [LABELS.partOf]: OUTBOX_PART_OF },
             holdsProtectedData: spec.protectData,
-        },
+        }),
         prometheusPeer: ns => observabilityPeer(`${obsName}-prometheus`, ns, OUTBOX_PART_OF),
         collectorPeer: ns => observabilityPeer(`${obsName}-otel-collector`, ns, OUTBOX_PART_OF),
         database: (s, ns) => {
             const db = DATABASE_OF[s];
-            const d = spec.database;
-            return {
-                type: "postgresql",
-                version: d.version,
-                replicas: d.replicas,
-                storage: { size: d.storage.size, storageClass: d.storage.storageClass ?? spec.storageClass },
-                resources: d.resources,
+            // Checked by validateOutboxEventsSpec with the Database's own rules (outbox.database).
+            return checked({
+                ...outboxPostgres(spec),
                 databaseName: db,
                 namespace: ns,
                 partOf: OUTBOX_PART_OF,
@@ -116,9 +155,10 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                 postgresql: { maxConnections: maxConnections(maxPods(services[s]), services[s].pool.maxConnections) },
                 // The one service that owns this database (the policy pack's traffic plan reads it).
                 labels: { [OWNER_LABEL]: ids[s].name },
-            };
+            });
         },
-        kafka: ns => ({
+        // Checked by validateOutboxEventsSpec with the KafkaCluster's own rules (outbox.kafka.cluster).
+        kafka: ns => checked({
             ...spec.kafka.cluster,
             storageClass: spec.kafka.cluster.storageClass ?? spec.storageClass,
             namespace: ns,
@@ -161,7 +201,8 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                 protect,
             };
         },
-        edge: (ns, services) => ({
+        // Checked by validateOutboxEventsSpec (outbox.ingress: resolveEdgeSpec).
+        edge: (ns, services) => checked({
             domain: spec.ingress.domain, clusterIssuer: spec.ingress.clusterIssuer, ingressClassName: spec.ingress.ingressClassName,
             skipAwait: spec.ingress.skipAwait, partOf: OUTBOX_PART_OF,
             api: { namespace: ns, serviceName: services.rest, servicePort: spec.restService.port, host: routes.rest.host, rateLimit: routes.rest.rateLimit },

@@ -5,6 +5,8 @@
  * stack shrinks replicas, sizes and Kafka through the same keys.
  */
 import { BackupPolicy, parseBackupPolicy } from "../../backup/policy";
+import { DatabaseSpec, validateDatabaseSpec } from "../../database/spec";
+import { maxConnections } from "./schema";
 import { ResourceSpec, validateResources } from "../../k8s/container";
 import { LimitRangeSpec, QuotaSpec, validateLimitRange, validateQuota } from "../../k8s/namespace";
 import {
@@ -389,7 +391,7 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
     requireIntInRange(`${key}.outboxProcessor.pollIntervalMs`, outboxProcessor.pollIntervalMs, 100, 60000);
     requireIntInRange(`${key}.outboxProcessor.batchSize`, outboxProcessor.batchSize, 1, 10000);
 
-    return {
+    const resolved: OutboxEventsSpec = {
         namespace,
         quota: r.quota as QuotaSpec,
         limits: r.limits as LimitRangeSpec,
@@ -405,5 +407,23 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
         observability: { apiServerCidrs: oRaw.apiServerCidrs as string[], prometheus, grafana, otelCollector, kafkaExporter },
         outboxProcessor,
         ingress: resolveEdgeSpec(`${key}.ingress`, r.ingress, [...OUTBOX_EDGE_ENDPOINTS], OUTBOX_DEFAULT_DOMAIN),
+    };
+    // The Database's own rules, once, under this key (each service's pool sets its max_connections):
+    // the components take the result unchecked.
+    for (const svc of [resolved.restService, resolved.grpcService, resolved.worker]) {
+        validateDatabaseSpec(`${key}.database`, { ...outboxPostgres(resolved), postgresql: { maxConnections: maxConnections(maxPods(svc), svc.pool.maxConnections) } });
+    }
+    return resolved;
+}
+
+/** The size of the PostgreSQL each service gets (the plan adds its name, clients and schema). */
+export function outboxPostgres(spec: OutboxEventsSpec): DatabaseSpec {
+    const d = spec.database;
+    return {
+        type: "postgresql",
+        version: d.version,
+        replicas: d.replicas,
+        storage: { size: d.storage.size, storageClass: d.storage.storageClass ?? spec.storageClass },
+        resources: d.resources,
     };
 }

@@ -10,6 +10,7 @@ import { Peer } from "../../k8s/traffic";
 import { OTEL_PORTS } from "../../observability/otel";
 import { ObservabilityStackArgs } from "../../observability/stack";
 import { SecureIngressArgs } from "../../edge/ingress";
+import { Checked, checked } from "../../k8s/validation";
 import { RestApiArgs, restApiPartPeer } from "../../restapi/restapi";
 import { REST_PARTS, resolvePart } from "../../restapi/spec";
 import { previewHostOf, RESTAPI_PART_OF, RestApiSystemArgs } from "./spec";
@@ -23,14 +24,15 @@ export interface RestApiTelemetry {
 
 export interface RestApiSystemPlan {
     /** The RestAPI's namespace; the repository part keeps its data on a claim in it. */
-    baseline: NamespaceBaselineArgs;
+    /** The namespace, quota and LimitRange as the system's spec checked them. */
+    baseline: Checked<NamespaceBaselineArgs>;
     /** The monitoring namespace (Prometheus and Grafana keep their data on claims in it); none without observability. */
-    monitoringBaseline?: NamespaceBaselineArgs;
+    monitoringBaseline?: Checked<NamespaceBaselineArgs>;
     obsName: string;
     observability?: (monitoringNs: pulumi.Input<string>, ns: pulumi.Input<string>) => ObservabilityStackArgs;
     restapi: (ns: pulumi.Input<string>, telemetry?: RestApiTelemetry) => RestApiArgs;
     /** Public routes: `<name>-view` (live) and, with blue/green, `<name>-preview` (the idle colour); none without ingress. */
-    ingresses: (ns: pulumi.Input<string>) => { name: string; role: "view" | "preview"; args: SecureIngressArgs }[];
+    ingresses: (ns: pulumi.Input<string>) => { name: string; role: "view" | "preview"; args: Checked<SecureIngressArgs> }[];
 }
 
 export function planRestApiSystem(args: RestApiSystemArgs): RestApiSystemPlan {
@@ -41,14 +43,15 @@ export function planRestApiSystem(args: RestApiSystemArgs): RestApiSystemPlan {
     }));
     const o = args.observability;
     const viewPort = resolvePart(args.spec, "view").port;
-    const route = (ns: pulumi.Input<string>, host: string, serviceName: string): SecureIngressArgs => ({
+    // Checked by validateRestApiIngress (restapi.ingress: hosts, issuer, class); the one backend is the view's port.
+    const route = (ns: pulumi.Input<string>, host: string, serviceName: string): Checked<SecureIngressArgs> => checked({
         namespace: ns, host, clusterIssuer: args.ingress!.clusterIssuer, ingressClassName: args.ingress!.ingressClassName,
         skipAwait: args.ingress!.skipAwait, partOf: RESTAPI_PART_OF,
         backends: [{ path: "/", serviceName, servicePort: viewPort }],
     });
     return {
-        baseline: { name: args.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect },
-        monitoringBaseline: o ? { name: o.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect } : undefined,
+        baseline: checked({ name: args.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect }),
+        monitoringBaseline: o ? checked({ name: o.namespace, quota: args.quota, limits: args.limits, holdsProtectedData: args.protect }) : undefined,
         obsName: `${args.name}-obs`,
         observability: o ? (monitoringNs, ns) => ({
             namespace: monitoringNs,
