@@ -15,6 +15,10 @@
 # and builds promtool from the Prometheus Go module at the images' version (Debian's promtool is built
 # without the Kubernetes service discovery every generated config uses), cached outside the work tree:
 #   scripts/runtime-deps.sh --promtool-path   prints the promtool binary's path (after building it)
+# and builds otelcol-validate from tools/otelcol-validate (an OpenTelemetry Collector with only the
+# components the generated collector config uses, at the collector image's version; its go.sum pins
+# every module, so the build is -mod=readonly), cached the same way:
+#   scripts/runtime-deps.sh --otelcol-path    prints the otelcol-validate binary's path (after building it)
 #   (and the linter) checks the scripts that run inside the database pods
 set -euo pipefail
 
@@ -22,6 +26,9 @@ PACKAGES=(postgresql-15 postgresql-client-15 redis-server redis-sentinel redis-t
 PROMETHEUS_VERSION=2.54.1       # as prom/prometheus:v2.54.1 in the components
 PROMETHEUS_GO_VERSION=v0.54.1   # its Go module version
 PROMTOOL_DIR="${K8S_PLATFORM_TOOLCHAIN:-$HOME/.cache/k8s-platform/toolchain}/promtool-$PROMETHEUS_VERSION"
+OTELCOL_VERSION=0.111.0         # as otel/opentelemetry-collector-contrib:0.111.0; tools/otelcol-validate/go.mod's modules
+OTELCOL_DIR="${K8S_PLATFORM_TOOLCHAIN:-$HOME/.cache/k8s-platform/toolchain}/otelcol-validate-$OTELCOL_VERSION"
+OTELCOL_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/otelcol-validate"
 
 # A wrapper module: `go install` refuses a module with replace directives, so the two it has
 # (klog -> klog-gokit) are repeated here.
@@ -40,12 +47,29 @@ build_promtool() {
     || { tail -n 20 "$dir/build.log" >&2; return 1; }
   mkdir -p "$PROMTOOL_DIR" && mv "$dir/promtool" "$PROMTOOL_DIR/promtool" && rm -rf "$dir"
 }
+# Built in a copy of tools/otelcol-validate outside the work tree, so no build output lands in it.
+build_otelcol() {
+  [ -x "$OTELCOL_DIR/otelcol-validate" ] && return 0
+  command -v go >/dev/null 2>&1 || { echo "runtime-deps: go is needed to build otelcol-validate" >&2; return 1; }
+  local dir; dir="$(mktemp -d "${TMPDIR:-/tmp}/k8s-platform-otelcol.XXXXXX")"
+  echo "runtime-deps: building otelcol-validate $OTELCOL_VERSION (log: $dir/build.log)" >&2
+  cp "$OTELCOL_SRC/main.go" "$OTELCOL_SRC/go.mod" "$OTELCOL_SRC/go.sum" "$dir/"
+  (cd "$dir" && go build -mod=readonly -trimpath -o "$dir/otelcol-validate" . >"$dir/build.log" 2>&1) \
+    || { tail -n 20 "$dir/build.log" >&2; return 1; }
+  mkdir -p "$OTELCOL_DIR" && mv "$dir/otelcol-validate" "$OTELCOL_DIR/otelcol-validate" && rm -rf "$dir"
+}
+if [ "${1:-}" = --otelcol-path ]; then
+  build_otelcol >&2
+  printf '%s\n' "$OTELCOL_DIR/otelcol-validate"
+  exit 0
+fi
 if [ "${1:-}" = --promtool-path ]; then
   build_promtool >&2
   printf '%s\n' "$PROMTOOL_DIR/promtool"
   exit 0
 fi
 build_promtool
+build_otelcol
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -5,10 +5,13 @@
  * its threshold it fires after its `for`, not before; just short of it, never), and the CDN's
  * nginx.conf by `nginx -t` and then by a real nginx serving files on the port its probes use; the
  * Alertmanager's alertmanager.yml (from its Secret) by `amtool check-config`, and its routes by
- * `amtool config routes test` (a critical alert reaches the pager).
+ * `amtool config routes test` (a critical alert reaches the pager); every OpenTelemetry Collector's
+ * config by the collector's own `validate --config`.
  * Tools (scripts/runtime-deps.sh): promtool built from the Prometheus Go module at the images' version
- * (Debian's lacks the Kubernetes service discovery), Debian's nginx-light, and amtool from Debian's
- * prometheus-alertmanager (0.25; the image runs 0.27, whose config format is the same for the fields generated).
+ * (Debian's lacks the Kubernetes service discovery), Debian's nginx-light, amtool from Debian's
+ * prometheus-alertmanager (0.25; the image runs 0.27, whose config format is the same for the fields generated),
+ * and otelcol-validate built from tools/otelcol-validate (the collector library at the image's 0.111.0,
+ * with the components the generated config uses).
  */
 import { expect } from "chai";
 import { execFileSync, spawnSync } from "child_process";
@@ -24,6 +27,7 @@ import { chownTo, configMapsOf, MaterializedContainer, materialize, rewrite, run
 const FIXTURES = path.join(__dirname, "fixtures", "promtool");
 const STACKS = ["dev", "prod"];
 const ROOT = path.join(__dirname, "..", "..");
+const OTEL_REPOSITORY = "otel/opentelemetry-collector-contrib";
 
 interface Pod { stack: string; workload: string; spec: any; res: RecordedResource[] }
 
@@ -180,6 +184,60 @@ describe("runtime: generated configs read by the real tools", function () {
             }
         });
     }
+
+    describe("the OpenTelemetry Collector's configs, read by otelcol validate", () => {
+        let otelcol = "";
+
+        before(() => {
+            otelcol = execFileSync(path.join(ROOT, "scripts", "runtime-deps.sh"), ["--otelcol-path"], { encoding: "utf8" }).trim();
+            console.log(`      ${execFileSync(otelcol, ["--version"], { encoding: "utf8" }).trim()} (the pods run ${OTEL_REPOSITORY}:0.111.0)`);
+        });
+
+        /** The collector's config file as the pod reads it (its ConfigMap mount, written locally): the path its --config names. */
+        function collectorConfig(pod: Pod): string {
+            const dir = fs.mkdtempSync(path.join(root, "otelcol-"));
+            const local = materialize(pod.spec, containerOf(pod, OTEL_REPOSITORY), {
+                secrets: {}, podName: "otel-collector-0", configMaps: configMapsOf(pod.res), dir, user: "www-data",
+            });
+            const arg = [local.command, ...local.args].find(a => a.startsWith("--config="));
+            expect(arg, `${pod.workload}: --config`).to.not.equal(undefined);
+            const file = arg!.slice("--config=".length);
+            expect(fs.existsSync(file), `${pod.workload}: ${file} from the mounted ConfigMap`).to.equal(true);
+            return file;
+        }
+
+        function validate(file: string): { status: number; output: string } {
+            return tool(otelcol, ["validate", `--config=${file}`]);
+        }
+
+        for (const stack of STACKS) {
+            it(`${stack}: every collector's config passes the collector's validate`, () => {
+                const pods = podsRunning(stack, stacks[stack], OTEL_REPOSITORY);
+                expect(pods.length, `${stack}: OpenTelemetry Collector workloads`).to.be.greaterThan(0);
+                for (const pod of pods) {
+                    const file = collectorConfig(pod);
+                    const doc = yaml.load(fs.readFileSync(file, "utf8")) as { service: { pipelines: Record<string, unknown> } };
+                    expect(Object.keys(doc.service.pipelines), pod.workload).to.have.members(["traces", "metrics"]);
+                    const r = validate(file);
+                    expect(r.status, `${pod.workload}:\n${r.output}`).to.equal(0);
+                }
+            });
+        }
+
+        it("rejects a config whose pipeline names an exporter that is not configured", () => {
+            const pod = podsRunning("dev", stacks.dev, OTEL_REPOSITORY)[0];
+            const doc = yaml.load(fs.readFileSync(collectorConfig(pod), "utf8")) as {
+                exporters: Record<string, unknown>; service: { pipelines: { traces: { exporters: string[] } } };
+            };
+            expect(doc.exporters).to.not.have.property("otlp/zipkin");
+            doc.service.pipelines.traces.exporters = ["otlp/zipkin"];
+            const file = path.join(fs.mkdtempSync(path.join(root, "otelcol-broken-")), "otel-collector.yaml");
+            fs.writeFileSync(file, yaml.dump(doc));
+            const r = validate(file);
+            expect(r.status, r.output).to.not.equal(0);
+            expect(r.output).to.contain("service::pipelines::traces: references exporter \"otlp/zipkin\" which is not configured");
+        });
+    });
 
     describe("the CDN's nginx.conf, served by a real nginx (prod)", () => {
         let base = "";
