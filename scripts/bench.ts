@@ -10,7 +10,10 @@
  *   - preview and up of 1, 10 and 50 RestApi components (scripts/bench/restapis), per resource;
  *   - preview, up, no-op up and destroy of the prod stack's sizes on the same cluster.
  *
- * Prints a table and writes docs/benchmarks.md. BENCH_COUNTS=1,10 overrides the instance counts.
+ * Prints a table and writes docs/benchmarks.md; the headline ratios (scripts/lib/bench-summary.ts)
+ * are printed beside their targets and written to docs/benchmarks.json. BENCH_COUNTS=1,10
+ * overrides the instance counts (the JSON needs 1, 10 and 50). BENCH_PROD=false leaves out the
+ * prod-sized stack (it is in no headline figure).
  */
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- kubectl JSON and rendered YAML are untyped */
 import { spawn, spawnSync } from "child_process";
@@ -22,6 +25,8 @@ process.env.E2E_STATE_DIR ??= path.join(".state", "bench");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const h: typeof import("./lib/local-stack") = require("./lib/local-stack");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const summary: typeof import("./lib/bench-summary") = require("./lib/bench-summary");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: typeof import("js-yaml") = require("js-yaml");
 
 const ROOT = h.ROOT;
@@ -31,6 +36,12 @@ const COUNTS = (process.env.BENCH_COUNTS ?? "1,10,50").split(",").map(Number);
 interface Measured { seconds: number; peakMb: number; status: number; output: string }
 interface Row { what: string; seconds?: number; peakMb?: number; resources?: number; note?: string }
 const rows: Row[] = [];
+/** The headline measurements, filled in as the run goes (docs/benchmarks.json). */
+const headline: Partial<import("./lib/bench-summary").BenchMeasurements> = { restApiUp: {}, restApiPreview: {} };
+/** `uptime` load averages beside each measurement: the machine is shared. */
+function load(): string {
+    return os.loadavg().map(l => l.toFixed(2)).join(" ");
+}
 
 function rss(pid: number): number {
     try {
@@ -69,6 +80,9 @@ function must(m: Measured, what: string): Measured {
 }
 
 function record(row: Row): void {
+    if (row.seconds !== undefined) {
+        row.note = `${row.note ? `${row.note}; ` : ""}load ${load()}`;
+    }
     rows.push(row);
     const f = (n: number | undefined, d = 1) => (n === undefined ? "" : n.toFixed(d));
     console.log(`[bench] ${row.what}:${row.seconds === undefined ? "" : ` ${f(row.seconds)} s`}${row.peakMb ? `, peak ${f(row.peakMb, 0)} MB` : ""}${row.resources ? `, ${row.resources} resources` : ""}${row.note ? ` (${row.note})` : ""}`);
@@ -105,13 +119,17 @@ async function localStack(): Promise<number> {
     const n2 = must(await noPack(), "preview without pack");
     const withS = Math.min(p1.seconds, p2.seconds);
     const withoutS = Math.min(n1.seconds, n2.seconds);
+    headline.preview = { seconds: withS, peakMb: Math.max(p1.peakMb, p2.peakMb) };
+    headline.previewWithoutPack = { seconds: withoutS, peakMb: Math.max(n1.peakMb, n2.peakMb) };
     record({ what: "local: preview (empty stack), with the pack", seconds: withS, peakMb: Math.max(p1.peakMb, p2.peakMb), resources, note: `runs ${p1.seconds.toFixed(1)} / ${p2.seconds.toFixed(1)} s` });
     record({ what: "local: preview without the pack", seconds: withoutS, peakMb: Math.max(n1.peakMb, n2.peakMb), resources, note: `runs ${n1.seconds.toFixed(1)} / ${n2.seconds.toFixed(1)} s` });
     record({ what: "local: the pack's share of preview time", seconds: withS - withoutS, note: `${(100 * (withS - withoutS) / withS).toFixed(0)} % of ${withS.toFixed(1)} s (best of 2 each)` });
 
     const up = must(await measure(stackSh, ["up", "local"], stack.env()), "up");
     record({ what: "local: up (empty stack -> all, with the pack, Kafka topics on the broker)", seconds: up.seconds, peakMb: up.peakMb, resources: changed(up.output) });
+    headline.up = up;
     const again = must(await measure(stackSh, ["up", "local"], stack.env()), "up again");
+    headline.noopUp = again;
     record({ what: "local: up again (no changes)", seconds: again.seconds, peakMb: again.peakMb, resources: changed(again.output), note: "resources = changes" });
     const d = must(await measure(stackSh, ["destroy", "local"], stack.env()), "destroy");
     record({ what: "local: destroy", seconds: d.seconds, peakMb: d.peakMb, resources: h.summary(d.output).delete });
@@ -151,6 +169,8 @@ async function kubectlApply(pulumiUpSeconds: number): Promise<void> {
         }
     }
     const waitSeconds = (Date.now() - t1) / 1000;
+    headline.kubectlApply = { seconds: applySeconds, peakMb: applied.peakMb };
+    headline.kubectlWait = { seconds: waitSeconds, peakMb: 0 };
     const total = applySeconds + waitSeconds;
     record({ what: "local: kubectl apply --server-side (rendered manifests)", seconds: applySeconds, peakMb: applied.peakMb, resources: docs.length });
     record({ what: "local: kubectl wait (Deployments Available, PVCs Bound, StatefulSets Ready)", seconds: waitSeconds });
@@ -180,8 +200,10 @@ async function restApis(): Promise<void> {
         const p = must(await measure("pulumi", ["preview", ...common], env, program), `preview x${n}`);
         const resources = h.summary(p.output).create ?? 0;
         record({ what: `RestApi x${n}: preview`, seconds: p.seconds, peakMb: p.peakMb, resources, note: `${(1000 * p.seconds / resources).toFixed(0)} ms/resource` });
+        headline.restApiPreview![n] = { seconds: p.seconds, peakMb: p.peakMb, resources };
         const u = must(await measure("pulumi", ["up", "--yes", ...common], env, program), `up x${n}`);
         record({ what: `RestApi x${n}: up`, seconds: u.seconds, peakMb: u.peakMb, resources: changed(u.output), note: `${(1000 * u.seconds / changed(u.output)).toFixed(0)} ms/resource` });
+        headline.restApiUp![n] = { seconds: u.seconds, peakMb: u.peakMb, resources: changed(u.output) };
         const d = must(await measure("pulumi", ["destroy", "--yes", ...common], env, program), `destroy x${n}`);
         console.log(`[bench] RestApi x${n}: destroy ${d.seconds.toFixed(1)} s`);
     }
@@ -217,8 +239,31 @@ async function prodStack(): Promise<void> {
     record({ what: "prod: destroy (after state unprotect --all)", seconds: d.seconds, peakMb: d.peakMb, resources: h.summary(d.output).delete, note: "data namespaces retained" });
 }
 
+/** The headline figures beside their targets; docs/benchmarks.json when every one was measured. */
+function writeSummary(started: Date): string {
+    const m = { ...headline, measuredAt: started };
+    const missing = (["up", "kubectlApply", "kubectlWait", "noopUp", "preview", "previewWithoutPack"] as const).filter(k => !m[k]);
+    if (missing.length > 0) {
+        const note = `headline figures not written to docs/benchmarks.json: not measured: ${missing.join(", ")}`;
+        console.log(`[bench] ${note}`);
+        return note;
+    }
+    let s: import("./lib/bench-summary").BenchSummary;
+    try {
+        s = summary.summarize(m as import("./lib/bench-summary").BenchMeasurements);
+    } catch (e) {
+        console.log(`[bench] ${String(e)}`);
+        return String(e);
+    }
+    fs.writeFileSync(path.join(ROOT, "docs", "benchmarks.json"), `${JSON.stringify(s, null, 2)}\n`);
+    const lines = summary.targetLines(s, m as import("./lib/bench-summary").BenchMeasurements).join("\n");
+    console.log(`\n${lines}\n\n[bench] written to docs/benchmarks.json`);
+    return lines;
+}
+
 function writeDoc(started: Date): void {
     const f = (n: number | undefined, d = 1) => (n === undefined ? "" : n.toFixed(d));
+    const targets = writeSummary(started);
     const table = [
         "| what | time (s) | peak RSS (MB) | resources | note |",
         "|---|---:|---:|---:|---|",
@@ -231,7 +276,12 @@ function writeDoc(started: Date): void {
 ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, shared with other work. Cluster: scripts/cluster.sh (etcd, kube-apiserver,
 controller-manager, scheduler, KWOK; pods become Ready at once, nothing runs), Kafka broker: scripts/kafka-broker.sh.
 Times are wall clock of the whole command (engine, language host, program, providers, pack); peak
-RSS is the sum over the command's process tree, polled every 300 ms.
+RSS is the sum over the command's process tree, polled every 300 ms; "load" is the 1/5/15-minute load
+average when the command ended.
+
+Targets (issue 15; also in docs/benchmarks.json):
+
+${targets}
 
 ${table}
 
@@ -249,7 +299,11 @@ Notes
   (no ingress controller). protectData is on, so destroy runs after \`pulumi state unprotect --all\` and keeps the
   data namespaces.
 `;
-    fs.writeFileSync(path.join(ROOT, "docs", "benchmarks.md"), doc);
+    // The hand-written breakdown (from a traced up, see its section) is kept below the generated part.
+    const docPath = path.join(ROOT, "docs", "benchmarks.md");
+    const previous = fs.existsSync(docPath) ? fs.readFileSync(docPath, "utf8") : "";
+    const kept = previous.indexOf("\n## Breakdown");
+    fs.writeFileSync(docPath, kept >= 0 ? `${doc}${previous.slice(kept)}` : doc);
     // The README carries the same table between its bench markers.
     const readme = path.join(ROOT, "README.md");
     const text = fs.readFileSync(readme, "utf8");
@@ -280,7 +334,9 @@ async function main(): Promise<void> {
         const up = await localStack();
         await kubectlApply(up);
         try {
-            await prodStack();
+            if (process.env.BENCH_PROD !== "false") {
+                await prodStack();
+            }
         } catch (e) {
             // Reported, not hidden: the remaining benchmarks still run.
             record({ what: "prod", note: `failed: ${String(e).slice(0, 300).replace(/\n/g, " ")}` });
