@@ -311,7 +311,7 @@ Notes
     const end = "<!-- bench:end -->";
     if (text.includes(start) && text.includes(end)) {
         const stamp = `Run of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC.`;
-        fs.writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n${stamp}\n\n${table}\n${text.slice(text.indexOf(end))}`);
+        fs.writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n${stamp}\n\n${targets}\n\n${table}\n${text.slice(text.indexOf(end))}`);
     }
     console.log(`\n${table}\n\n[bench] written to docs/benchmarks.md and README.md`);
 }
