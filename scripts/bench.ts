@@ -13,7 +13,8 @@
  * Prints a table and writes docs/benchmarks.md; the headline ratios (scripts/lib/bench-summary.ts)
  * are printed beside their targets and written to docs/benchmarks.json. BENCH_COUNTS=1,10
  * overrides the instance counts (the JSON needs 1, 10 and 50). BENCH_PROD=false leaves out the
- * prod-sized stack (it is in no headline figure).
+ * prod-sized stack (it is in no headline figure); BENCH_PARTS=kubectl,restapis runs only the parts
+ * named (local, kubectl, prod, restapis).
  */
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- kubectl JSON and rendered YAML are untyped */
 import { spawn, spawnSync } from "child_process";
@@ -32,6 +33,9 @@ const yaml: typeof import("js-yaml") = require("js-yaml");
 const ROOT = h.ROOT;
 const BENCH = h.E2E_DIR;
 const COUNTS = (process.env.BENCH_COUNTS ?? "1,10,50").split(",").map(Number);
+/** BENCH_PARTS=kubectl,restapis runs only those parts (local, kubectl, prod, restapis; default all). */
+const PARTS = (process.env.BENCH_PARTS ?? "local,kubectl,prod,restapis").split(",");
+const part = (name: string) => PARTS.includes(name);
 
 interface Measured { seconds: number; peakMb: number; status: number; output: string }
 interface Row { what: string; seconds?: number; peakMb?: number; resources?: number; note?: string }
@@ -136,7 +140,7 @@ async function localStack(): Promise<number> {
     return up.seconds;
 }
 
-async function kubectlApply(pulumiUpSeconds: number): Promise<void> {
+async function kubectlApply(pulumiUpSeconds: number | undefined): Promise<void> {
     const dir = path.join(BENCH, "rendered");
     fs.rmSync(dir, { recursive: true, force: true });
     const render = new h.Stack("render", h.merge(h.localConfig(), {
@@ -160,9 +164,15 @@ async function kubectlApply(pulumiUpSeconds: number): Promise<void> {
     const applied = must(await measure("kubectl", [...kc, "apply", "--server-side", "-f", restFile], {}), "apply objects");
     const applySeconds = (Date.now() - t0) / 1000;
     const t1 = Date.now();
+    // `kubectl wait --all` fails on a namespace without the kind (e.g. alerting: no Deployment).
+    const has = (ns: string, kind: string) => docs.some(d => d.kind === kind && d.metadata?.namespace === ns);
     for (const ns of namespaces) {
-        must(await measure("kubectl", [...kc, "wait", "-n", ns, "--for=condition=Available", "deployment", "--all", "--timeout=600s"], {}), `wait deployments ${ns}`);
-        must(await measure("kubectl", [...kc, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Bound", "pvc", "--all", "--timeout=600s"], {}), `wait pvcs ${ns}`);
+        if (has(ns, "Deployment")) {
+            must(await measure("kubectl", [...kc, "wait", "-n", ns, "--for=condition=Available", "deployment", "--all", "--timeout=600s"], {}), `wait deployments ${ns}`);
+        }
+        if (has(ns, "PersistentVolumeClaim")) {
+            must(await measure("kubectl", [...kc, "wait", "-n", ns, "--for=jsonpath={.status.phase}=Bound", "pvc", "--all", "--timeout=600s"], {}), `wait pvcs ${ns}`);
+        }
         for (const s of h.kubectlJson("get", "statefulsets", "-n", ns).items) {
             must(await measure("kubectl", [...kc, "wait", "-n", ns, `--for=jsonpath={.status.readyReplicas}=${s.spec.replicas}`, `statefulset/${s.metadata.name}`, "--timeout=600s"], {}),
                 `wait sts ${s.metadata.name}`);
@@ -174,7 +184,9 @@ async function kubectlApply(pulumiUpSeconds: number): Promise<void> {
     const total = applySeconds + waitSeconds;
     record({ what: "local: kubectl apply --server-side (rendered manifests)", seconds: applySeconds, peakMb: applied.peakMb, resources: docs.length });
     record({ what: "local: kubectl wait (Deployments Available, PVCs Bound, StatefulSets Ready)", seconds: waitSeconds });
-    record({ what: "local: pulumi up / (kubectl apply + wait)", seconds: undefined, note: `ratio ${(pulumiUpSeconds / total).toFixed(1)} (${pulumiUpSeconds.toFixed(1)} s / ${total.toFixed(1)} s; pulumi up also runs the pack and creates the 6 Kafka topics)` });
+    if (pulumiUpSeconds !== undefined) {
+        record({ what: "local: pulumi up / (kubectl apply + wait)", seconds: undefined, note: `ratio ${(pulumiUpSeconds / total).toFixed(1)} (${pulumiUpSeconds.toFixed(1)} s / ${total.toFixed(1)} s; pulumi up also runs the pack and creates the 6 Kafka topics)` });
+    }
     const del = await measure("kubectl", [...kc, "delete", "--wait=true", "--ignore-not-found", "-f", restFile, "-f", nsFile], {});
     console.log(`[bench] cleanup: kubectl delete ${del.seconds.toFixed(1)} s (exit ${del.status})`);
 }
@@ -331,17 +343,21 @@ async function main(): Promise<void> {
     const b = h.broker("start");
     record({ what: "kafka-broker.sh start", seconds: b.seconds });
     try {
-        const up = await localStack();
-        await kubectlApply(up);
+        const up = part("local") ? await localStack() : undefined;
+        if (part("kubectl")) {
+            await kubectlApply(up);
+        }
         try {
-            if (process.env.BENCH_PROD !== "false") {
+            if (part("prod") && process.env.BENCH_PROD !== "false") {
                 await prodStack();
             }
         } catch (e) {
             // Reported, not hidden: the remaining benchmarks still run.
             record({ what: "prod", note: `failed: ${String(e).slice(0, 300).replace(/\n/g, " ")}` });
         }
-        await restApis();
+        if (part("restapis")) {
+            await restApis();
+        }
     } finally {
         writeDoc(started);
         h.broker("stop");
