@@ -96,19 +96,24 @@ pack_config="$ROOT/policies/config.$stack.json"
 [ -f "$pack_config" ] || pack_config="$ROOT/policies/config.dev.json"
 pack=(--policy-pack "$ROOT/policies" --policy-pack-config "$pack_config")
 common=(--stack "$target" --config-file "$config" --non-interactive)
+# Resource operations at once. The CLI's default is 4 x cores (8 here), and the kubernetes provider
+# holds a slot for at least 10 s per Service with a selector (its await waits for the Endpoints to
+# settle 10 s: pkg/await/service.go), so 8 slots queue the local stack's ~50 such Services and
+# everything behind them. Measured in docs/benchmarks.md ("--parallel"); STACK_PARALLEL overrides.
+parallel=(--parallel "${STACK_PARALLEL:-64}")
 
 cd "$ROOT"
 case "$cmd" in
-  preview) exec pulumi preview "${common[@]}" "${pack[@]}" "$@" ;;
-  up)      exec pulumi up --yes "${common[@]}" "${pack[@]}" "$@" ;;
-  render)  pulumi up --yes "${common[@]}" "${pack[@]}" "$@"
+  preview) exec pulumi preview "${common[@]}" "${parallel[@]}" "${pack[@]}" "$@" ;;
+  up)      exec pulumi up --yes "${common[@]}" "${parallel[@]}" "${pack[@]}" "$@" ;;
+  render)  pulumi up --yes "${common[@]}" "${parallel[@]}" "${pack[@]}" "$@"
            echo "rendered: $(find "$ROOT/rendered/$stack" -name '*.yaml' | wc -l) manifests in rendered/$stack" ;;
-  destroy) exec pulumi destroy --yes "${common[@]}" "$@" ;;
-  refresh) exec pulumi refresh --yes "${common[@]}" "$@" ;;
+  destroy) exec pulumi destroy --yes "${common[@]}" "${parallel[@]}" "$@" ;;
+  refresh) exec pulumi refresh --yes "${common[@]}" "${parallel[@]}" "$@" ;;
   recover)
     # A killed update leaves the file backend's lock behind (cancel succeeds without one too).
     pulumi cancel --yes --stack "$target" --non-interactive
     # Objects the killed update created but never recorded are pending creates: the refresh
     # clears them from state and the next `up` adopts or recreates what is missing.
-    exec pulumi refresh --yes --clear-pending-creates "${common[@]}" "$@" ;;
+    exec pulumi refresh --yes --clear-pending-creates "${common[@]}" "${parallel[@]}" "$@" ;;
 esac

@@ -19,6 +19,12 @@ export const KAFKA_PORT = process.env.E2E_KAFKA_PORT ?? "19092";
 export const BOOTSTRAP = `127.0.0.1:${KAFKA_PORT}`;
 export const LOG_DIR = path.join(E2E_DIR, "logs");
 
+/**
+ * `pulumi --parallel` of the commands that do not go through scripts/stack.sh (whose default,
+ * STACK_PARALLEL or 64, this is: the reason is there and in docs/benchmarks.md).
+ */
+export const PARALLEL = process.env.STACK_PARALLEL ?? "64";
+
 /** Environment of the isolated cluster and broker (ports differ from the developer defaults). */
 export const CLUSTER_ENV: NodeJS.ProcessEnv = {
     K8S_PLATFORM_CLUSTER_DIR: CLUSTER_DIR,

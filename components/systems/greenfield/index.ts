@@ -149,7 +149,10 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             tls: k.topics.tls, sasl: k.topics.sasl, kafkaVersion: k.topics.kafkaVersion, timeoutSeconds: k.topics.timeoutSeconds,
             brokers: k.brokers, clusterMinInsyncReplicas: k.minInsyncReplicas, topics: p.topics, protect: s.protectData,
         };
-        this.topics = new KafkaTopics(n.topics, checked(topicArgs), { ...child, dependsOn: [this.kafka] });
+        // Topics are created through the brokers: after the in-cluster ones are ready when the topics live
+        // there; an explicit bootstrap list is a broker outside the cluster, which this cluster's pods do
+        // not gate (no design orders them: docs/benchmarks.md "Breakdown", dependsOn chains).
+        this.topics = new KafkaTopics(n.topics, checked(topicArgs), k.topics.bootstrapServers ? child : { ...child, dependsOn: [this.kafka] });
 
         // Observability: FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
         // With the mesh on and Grafana external: its basic-auth Secret, which Grafana's sidecar mounts.
@@ -247,7 +250,7 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
             // Zero-downtime rollouts: one extra pod at a time, never one fewer.
             rollingUpdate: DEFAULTS.fastapi.rollingUpdate,
             traffic: plan.rulesFor(fastapiEp),
-        }, { ...child, dependsOn: [this.topics] }));
+        }, child));
 
         // With two tracks, one Service selects both: the stable in-cluster address the VirtualService splits.
         let serviceName: pulumi.Output<string>;

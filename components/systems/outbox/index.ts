@@ -141,7 +141,9 @@ export class OutboxEvents extends pulumi.ComponentResource {
             clusterMinInsyncReplicas: spec.kafka.cluster.minInsyncReplicas,
             topics: outboxTopics(t.replicationFactor, t.minInsyncReplicas, t.partitions),
             protect,
-        }), { ...child, dependsOn: [kafka] });
+            // Through the in-cluster brokers: after they are ready. An explicit bootstrap list is a broker
+            // outside the cluster, which this cluster's pods do not gate.
+        }), conn.bootstrapServers ? child : { ...child, dependsOn: [kafka] });
 
         const obs = new ObservabilityStack(p.obsName, { ...p.observability(ns), alertmanager: args.alertmanager }, child);
         this.prometheusPeer = prometheusPeer;
@@ -236,7 +238,10 @@ export class OutboxEvents extends pulumi.ComponentResource {
                 traffic: { ingress: [...ingress, { peer: prometheusPeer, ports: [{ port: metricsPort[s] }] }], egress: egress(s) },
                 // "Graceful shutdown": in-flight requests finish and the outbox batch is committed.
                 terminationGracePeriodSeconds: 30,
-            }, { ...child, dependsOn: [dbs[DATABASE_OF[s]], topics] });
+                // After the service's database (its connection pool opens at start); not after the
+                // topics: outbox-events.md "Decoupling", services do not depend on Kafka availability
+                // (the relay publishes what the outbox table holds).
+            }, { ...child, dependsOn: [dbs[DATABASE_OF[s]]] });
         };
 
         const r = spec.restService;

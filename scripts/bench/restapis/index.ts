@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PriorityClasses } from "../../../components/k8s/profile";
 import { RestApi } from "../../../components/restapi/restapi";
 import { validateRestApiSpec } from "../../../components/restapi/spec";
 
@@ -21,7 +22,10 @@ const spec = validateRestApiSpec("bench", {
     repository: { autoScaling: { maxReplicas: 2 }, storage: { size: "1Gi" } },
     blueGreen: { enabled: false },
 });
+// The pods name the stack's PriorityClasses (components/k8s/profile.ts), as every stack creates them;
+// without them the API server refuses every pod and the Deployments never become available.
+const priorityClasses = new PriorityClasses("priority-classes");
 for (let i = 0; i < count; i++) {
-    new RestApi(`api${i}`, { ...spec, namespace: ns.metadata.name }, { dependsOn: [ns] });
+    new RestApi(`api${i}`, { ...spec, namespace: ns.metadata.name }, { dependsOn: [ns, priorityClasses] });
 }
 export const instances = count;

@@ -1,0 +1,3 @@
+// `node --require scripts/ts-cache-register.js`: .ts modules load through scripts/ts-cache.js.
+"use strict";
+require("./ts-cache.js").register();
