@@ -124,7 +124,7 @@ export interface GreenfieldPlan {
      * the gateway's routes (rate limits; basic auth in front of Grafana, from the Secret
      * `<meshEdge>-grafana-basic-auth` the Grafana pods mount into their sidecar).
      */
-    mesh?: { policy: MeshPolicyArgs; traffic: IstioTrafficArgs; edge: MeshEdgeArgs; grafanaBasicAuthUser?: string };
+    mesh?: { policy: Checked<MeshPolicyArgs>; traffic: Checked<IstioTrafficArgs>; edge: Checked<MeshEdgeArgs>; grafanaBasicAuthUser?: string };
     /**
      * The ingress-nginx routes (mesh off): FastAPI on its host, Grafana (externalAccess) on its own,
      * TLS from cert-manager, rate limits, basic auth in front of Grafana. Undefined with the mesh on:
@@ -162,20 +162,24 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         const split: TrafficSplit = f.release.strategy === "canary"
             ? { strategy: "canary", stable: dest(tracks[0]), canary: dest(tracks[1]), canaryWeight: f.release.canaryWeight }
             : { strategy: "blue-green", blue: dest(tracks[0]), green: dest(tracks[1]), active: f.release.activeColor };
+        // Grafana's host joins the gateway's when it has its own.
+        const gatewayHosts = grafanaRoute && !mesh.gateway.hosts.includes(grafanaRoute.host) ? [...mesh.gateway.hosts, grafanaRoute.host] : mesh.gateway.hosts;
+        // Checked by resolveGreenfieldSpec (greenfield.mesh, greenfield.ingress); tests/unit/validate-once.test.ts
+        // holds them to the mesh components' own rules.
         meshPlan = {
-            policy: { istioInstalled: true, apiVersion: mesh.apiVersion, namespaces: [ns], mode: mesh.mtlsMode },
-            traffic: {
+            policy: checked({ istioInstalled: true, apiVersion: mesh.apiVersion, namespaces: [ns], mode: mesh.mtlsMode }),
+            traffic: checked({
                 istioInstalled: true, apiVersion: mesh.apiVersion,
-                gateway: { namespace: mesh.gateway.namespace, hosts: mesh.gateway.hosts, credentialName: mesh.gateway.credentialName, selector: mesh.gateway.selector },
+                gateway: { namespace: mesh.gateway.namespace, hosts: gatewayHosts, credentialName: mesh.gateway.credentialName, selector: mesh.gateway.selector },
                 virtualServices: [{
                     name: n.fastapi, namespace: ns,
                     // External hosts through the gateway, and the stable in-cluster Service through the sidecars.
                     hosts: [...mesh.gateway.hosts, fqdn(n.fastapi)],
                     split, timeout: mesh.timeout, retries: mesh.retries,
                 }, ...(grafanaRoute ? [grafanaVirtualService(n.grafana, ns, grafanaRoute.host, fqdn(n.grafana))] : [])],
-            },
+            }),
             // The nginx path's rate limits on both routes, and its basic auth in front of Grafana.
-            edge: {
+            edge: checked({
                 istioInstalled: true, apiVersion: mesh.apiVersion,
                 routes: [
                     { role: "fastapi", namespace: ns, selector: selectorLabels(fastapiId), rateLimit: s.ingress.routes.fastapi.rateLimit },
@@ -183,12 +187,9 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                         role: "grafana", namespace: ns, selector: selectorLabels({ name: n.grafana, component: "", partOf }), rateLimit: grafanaRoute.rateLimit, basicAuth: true,
                     }] : []),
                 ],
-            },
+            }),
             grafanaBasicAuthUser: grafanaRoute?.basicAuthUser,
         };
-        if (grafanaRoute && !mesh.gateway.hosts.includes(grafanaRoute.host)) {
-            meshPlan.traffic.gateway!.hosts = [...mesh.gateway.hosts, grafanaRoute.host];
-        }
     }
     const r = s.ingress.routes;
     const ss = s.sealedSecrets;
