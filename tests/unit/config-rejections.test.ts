@@ -219,6 +219,14 @@ describe("bad input is refused before any resource registers, naming the config 
                 "allowed: at least the largest container limit"));
         });
 
+        it("refuses a CStore LimitRange max below a workload's limit, naming the key that sizes it", async () => {
+            expect(await rejection(c => {
+                c.cstore.limits = { defaultRequest: { cpu: "50m", memory: "64Mi" }, default: { cpu: "250m", memory: "256Mi" }, max: { cpu: "2", memory: "768Mi" } };
+            })).to.deep.equal(refused(
+                "k8s-platform:cstore.limits.max.memory: \"768Mi\" is below the k8s-platform:cstore.mongodb limit 1Gi; " +
+                "allowed: at least the largest container limit"));
+        });
+
         it("refuses an Outbox quota with fewer pods than its services at their HPA maximum", async () => {
             expect(await rejection(c => { c.outbox.restService.autoscaling = { minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 70 }; }))
                 .to.deep.equal(refused(
