@@ -26,7 +26,7 @@ import {
 import { databaseLoad, DatabaseSpec } from "../../database/spec";
 import { Checked, checked } from "../../k8s/validation";
 import { backupLoad, BACKUP_RESOURCES } from "../../backup/policy";
-import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
+import { budgetOf, PodGroup, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
 import { kafkaLoad, TopicSpec } from "../../messaging/spec";
 import { observabilityLoad, ObservabilityStackArgs } from "../../observability/stack";
 
@@ -282,10 +282,13 @@ export function requireGreenfieldFits(key: string, s: ResolvedGreenfield): void 
     const fastapi = tracksOf(s).map(t => ({
         pods: Math.max(t.replicas, t.autoscaling?.maxReplicas ?? 0) + FASTAPI_ROLLING_UPDATE.maxSurge, resources: s.fastapi.resources,
     }));
+    // With the mesh on, Istio injects an istio-proxy into every pod of the namespace.
+    const proxy = s.mesh?.sidecarResources;
+    const groups: PodGroup[] = [...fastapi, ...stores.flatMap(x => x.load.pods), ...kafka.pods, ...obs.pods, ...backups.pods]
+        .map((g: PodGroup): PodGroup => (proxy ? { ...g, sidecars: [...(g.sidecars ?? []), proxy] } : g));
     requireQuotaFits(`${key}.quota`, s.quota, budgetOf(
-        [...fastapi, ...stores.flatMap(x => x.load.pods), ...kafka.pods, ...obs.pods, ...backups.pods],
-        [...stores.flatMap(x => x.load.claims), ...kafka.claims, ...obs.claims, ...backups.claims],
-    ), "for the system at its peak (FastAPI at its HPA maximum plus rolling-update surge)");
+        groups, [...stores.flatMap(x => x.load.claims), ...kafka.claims, ...obs.claims, ...backups.claims],
+    ), `for the system at its peak (FastAPI at its HPA maximum plus rolling-update surge${proxy ? ", an istio-proxy in every pod" : ""})`);
     // Each container by the config key that sizes it.
     requireLimitRangeFits(`${key}.limits.max`, s.limits, [
         [`${key}.fastapi`, s.fastapi.resources],
@@ -293,6 +296,7 @@ export function requireGreenfieldFits(key: string, s: ResolvedGreenfield): void 
         ...kafka.containers.map(([c, r]): [string, ResourceSpec] => [c === "kafka" ? `${key}.kafka` : `${key}.kafka.${c}`, r]),
         ...obs.containers.map(([c, r]): [string, ResourceSpec] => [`${key}.observability ${c}`, r]),
         ...(backups.pods.length > 0 ? [[`${key}.backups`, BACKUP_RESOURCES] as [string, ResourceSpec]] : []),
+        ...(proxy ? [[`${key}.mesh.sidecarResources`, proxy] as [string, ResourceSpec]] : []),
     ]);
 }
 
