@@ -22,7 +22,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RateLimit, validateRateLimit } from "../edge/validation";
-import { requireDnsLabel, requireIntInRange, ValidationError } from "../k8s/validation";
+import { Checked, isChecked, requireDnsLabel, requireIntInRange, ValidationError } from "../k8s/validation";
 import { IstioPrerequisite, requireIstio } from "./istio";
 
 /** EnvoyFilter exists in v1alpha3 only, whatever the version of the other Istio APIs. */
@@ -126,10 +126,13 @@ export class MeshEdge extends pulumi.ComponentResource {
     /** role -> the EnvoyFilter's name. */
     public readonly filterNames: pulumi.Output<Record<string, string>>;
 
-    constructor(name: string, args: MeshEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `MeshEdge(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        validateMeshEdge(key, args);
+    /** Args a system's plan marked checked (its spec checked what they derive from) are not checked again. */
+    constructor(name: string, args: MeshEdgeArgs | Checked<MeshEdgeArgs>, opts?: pulumi.ComponentResourceOptions) {
+        if (!isChecked(args)) {
+            const key = `MeshEdge(${name})`;
+            requireDnsLabel(`${key}.name`, name, 40);
+            validateMeshEdge(key, args);
+        }
         super("platform:mesh:MeshEdge", name, {}, opts);
         const names: Record<string, string> = {};
         for (const r of args.routes) {

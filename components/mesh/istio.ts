@@ -9,7 +9,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, ValidationError } from "../k8s/validation";
+import { Checked, isChecked, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, ValidationError } from "../k8s/validation";
 
 /** Canary steps of greenfield-cluster.md; 0 = canary deployed but not yet receiving traffic. */
 export const CANARY_STEPS = [5, 25, 50, 100] as const;
@@ -79,9 +79,9 @@ export class MeshPolicy extends pulumi.ComponentResource {
     /** namespace -> mTLS mode. */
     public readonly modes: pulumi.Output<Record<string, MtlsMode>>;
 
-    constructor(name: string, args: MeshPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
-        const key = `MeshPolicy(${name})`;
-        const version = validateMeshPolicy(key, args);
+    /** Args a system's plan marked checked (its spec checked what they derive from) are not checked again. */
+    constructor(name: string, args: MeshPolicyArgs | Checked<MeshPolicyArgs>, opts?: pulumi.ComponentResourceOptions) {
+        const version = isChecked(args) ? args.apiVersion ?? "v1" : validateMeshPolicy(`MeshPolicy(${name})`, args);
         super("platform:mesh:MeshPolicy", name, {}, opts);
         const mode = args.mode ?? "STRICT";
         for (const ns of args.namespaces) {
@@ -245,10 +245,16 @@ export class IstioTraffic extends pulumi.ComponentResource {
     /** VirtualService name -> destination host -> weight. */
     public readonly weights: pulumi.Output<Record<string, Record<string, number>>>;
 
-    constructor(name: string, args: IstioTrafficArgs, opts?: pulumi.ComponentResourceOptions) {
+    /** Args a system's plan marked checked (its spec checked what they derive from) are not checked again. */
+    constructor(name: string, args: IstioTrafficArgs | Checked<IstioTrafficArgs>, opts?: pulumi.ComponentResourceOptions) {
         const key = `IstioTraffic(${name})`;
-        requireDnsLabel(`${key}.name`, name, 40);
-        const version = validateIstioTraffic(key, args);
+        let version: IstioApiVersion;
+        if (isChecked(args)) {
+            version = args.apiVersion ?? "v1";
+        } else {
+            requireDnsLabel(`${key}.name`, name, 40);
+            version = validateIstioTraffic(key, args);
+        }
         super("platform:mesh:IstioTraffic", name, {}, opts);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: args.dependsOn };
         const labels = { "app.kubernetes.io/managed-by": "pulumi" };

@@ -3,6 +3,7 @@
  * mocks) and the directories its pod would mount (the backup claim, its /tmp), owned by the
  * server's user.
  */
+import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { BackupEngine, DatabaseBackup } from "../../components/backup/backup";
@@ -73,4 +74,91 @@ export function backupJobs(o: BackupJobsOptions) {
             throw new Error(`${c.args.join(" ")} succeeded; expected a failure`);
         },
     };
+}
+
+/**
+ * A SQL engine's dump backup under test, as the cases every such engine shares see it: the engine's
+ * own parts (its user, dump extension, checksum query, client) and what its `before` and first
+ * cases set (directories, jobs, ports, the dumps taken and the source's checksum at each).
+ */
+export interface DumpSuite {
+    user: string;
+    /** The dumps' extension: `app-<timestamp><ext>`. */
+    ext: string;
+    /** A query whose one-line answer changes with any row of `runtime_rows`. */
+    checksum: string;
+    sql(member: string, statements: string): Promise<string>;
+    root: string;
+    backups: string;
+    jobs: ReturnType<typeof backupJobs>;
+    ports: Record<string, number>;
+    first: string;
+    second: string;
+    sourceAtSecond: string;
+}
+
+export const dumpsOf = (s: DumpSuite): string[] => fs.readdirSync(s.backups).filter(f => f.startsWith("app-")).sort();
+/** Dump names have a one-second timestamp: the next dump waits for the next second. */
+export const tick = (): Promise<void> => new Promise(r => setTimeout(r, 1100));
+const backupJob = (s: DumpSuite, member: string) => s.jobs.backup(s.ports[member]);
+const restoreJob = (s: DumpSuite, member: string, dump?: string) => s.jobs.restore(s.ports[member], dump);
+
+/** After the suite's first dump (s.first, 500 rows in `src`): three more runs, two dumps kept. */
+export function itEnforcesRetention(s: DumpSuite): void {
+    it("enforces retention 2: a third run removes the oldest dump, and leaves other databases' dumps alone", async () => {
+        const other = `other-20000101T000000Z${s.ext}`;
+        fs.writeFileSync(path.join(s.backups, other), "another database's dump");
+        chownTo(s.user, s.backups);
+        await tick();
+        await s.sql("src", "INSERT INTO runtime_rows VALUES ('r501', 'added after the first dump')");
+        s.sourceAtSecond = await s.sql("src", s.checksum);
+        await run(s.user, backupJob(s, "src"), s.root);
+        s.second = dumpsOf(s)[1];
+        await tick();
+        await s.sql("src", "INSERT INTO runtime_rows VALUES ('r502', 'added after the second dump')");
+        const log = await run(s.user, backupJob(s, "src"), s.root);
+        const dumps = dumpsOf(s);
+        expect(dumps).to.have.length(2);
+        expect(dumps).not.to.include(s.first);
+        expect(dumps[0]).to.equal(s.second);
+        expect(log).to.contain(`removing old dump ${path.join(s.backups, s.first)}`);
+        expect(fs.existsSync(path.join(s.backups, other))).to.equal(true);
+    });
+}
+
+/** The older of the two kept dumps (501 rows; the newest has 502), selected by name, over a changed `src`. */
+export function itRestoresTheNamedDump(s: DumpSuite): void {
+    it("restores the dump DUMP names into a live database, replacing the dumped tables' rows", async () => {
+        await s.sql("src", "DELETE FROM runtime_rows WHERE id <> 'r1'; INSERT INTO runtime_rows VALUES ('stray', 'written after the dump')");
+        await run(s.user, restoreJob(s, "src", s.second), s.root);
+        expect(await s.sql("src", s.checksum)).to.equal(s.sourceAtSecond);
+        expect(await s.sql("src", "SELECT COUNT(*) FROM runtime_rows WHERE id = 'stray'")).to.equal("0");
+        expect(s.sourceAtSecond.startsWith("501:")).to.equal(true);
+    });
+}
+
+/** DUMP=list, a DUMP that names no dump, and no dump at all, against the `fresh` server. */
+export function itListsAndRefusesMissingDumps(s: DumpSuite): void {
+    it("lists the dumps there are with DUMP=list, restoring nothing", async () => {
+        const out = await run(s.user, restoreJob(s, "fresh", "list"), s.root);
+        expect(out).to.equal(`restore: dumps in ${s.backups}:\n${dumpsOf(s).map(d => `  ${d}\n`).join("")}`);
+    });
+
+    it("fails loudly, listing the dumps there are, when DUMP names a dump that does not exist", async () => {
+        const before = await s.sql("fresh", s.checksum);
+        const missing = `app-19990101T000000Z${s.ext}`;
+        const out = await s.jobs.failing(restoreJob(s, "fresh", missing));
+        expect(out).to.contain(`restore: FAILED: dump ${path.join(s.backups, missing)} does not exist`);
+        expect(out).to.contain(`  ${dumpsOf(s)[1]}`);
+        expect(await s.sql("fresh", s.checksum)).to.equal(before);
+    });
+
+    it("fails loudly when there is no dump of the database at all", async () => {
+        const empty = path.join(s.root, "empty-backups");
+        fs.mkdirSync(empty);
+        chownTo(s.user, empty);
+        const c = restoreJob(s, "fresh");
+        const out = await s.jobs.failing({ ...c, env: { ...c.env, BACKUP_DIR: empty } });
+        expect(out).to.contain(`restore: FAILED: no dump of app in ${empty}`);
+    });
 }

@@ -17,7 +17,9 @@ import { RecordedResource } from "../unit/mocks";
 import {
     chownTo, eventually, LocalContainer, run, start, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
-import { backupDirs, backupJobs, captureBackup } from "./backup-fixture";
+import {
+    backupDirs, backupJobs, captureBackup, DumpSuite, dumpsOf as dumpsIn, itEnforcesRetention, itListsAndRefusesMissingDumps, itRestoresTheNamedDump,
+} from "./backup-fixture";
 
 const USER = "mysql";
 const CREDS = { username: "app", password: "runtime-test-mysql-backup" };
@@ -33,6 +35,10 @@ describe("runtime: MySQL backup and restore (DatabaseBackup, mysqldump)", functi
     let backups = "";
     let scratch = "";
     let jobs: ReturnType<typeof backupJobs>;
+    const suite: DumpSuite = {
+        user: USER, ext: ".sql", checksum: CHECKSUM, sql: (member, statements) => sql(member, statements),
+        root: "", backups: "", jobs: undefined as never, ports, first: "", second: "", sourceAtSecond: "",
+    };
 
     before(async () => {
         root = tempDir(USER, "rt-mysql-backup");
@@ -40,6 +46,7 @@ describe("runtime: MySQL backup and restore (DatabaseBackup, mysqldump)", functi
         backupRes = await captureBackup("mbk", "mysql", 3306, "app");
         ({ backups, scratch } = backupDirs(USER, root));
         jobs = backupJobs({ name: "mbk-backup", res: backupRes, user: USER, root, secrets: CREDS, backups, scratch });
+        Object.assign(suite, { root, backups, jobs });
     });
     after(async () => {
         await stopAll();
@@ -91,11 +98,7 @@ describe("runtime: MySQL backup and restore (DatabaseBackup, mysqldump)", functi
     const restoreJob = (member: string, dump?: string) => jobs.restore(ports[member], dump);
     const failing = (c: LocalContainer) => jobs.failing(c);
 
-    const dumpsOf = () => fs.readdirSync(backups).filter(f => f.startsWith("app-")).sort();
-    const tick = () => new Promise(r => setTimeout(r, 1100));
-    let first = "";
-    let second = "";
-    let sourceAtSecond = "";
+    const dumpsOf = () => dumpsIn(suite);
 
     it("dumps with the backup CronJob's command: one timestamped, complete dump per run (tables, trigger, routine)", async () => {
         await startServer("src", BASE);
@@ -119,27 +122,10 @@ describe("runtime: MySQL backup and restore (DatabaseBackup, mysqldump)", functi
         // The credential went through the option file in the pod's /tmp, never a command line.
         expect(fs.readFileSync(path.join(scratch, "backup.cnf"), "utf8")).to.equal(`[client]\npassword="${CREDS.password}"\n`);
         expect((fs.statSync(path.join(scratch, "backup.cnf")).mode & 0o777).toString(8)).to.equal("600");
-        first = dumps[0];
+        suite.first = dumps[0];
     });
 
-    it("enforces retention 2: a third run removes the oldest dump, and leaves other databases' dumps alone", async () => {
-        fs.writeFileSync(path.join(backups, "other-20000101T000000Z.sql"), "another database's dump");
-        chownTo(USER, backups);
-        await tick();
-        await sql("src", "INSERT INTO runtime_rows VALUES ('r501', 'added after the first dump')");
-        sourceAtSecond = await sql("src", CHECKSUM);
-        await run(USER, backupJob("src"), root);
-        second = dumpsOf()[1];
-        await tick();
-        await sql("src", "INSERT INTO runtime_rows VALUES ('r502', 'added after the second dump')");
-        const log = await run(USER, backupJob("src"), root);
-        const dumps = dumpsOf();
-        expect(dumps).to.have.length(2);
-        expect(dumps).not.to.include(first);
-        expect(dumps[0]).to.equal(second);
-        expect(log).to.contain(`removing old dump ${path.join(backups, first)}`);
-        expect(fs.existsSync(path.join(backups, "other-20000101T000000Z.sql"))).to.equal(true);
-    });
+    itEnforcesRetention(suite);
 
     it("restores the newest dump (DUMP empty) into a fresh server: same rows, trigger and routine", async () => {
         await startServer("fresh", BASE + 1);
@@ -157,36 +143,8 @@ describe("runtime: MySQL backup and restore (DatabaseBackup, mysqldump)", functi
         expect(await sql("fresh", "SELECT COUNT(*) FROM audit WHERE id = 'r503'")).to.equal("1");
     });
 
-    it("restores the dump DUMP names into a live database, replacing the dumped tables' rows", async () => {
-        // The older of the two kept dumps (taken with 501 rows; the newest has 502) is selected by name.
-        await sql("src", "DELETE FROM runtime_rows WHERE id <> 'r1'; INSERT INTO runtime_rows VALUES ('stray', 'written after the dump')");
-        await run(USER, restoreJob("src", second), root);
-        expect(await sql("src", CHECKSUM)).to.equal(sourceAtSecond);
-        expect(await sql("src", "SELECT COUNT(*) FROM runtime_rows WHERE id = 'stray'")).to.equal("0");
-        expect(sourceAtSecond.startsWith("501:")).to.equal(true);
-    });
-
-    it("lists the dumps there are with DUMP=list, restoring nothing", async () => {
-        const out = await run(USER, restoreJob("fresh", "list"), root);
-        expect(out).to.equal(`restore: dumps in ${backups}:\n${dumpsOf().map(d => `  ${d}\n`).join("")}`);
-    });
-
-    it("fails loudly, listing the dumps there are, when DUMP names a dump that does not exist", async () => {
-        const before = await sql("fresh", CHECKSUM);
-        const out = await failing(restoreJob("fresh", "app-19990101T000000Z.sql"));
-        expect(out).to.contain(`restore: FAILED: dump ${path.join(backups, "app-19990101T000000Z.sql")} does not exist`);
-        expect(out).to.contain(`  ${dumpsOf()[1]}`);
-        expect(await sql("fresh", CHECKSUM)).to.equal(before);
-    });
-
-    it("fails loudly when there is no dump of the database at all", async () => {
-        const empty = path.join(root, "empty-backups");
-        fs.mkdirSync(empty);
-        chownTo(USER, empty);
-        const c = restoreJob("fresh");
-        const out = await failing({ ...c, env: { ...c.env, BACKUP_DIR: empty } });
-        expect(out).to.contain(`restore: FAILED: no dump of app in ${empty}`);
-    });
+    itRestoresTheNamedDump(suite);
+    itListsAndRefusesMissingDumps(suite);
 
     it("refuses a truncated dump (no \"-- Dump completed\" trailer) before touching the database", async () => {
         await sql("fresh", "CREATE TABLE survivor (id INT); INSERT INTO survivor VALUES (42); DELETE FROM runtime_rows WHERE id = 'r2'");

@@ -14,7 +14,9 @@ import { RecordedResource } from "../unit/mocks";
 import {
     chownTo, configMapsOf, eventually, LocalContainer, materialize, PG_BIN, Proc, run, start, stopAll, tempDir, versionOf, waitForPort,
 } from "./harness";
-import { backupDirs, backupJobs, captureBackup } from "./backup-fixture";
+import {
+    backupDirs, backupJobs, captureBackup, DumpSuite, dumpsOf as dumpsIn, itEnforcesRetention, itListsAndRefusesMissingDumps, itRestoresTheNamedDump,
+} from "./backup-fixture";
 
 const USER = "postgres";
 const CREDS = { username: "app", password: "runtime-test-password" };
@@ -32,6 +34,10 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
     let backups = "";
     let scratch = "";
     let jobs: ReturnType<typeof backupJobs>;
+    const suite: DumpSuite = {
+        user: USER, ext: ".dump", checksum: CHECKSUM, sql: (member, statements) => psql(member, statements),
+        root: "", backups: "", jobs: undefined as never, ports, first: "", second: "", sourceAtSecond: "",
+    };
 
     before(async () => {
         root = tempDir(USER, "rt-backup");
@@ -43,6 +49,7 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
         backupRes = await captureBackup("bkrt", "postgresql", 5432, "app");
         ({ backups, scratch } = backupDirs(USER, root));
         jobs = backupJobs({ name: "bkrt-backup", res: backupRes, user: USER, root, secrets: CREDS, backups, scratch });
+        Object.assign(suite, { root, backups, jobs });
     });
     after(async () => {
         await stopAll();
@@ -81,43 +88,20 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
     const restoreJob = (member: string, dump?: string) => jobs.restore(ports[member], dump);
     const failing = (c: LocalContainer) => jobs.failing(c);
 
-    const dumpsOf = () => fs.readdirSync(backups).filter(f => f.startsWith("app-")).sort();
-    const tick = () => new Promise(r => setTimeout(r, 1100));
-    let first = "";
-    let second = "";
-    let sourceAtFirst = "";
-    let sourceAtSecond = "";
+    const dumpsOf = () => dumpsIn(suite);
 
     it("dumps with the backup CronJob's command: one timestamped dump per run", async () => {
         await startServer("src", PG_PORT);
         await psql("src", "CREATE TABLE runtime_rows (id text PRIMARY KEY, note text); INSERT INTO runtime_rows SELECT 'r' || g, md5(g::text) FROM generate_series(1, 500) g");
-        sourceAtFirst = await psql("src", CHECKSUM);
         const log = await run(USER, backupJob("src"), root);
         const dumps = dumpsOf();
         expect(dumps).to.have.length(1);
         expect(dumps[0]).to.match(/^app-\d{8}T\d{6}Z\.dump$/);
         expect(log).to.contain(`wrote ${path.join(backups, dumps[0])}`);
-        first = dumps[0];
+        suite.first = dumps[0];
     });
 
-    it("enforces retention 2: a third run removes the oldest dump, and leaves other databases' dumps alone", async () => {
-        fs.writeFileSync(path.join(backups, "other-20000101T000000Z.dump"), "another database's dump");
-        chownTo(USER, backups);
-        await tick();
-        await psql("src", "INSERT INTO runtime_rows VALUES ('r501', 'added after the first dump')");
-        sourceAtSecond = await psql("src", CHECKSUM);
-        await run(USER, backupJob("src"), root);
-        second = dumpsOf()[1];
-        await tick();
-        await psql("src", "INSERT INTO runtime_rows VALUES ('r502', 'added after the second dump')");
-        const log = await run(USER, backupJob("src"), root);
-        const dumps = dumpsOf();
-        expect(dumps).to.have.length(2);
-        expect(dumps).not.to.include(first);
-        expect(dumps[0]).to.equal(second);
-        expect(log).to.contain(`removing old dump ${path.join(backups, first)}`);
-        expect(fs.existsSync(path.join(backups, "other-20000101T000000Z.dump"))).to.equal(true);
-    });
+    itEnforcesRetention(suite);
 
     it("restores the newest dump (DUMP empty) into a fresh server with the same rows", async () => {
         await startServer("fresh", PG_PORT + 1);
@@ -130,35 +114,8 @@ describe("runtime: PostgreSQL backup and restore (DatabaseBackup)", function () 
         expect(restored.startsWith("502:")).to.equal(true);
     });
 
-    it("restores the dump DUMP names into a live database, replacing its rows", async () => {
-        // The older of the two kept dumps (taken with 501 rows; the newest has 502) is selected by name.
-        await psql("src", "DELETE FROM runtime_rows WHERE id <> 'r1'; INSERT INTO runtime_rows VALUES ('stray', 'written after the dump')");
-        await run(USER, restoreJob("src", second), root);
-        expect(await psql("src", CHECKSUM)).to.equal(sourceAtSecond);
-        expect(await psql("src", "SELECT count(*) FROM runtime_rows WHERE id = 'stray'")).to.equal("0");
-        expect(sourceAtSecond.startsWith("501:")).to.equal(true);
-        expect(sourceAtSecond).not.to.equal(sourceAtFirst);
-    });
-
-    it("lists the dumps there are with DUMP=list, restoring nothing", async () => {
-        const out = await run(USER, restoreJob("fresh", "list"), root);
-        expect(out).to.equal(`restore: dumps in ${backups}:\n${dumpsOf().map(d => `  ${d}\n`).join("")}`);
-    });
-
-    it("fails loudly, listing the dumps there are, when DUMP names a dump that does not exist", async () => {
-        const out = await failing(restoreJob("fresh", "app-19990101T000000Z.dump"));
-        expect(out).to.contain(`restore: FAILED: dump ${path.join(backups, "app-19990101T000000Z.dump")} does not exist`);
-        expect(out).to.contain(`  ${dumpsOf()[1]}`);
-    });
-
-    it("fails loudly when there is no dump of the database at all", async () => {
-        const empty = path.join(root, "empty-backups");
-        fs.mkdirSync(empty);
-        chownTo(USER, empty);
-        const c = restoreJob("fresh");
-        const out = await failing({ ...c, env: { ...c.env, BACKUP_DIR: empty } });
-        expect(out).to.contain(`restore: FAILED: no dump of app in ${empty}`);
-    });
+    itRestoresTheNamedDump(suite);
+    itListsAndRefusesMissingDumps(suite);
 
     it("refuses a corrupted dump before touching the database", async () => {
         await psql("fresh", "CREATE TABLE survivor (id int); INSERT INTO survivor VALUES (42)");

@@ -359,6 +359,41 @@ describe("runtime: Redis", function () {
                 await stop(procs[`rc-${i}`]);
             }
         });
+
+        it("scales up again after a step cut off mid scale-up: the first empty master gets slots, one beyond the wanted 4 becomes a replica", async () => {
+            const eight = await render("rc", { replicas: 8, redis: { mode: "cluster" } });
+            for (let i = 3; i < 8; i++) {
+                fs.rmSync(path.join(root, `rc-${i}`), { recursive: true, force: true });
+                await startRedis(eight, `rc-${i}`, i, 8, base);
+            }
+            // What a step stopped after `add-node` leaves: rc-3 and rc-4 in the cluster as masters
+            // without slots (rc-4's replica attach lost), rc-5..7 not yet added.
+            for (const i of [3, 4]) {
+                await cli(base + i, "cluster", "meet", "127.0.0.1", String(base));
+            }
+            await eventually("rc-3 and rc-4 known as masters without slots", async () => {
+                const now = await roles(base);
+                return now.masters === 5 && now.withSlots === 3 ? now : undefined;
+            }, 30000);
+            const create = container(eight, "cluster-create", "rc-0", 0, 8, base);
+            procs["rc-create"] = start(USER, { ...create, env: { ...create.env, CHECK_INTERVAL: "1" } }, root);
+            const r = await eventually("4 masters with slots and 4 replicas", async () => {
+                const now = await roles(base);
+                return now.masters === 4 && now.replicas === 4 && now.withSlots === 4 ? now : undefined;
+            }, 120000).catch(async (e: Error) => {
+                throw new Error(`${e.message}\ncluster nodes:\n${await cli(base, "cluster", "nodes")}\ncluster-create output:\n${procs["rc-create"].output()}`);
+            });
+            expect(r).to.deep.equal({ masters: 4, replicas: 4, withSlots: 4 });
+            await eventually("slots rebalanced", () => Promise.resolve(procs["rc-create"].output().includes("cluster-create: slots rebalanced") ? true : undefined), 120000);
+            const out = procs["rc-create"].output();
+            expect(out).to.contain(`cluster-create: 127.0.0.1:${base + 4} is an empty master beyond 4; making it a replica of`);
+            expect(out).not.to.contain(`127.0.0.1:${base + 3} is an empty master`);
+            // rc-3 holds slots: it was kept as the fourth master.
+            const rc3 = (await cli(base + 3, "cluster", "nodes")).split("\n").find(l => l.includes("myself"))!;
+            expect(rc3.split(" ")[2]).to.contain("master");
+            expect(rc3.trim().split(" ").length).to.be.greaterThan(8);
+            expect((await clusterInfo(base)).cluster_state).to.equal("ok");
+        });
     });
 
     describe("append-only file", () => {

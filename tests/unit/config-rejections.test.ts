@@ -219,6 +219,55 @@ describe("bad input is refused before any resource registers, naming the config 
                 "allowed: at least the largest container limit"));
         });
 
+        describe("Greenfield with the mesh on: an istio-proxy in every pod", () => {
+            const gfMesh = (c: Record<string, any>, sidecarResources?: unknown) => {
+                c.greenfield.mesh = {
+                    enabled: true, istioInstalled: true, gateway: { hosts: ["api.greenfield.dev.example.com"], credentialName: "api-tls" },
+                    ...(sidecarResources ? { sidecarResources } : {}),
+                };
+                c.greenfield.fastapi.release = { strategy: "blue-green" };
+            };
+            const sidecar = (cpu: string) => ({ requests: { cpu, memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+            const ample = { requestsCpu: "100", requestsMemory: "100Gi", limitsCpu: "200", limitsMemory: "200Gi", requestsStorage: "100Gi", pods: 100, persistentVolumeClaims: 30 };
+            const atLeast = (r: Rejection) => /allowed: at least ([0-9]+)m?$/.exec(r.message)![1];
+
+            it("refuses dev's Greenfield quota once the sidecars are counted", async () => {
+                expect(await rejection(c => gfMesh(c))).to.deep.equal(refused(
+                    "k8s-platform:greenfield.quota.requestsCpu: \"4\" is too small for the system at its peak (FastAPI at its HPA maximum " +
+                    "plus rolling-update surge, an istio-proxy in every pod); allowed: at least 5200m"));
+            });
+
+            it("adds the sidecar's request once per pod", async () => {
+                const pods = Number(atLeast(await rejection(c => { gfMesh(c); c.greenfield.quota = { ...ample, pods: 1 }; })));
+                const at100 = Number(atLeast(await rejection(c => { gfMesh(c, sidecar("100m")); c.greenfield.quota.requestsCpu = "1"; })));
+                const at200 = Number(atLeast(await rejection(c => { gfMesh(c, sidecar("200m")); c.greenfield.quota.requestsCpu = "1"; })));
+                expect(pods).to.be.greaterThan(10);
+                expect(at200 - at100).to.equal(pods * 100);
+            });
+
+            it("refuses a LimitRange max below the sidecar's limit (Istio's default 2 CPUs), naming mesh.sidecarResources", async () => {
+                expect(await rejection(c => {
+                    gfMesh(c);
+                    c.greenfield.quota = ample;
+                    c.greenfield.limits = { defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" }, max: { cpu: "1", memory: "4Gi" } };
+                })).to.deep.equal(refused(
+                    "k8s-platform:greenfield.limits.max.cpu: \"1\" is below the k8s-platform:greenfield.mesh.sidecarResources limit 2; " +
+                    "allowed: at least the largest container limit"));
+            });
+
+            it("accepts the same system with a quota that holds it", async () => {
+                expect((await rejection(c => { gfMesh(c); c.greenfield.quota = ample; })).message).to.equal("");
+            });
+        });
+
+        it("refuses a CStore LimitRange max below a workload's limit, naming the key that sizes it", async () => {
+            expect(await rejection(c => {
+                c.cstore.limits = { defaultRequest: { cpu: "50m", memory: "64Mi" }, default: { cpu: "250m", memory: "256Mi" }, max: { cpu: "2", memory: "768Mi" } };
+            })).to.deep.equal(refused(
+                "k8s-platform:cstore.limits.max.memory: \"768Mi\" is below the k8s-platform:cstore.mongodb limit 1Gi; " +
+                "allowed: at least the largest container limit"));
+        });
+
         it("refuses an Outbox quota with fewer pods than its services at their HPA maximum", async () => {
             expect(await rejection(c => { c.outbox.restService.autoscaling = { minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 70 }; }))
                 .to.deep.equal(refused(

@@ -91,6 +91,8 @@ describe("cluster prerequisites (checked before anything registers)", () => {
         const r = await runProgram("prod", without("cert-manager.io").filter(a => !a.includes("istio.io")), c => {
             c.greenfield.mesh = {
                 enabled: true, istioInstalled: true, gateway: { hosts: ["api.greenfield.example.com"], credentialName: "greenfield-tls" },
+                // Small proxies, so prod's quota holds a sidecar in every pod.
+                sidecarResources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
             };
             c.greenfield.fastapi.release = { strategy: "blue-green", activeColor: "blue" };
         });

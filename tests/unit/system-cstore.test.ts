@@ -534,7 +534,7 @@ describe("CStore spec", () => {
         ["limits below requests", s => { s.grafana = { resources: res("500m", "512Mi", "100m", "512Mi") }; }, "CStore(bad).grafana.resources.limits.cpu: 100m is below the request 500m"],
         ["a quota too small for the peak", s => { s.quota = { ...CSTORE_DEFAULTS.quota, requestsCpu: "2" }; }, "CStore(bad).quota.requestsCpu: \"2\" is too small for the system at its peak (HPA maximum plus rolling-update surge); allowed: at least 4050m"],
         ["a quota without room for the claims", s => { s.quota = { ...CSTORE_DEFAULTS.quota, persistentVolumeClaims: 5 }; }, "CStore(bad).quota.persistentVolumeClaims: 5 is too small"],
-        ["a LimitRange max below a container limit", s => { s.limits = { ...CSTORE_DEFAULTS.limits, max: { cpu: "2", memory: "1Gi" } }; }, "CStore(bad).limits.max.memory: \"1Gi\" is below the mongodb limit 2Gi"],
+        ["a LimitRange max below a container limit", s => { s.limits = { ...CSTORE_DEFAULTS.limits, max: { cpu: "2", memory: "1Gi" } }; }, "CStore(bad).limits.max.memory: \"1Gi\" is below the CStore(bad).mongodb limit 2Gi"],
     ];
     for (const [what, mutate, message] of cases) {
         it(`refuses ${what}, registering nothing`, async () => {

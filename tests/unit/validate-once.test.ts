@@ -7,9 +7,12 @@ import { expect } from "chai";
 import { Database } from "../../components/database/database";
 import { IngressRoutes } from "../../components/edge/ingress";
 import { checked, isChecked } from "../../components/k8s/validation";
+import { validateMeshEdge } from "../../components/mesh/edge";
+import { MeshPolicy, validateIstioTraffic, validateMeshPolicy } from "../../components/mesh/istio";
 import { planCStore } from "../../components/systems/cstore/plan";
 import { planDatabaseService } from "../../components/systems/database-service/plan";
 import { planGreenfield } from "../../components/systems/greenfield/plan";
+import { resolveGreenfieldSpec } from "../../components/systems/greenfield/spec";
 import { planOutbox } from "../../components/systems/outbox/plan";
 import { capture, platformConfig } from "./helpers";
 
@@ -29,6 +32,40 @@ describe("validate once: the systems hand their children checked args", () => {
         const p = planGreenfield("greenfield", cfg.greenfield!);
         expect(isChecked(p.kafka("greenfield"))).to.equal(true);
         expect(p.edge === undefined || isChecked(p.edge("greenfield", { fastapi: "f", grafana: "g" }))).to.equal(true);
+    });
+
+    describe("Greenfield with the mesh on", () => {
+        const mesh = { enabled: true, istioInstalled: true, gateway: { hosts: ["api.greenfield.example.com"], credentialName: "api-greenfield-tls" } };
+        const planned = (release: Record<string, unknown>) => planGreenfield("greenfield", resolveGreenfieldSpec("greenfield", {
+            apiServer: { cidrs: ["10.0.0.1/32"] }, mesh, fastapi: { image: "ghcr.io/k8s-platform/greenfield-fastapi:1.0.0", release },
+            ingress: { domain: "example.com", clusterIssuer: "letsencrypt" },
+        })).mesh!;
+
+        for (const release of [
+            { strategy: "blue-green", activeColor: "green", greenImage: "ghcr.io/k8s-platform/greenfield-fastapi:1.1.0" },
+            { strategy: "canary", canaryImage: "ghcr.io/k8s-platform/greenfield-fastapi:1.1.0", canaryWeight: 25 },
+        ]) {
+            it(`${release.strategy}: the mesh policy, traffic and edge are checked, and pass the mesh components' own rules`, () => {
+                const m = planned(release);
+                expect([isChecked(m.policy), isChecked(m.traffic), isChecked(m.edge)]).to.deep.equal([true, true, true]);
+                expect(validateMeshPolicy("p", m.policy)).to.equal("v1");
+                expect(validateIstioTraffic("t", m.traffic)).to.equal("v1");
+                expect(() => validateMeshEdge("e", m.edge)).not.to.throw();
+                // Grafana's own host joins the gateway's.
+                expect(m.traffic.gateway!.hosts).to.include("api.greenfield.example.com");
+                expect(m.traffic.gateway!.hosts.length).to.equal(2);
+            });
+        }
+
+        it("a MeshPolicy built directly still checks its args; one a plan marked is not checked again", async () => {
+            const bad = { istioInstalled: true, namespaces: [] as string[] };
+            const registered = await capture(() => {
+                expect(() => new MeshPolicy("direct", bad)).to.throw("MeshPolicy(direct).namespaces: [] is not allowed");
+            });
+            expect(registered).to.have.length(0);
+            // Marked checked, the same args register the component (no namespace: no PeerAuthentication).
+            expect((await capture(() => new MeshPolicy("planned", checked(bad)))).map(r => r.type)).to.deep.equal(["platform:mesh:MeshPolicy"]);
+        });
     });
 
     it("Outbox: each service's PostgreSQL, the Kafka cluster and the edge", () => {

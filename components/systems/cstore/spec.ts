@@ -466,7 +466,7 @@ export function validateCStoreSpec(key: string, raw: unknown): ResolvedCStoreSpe
         backups: parseBackupPolicy(`${key}.backups`, s.backups),
     };
     requireQuotaFits(`${key}.quota`, spec.quota, cstoreBudget(spec), "for the system at its peak (HPA maximum plus rolling-update surge)");
-    requireLimitRangeFits(`${key}.limits.max`, spec.limits, cstoreContainers(spec));
+    requireLimitRangeFits(`${key}.limits.max`, spec.limits, cstoreContainers(key, spec));
     return spec;
 }
 
@@ -497,10 +497,11 @@ export function cstoreBudget(spec: ResolvedCStoreSpec): Budget {
     ]);
 }
 
-function cstoreContainers(spec: ResolvedCStoreSpec): [string, ResourceSpec][] {
+/** Each container by the config key that sizes it (kube-state-metrics has a fixed size, no key). */
+function cstoreContainers(key: string, spec: ResolvedCStoreSpec): [string, ResourceSpec][] {
     return [
-        ["api", spec.api.resources], ["mongodb", spec.mongodb.resources], ["redis", spec.redis.resources],
-        ["redisExporter", spec.redisExporter.resources], ["kubeStateMetrics", KUBE_STATE_METRICS_RESOURCES], ["prometheus", spec.prometheus.resources],
-        ["grafana", spec.grafana.resources], ["cdn", spec.cdn.resources],
+        [`${key}.api`, spec.api.resources], [`${key}.mongodb`, spec.mongodb.resources], [`${key}.redis`, spec.redis.resources],
+        [`${key}.redisExporter`, spec.redisExporter.resources], [`${key} kube-state-metrics`, KUBE_STATE_METRICS_RESOURCES],
+        [`${key}.prometheus`, spec.prometheus.resources], [`${key}.grafana`, spec.grafana.resources], [`${key}.cdn`, spec.cdn.resources],
     ];
 }

@@ -26,7 +26,7 @@ import {
 import { databaseLoad, DatabaseSpec } from "../../database/spec";
 import { Checked, checked } from "../../k8s/validation";
 import { backupLoad, BACKUP_RESOURCES } from "../../backup/policy";
-import { budgetOf, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
+import { budgetOf, PodGroup, requireLimitRangeFits, requireQuotaFits } from "../../k8s/capacity";
 import { kafkaLoad, TopicSpec } from "../../messaging/spec";
 import { observabilityLoad, ObservabilityStackArgs } from "../../observability/stack";
 
@@ -124,7 +124,7 @@ export interface GreenfieldPlan {
      * the gateway's routes (rate limits; basic auth in front of Grafana, from the Secret
      * `<meshEdge>-grafana-basic-auth` the Grafana pods mount into their sidecar).
      */
-    mesh?: { policy: MeshPolicyArgs; traffic: IstioTrafficArgs; edge: MeshEdgeArgs; grafanaBasicAuthUser?: string };
+    mesh?: { policy: Checked<MeshPolicyArgs>; traffic: Checked<IstioTrafficArgs>; edge: Checked<MeshEdgeArgs>; grafanaBasicAuthUser?: string };
     /**
      * The ingress-nginx routes (mesh off): FastAPI on its host, Grafana (externalAccess) on its own,
      * TLS from cert-manager, rate limits, basic auth in front of Grafana. Undefined with the mesh on:
@@ -162,20 +162,24 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         const split: TrafficSplit = f.release.strategy === "canary"
             ? { strategy: "canary", stable: dest(tracks[0]), canary: dest(tracks[1]), canaryWeight: f.release.canaryWeight }
             : { strategy: "blue-green", blue: dest(tracks[0]), green: dest(tracks[1]), active: f.release.activeColor };
+        // Grafana's host joins the gateway's when it has its own.
+        const gatewayHosts = grafanaRoute && !mesh.gateway.hosts.includes(grafanaRoute.host) ? [...mesh.gateway.hosts, grafanaRoute.host] : mesh.gateway.hosts;
+        // Checked by resolveGreenfieldSpec (greenfield.mesh, greenfield.ingress); tests/unit/validate-once.test.ts
+        // holds them to the mesh components' own rules.
         meshPlan = {
-            policy: { istioInstalled: true, apiVersion: mesh.apiVersion, namespaces: [ns], mode: mesh.mtlsMode },
-            traffic: {
+            policy: checked({ istioInstalled: true, apiVersion: mesh.apiVersion, namespaces: [ns], mode: mesh.mtlsMode }),
+            traffic: checked({
                 istioInstalled: true, apiVersion: mesh.apiVersion,
-                gateway: { namespace: mesh.gateway.namespace, hosts: mesh.gateway.hosts, credentialName: mesh.gateway.credentialName, selector: mesh.gateway.selector },
+                gateway: { namespace: mesh.gateway.namespace, hosts: gatewayHosts, credentialName: mesh.gateway.credentialName, selector: mesh.gateway.selector },
                 virtualServices: [{
                     name: n.fastapi, namespace: ns,
                     // External hosts through the gateway, and the stable in-cluster Service through the sidecars.
                     hosts: [...mesh.gateway.hosts, fqdn(n.fastapi)],
                     split, timeout: mesh.timeout, retries: mesh.retries,
                 }, ...(grafanaRoute ? [grafanaVirtualService(n.grafana, ns, grafanaRoute.host, fqdn(n.grafana))] : [])],
-            },
+            }),
             // The nginx path's rate limits on both routes, and its basic auth in front of Grafana.
-            edge: {
+            edge: checked({
                 istioInstalled: true, apiVersion: mesh.apiVersion,
                 routes: [
                     { role: "fastapi", namespace: ns, selector: selectorLabels(fastapiId), rateLimit: s.ingress.routes.fastapi.rateLimit },
@@ -183,12 +187,9 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                         role: "grafana", namespace: ns, selector: selectorLabels({ name: n.grafana, component: "", partOf }), rateLimit: grafanaRoute.rateLimit, basicAuth: true,
                     }] : []),
                 ],
-            },
+            }),
             grafanaBasicAuthUser: grafanaRoute?.basicAuthUser,
         };
-        if (grafanaRoute && !mesh.gateway.hosts.includes(grafanaRoute.host)) {
-            meshPlan.traffic.gateway!.hosts = [...mesh.gateway.hosts, grafanaRoute.host];
-        }
     }
     const r = s.ingress.routes;
     const ss = s.sealedSecrets;
@@ -281,10 +282,13 @@ export function requireGreenfieldFits(key: string, s: ResolvedGreenfield): void 
     const fastapi = tracksOf(s).map(t => ({
         pods: Math.max(t.replicas, t.autoscaling?.maxReplicas ?? 0) + FASTAPI_ROLLING_UPDATE.maxSurge, resources: s.fastapi.resources,
     }));
+    // With the mesh on, Istio injects an istio-proxy into every pod of the namespace.
+    const proxy = s.mesh?.sidecarResources;
+    const groups: PodGroup[] = [...fastapi, ...stores.flatMap(x => x.load.pods), ...kafka.pods, ...obs.pods, ...backups.pods]
+        .map((g: PodGroup): PodGroup => (proxy ? { ...g, sidecars: [...(g.sidecars ?? []), proxy] } : g));
     requireQuotaFits(`${key}.quota`, s.quota, budgetOf(
-        [...fastapi, ...stores.flatMap(x => x.load.pods), ...kafka.pods, ...obs.pods, ...backups.pods],
-        [...stores.flatMap(x => x.load.claims), ...kafka.claims, ...obs.claims, ...backups.claims],
-    ), "for the system at its peak (FastAPI at its HPA maximum plus rolling-update surge)");
+        groups, [...stores.flatMap(x => x.load.claims), ...kafka.claims, ...obs.claims, ...backups.claims],
+    ), `for the system at its peak (FastAPI at its HPA maximum plus rolling-update surge${proxy ? ", an istio-proxy in every pod" : ""})`);
     // Each container by the config key that sizes it.
     requireLimitRangeFits(`${key}.limits.max`, s.limits, [
         [`${key}.fastapi`, s.fastapi.resources],
@@ -292,6 +296,7 @@ export function requireGreenfieldFits(key: string, s: ResolvedGreenfield): void 
         ...kafka.containers.map(([c, r]): [string, ResourceSpec] => [c === "kafka" ? `${key}.kafka` : `${key}.kafka.${c}`, r]),
         ...obs.containers.map(([c, r]): [string, ResourceSpec] => [`${key}.observability ${c}`, r]),
         ...(backups.pods.length > 0 ? [[`${key}.backups`, BACKUP_RESOURCES] as [string, ResourceSpec]] : []),
+        ...(proxy ? [[`${key}.mesh.sidecarResources`, proxy] as [string, ResourceSpec]] : []),
     ]);
 }
 

@@ -153,6 +153,12 @@ export interface MeshInput {
     istiodNamespace?: string;
     timeout?: string;
     retries?: { attempts: number; perTryTimeout: string };
+    /**
+     * What the cluster's Istio gives each injected istio-proxy (its `values.global.proxy.resources`;
+     * default Istio's own: requests 100m / 128Mi, limits 2 / 1Gi). Every pod of the namespace carries
+     * one, so the quota and the LimitRange max are checked with it.
+     */
+    sidecarResources?: ResourceSpec;
 }
 
 export interface SealedSecretInput {
@@ -235,6 +241,8 @@ export const DEFAULTS = {
     mesh: {
         gatewayNamespace: "istio-system", gatewaySelector: { istio: "ingressgateway" },
         istiodNamespace: "istio-system", istiodSelector: { app: "istiod" },
+        // Istio's default injected proxy (values.global.proxy.resources).
+        sidecarResources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "2", memory: "1Gi" } },
     },
     sealedSecretsNamespace: "kube-system",
     quota: {
@@ -308,6 +316,7 @@ export interface ResolvedGreenfield {
         gateway: { namespace: string; hosts: string[]; credentialName: string; selector: Record<string, string> };
         istiodNamespace: string; istiodSelector: Record<string, string>;
         timeout?: string; retries?: { attempts: number; perTryTimeout: string };
+        sidecarResources: ResourceSpec;
     };
     sealedSecrets?: { namespace: string; image?: string; secrets: Record<string, SealedSecretInput> };
     ingress: ResolvedEdgeSpec;
@@ -570,7 +579,7 @@ function validateObservability(key: string, raw: unknown): ResolvedGreenfield["o
 
 function validateMesh(key: string, raw: unknown): ResolvedGreenfield["mesh"] {
     const o = optionalObject(key, raw);
-    rejectUnknownKeys(key, o, ["enabled", "istioInstalled", "apiVersion", "mtlsMode", "gateway", "istiodSelector", "istiodNamespace", "timeout", "retries"]);
+    rejectUnknownKeys(key, o, ["enabled", "istioInstalled", "apiVersion", "mtlsMode", "gateway", "istiodSelector", "istiodNamespace", "timeout", "retries", "sidecarResources"]);
     const on = o.enabled === undefined ? false : requireBoolean(`${key}.enabled`, o.enabled);
     if (!on) {
         const extra = Object.keys(o).filter(k => k !== "enabled");
@@ -619,6 +628,7 @@ function validateMesh(key: string, raw: unknown): ResolvedGreenfield["mesh"] {
         istiodSelector: o.istiodSelector === undefined ? d.istiodSelector : requireLabels(`${key}.istiodSelector`, o.istiodSelector),
         timeout: o.timeout as string | undefined,
         retries: o.retries as { attempts: number; perTryTimeout: string } | undefined,
+        sidecarResources: o.sidecarResources === undefined ? d.sidecarResources : validateResources(`${key}.sidecarResources`, o.sidecarResources as ResourceSpec),
     };
 }
 

@@ -7,9 +7,12 @@
 #     CLUSTER_REPLICAS replicas per master (one time: afterwards the nodes know each other);
 #   - the cluster exists and a member is not part of it (a scale-up): it joins as a master while
 #     there are fewer than members/(1+CLUSTER_REPLICAS) masters, then slots are rebalanced onto
-#     the empty masters; otherwise it joins as a replica; a rebalance or a replica attach cut
-#     short by a gossip race (a node not yet known to every member) is repaired next round;
-#   - a restart or a re-run finds every member known and changes nothing.
+#     the empty masters; otherwise it joins as a replica; an add, a rebalance or a replica attach
+#     cut short by a gossip race (a node not yet known to every member) is repaired next round;
+#   - masters without slots are read from the cluster each round: while fewer masters than wanted
+#     hold slots, the first empty ones get slots; any beyond that is made a replica (so a step cut
+#     off mid scale-up finishes it when it runs again);
+#   - a restart or a re-run on a complete cluster finds every member known and changes nothing.
 #
 # Environment: POD_NAME, MEMBERS ("host:port ..."), CLUSTER_REPLICAS, REDIS_RUN_DIR,
 # CHECK_INTERVAL (seconds, default 30), REDIS_PASSWORD_FILE (the credentials Secret's file).
@@ -46,26 +49,38 @@ settle() {
   done
 }
 
-# A member of ours that is a master without slots while the wanted number of masters already hold
-# slots is a replica that never attached: `redis-cli --cluster add-node --cluster-slave` fails
-# ("Unknown node") when the new node has not yet learnt of its master through gossip, and the node
-# then stays an empty master. Make it a replica of the master with the fewest replicas (retried
-# next round). The node's own view decides its role (another member's may lag behind).
-adopt_empty_master() {
+# Masters without slots (the members' own views decide: another member's may lag behind). While
+# fewer than the wanted number of masters hold slots, the first of them in MEMBERS order are kept
+# for the rebalance; any beyond that is a replica that never attached (`redis-cli --cluster add-node
+# --cluster-slave` fails with "Unknown node" when the new node has not yet learnt of its master
+# through gossip, and the node stays an empty master) and is made a replica of the master with the
+# fewest replicas. Sets kept_empty (empty masters kept) and converted (yes when a member was made a
+# replica this round: the others' views of it lag, so the rebalance waits for the next round).
+adopt_empty_masters() {
+  kept_empty=0
+  converted=no
   nodes="$(cli "${first}" cluster nodes | tr -d '\r')"
   holding="$(printf '%s\n' "${nodes}" | awk '$3 ~ /master/ && $3 !~ /fail/ && NF > 8' | wc -l)"
-  [ "${holding}" -ge "${wanted_masters}" ] || return 0
+  keep=$((wanted_masters - holding))
+  kept=""
   for m in ${MEMBERS}; do
-    if cli "$m" cluster nodes | tr -d '\r' | awk '$3 ~ /myself/ && $3 ~ /master/ && NF == 8 {found = 1} END {exit !found}'; then
-      target="$(printf '%s\n' "${nodes}" | awk '
-        $3 ~ /master/ && $3 !~ /fail/ && NF > 8 {m[$1] = 1}
-        $3 ~ /slave/ {r[$4]++}
-        END {for (id in m) if (best == "" || r[id] + 0 < r[best] + 0) best = id; print best}')"
-      [ -n "${target}" ] || return 0
-      echo "cluster-create: ${m} is an empty master beyond ${wanted_masters}; making it a replica of ${target}"
-      cli "${m}" cluster replicate "${target}" || true
-      return 0
+    own="$(cli "$m" cluster nodes 2>/dev/null | tr -d '\r' | awk '$3 ~ /myself/ && $3 ~ /master/ && NF == 8 {print $1}')"
+    [ -n "${own}" ] || continue
+    if [ "${keep}" -gt 0 ]; then
+      keep=$((keep - 1))
+      kept_empty=$((kept_empty + 1))
+      kept="${kept} ${own}"
+      continue
     fi
+    target="$(printf '%s\n' "${nodes}" | awk -v kept="${kept}" '
+      BEGIN {n = split(kept, k, " "); for (i = 1; i <= n; i++) ok[k[i]] = 1}
+      $3 ~ /master/ && $3 !~ /fail/ && (NF > 8 || ($1 in ok)) {m[$1] = 1}
+      $3 ~ /slave/ {r[$4]++}
+      END {for (id in m) if (best == "" || r[id] + 0 < r[best] + 0) best = id; print best}')"
+    [ -n "${target}" ] || continue
+    echo "cluster-create: ${m} is an empty master beyond ${wanted_masters}; making it a replica of ${target}"
+    cli "${m}" cluster replicate "${target}" || true
+    converted=yes
   done
 }
 
@@ -93,20 +108,24 @@ while true; do
       for m in ${MEMBERS}; do
         if [ "$(info_field "$m" cluster_known_nodes)" = "1" ]; then
           masters="$(cli "${first}" cluster nodes | grep -c master || true)"
+          # A failed add (a gossip race) is repaired by the steps below, this round or the next.
           if [ "${masters}" -lt "${wanted_masters}" ]; then
             echo "cluster-create: adding ${m} as a master"
-            redis-cli --cluster add-node "$m" "${first}"
+            redis-cli --cluster add-node "$m" "${first}" || echo "cluster-create: adding ${m} failed; repaired next round"
             added_master=yes
           else
             echo "cluster-create: adding ${m} as a replica"
-            redis-cli --cluster add-node "$m" "${first}" --cluster-slave
+            redis-cli --cluster add-node "$m" "${first}" --cluster-slave || echo "cluster-create: adding ${m} failed; repaired next round"
           fi
           sleep 2
         fi
       done
       if [ "${added_master}" = "yes" ]; then rebalance_pending=yes; fi
       settle
-      if [ "${rebalance_pending}" = "yes" ]; then
+      adopt_empty_masters
+      # An empty master kept for slots (e.g. one added before a restart of this step) needs them.
+      if [ "${kept_empty}" -gt 0 ]; then rebalance_pending=yes; fi
+      if [ "${rebalance_pending}" = "yes" ] && [ "${converted}" = "no" ]; then
         # A rebalance cut short (e.g. "I don't know about node": a master that had not yet heard
         # of the new one) leaves a slot open and the new master empty: fix, then retry next round.
         if ! redis-cli --cluster check "${first}" >/dev/null 2>&1; then
@@ -119,7 +138,6 @@ while true; do
           echo "cluster-create: rebalance failed; retrying in ${interval} s"
         fi
       fi
-      if [ "${rebalance_pending}" = "no" ]; then adopt_empty_master; fi
     fi
     if [ "$(info_field "${first}" cluster_state)" = "ok" ]; then
       touch "${REDIS_RUN_DIR}/cluster-formed"
