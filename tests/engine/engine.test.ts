@@ -204,7 +204,8 @@ describe("engine: pulumi with the policy pack", function () {
             // Every store with backups on: its dump CronJob and the suspended restore template beside it.
             const backups = [
                 "cstore/cstore-mongodb-backup", "cstore/cstore-redis-backup", "databases/catalog-mongo-backup",
-                "databases/orders-db-backup", "databases/orders-mysql-backup", "greenfield/greenfield-mongodb-backup",
+                "databases/edge-cache-backup", "databases/orders-cache-backup", "databases/orders-db-backup",
+                "databases/orders-mysql-backup", "databases/search-backup", "greenfield/greenfield-mongodb-backup",
                 "greenfield/greenfield-mysql-backup", "greenfield/greenfield-postgresql-backup", "outbox/outbox-grpcdb-backup",
                 "outbox/outbox-restdb-backup", "outbox/outbox-workerdb-backup",
             ];
