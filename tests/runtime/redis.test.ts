@@ -208,6 +208,19 @@ describe("runtime: Redis", function () {
             };
         }
 
+        /** Starts the cluster-create step for 8 members; waits for 4 masters with slots and 4 replicas (the step's output in the error). */
+        async function createStepFormsEight(eight: Rendered): Promise<void> {
+            const create = container(eight, "cluster-create", "rc-0", 0, 8, base);
+            procs["rc-create"] = start(USER, { ...create, env: { ...create.env, CHECK_INTERVAL: "1" } }, root);
+            const r = await eventually("4 masters with slots and 4 replicas", async () => {
+                const now = await roles(base);
+                return now.masters === 4 && now.replicas === 4 && now.withSlots === 4 ? now : undefined;
+            }, 120000).catch(async (e: Error) => {
+                throw new Error(`${e.message}\ncluster nodes:\n${await cli(base, "cluster", "nodes")}\ncluster-create output:\n${procs["rc-create"].output()}`);
+            });
+            expect(r).to.deep.equal({ masters: 4, replicas: 4, withSlots: 4 });
+        }
+
         it("forms a cluster of 6 members, 3 masters with a replica each, with the cluster-create step", async () => {
             six = await render("rc", { replicas: 6, redis: { mode: "cluster" } });
             for (let i = 0; i < 6; i++) {
@@ -248,15 +261,7 @@ describe("runtime: Redis", function () {
             for (let i = 6; i < 8; i++) {
                 await startRedis(eight, `rc-${i}`, i, 8, base);
             }
-            const create = container(eight, "cluster-create", "rc-0", 0, 8, base);
-            procs["rc-create"] = start(USER, { ...create, env: { ...create.env, CHECK_INTERVAL: "1" } }, root);
-            const r = await eventually("4 masters with slots and 4 replicas", async () => {
-                const now = await roles(base);
-                return now.masters === 4 && now.replicas === 4 && now.withSlots === 4 ? now : undefined;
-            }, 120000).catch(async (e: Error) => {
-                throw new Error(`${e.message}\ncluster nodes:\n${await cli(base, "cluster", "nodes")}\ncluster-create output:\n${procs["rc-create"].output()}`);
-            });
-            expect(r).to.deep.equal({ masters: 4, replicas: 4, withSlots: 4 });
+            await createStepFormsEight(eight);
             expect((await clusterInfo(base)).cluster_state).to.equal("ok");
             // The rebalance moves slots one at a time: done when the step says so.
             await eventually("slots rebalanced", () => Promise.resolve(procs["rc-create"].output().includes("cluster-create: slots rebalanced") ? true : undefined), 120000);
@@ -375,15 +380,7 @@ describe("runtime: Redis", function () {
                 const now = await roles(base);
                 return now.masters === 5 && now.withSlots === 3 ? now : undefined;
             }, 30000);
-            const create = container(eight, "cluster-create", "rc-0", 0, 8, base);
-            procs["rc-create"] = start(USER, { ...create, env: { ...create.env, CHECK_INTERVAL: "1" } }, root);
-            const r = await eventually("4 masters with slots and 4 replicas", async () => {
-                const now = await roles(base);
-                return now.masters === 4 && now.replicas === 4 && now.withSlots === 4 ? now : undefined;
-            }, 120000).catch(async (e: Error) => {
-                throw new Error(`${e.message}\ncluster nodes:\n${await cli(base, "cluster", "nodes")}\ncluster-create output:\n${procs["rc-create"].output()}`);
-            });
-            expect(r).to.deep.equal({ masters: 4, replicas: 4, withSlots: 4 });
+            await createStepFormsEight(eight);
             await eventually("slots rebalanced", () => Promise.resolve(procs["rc-create"].output().includes("cluster-create: slots rebalanced") ? true : undefined), 120000);
             const out = procs["rc-create"].output();
             expect(out).to.contain(`cluster-create: 127.0.0.1:${base + 4} is an empty master beyond 4; making it a replica of`);
