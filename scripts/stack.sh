@@ -6,8 +6,9 @@
 #   scripts/stack.sh render  <stack> [pulumi args]   pulumi up in render mode: manifests -> rendered/<stack>/
 #   scripts/stack.sh destroy|refresh <stack> [args]
 #   scripts/stack.sh recover <stack>                 after an interrupted up (killed, crashed): release
-#                                                    the stack's lock (pulumi cancel), then refresh with
-#                                                    --clear-pending-creates so state matches the cluster
+#                                                    the stack's lock (pulumi cancel), refresh clearing
+#                                                    pending creates, then import the Kafka topics and
+#                                                    auto-named objects whose create was pending
 #
 # Embedded default: a file state backend in .state/backend and a passphrase secrets provider with
 # a local-only passphrase. Set PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE(_FILE) to use your
@@ -113,7 +114,29 @@ case "$cmd" in
   recover)
     # A killed update leaves the file backend's lock behind (cancel succeeds without one too).
     pulumi cancel --yes --stack "$target" --non-interactive
-    # Objects the killed update created but never recorded are pending creates: the refresh
-    # clears them from state and the next `up` adopts or recreates what is missing.
-    exec pulumi refresh --yes --clear-pending-creates "${common[@]}" "${parallel[@]}" "$@" ;;
+    # Objects the killed update created but never recorded are pending creates. The refresh
+    # clears them: the next `up` adopts (server-side apply) or recreates what is missing. What it
+    # cannot adopt is imported after the refresh: Kafka topics (the provider's create fails on an
+    # existing topic) and Kubernetes objects the provider named (the next `up` would pick another
+    # name and leave them behind). scripts/lib/pending-imports.ts says which; one that was never
+    # created is left to the next `up`.
+    imports=$(pulumi stack export --stack "$target" \
+      | node --require "$ROOT/scripts/ts-cache-register.js" "$ROOT/scripts/lib/pending-imports.ts")
+    pulumi refresh --yes --clear-pending-creates "${common[@]}" "${parallel[@]}" "$@"
+    [ -n "$imports" ] || exit 0
+    file="$state/import.json"
+    while IFS= read -r spec; do
+      printf '%s\n' "$spec" > "$file"
+      what=$(node -e 'const r = JSON.parse(process.argv[1]).resources[0]; process.stdout.write(`${r.type} ${r.id}`)' "$spec")
+      id=${what##* }
+      if out=$(pulumi import --yes --file "$file" --generate-code=false --protect=false "${common[@]}" 2>&1); then
+        echo "recover: imported $what (created by the interrupted update, never recorded)"
+      elif grep -qF "resource '$id' does not exist" <<<"$out"; then
+        echo "recover: $what was never created; the next up creates it"
+      else
+        printf '%s\n' "$out" >&2
+        die "recover: importing $what failed (above)"
+      fi
+    done <<<"$imports"
+    rm -f "$file" ;;
 esac

@@ -9,6 +9,8 @@
  *   (an up killed mid-way leaves nothing the next up would not adopt), and rendered manifests are stable;
  * - a Secret is auto-named by the provider (random suffix) and updated in place: a hash of secret
  *   values in a name would fingerprint them, so pods see a changed secret value on their next start.
+ *   (An up killed after creating one leaves it unrecorded under a random name: `npm run recover`
+ *   imports it; scripts/lib/pending-imports.ts.)
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

@@ -5,8 +5,9 @@
  *
  * Everything is checked against the API server (kubectl) and the broker (Kafka's admin tools).
  */
+import * as fs from "fs";
 import * as path from "path";
-import { E2E_DIR, kubectl, kubectlJson, localConfig, merge, mustRun, ROOT, run, Stack } from "../../scripts/lib/local-stack";
+import { CLUSTER_ENV, E2E_DIR, kubectl, kubectlJson, localConfig, merge, mustRun, ROOT, run, Stack } from "../../scripts/lib/local-stack";
 
 export * from "../../scripts/lib/local-stack";
 
@@ -116,9 +117,43 @@ export function compareWithState(stack: Stack, namespaces: string[]): { extra: s
     return { extra: live.filter(o => !stateKeys.has(key(o))).map(key), missing, tracked: inScope.length };
 }
 
-export function pendingOperations(stack: Stack): number {
+function exported(stack: Stack): any {
     const r = mustRun(path.join(mustRun(path.join(ROOT, "scripts", "toolchain.sh"), ["--print-path"]).stdout.trim(), "pulumi"),
         ["stack", "export", "--stack", "local"], stack.env());
-    return (JSON.parse(r.stdout).deployment.pending_operations ?? []).length;
+    return JSON.parse(r.stdout).deployment;
+}
+
+export function pendingOperations(stack: Stack): number {
+    return (exported(stack).pending_operations ?? []).length;
+}
+
+/** The Kafka topics in the stack's state: topic name -> resource ID. */
+export function stateTopics(stack: Stack): Record<string, string> {
+    return Object.fromEntries(((exported(stack).resources ?? []) as any[])
+        .filter(r => r.type === "kafka:index/topic:Topic")
+        .map(r => [r.outputs.name, r.id]));
+}
+
+/**
+ * Topics whose create is pending in the stack's checkpoint file, read from the file while an
+ * update runs (the file backend rewrites it on every step; a pending create is written before
+ * the provider is called and cleared when the create is recorded).
+ */
+export function pendingTopicCreates(stack: Stack): string[] {
+    const file = path.join(stack.dir, "backend", ".pulumi", "stacks", "k8s-platform", "local.json");
+    let latest: any;
+    try {
+        latest = JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest;
+    } catch {
+        return []; // not written yet
+    }
+    return ((latest?.pending_operations ?? []) as any[])
+        .filter(op => op.type === "creating" && op.resource.type === "kafka:index/topic:Topic")
+        .map(op => op.resource.inputs.name as string);
+}
+
+/** The broker has the topic on disk (its first partition's log directory): no admin client, no JVM start. */
+export function topicOnBrokerDisk(topic: string): boolean {
+    return fs.existsSync(path.join(CLUSTER_ENV.KAFKA_STATE_DIR!, "data", `${topic}-0`));
 }
 

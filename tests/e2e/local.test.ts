@@ -1,13 +1,13 @@
 /**
  * The `local` stack (Pulumi.local.yaml) on a real API server and a real Kafka broker. The tests
- * run in order and share one stack: bad input, a killed up, a broker outage, the converged up and
+ * run in order and share one stack: bad input, a killed up and its recovery, a broker outage, the converged up and
  * what it created, RBAC, idempotence, drift, data, destroy.
  */
 import { expect } from "chai";
 import { DATA_STORE } from "../../components/k8s/profile";
 import {
     broker, canI, compareWithState, descendants, alive, kafkaTool, key, kubectl, kubectlJson, liveIn, liveObjects,
-    localConfig, merge, pendingOperations, sleep, Stack, summary, tail, timed,
+    localConfig, merge, pendingOperations, pendingTopicCreates, sleep, Stack, stateTopics, summary, tail, timed, topicOnBrokerDisk,
 } from "./harness";
 import { stacks } from "./setup";
 
@@ -59,25 +59,38 @@ describe("local stack on the local cluster", () => {
     });
 
     describe("faults on the way up", () => {
-        it("an up killed mid-way (SIGKILL of the whole process tree) leaves no process behind", async () => {
+        let inFlight: string[] = [];
+
+        /** Start an up, SIGKILL its whole process tree once `stop()` says so (or after 240 s); the processes left. */
+        async function killUpWhen(stop: () => boolean, what: string): Promise<{ stopped: boolean; created: number; left: number[] }> {
             const { child, done } = stack.spawn("up");
             const t0 = Date.now();
-            // Wait until the engine is creating objects, then kill it hard.
-            while (liveIn(NAMESPACES).length < 60 && Date.now() - t0 < 240000) {
-                await sleep(1000);
+            let stopped = false;
+            while (!(stopped = stop()) && Date.now() - t0 < 240000) {
+                await sleep(50);
             }
-            const created = liveIn(NAMESPACES).length;
             const tree = [child.pid!, ...descendants(child.pid!)];
             for (const pid of tree) {
                 try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
             }
             const r = await done;
-            console.log(`      killed after ${((Date.now() - t0) / 1000).toFixed(1)}s with ${created} objects live; exit ${r.status}`);
-            expect(created).to.be.greaterThan(0);
+            const created = liveIn(NAMESPACES).length;
+            console.log(`      killed after ${((Date.now() - t0) / 1000).toFixed(1)}s with ${created} objects live (${what}); exit ${r.status}`);
             for (let i = 0; i < 20 && tree.some(alive); i++) {
                 await sleep(500);
             }
-            expect(tree.filter(alive), "processes of the killed up still running").to.deep.equal([]);
+            return { stopped, created, left: tree.filter(alive) };
+        }
+
+        it("an up killed while it creates a Kafka topic (SIGKILL of the whole process tree) leaves no process behind", async () => {
+            // Kill at the worst moment for the broker: a topic the broker has written to disk whose
+            // create the engine has not recorded (still pending in the checkpoint). The provider
+            // waits at least 1 s after the create before it returns.
+            const k = await killUpWhen(() => (inFlight = pendingTopicCreates(stack).filter(topicOnBrokerDisk)).length > 0, "topics created but not recorded");
+            console.log(`      topics created but not recorded: ${inFlight.join(", ")}`);
+            expect(k.stopped, "no topic create was caught in flight").to.equal(true);
+            expect(k.created).to.be.greaterThan(0);
+            expect(k.left, "processes of the killed up still running").to.deep.equal([]);
         });
 
         it("the next up refuses to run on the killed update's lock, naming `pulumi cancel`; cancel releases it", () => {
@@ -88,9 +101,36 @@ describe("local stack on the local cluster", () => {
             expect(c.status, c.output).to.equal(0);
         });
 
+        it("`scripts/stack.sh recover` imports the topics created but not recorded and clears the other pending operations", () => {
+            const pending = pendingOperations(stack);
+            console.log(`      ${pending} pending operations left by the killed update`);
+            expect(pending).to.be.greaterThan(0);
+            const r = timed("recover", stack.run("recover"));
+            expect(r.status, tail(r.output, 30)).to.equal(0);
+            expect(pendingOperations(stack)).to.equal(0);
+            // Without the import the next up fails: "Topic with this name already exists".
+            const topics = stateTopics(stack);
+            for (const t of inFlight) {
+                expect(r.output).to.include(`recover: imported kafka:index/topic:Topic ${t} `);
+                expect(topics[t], `topic ${t} in state`).to.equal(t);
+            }
+        });
+
+        it("an up killed later, with many objects created (most of them Kubernetes objects), is recovered too", async () => {
+            const before = liveIn(NAMESPACES).length;
+            const k = await killUpWhen(() => liveIn(NAMESPACES).length >= before + 60, `${before} before this up`);
+            expect(k.stopped, "the up ended before 60 more objects were live").to.equal(true);
+            expect(k.left, "processes of the killed up still running").to.deep.equal([]);
+            const pending = pendingOperations(stack);
+            console.log(`      ${pending} pending operations left by the second killed update`);
+            const r = timed("recover (second kill)", stack.run("recover"));
+            expect(r.status, tail(r.output, 30)).to.equal(0);
+            expect(pendingOperations(stack)).to.equal(0);
+        });
+
         it("with the Kafka broker down, an up that must create or change topics fails with a clear error", () => {
-            // The killed up may already have created the topics (their broker is outside the cluster, so
-            // they wait for nothing): a second partition for outbox's topics makes this up reach the
+            // Topics whose broker is outside the cluster wait for nothing, so the killed up may have
+            // created all of them: a second partition for outbox's topics makes this up reach the
             // broker either way (a create, or an update in place). The config is restored after.
             stack.write(merge(cfg, { "k8s-platform:outbox": { kafka: { topics: { partitions: 2 } } } }));
             expect(broker("stop").status).to.equal(0);
@@ -107,7 +147,7 @@ describe("local stack on the local cluster", () => {
             }
         });
 
-        it("pulumi up with the pack then succeeds (after the kill and the outage)", () => {
+        it("pulumi up with the pack then succeeds (after the kills, the recoveries and the outage)", () => {
             const r = timed("up (converging)", stack.run("up"));
             expect(r.status, tail(r.output, 60)).to.equal(0);
             expect(r.output).to.match(/k8s-platform@v[\d.]+ \(local: .*policies\)/);
@@ -120,14 +160,12 @@ describe("local stack on the local cluster", () => {
             expect(c.extra, "live but untracked (duplicates/orphans)").to.deep.equal([]);
         });
 
-        it("the killed update's pending operations are cleared by `scripts/stack.sh recover` (cancel + refresh --clear-pending-creates)", () => {
-            // The engine only warns about them on later ups ("N pending operations from previous deployment").
-            const pending = pendingOperations(stack);
-            console.log(`      ${pending} pending operations left by the killed update`);
-            const r = timed("recover", stack.run("recover"));
-            expect(r.status, tail(r.output, 30)).to.equal(0);
-            expect(pendingOperations(stack)).to.equal(0);
-            expect(summary(r.output).update ?? 0, "refresh found drift right after a converged up").to.equal(0);
+        it("converges on the broker too: its topics are exactly the state's", () => {
+            const r = kafkaTool("topics", "--list");
+            expect(r.status, r.output).to.equal(0);
+            const onBroker = r.stdout.split("\n").filter(t => t && !t.startsWith("__")).sort();
+            expect(onBroker).to.have.length.greaterThan(0);
+            expect(Object.keys(stateTopics(stack)).sort()).to.deep.equal(onBroker);
         });
     });
 
