@@ -57,6 +57,21 @@ if [ "$cmd" = render ]; then
   mkdir -p "$state/render-backend/$stack"
 fi
 
+# The file backend renames each checkpoint into place, but writes its metadata file (<stack>.json.attrs:
+# content type and checksum) in place: an update killed in between leaves it empty or cut short, and
+# every command would then fail with "failed to load checkpoint: EOF". Such a file is removed (a
+# missing one reads as the defaults; the checkpoint itself is whole), so the next command gets to
+# the stack's lock and pending operations, which `recover` handles.
+case "$PULUMI_BACKEND_URL" in
+  file://*)
+    for attrs in "${PULUMI_BACKEND_URL#file://}"/.pulumi/stacks/*/"$target".json*.attrs; do
+      [ -f "$attrs" ] || continue
+      node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$attrs" 2>/dev/null && continue
+      rm -f "$attrs"
+      echo "stack.sh: removed $attrs, cut short by an interrupted update (the checkpoint itself is whole)" >&2
+    done ;;
+esac
+
 # Create the stack once; keep its salt beside, not in, the committed stack file.
 salt_file="$state/salt/$target"
 if ! (cd "$ROOT" && pulumi stack ls --json 2>/dev/null | grep -q "\"name\": \"$target\""); then

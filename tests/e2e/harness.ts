@@ -139,8 +139,17 @@ export function stateTopics(stack: Stack): Record<string, string> {
  * update runs (the file backend rewrites it on every step; a pending create is written before
  * the provider is called and cleared when the create is recorded).
  */
+function checkpointFile(stack: Stack): string {
+    return path.join(stack.dir, "backend", ".pulumi", "stacks", "k8s-platform", "local.json");
+}
+
+/** The file backend's metadata file beside the checkpoint (content type, checksum). */
+export function checkpointAttrs(stack: Stack): string {
+    return `${checkpointFile(stack)}.attrs`;
+}
+
 export function pendingTopicCreates(stack: Stack): string[] {
-    const file = path.join(stack.dir, "backend", ".pulumi", "stacks", "k8s-platform", "local.json");
+    const file = checkpointFile(stack);
     let latest: any;
     try {
         latest = JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest;

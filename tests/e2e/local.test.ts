@@ -4,10 +4,11 @@
  * what it created, RBAC, idempotence, drift, data, destroy.
  */
 import { expect } from "chai";
+import * as fs from "fs";
 import { DATA_STORE } from "../../components/k8s/profile";
 import {
     broker, canI, compareWithState, descendants, alive, kafkaTool, key, kubectl, kubectlJson, liveIn, liveObjects,
-    localConfig, merge, pendingOperations, pendingTopicCreates, sleep, Stack, stateTopics, summary, tail, timed, topicOnBrokerDisk,
+    checkpointAttrs, localConfig, merge, pendingOperations, pendingTopicCreates, sleep, Stack, stateTopics, summary, tail, timed, topicOnBrokerDisk,
 } from "./harness";
 import { stacks } from "./setup";
 
@@ -91,6 +92,16 @@ describe("local stack on the local cluster", () => {
             expect(k.stopped, "no topic create was caught in flight").to.equal(true);
             expect(k.created).to.be.greaterThan(0);
             expect(k.left, "processes of the killed up still running").to.deep.equal([]);
+        });
+
+        it("a checkpoint metadata file cut short by the kill is removed by the next command (scripts/stack.sh)", () => {
+            // The file backend writes <stack>.json.attrs in place; a kill in the middle (seen in a
+            // run of this suite) leaves it empty and every pulumi command fails to load the stack.
+            // Reproduced here, whether or not this kill hit that moment.
+            fs.writeFileSync(checkpointAttrs(stack), "");
+            const r = timed("preview after the kill", stack.run("preview"));
+            expect(r.output).to.include(`stack.sh: removed ${checkpointAttrs(stack)}, cut short by an interrupted update`);
+            expect(r.output).to.not.include("failed to load checkpoint");
         });
 
         it("the next up refuses to run on the killed update's lock, naming `pulumi cancel`; cancel releases it", () => {
