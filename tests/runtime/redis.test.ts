@@ -342,9 +342,21 @@ describe("runtime: Redis", function () {
         it("keeps every key through the scale-down (moved with the slots)", async () => {
             for (const k of ["a", "b", "c", "d", "e", "f"]) {
                 const v = await run(USER, { command: "redis-cli", args: ["-c", "-h", "127.0.0.1", "-p", String(base + 1), "--raw", "get", k], env: { REDISCLI_AUTH: CREDS.password } }, root);
-                expect(v.trim()).to.equal(`v-${k}`);
+                expect(v.trim(), v.trim() === `v-${k}` ? "" : await whereIs(k)).to.equal(`v-${k}`);
             }
         });
+
+        /** For a failure message: the key's slot, each member's view of it and whether the member holds the key. */
+        async function whereIs(k: string): Promise<string> {
+            const slot = (await cli(base, "cluster", "keyslot", k)).trim();
+            const lines = [`key ${k}: slot ${slot}`];
+            for (let i = 0; i < 8; i++) {
+                const view = await cli(base + i, "cluster", "nodes").catch((e: Error) => `(${e.message})`);
+                const keys = await cli(base + i, "cluster", "countkeysinslot", slot).catch((e: Error) => `(${e.message})`);
+                lines.push(`rc-${i}: ${keys.trim()} keys in the slot; its view:\n${view.trim()}`);
+            }
+            return `${lines.join("\n")}\ncluster-create:\n${procs["rc-create"]?.output().slice(-2000) ?? ""}`;
+        }
 
         it("changes nothing when the Job runs again with the same members", async () => {
             const out = await run(USER, await shrinkJob(6), root, 60000);
