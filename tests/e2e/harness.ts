@@ -134,11 +134,7 @@ export function stateTopics(stack: Stack): Record<string, string> {
         .map(r => [r.outputs.name, r.id]));
 }
 
-/**
- * Topics whose create is pending in the stack's checkpoint file, read from the file while an
- * update runs (the file backend rewrites it on every step; a pending create is written before
- * the provider is called and cleared when the create is recorded).
- */
+/** The stack's checkpoint file in its file backend. */
 function checkpointFile(stack: Stack): string {
     return path.join(stack.dir, "backend", ".pulumi", "stacks", "k8s-platform", "local.json");
 }
@@ -148,6 +144,11 @@ export function checkpointAttrs(stack: Stack): string {
     return `${checkpointFile(stack)}.attrs`;
 }
 
+/**
+ * Topics whose create is pending in the stack's checkpoint file, read from the file while an
+ * update runs (the file backend rewrites it on every step; a pending create is written before
+ * the provider is called and cleared when the create is recorded).
+ */
 export function pendingTopicCreates(stack: Stack): string[] {
     const file = checkpointFile(stack);
     let latest: any;
