@@ -132,8 +132,8 @@ describe("local stack on the local cluster", () => {
             const k = await killUpWhen(() => liveIn(NAMESPACES).length >= before + 60, `${before} before this up`);
             expect(k.stopped, "the up ended before 60 more objects were live").to.equal(true);
             expect(k.left, "processes of the killed up still running").to.deep.equal([]);
-            const pending = pendingOperations(stack);
-            console.log(`      ${pending} pending operations left by the second killed update`);
+            // Through scripts/stack.sh first: this kill too may have cut the checkpoint's .attrs
+            // short (a CI run hit it), which a bare `pulumi stack export` cannot load.
             const r = timed("recover (second kill)", stack.run("recover"));
             expect(r.status, tail(r.output, 30)).to.equal(0);
             expect(pendingOperations(stack)).to.equal(0);
