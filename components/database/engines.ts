@@ -509,6 +509,7 @@ export const ENGINES: Record<DatabaseType, EngineDef> = {
             ...(ctx.redisMode === "cluster" ? {
                 "cluster-create.sh": engineFile("redis", "cluster-create.sh"),
                 "cluster-shrink.sh": engineFile("redis", "cluster-shrink.sh"),
+                "cluster-slots.sh": engineFile("redis", "cluster-slots.sh"),
             } : {}),
         }),
         container: ctx => ({

@@ -29,6 +29,9 @@ if [ "${ordinal}" != "0" ]; then
   while true; do sleep 3600; done
 fi
 
+# shellcheck source=SCRIPTDIR/cluster-slots.sh
+. "$(dirname "$0")/cluster-slots.sh"
+
 first="${MEMBERS%% *}"
 cli() { target="$1"; shift; redis-cli -h "${target%:*}" -p "${target##*:}" "$@"; }
 info_field() { cli "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"; }
@@ -128,9 +131,7 @@ while true; do
       if [ "${rebalance_pending}" = "yes" ] && [ "${converted}" = "no" ]; then
         # A rebalance cut short (e.g. "I don't know about node": a master that had not yet heard
         # of the new one) leaves a slot open and the new master empty: fix, then retry next round.
-        if ! redis-cli --cluster check "${first}" >/dev/null 2>&1; then
-          redis-cli --cluster fix "${first}" --cluster-yes || true
-        fi
+        repair_slots "${first}" cluster-create || true
         if redis-cli --cluster rebalance "${first}" --cluster-use-empty-masters; then
           rebalance_pending=no
           echo "cluster-create: slots rebalanced"

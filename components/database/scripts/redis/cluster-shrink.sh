@@ -23,6 +23,9 @@ set -eu
 REDISCLI_AUTH="$(cat "${REDIS_PASSWORD_FILE}")"
 export REDISCLI_AUTH
 
+# shellcheck source=SCRIPTDIR/cluster-slots.sh
+. "$(dirname "$0")/cluster-slots.sh"
+
 cli() { target="$1"; shift; redis-cli -h "${target%:*}" -p "${target##*:}" "$@"; }
 info_field() { cli "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"; }
 
@@ -63,10 +66,7 @@ fi
 
 # A migration an earlier step left half done (a slot still importing/migrating, e.g. the
 # cluster-create step's rebalance interrupted by a restart) blocks a rebalance: finish it first.
-if ! redis-cli --cluster check "${entry}" >/dev/null 2>&1; then
-  echo "cluster-shrink: fixing open slots before the removal"
-  redis-cli --cluster fix "${entry}" --cluster-yes
-fi
+repair_slots "${entry}" cluster-shrink
 
 # 1. Drain the masters that hold slots (weight 0 moves all of a node's slots away).
 weights=""
