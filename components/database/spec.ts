@@ -80,43 +80,53 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
     rejectUnknownKeys(key, spec, SPEC_KEYS);
     const type = requireOneOf(`${key}.type`, spec.type, DATABASE_TYPES);
     const engine = ENGINES[type];
+    // Built up as read: only the keys given (a default stays the engine's), each typed.
+    const out: DatabaseSpec = { type, storage: { size: "" } };
     if (spec.version !== undefined) {
         const v = requireNonEmptyString(`${key}.version`, spec.version);
         if (!VERSION.test(v) || v === "latest") {
             throw new ValidationError(`${key}.version`, `${JSON.stringify(v)} is not allowed; allowed: a pinned version tag such as ${engine.defaultVersion}`);
         }
+        out.version = v;
     }
     const replicas = requireIntInRange(`${key}.replicas`, spec.replicas ?? 1, MIN_REPLICAS, MAX_REPLICAS);
+    if (spec.replicas !== undefined) {
+        out.replicas = replicas;
+    }
     if (type === "sqlite" && replicas !== 1) {
         throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed for sqlite; allowed: 1 (a single-writer file database)`);
     }
     const storage = requireObject(`${key}.storage`, spec.storage);
     rejectUnknownKeys(`${key}.storage`, storage, ["size", "storageClass", "configSize"]);
-    requireQuantity(`${key}.storage.size`, storage.size, "storage");
+    out.storage.size = requireQuantity(`${key}.storage.size`, storage.size, "storage");
     if (storage.storageClass !== undefined) {
-        requireNonEmptyString(`${key}.storage.storageClass`, storage.storageClass);
+        out.storage.storageClass = requireNonEmptyString(`${key}.storage.storageClass`, storage.storageClass);
     }
     if (storage.configSize !== undefined) {
         if (type !== "mongodb") {
             throw new ValidationError(`${key}.storage.configSize`, `only mongodb has a config volume; allowed for type ${type}: no configSize`);
         }
-        requireQuantity(`${key}.storage.configSize`, storage.configSize, "storage");
+        out.storage.configSize = requireQuantity(`${key}.storage.configSize`, storage.configSize, "storage");
     }
     if (spec.resources !== undefined) {
-        validateResources(`${key}.resources`, spec.resources as ResourceSpec);
+        out.resources = validateResources(`${key}.resources`, spec.resources);
     }
     if (spec.credentials !== undefined) {
         const c = requireObject(`${key}.credentials`, spec.credentials);
         rejectUnknownKeys(`${key}.credentials`, c, ["existingSecret", "username"]);
+        out.credentials = {};
         if (c.existingSecret !== undefined) {
-            requireDnsLabel(`${key}.credentials.existingSecret`, c.existingSecret, 253);
+            out.credentials.existingSecret = requireDnsLabel(`${key}.credentials.existingSecret`, c.existingSecret, 253);
         }
         if (c.username !== undefined) {
-            requireNonEmptyString(`${key}.credentials.username`, c.username);
+            out.credentials.username = requireNonEmptyString(`${key}.credentials.username`, c.username);
         }
     }
     if (spec.databaseName !== undefined && (typeof spec.databaseName !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(spec.databaseName))) {
         throw new ValidationError(`${key}.databaseName`, `${JSON.stringify(spec.databaseName)} is not allowed; allowed: letters, digits and '_', starting with a letter or '_'`);
+    }
+    if (spec.databaseName !== undefined) {
+        out.databaseName = spec.databaseName;
     }
     for (const [section, owner] of Object.entries(ENGINE_SECTIONS)) {
         if (spec[section] !== undefined && owner !== type) {
@@ -127,6 +137,10 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         const r = requireObject(`${key}.redis`, spec.redis);
         rejectUnknownKeys(`${key}.redis`, r, ["mode", "appendOnly", "maxMemory", "maxMemoryPolicy", "clusterReplicas"]);
         const mode = r.mode === undefined ? "standalone" : requireOneOf(`${key}.redis.mode`, r.mode, REDIS_MODES);
+        out.redis = r.mode === undefined ? {} : { mode };
+        if (r.appendOnly !== undefined) {
+            out.redis.appendOnly = requireBoolean(`${key}.redis.appendOnly`, r.appendOnly);
+        }
         if (mode === "standalone" && replicas !== 1) {
             throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/sentinel/cluster`);
         }
@@ -141,6 +155,7 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
                 throw new ValidationError(`${key}.redis.clusterReplicas`, `only cluster mode has replicas per master; allowed with mode ${mode}: no clusterReplicas`);
             }
             const perMaster = requireIntInRange(`${key}.redis.clusterReplicas`, r.clusterReplicas, 0, 3);
+            out.redis.clusterReplicas = perMaster;
             if (Math.floor(replicas / (1 + perMaster)) < REDIS_CLUSTER_MIN_MASTERS) {
                 throw new ValidationError(`${key}.redis.clusterReplicas`,
                     `${perMaster} is not allowed with ${replicas} replicas (${Math.floor(replicas / (1 + perMaster))} masters); allowed: at most ${Math.floor(replicas / REDIS_CLUSTER_MIN_MASTERS) - 1} (a cluster needs ${REDIS_CLUSTER_MIN_MASTERS} masters)`);
@@ -149,8 +164,11 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         if (r.maxMemory !== undefined && (typeof r.maxMemory !== "string" || !/^[0-9]+(b|kb|mb|gb)?$/i.test(r.maxMemory))) {
             throw new ValidationError(`${key}.redis.maxMemory`, `${JSON.stringify(r.maxMemory)} is not allowed; allowed: a Redis size such as 512mb`);
         }
+        if (r.maxMemory !== undefined) {
+            out.redis.maxMemory = r.maxMemory;
+        }
         if (r.maxMemoryPolicy !== undefined) {
-            requireOneOf(`${key}.redis.maxMemoryPolicy`, r.maxMemoryPolicy, REDIS_EVICTION_POLICIES);
+            out.redis.maxMemoryPolicy = requireOneOf(`${key}.redis.maxMemoryPolicy`, r.maxMemoryPolicy, REDIS_EVICTION_POLICIES);
         }
     } else if (type === "redis" && replicas !== 1) {
         throw new ValidationError(`${key}.replicas`, `${replicas} is not allowed with redis mode standalone; allowed: 1, or mode replication/sentinel/cluster`);
@@ -158,43 +176,50 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
     if (type === "elasticsearch" && spec.elasticsearch !== undefined) {
         const e = requireObject(`${key}.elasticsearch`, spec.elasticsearch);
         rejectUnknownKeys(`${key}.elasticsearch`, e, ["clusterName", "nodeRoles", "transportTls"]);
+        out.elasticsearch = {};
         if (e.transportTls !== undefined) {
-            requireBoolean(`${key}.elasticsearch.transportTls`, e.transportTls);
+            out.elasticsearch.transportTls = requireBoolean(`${key}.elasticsearch.transportTls`, e.transportTls);
         }
         if (e.clusterName !== undefined) {
-            requireNonEmptyString(`${key}.elasticsearch.clusterName`, e.clusterName);
+            out.elasticsearch.clusterName = requireNonEmptyString(`${key}.elasticsearch.clusterName`, e.clusterName);
         }
         if (e.nodeRoles !== undefined) {
             if (!Array.isArray(e.nodeRoles) || e.nodeRoles.length === 0) {
                 throw new ValidationError(`${key}.elasticsearch.nodeRoles`, `allowed: a non-empty list of ${ES_ROLES.join(", ")}`);
             }
-            e.nodeRoles.forEach((r, i) => requireOneOf(`${key}.elasticsearch.nodeRoles[${i}]`, r, ES_ROLES));
+            out.elasticsearch.nodeRoles = e.nodeRoles.map((r, i) => requireOneOf(`${key}.elasticsearch.nodeRoles[${i}]`, r, ES_ROLES));
         }
     }
     if (type === "mongodb" && spec.mongodb !== undefined) {
         const m = requireObject(`${key}.mongodb`, spec.mongodb);
         rejectUnknownKeys(`${key}.mongodb`, m, ["replicaSetName"]);
-        if (m.replicaSetName !== undefined) {
-            requireDnsLabel(`${key}.mongodb.replicaSetName`, m.replicaSetName, 63);
-        }
+        out.mongodb = m.replicaSetName === undefined ? {} : { replicaSetName: requireDnsLabel(`${key}.mongodb.replicaSetName`, m.replicaSetName, 63) };
     }
     if (type === "postgresql" && spec.postgresql !== undefined) {
         const pg = requireObject(`${key}.postgresql`, spec.postgresql);
         rejectUnknownKeys(`${key}.postgresql`, pg, ["maxConnections", "synchronous"]);
+        out.postgresql = {};
         if (pg.maxConnections !== undefined) {
-            requireIntInRange(`${key}.postgresql.maxConnections`, pg.maxConnections, 10, 10000);
+            out.postgresql.maxConnections = requireIntInRange(`${key}.postgresql.maxConnections`, pg.maxConnections, 10, 10000);
         }
-        if (pg.synchronous !== undefined && requireBoolean(`${key}.postgresql.synchronous`, pg.synchronous) && replicas < 2) {
-            throw new ValidationError(`${key}.postgresql.synchronous`,
-                `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a standby)`);
+        if (pg.synchronous !== undefined) {
+            out.postgresql.synchronous = requireBoolean(`${key}.postgresql.synchronous`, pg.synchronous);
+            if (out.postgresql.synchronous && replicas < 2) {
+                throw new ValidationError(`${key}.postgresql.synchronous`,
+                    `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a standby)`);
+            }
         }
     }
     if (type === "mysql" && spec.mysql !== undefined) {
         const my = requireObject(`${key}.mysql`, spec.mysql);
         rejectUnknownKeys(`${key}.mysql`, my, ["semiSync"]);
-        if (my.semiSync !== undefined && requireBoolean(`${key}.mysql.semiSync`, my.semiSync) && replicas < 2) {
-            throw new ValidationError(`${key}.mysql.semiSync`,
-                `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a replica)`);
+        out.mysql = {};
+        if (my.semiSync !== undefined) {
+            out.mysql.semiSync = requireBoolean(`${key}.mysql.semiSync`, my.semiSync);
+            if (out.mysql.semiSync && replicas < 2) {
+                throw new ValidationError(`${key}.mysql.semiSync`,
+                    `true is not allowed with ${replicas} replica; allowed: false, or replicas >= 2 (a commit waits for a replica)`);
+            }
         }
     }
     if (type === "sqlite" && spec.sqlite !== undefined) {
@@ -204,8 +229,9 @@ export function validateDatabaseSpec(key: string, raw: unknown): DatabaseSpec {
         if (!p.startsWith("/data/")) {
             throw new ValidationError(`${key}.sqlite.filePath`, `${JSON.stringify(p)} is not allowed; allowed: a file under /data/ (the persistent volume)`);
         }
+        out.sqlite = { filePath: p };
     }
-    return spec as unknown as DatabaseSpec;
+    return out;
 }
 
 /** The args of a Database built directly: its name and spec, before anything registers. */

@@ -44,12 +44,7 @@ export const EDGE_DEFAULTS = {
 const USER = /^[A-Za-z0-9._-]{1,64}$/;
 
 function rateLimitOf(key: string, raw: unknown, fallback: RateLimit): RateLimit {
-    if (raw === undefined) {
-        return fallback;
-    }
-    const r = requireObject(key, raw);
-    rejectUnknownKeys(key, r, ["rps", "burstMultiplier", "connections"]);
-    return validateRateLimit(key, r as unknown as RateLimit);
+    return raw === undefined ? fallback : validateRateLimit(key, raw);
 }
 
 /**

@@ -3,7 +3,7 @@
  * than in components/k8s/validation.ts, which this module does not own; errors follow the same
  * convention: they name the key and what is allowed.
  */
-import { requireIntInRange, ValidationError } from "../k8s/validation";
+import { rejectUnknownKeys, requireIntInRange, requireObject, ValidationError } from "../k8s/validation";
 
 const HOST_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -57,13 +57,13 @@ export interface RateLimit {
     connections?: number;
 }
 
-export function validateRateLimit(key: string, r: RateLimit): RateLimit {
-    requireIntInRange(`${key}.rps`, r.rps, 1, 100000);
-    if (r.burstMultiplier !== undefined) {
-        requireIntInRange(`${key}.burstMultiplier`, r.burstMultiplier, 1, 100);
-    }
-    if (r.connections !== undefined) {
-        requireIntInRange(`${key}.connections`, r.connections, 1, 100000);
-    }
-    return r;
+/** Reads a rate limit (config or args): rps, with burstMultiplier and connections optional. */
+export function validateRateLimit(key: string, raw: unknown): RateLimit {
+    const r = requireObject(key, raw);
+    rejectUnknownKeys(key, r, ["rps", "burstMultiplier", "connections"]);
+    return {
+        rps: requireIntInRange(`${key}.rps`, r.rps, 1, 100000),
+        ...(r.burstMultiplier === undefined ? {} : { burstMultiplier: requireIntInRange(`${key}.burstMultiplier`, r.burstMultiplier, 1, 100) }),
+        ...(r.connections === undefined ? {} : { connections: requireIntInRange(`${key}.connections`, r.connections, 1, 100000) }),
+    };
 }

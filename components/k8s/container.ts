@@ -43,24 +43,33 @@ export interface ContainerSpec {
     workingDir?: string;
 }
 
-/** Validates requests/limits: exactly cpu and memory in both, quantities of their kind, and limit >= request. */
-export function validateResources(key: string, r: ResourceSpec | undefined): ResourceSpec {
-    if (!r || typeof r !== "object" || !r.requests || !r.limits) {
+/**
+ * Reads requests/limits (config or args): exactly cpu and memory in both, quantities of their kind,
+ * and limit >= request. Returns them typed, as read.
+ */
+export function validateResources(key: string, raw: unknown): ResourceSpec {
+    const o = typeof raw === "object" && raw !== null ? raw as Record<string, unknown> : {};
+    if (!o.requests || !o.limits) {
         throw new ValidationError(key, "resources need requests and limits for cpu and memory");
     }
-    rejectUnknownKeys(key, r as unknown as Record<string, unknown>, ["requests", "limits"]);
-    for (const side of ["requests", "limits"] as const) {
-        rejectUnknownKeys(`${key}.${side}`, requireObject(`${key}.${side}`, r[side]), ["cpu", "memory"]);
-    }
-    for (const kind of ["cpu", "memory"] as const) {
-        const req = requireQuantity(`${key}.requests.${kind}`, r.requests[kind], kind);
-        const lim = requireQuantity(`${key}.limits.${kind}`, r.limits[kind], kind);
+    rejectUnknownKeys(key, o, ["requests", "limits"]);
+    const side = (s: "requests" | "limits") => {
+        const v = requireObject(`${key}.${s}`, o[s]);
+        rejectUnknownKeys(`${key}.${s}`, v, ["cpu", "memory"]);
+        return v;
+    };
+    const [requests, limits] = [side("requests"), side("limits")];
+    const read = (kind: "cpu" | "memory"): [string, string] => {
+        const req = requireQuantity(`${key}.requests.${kind}`, requests[kind], kind);
+        const lim = requireQuantity(`${key}.limits.${kind}`, limits[kind], kind);
         if (parseQuantity(lim)! < parseQuantity(req)!) {
             throw new ValidationError(`${key}.limits.${kind}`,
                 `${lim} is below the request ${req}; allowed: a limit greater than or equal to the request`);
         }
-    }
-    return r;
+        return [req, lim];
+    };
+    const [cpu, memory] = [read("cpu"), read("memory")];
+    return { requests: { cpu: cpu[0], memory: memory[0] }, limits: { cpu: cpu[1], memory: memory[1] } };
 }
 
 /** Volume name for a writable path: "/var/run/postgresql" -> "scratch-var-run-postgresql". */

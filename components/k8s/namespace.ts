@@ -55,13 +55,12 @@ const LIMIT_RANGE_KEYS = ["defaultRequest", "default", "max"] as const;
 export function validateLimitRange(key: string, raw: unknown): LimitRangeSpec {
     const o = requireObject(key, raw);
     rejectUnknownKeys(key, o, LIMIT_RANGE_KEYS);
-    for (const level of LIMIT_RANGE_KEYS) {
-        const v = requireObject(`${key}.${level}`, o[level]);
-        rejectUnknownKeys(`${key}.${level}`, v, ["cpu", "memory"]);
-        requireQuantity(`${key}.${level}.cpu`, v.cpu, "cpu");
-        requireQuantity(`${key}.${level}.memory`, v.memory, "memory");
-    }
-    const l = o as unknown as LimitRangeSpec;
+    const level = (name: typeof LIMIT_RANGE_KEYS[number]) => {
+        const v = requireObject(`${key}.${name}`, o[name]);
+        rejectUnknownKeys(`${key}.${name}`, v, ["cpu", "memory"]);
+        return { cpu: requireQuantity(`${key}.${name}.cpu`, v.cpu, "cpu"), memory: requireQuantity(`${key}.${name}.memory`, v.memory, "memory") };
+    };
+    const l: LimitRangeSpec = { defaultRequest: level("defaultRequest"), default: level("default"), max: level("max") };
     for (const [lower, upper] of [["defaultRequest", "default"], ["default", "max"]] as const) {
         for (const kind of ["cpu", "memory"] as const) {
             if (parseQuantity(l[upper][kind])! < parseQuantity(l[lower][kind])!) {

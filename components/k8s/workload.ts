@@ -12,7 +12,7 @@ import { ContainerSpec, containerVolumes, podSecurityContext, secureContainer, v
 import { KUBE_SCORE_IGNORE_ANNOTATION, priorityClassName, STATELESS, UID_EXCEPTION_ANNOTATION, UidException, WorkloadProfile } from "./profile";
 import { networkPolicySpec, Peer, WorkloadTraffic } from "./traffic";
 import { WorkloadStatus } from "./status";
-import { requireIntInRange, requireQuantity, ValidationError } from "./validation";
+import { requireIntInRange, requireObject, requireQuantity, ValidationError } from "./validation";
 
 import CoreInput = k8s.types.input.core.v1;
 
@@ -125,22 +125,25 @@ export function pdbMinAvailable(replicas: number, hpaMin?: number): number {
     return Math.max(1, floor - 1);
 }
 
-export function validateAutoscaling(key: string, a: AutoscalingSpec, cap = 100): void {
-    requireIntInRange(`${key}.minReplicas`, a.minReplicas, 1, cap);
-    requireIntInRange(`${key}.maxReplicas`, a.maxReplicas, 1, cap);
-    if (a.minReplicas > a.maxReplicas) {
+/** Reads an HPA spec (config or args): replica bounds within `cap` and at least one metric target. Returns it typed. */
+export function validateAutoscaling(key: string, raw: unknown, cap = 100): AutoscalingSpec {
+    const a = requireObject(key, raw);
+    const minReplicas = requireIntInRange(`${key}.minReplicas`, a.minReplicas, 1, cap);
+    const maxReplicas = requireIntInRange(`${key}.maxReplicas`, a.maxReplicas, 1, cap);
+    if (minReplicas > maxReplicas) {
         throw new ValidationError(`${key}.minReplicas`,
-            `${a.minReplicas} is above maxReplicas ${a.maxReplicas}; allowed: minReplicas <= maxReplicas`);
+            `${minReplicas} is above maxReplicas ${maxReplicas}; allowed: minReplicas <= maxReplicas`);
     }
     if (a.targetCPUUtilizationPercentage === undefined && a.targetMemoryUtilizationPercentage === undefined) {
         throw new ValidationError(key, "no metric target; allowed: targetCPUUtilizationPercentage and/or targetMemoryUtilizationPercentage");
     }
-    if (a.targetCPUUtilizationPercentage !== undefined) {
-        requireIntInRange(`${key}.targetCPUUtilizationPercentage`, a.targetCPUUtilizationPercentage, 1, 100);
-    }
-    if (a.targetMemoryUtilizationPercentage !== undefined) {
-        requireIntInRange(`${key}.targetMemoryUtilizationPercentage`, a.targetMemoryUtilizationPercentage, 1, 100);
-    }
+    const target = (k: "targetCPUUtilizationPercentage" | "targetMemoryUtilizationPercentage") =>
+        a[k] === undefined ? {} : { [k]: requireIntInRange(`${key}.${k}`, a[k], 1, 100) };
+    return {
+        minReplicas, maxReplicas, ...target("targetCPUUtilizationPercentage"), ...target("targetMemoryUtilizationPercentage"),
+        // Set by the components' own code (scale-down windows), never read from config.
+        ...(a.behavior === undefined ? {} : { behavior: a.behavior as AutoscalingSpec["behavior"] }),
+    };
 }
 
 /** The status outputs of a Deployment/StatefulSet as a WorkloadStatus (desired: the live spec.replicas, e.g. the HPA's). */

@@ -233,7 +233,7 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
         }
         requireQuantity(`${key}.zookeeper.storage`, zk.storage, "storage");
         if (zk.resources !== undefined) {
-            validateResources(`${key}.zookeeper.resources`, zk.resources as ResourceSpec);
+            validateResources(`${key}.zookeeper.resources`, zk.resources);
         }
     } else if (spec.zookeeper !== undefined) {
         throw new ValidationError(`${key}.zookeeper`,
@@ -243,7 +243,7 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
         requireNonEmptyString(`${key}.storageClass`, spec.storageClass);
     }
     if (spec.resources !== undefined) {
-        validateResources(`${key}.resources`, spec.resources as ResourceSpec);
+        validateResources(`${key}.resources`, spec.resources);
     }
     const rf = requireIntInRange(`${key}.defaultReplicationFactor`, spec.defaultReplicationFactor, 1, MAX_BROKERS);
     if (rf > brokers) {

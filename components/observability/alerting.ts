@@ -139,7 +139,7 @@ export function validateAlertingSpec(key: string, raw: unknown, ctx: AlertingCon
         namespace,
         replicas,
         image: requirePinnedImage(`${key}.image`, o.image ?? ALERTMANAGER_IMAGE),
-        resources: o.resources === undefined ? ALERTMANAGER_RESOURCES : validateResources(`${key}.resources`, o.resources as ResourceSpec),
+        resources: o.resources === undefined ? ALERTMANAGER_RESOURCES : validateResources(`${key}.resources`, o.resources),
         storage: {
             size: requireQuantity(`${key}.storage.size`, storage.size ?? ALERTMANAGER_STORAGE_DEFAULT, "storage"),
             storageClass: storage.storageClass === undefined ? ctx.storageClass : requireNonEmptyString(`${key}.storage.storageClass`, storage.storageClass),

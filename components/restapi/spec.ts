@@ -175,7 +175,7 @@ export function validateRestApiSpec(key: string, raw: unknown): RestApiSpec {
             requireIntInRange(`${pk}.replicas`, c.replicas, 1, 100);
         }
         if (c.resources !== undefined) {
-            validateResources(`${pk}.resources`, c.resources as ResourceSpec);
+            validateResources(`${pk}.resources`, c.resources);
         }
         if (c.envVars !== undefined) {
             requirePlainEnv(`${pk}.envVars`, c.envVars);

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { Database, DatabaseArgs, DATABASE_DEPLOYER_RULES } from "../../components/database/database";
 import { DATABASE_TYPES, DatabaseType } from "../../components/database/engines";
+import { validateDatabaseSpec } from "../../components/database/spec";
 import { containsSecret, mockPassword, mockWorkloadStatus, RecordedResource } from "./mocks";
 import { byName, capture, isSecret, ofType, podSpec, T, valueOf } from "./helpers";
 
@@ -255,6 +256,18 @@ describe("Database", () => {
     it("refuses synchronous replication without a standby", () => {
         expect(() => new Database("pg-sync1", args("postgresql", { replicas: 1, postgresql: { synchronous: true } })))
             .to.throw("Database(pg-sync1).postgresql.synchronous: true is not allowed with 1 replica; allowed: false, or replicas >= 2 (a commit waits for a standby)");
+    });
+
+    it("refuses a Redis appendOnly that is not a boolean (\"yes\" would have been read as true)", () => {
+        expect(() => new Database("aof", args("redis", { redis: { appendOnly: "yes" } } as unknown as Partial<DatabaseArgs>)))
+            .to.throw('Database(aof).redis.appendOnly: "yes" is not allowed; allowed: true or false');
+    });
+
+    it("returns the spec as read, typed: the keys given and no others", () => {
+        const spec = validateDatabaseSpec("db", { type: "redis", storage: { size: "1Gi" }, resources: {
+            requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } }, redis: { mode: "standalone", maxMemory: "64mb" } });
+        expect(spec).to.deep.equal({ type: "redis", storage: { size: "1Gi" }, resources: {
+            requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "200m", memory: "256Mi" } }, redis: { mode: "standalone", maxMemory: "64mb" } });
     });
 
     it("configures Redis AOF, maxmemory and eviction through the start script's environment", async () => {

@@ -272,7 +272,7 @@ function storageOf(key: string, raw: unknown, known = ["size"]): Record<string, 
 }
 
 function resourcesOf(key: string, raw: unknown, fallback: ResourceSpec): ResourceSpec {
-    return raw === undefined ? fallback : validateResources(key, raw as ResourceSpec);
+    return raw === undefined ? fallback : validateResources(key, raw);
 }
 
 function imageOf(key: string, raw: unknown, fallback: string): string {
@@ -280,12 +280,7 @@ function imageOf(key: string, raw: unknown, fallback: string): string {
 }
 
 function rateLimitOf(key: string, raw: unknown): RateLimit | undefined {
-    if (raw === undefined) {
-        return undefined;
-    }
-    const r = requireObject(key, raw);
-    rejectUnknownKeys(key, r, ["rps", "burstMultiplier", "connections"]);
-    return validateRateLimit(key, r as unknown as RateLimit);
+    return raw === undefined ? undefined : validateRateLimit(key, raw);
 }
 
 function cidrList(key: string, raw: unknown, what: string): string[] {

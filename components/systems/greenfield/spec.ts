@@ -356,7 +356,7 @@ function requireVersion(key: string, v: unknown, example: string): string {
 }
 
 function optionalResources(key: string, v: unknown): ResourceSpec | undefined {
-    return v === undefined ? undefined : validateResources(key, v as ResourceSpec);
+    return v === undefined ? undefined : validateResources(key, v);
 }
 
 function requirePath(key: string, v: unknown): string {
@@ -628,7 +628,7 @@ function validateMesh(key: string, raw: unknown): ResolvedGreenfield["mesh"] {
         istiodSelector: o.istiodSelector === undefined ? d.istiodSelector : requireLabels(`${key}.istiodSelector`, o.istiodSelector),
         timeout: o.timeout as string | undefined,
         retries: o.retries as { attempts: number; perTryTimeout: string } | undefined,
-        sidecarResources: o.sidecarResources === undefined ? d.sidecarResources : validateResources(`${key}.sidecarResources`, o.sidecarResources as ResourceSpec),
+        sidecarResources: o.sidecarResources === undefined ? d.sidecarResources : validateResources(`${key}.sidecarResources`, o.sidecarResources),
     };
 }
 
@@ -684,8 +684,7 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
     const quota = { ...DEFAULTS.quota, ...(optionalObject(`${key}.quota`, o.quota) as Partial<QuotaSpec>) };
     rejectUnknownKeys(`${key}.quota`, quota, Object.keys(DEFAULTS.quota));
     validateQuota(`${key}.quota`, quota);
-    const limits = (o.limits === undefined ? DEFAULTS.limits : requireObject(`${key}.limits`, o.limits)) as unknown as LimitRangeSpec;
-    validateLimitRange(`${key}.limits`, limits);
+    const limits = validateLimitRange(`${key}.limits`, o.limits ?? DEFAULTS.limits);
 
     const api = requireObject(`${key}.apiServer`, o.apiServer);
     rejectUnknownKeys(`${key}.apiServer`, api, ["cidrs", "ports"]);

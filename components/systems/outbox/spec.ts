@@ -226,11 +226,11 @@ function validateService<T extends ServiceSpec>(key: string, raw: unknown, defau
     const s = { ...defaults, ...given } as Record<string, unknown>;
     requirePinnedImage(`${key}.image`, s.image);
     requireIntInRange(`${key}.replicas`, s.replicas, 1, 20);
-    validateResources(`${key}.resources`, s.resources as ResourceSpec);
+    validateResources(`${key}.resources`, s.resources);
     if (s.autoscaling !== undefined) {
         const a = requireObject(`${key}.autoscaling`, s.autoscaling);
         rejectUnknownKeys(`${key}.autoscaling`, a, ["minReplicas", "maxReplicas", "targetCPUUtilizationPercentage", "targetMemoryUtilizationPercentage"]);
-        validateAutoscaling(`${key}.autoscaling`, a as unknown as AutoscalingSpec, 20);
+        validateAutoscaling(`${key}.autoscaling`, a, 20);
     }
     const pool = requireObject(`${key}.pool`, s.pool);
     rejectUnknownKeys(`${key}.pool`, pool, ["minConnections", "maxConnections"]);
@@ -258,7 +258,7 @@ function validateStorage(key: string, raw: unknown, defaults: { size: string }):
 
 function optionalResources(key: string, r: unknown): void {
     if (r !== undefined) {
-        validateResources(key, r as ResourceSpec);
+        validateResources(key, r);
     }
 }
 
