@@ -186,10 +186,7 @@ export function parsePlatformConfig(raw: Record<string, unknown>, secrets: Platf
     const storageClass = requireNonEmptyString(k("storageClass"), raw.storageClass ?? "standard");
     /** [config key, namespace] of every namespace a system creates, and the ingress controller's. */
     const namespaces: [string, string][] = [[k("ingressNamespace"), ingressNamespace]];
-    const rawQuota = raw.quota === undefined ? {} : requireObject(k("quota"), raw.quota);
-    rejectUnknownKeys(k("quota"), rawQuota, Object.keys(DEFAULT_QUOTA));
-    const quota: QuotaSpec = { ...DEFAULT_QUOTA, ...(rawQuota as Partial<QuotaSpec>) };
-    validateQuota(k("quota"), quota);
+    const quota = validateQuota(k("quota"), { ...DEFAULT_QUOTA, ...(raw.quota === undefined ? {} : requireObject(k("quota"), raw.quota)) });
     const platformDefaults = { storageClass, ingressNamespace };
     const protectData = raw.protectData === undefined ? false : requireBoolean(k("protectData"), raw.protectData);
     const manageKafkaTopics = raw.manageKafkaTopics === undefined ? true : requireBoolean(k("manageKafkaTopics"), raw.manageKafkaTopics);

@@ -39,14 +39,21 @@ export interface NamespaceBaselineArgs {
     holdsProtectedData?: boolean;
 }
 
-export function validateQuota(key: string, q: QuotaSpec): void {
-    requireQuantity(`${key}.requestsCpu`, q.requestsCpu, "cpu");
-    requireQuantity(`${key}.limitsCpu`, q.limitsCpu, "cpu");
-    requireQuantity(`${key}.requestsMemory`, q.requestsMemory, "memory");
-    requireQuantity(`${key}.limitsMemory`, q.limitsMemory, "memory");
-    requireQuantity(`${key}.requestsStorage`, q.requestsStorage, "storage");
-    requireIntInRange(`${key}.pods`, q.pods, 1, 10000);
-    requireIntInRange(`${key}.persistentVolumeClaims`, q.persistentVolumeClaims, 0, 10000);
+const QUOTA_KEYS = ["requestsCpu", "requestsMemory", "limitsCpu", "limitsMemory", "requestsStorage", "pods", "persistentVolumeClaims"] as const;
+
+/** Reads a ResourceQuota (config or args): every key, each a quantity of its kind or a count. Returns it typed. */
+export function validateQuota(key: string, raw: unknown): QuotaSpec {
+    const q = requireObject(key, raw);
+    rejectUnknownKeys(key, q, QUOTA_KEYS);
+    return {
+        requestsCpu: requireQuantity(`${key}.requestsCpu`, q.requestsCpu, "cpu"),
+        limitsCpu: requireQuantity(`${key}.limitsCpu`, q.limitsCpu, "cpu"),
+        requestsMemory: requireQuantity(`${key}.requestsMemory`, q.requestsMemory, "memory"),
+        limitsMemory: requireQuantity(`${key}.limitsMemory`, q.limitsMemory, "memory"),
+        requestsStorage: requireQuantity(`${key}.requestsStorage`, q.requestsStorage, "storage"),
+        pods: requireIntInRange(`${key}.pods`, q.pods, 1, 10000),
+        persistentVolumeClaims: requireIntInRange(`${key}.persistentVolumeClaims`, q.persistentVolumeClaims, 0, 10000),
+    };
 }
 
 const LIMIT_RANGE_KEYS = ["defaultRequest", "default", "max"] as const;

@@ -218,8 +218,10 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
     rejectUnknownKeys(key, spec, CLUSTER_KEYS);
     const mode = requireOneOf(`${key}.mode`, spec.mode, KAFKA_MODES);
     const brokers = requireIntInRange(`${key}.brokers`, spec.brokers, MIN_BROKERS, MAX_BROKERS);
-    requireQuantity(`${key}.brokerStorage`, spec.brokerStorage, "storage");
-    validateKafkaVersion(`${key}.version`, mode, spec.version);
+    const brokerStorage = requireQuantity(`${key}.brokerStorage`, spec.brokerStorage, "storage");
+    const version = validateKafkaVersion(`${key}.version`, mode, spec.version);
+    // Built up as read: only the keys given, each typed.
+    const out: Partial<KafkaClusterSpec> = { mode, brokers, brokerStorage };
     if (mode === "zookeeper") {
         if (spec.zookeeper === undefined) {
             throw new ValidationError(`${key}.zookeeper`,
@@ -231,19 +233,20 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
             throw new ValidationError(`${key}.zookeeper.replicas`,
                 `${show(zk.replicas)} is not allowed; allowed: ${ZOOKEEPER_REPLICAS.join(", ")} (an odd ensemble keeps a majority)`);
         }
-        requireQuantity(`${key}.zookeeper.storage`, zk.storage, "storage");
+        out.zookeeper = { replicas: zk.replicas as number, storage: requireQuantity(`${key}.zookeeper.storage`, zk.storage, "storage") };
         if (zk.resources !== undefined) {
-            validateResources(`${key}.zookeeper.resources`, zk.resources);
+            out.zookeeper.resources = validateResources(`${key}.zookeeper.resources`, zk.resources);
         }
     } else if (spec.zookeeper !== undefined) {
         throw new ValidationError(`${key}.zookeeper`,
             "ZooKeeper settings in kraft mode; allowed: no zookeeper section (KRaft runs its own controller quorum), or mode zookeeper");
     }
     if (spec.storageClass !== undefined) {
-        requireNonEmptyString(`${key}.storageClass`, spec.storageClass);
+        out.storageClass = requireNonEmptyString(`${key}.storageClass`, spec.storageClass);
     }
+    out.version = version;
     if (spec.resources !== undefined) {
-        validateResources(`${key}.resources`, spec.resources);
+        out.resources = validateResources(`${key}.resources`, spec.resources);
     }
     const rf = requireIntInRange(`${key}.defaultReplicationFactor`, spec.defaultReplicationFactor, 1, MAX_BROKERS);
     if (rf > brokers) {
@@ -255,13 +258,14 @@ export function validateKafkaClusterSpec(key: string, raw: unknown): KafkaCluste
         throw new ValidationError(`${key}.minInsyncReplicas`,
             `${minIsr} is above defaultReplicationFactor ${rf}; allowed: minInsyncReplicas <= defaultReplicationFactor <= brokers`);
     }
+    const typed: KafkaClusterSpec = { ...out, mode, brokers, brokerStorage, version, defaultReplicationFactor: rf, minInsyncReplicas: minIsr };
     if (spec.autoCreateTopics !== undefined) {
-        requireBoolean(`${key}.autoCreateTopics`, spec.autoCreateTopics);
+        typed.autoCreateTopics = requireBoolean(`${key}.autoCreateTopics`, spec.autoCreateTopics);
     }
     if (spec.external !== undefined) {
-        spec.external = validateKafkaExternal(`${key}.external`, spec.external, brokers);
+        typed.external = validateKafkaExternal(`${key}.external`, spec.external, brokers);
     }
-    return spec as unknown as KafkaClusterSpec;
+    return typed;
 }
 
 // ---------------------------------------------------------------------------------------------

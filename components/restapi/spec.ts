@@ -6,7 +6,7 @@
 import { ResourceSpec, validateResources } from "../k8s/container";
 import {
     rejectUnknownKeys, requireBoolean, requireDistinctPorts, requireIntInRange, requireObject, requireOneOf, requirePinnedImage,
-    requirePlainEnv, requireQuantity, ValidationError,
+    requireNonEmptyString, requirePlainEnv, requireQuantity, ValidationError,
 } from "../k8s/validation";
 import { validateAutoscaling } from "../k8s/workload";
 
@@ -144,61 +144,73 @@ export function partImage(spec: RestApiSpec, part: RestPart, color?: Color): str
 const SPEC_KEYS = ["image", "replicas", "envVars", ...REST_PARTS, "autoScaling", "healthCheck", "blueGreen"];
 const PART_KEYS = ["image", "replicas", "port", "resources", "autoScaling", "envVars", "storage"];
 
+/** A part's own settings (model, view, controller, repository), typed as read. */
+function readPart(pk: string, part: RestPart, raw: unknown): ComponentSpec {
+    const c = requireObject(pk, raw);
+    rejectUnknownKeys(pk, c, PART_KEYS);
+    const out: ComponentSpec = {};
+    if (c.image !== undefined) {
+        out.image = requirePinnedImage(`${pk}.image`, c.image);
+    }
+    if (c.replicas !== undefined) {
+        out.replicas = requireIntInRange(`${pk}.replicas`, c.replicas, 1, 100);
+    }
+    if (c.port !== undefined) {
+        out.port = requireIntInRange(`${pk}.port`, c.port, 1024, 65535);
+    }
+    if (c.resources !== undefined) {
+        out.resources = validateResources(`${pk}.resources`, c.resources);
+    }
+    if (c.envVars !== undefined) {
+        out.envVars = requirePlainEnv(`${pk}.envVars`, c.envVars);
+    }
+    if (c.autoScaling !== undefined) {
+        const a = requireObject(`${pk}.autoScaling`, c.autoScaling);
+        rejectUnknownKeys(`${pk}.autoScaling`, a, ["enabled", "minReplicas", "maxReplicas", "targetCPUUtilizationPercentage", "targetMemoryUtilizationPercentage"]);
+        // Each number in its range here; min <= max and a metric target on the resolved part (validateAutoscaling).
+        out.autoScaling = a.enabled === undefined ? {} : { enabled: requireBoolean(`${pk}.autoScaling.enabled`, a.enabled) };
+        for (const k of ["minReplicas", "maxReplicas", "targetCPUUtilizationPercentage", "targetMemoryUtilizationPercentage"] as const) {
+            if (a[k] !== undefined) {
+                out.autoScaling[k] = requireIntInRange(`${pk}.autoScaling.${k}`, a[k], 1, 100);
+            }
+        }
+    }
+    if (c.storage !== undefined) {
+        if (part !== "repository") {
+            throw new ValidationError(`${pk}.storage`, "only the repository has persistent storage; allowed: repository.storage");
+        }
+        const st = requireObject(`${pk}.storage`, c.storage);
+        rejectUnknownKeys(`${pk}.storage`, st, ["size", "storageClass", "accessMode"]);
+        out.storage = {
+            ...(st.size === undefined ? {} : { size: requireQuantity(`${pk}.storage.size`, st.size, "storage") }),
+            ...(st.storageClass === undefined ? {} : { storageClass: requireNonEmptyString(`${pk}.storage.storageClass`, st.storageClass) }),
+            ...(st.accessMode === undefined ? {} : { accessMode: requireOneOf(`${pk}.storage.accessMode`, st.accessMode, ACCESS_MODES) }),
+        };
+    }
+    return out;
+}
+
 export function validateRestApiSpec(key: string, raw: unknown): RestApiSpec {
     const spec = requireObject(key, raw);
     rejectUnknownKeys(key, spec, SPEC_KEYS);
-    requirePinnedImage(`${key}.image`, spec.image);
+    // Built up as read: only the keys given, each typed.
+    const typed: RestApiSpec = { image: requirePinnedImage(`${key}.image`, spec.image) };
     if (spec.replicas !== undefined) {
-        requireIntInRange(`${key}.replicas`, spec.replicas, 1, 100);
+        typed.replicas = requireIntInRange(`${key}.replicas`, spec.replicas, 1, 100);
     }
     if (spec.envVars !== undefined) {
-        requirePlainEnv(`${key}.envVars`, spec.envVars);
+        typed.envVars = requirePlainEnv(`${key}.envVars`, spec.envVars);
     }
     if (spec.autoScaling !== undefined) {
         const a = requireObject(`${key}.autoScaling`, spec.autoScaling);
         rejectUnknownKeys(`${key}.autoScaling`, a, ["enabled"]);
-        if (a.enabled !== undefined) {
-            requireBoolean(`${key}.autoScaling.enabled`, a.enabled);
-        }
+        typed.autoScaling = a.enabled === undefined ? {} : { enabled: requireBoolean(`${key}.autoScaling.enabled`, a.enabled) };
     }
     for (const part of REST_PARTS) {
-        const pk = `${key}.${part}`;
-        if (spec[part] === undefined) {
-            continue;
-        }
-        const c = requireObject(pk, spec[part]);
-        rejectUnknownKeys(pk, c, PART_KEYS);
-        if (c.image !== undefined) {
-            requirePinnedImage(`${pk}.image`, c.image);
-        }
-        if (c.replicas !== undefined) {
-            requireIntInRange(`${pk}.replicas`, c.replicas, 1, 100);
-        }
-        if (c.resources !== undefined) {
-            validateResources(`${pk}.resources`, c.resources);
-        }
-        if (c.envVars !== undefined) {
-            requirePlainEnv(`${pk}.envVars`, c.envVars);
-        }
-        if (c.autoScaling !== undefined) {
-            const a = requireObject(`${pk}.autoScaling`, c.autoScaling);
-            rejectUnknownKeys(`${pk}.autoScaling`, a, ["enabled", "minReplicas", "maxReplicas", "targetCPUUtilizationPercentage", "targetMemoryUtilizationPercentage"]);
-        }
-        if (c.storage !== undefined) {
-            if (part !== "repository") {
-                throw new ValidationError(`${pk}.storage`, "only the repository has persistent storage; allowed: repository.storage");
-            }
-            const s = requireObject(`${pk}.storage`, c.storage);
-            rejectUnknownKeys(`${pk}.storage`, s, ["size", "storageClass", "accessMode"]);
-            if (s.size !== undefined) {
-                requireQuantity(`${pk}.storage.size`, s.size, "storage");
-            }
-            if (s.accessMode !== undefined) {
-                requireOneOf(`${pk}.storage.accessMode`, s.accessMode, ACCESS_MODES);
-            }
+        if (spec[part] !== undefined) {
+            typed[part] = readPart(`${key}.${part}`, part, spec[part]);
         }
     }
-    const typed = spec as unknown as RestApiSpec;
     const resolved = REST_PARTS.map(p => resolvePart(typed, p));
     resolved.forEach(r => {
         const part = typed[r.part] ?? {};
@@ -226,27 +238,22 @@ export function validateRestApiSpec(key: string, raw: unknown): RestApiSpec {
         if (h.path !== undefined && (typeof h.path !== "string" || !h.path.startsWith("/"))) {
             throw new ValidationError(`${key}.healthCheck.path`, `${JSON.stringify(h.path)} is not allowed; allowed: an HTTP path starting with "/"`);
         }
-        for (const k of ["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold"]) {
+        typed.healthCheck = h.path === undefined ? {} : { path: h.path };
+        for (const k of ["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold"] as const) {
             if (h[k] !== undefined) {
-                requireIntInRange(`${key}.healthCheck.${k}`, h[k], k === "initialDelaySeconds" ? 0 : 1, 3600);
+                typed.healthCheck[k] = requireIntInRange(`${key}.healthCheck.${k}`, h[k], k === "initialDelaySeconds" ? 0 : 1, 3600);
             }
         }
     }
     if (spec.blueGreen !== undefined) {
         const b = requireObject(`${key}.blueGreen`, spec.blueGreen);
         rejectUnknownKeys(`${key}.blueGreen`, b, ["enabled", "activeEnvironment", "blueImage", "greenImage"]);
-        if (b.enabled !== undefined) {
-            requireBoolean(`${key}.blueGreen.enabled`, b.enabled);
-        }
-        if (b.activeEnvironment !== undefined) {
-            requireOneOf(`${key}.blueGreen.activeEnvironment`, b.activeEnvironment, COLORS);
-        }
-        if (b.blueImage !== undefined) {
-            requirePinnedImage(`${key}.blueGreen.blueImage`, b.blueImage);
-        }
-        if (b.greenImage !== undefined) {
-            requirePinnedImage(`${key}.blueGreen.greenImage`, b.greenImage);
-        }
+        typed.blueGreen = {
+            ...(b.enabled === undefined ? {} : { enabled: requireBoolean(`${key}.blueGreen.enabled`, b.enabled) }),
+            ...(b.activeEnvironment === undefined ? {} : { activeEnvironment: requireOneOf(`${key}.blueGreen.activeEnvironment`, b.activeEnvironment, COLORS) }),
+            ...(b.blueImage === undefined ? {} : { blueImage: requirePinnedImage(`${key}.blueGreen.blueImage`, b.blueImage) }),
+            ...(b.greenImage === undefined ? {} : { greenImage: requirePinnedImage(`${key}.blueGreen.greenImage`, b.greenImage) }),
+        };
     }
     // A ReadWriteOnce volume cannot be shared by several repository pods (replicas, HPA or two colours).
     const repo = resolved.find(r => r.part === "repository")!;

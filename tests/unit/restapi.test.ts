@@ -64,6 +64,21 @@ describe("RestApi", () => {
             .to.throw("k8s-platform:restapi.model.replicas: 2 disagrees with model.autoScaling.minReplicas 3 (replicas is the HPA's minimum); allowed: 3, or leave one of them out");
     });
 
+    it("refuses a part's port that is not a port number (it becomes the containerPort and Service port)", () => {
+        expect(() => validateRestApiSpec("k8s-platform:restapi", { image: "ghcr.io/acme/shop:2.0.1", model: { port: "8080" } }))
+            .to.throw('k8s-platform:restapi.model.port: "8080" is not allowed; allowed: an integer from 1024 to 65535');
+    });
+
+    it("refuses a part's autoScaling.enabled that is not a boolean", () => {
+        expect(() => validateRestApiSpec("k8s-platform:restapi", { image: "ghcr.io/acme/shop:2.0.1", view: { autoScaling: { enabled: "no" } } }))
+            .to.throw('k8s-platform:restapi.view.autoScaling.enabled: "no" is not allowed; allowed: true or false');
+    });
+
+    it("returns the spec as read, typed: the keys given and no others", () => {
+        const raw = { image: "ghcr.io/acme/shop:2.0.1", replicas: 2, repository: { storage: { size: "5Gi", accessMode: "ReadWriteMany" } }, blueGreen: { enabled: false } };
+        expect(validateRestApiSpec("k8s-platform:restapi", raw)).to.deep.equal(raw);
+    });
+
     it("reports phase Pending while the API server reported no Deployment status", async () => {
         const api = new RestApi("rphase", args());
         expect(await valueOf(api.phase)).to.equal("Pending");

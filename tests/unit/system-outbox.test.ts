@@ -638,6 +638,7 @@ describe("OutboxEvents validation", () => {
         ["a retention that is not a duration", { observability: { apiServerCidrs: ["10.0.0.1/32"], prometheus: { retention: "30 days" } } },
             `${K}.observability.prometheus.retention: "30 days" is not allowed; allowed: a Prometheus duration such as 30d`],
         ["a namespace that is not a DNS label", { namespace: "Outbox" }, `${K}.namespace: "Outbox" is not allowed; allowed: lowercase letters`],
+        ["an unknown key in the quota", { quota: { ...PROD.quota, requestsGpu: "1" } }, `${K}.quota.requestsGpu: unknown key; allowed keys: requestsCpu`],
     ];
     for (const [what, over, message] of cases) {
         it(`refuses ${what} before registering anything`, async () => {

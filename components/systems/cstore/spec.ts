@@ -331,17 +331,8 @@ export function validateCStoreSpec(key: string, raw: unknown): ResolvedCStoreSpe
     const ingressClassName = s.ingressClassName === undefined ? undefined : requireDnsLabel(`${key}.ingressClassName`, s.ingressClassName, 63);
     const skipAwait = s.skipAwait === undefined ? false : requireBoolean(`${key}.skipAwait`, s.skipAwait);
     const storageClass = s.storageClass === undefined ? undefined : requireDnsLabel(`${key}.storageClass`, s.storageClass, 253);
-    const quota = s.quota === undefined ? { ...D.quota } : s.quota as QuotaSpec;
-    if (s.quota !== undefined) {
-        rejectUnknownKeys(`${key}.quota`, requireObject(`${key}.quota`, s.quota),
-            ["requestsCpu", "requestsMemory", "limitsCpu", "limitsMemory", "requestsStorage", "pods", "persistentVolumeClaims"]);
-        validateQuota(`${key}.quota`, quota);
-    }
-    const limits = s.limits === undefined ? D.limits : s.limits as LimitRangeSpec;
-    if (s.limits !== undefined) {
-        rejectUnknownKeys(`${key}.limits`, requireObject(`${key}.limits`, s.limits), ["defaultRequest", "default", "max"]);
-        validateLimitRange(`${key}.limits`, limits);
-    }
+    const quota = s.quota === undefined ? { ...D.quota } : validateQuota(`${key}.quota`, s.quota);
+    const limits = s.limits === undefined ? D.limits : validateLimitRange(`${key}.limits`, s.limits);
 
     const apiServerRaw = requireObject(`${key}.apiServer`, s.apiServer);
     rejectUnknownKeys(`${key}.apiServer`, apiServerRaw, ["cidrs", "ports"]);

@@ -681,9 +681,7 @@ export function resolveGreenfieldSpec(key: string, raw: unknown): ResolvedGreenf
         "namespace", "storageClass", "protectData", "ingressNamespace", "quota", "limits", "apiServer",
         "fastapi", "redis", "postgresql", "mysql", "mongodb", "kafka", "observability", "mesh", "sealedSecrets", "ingress", "backups",
     ]);
-    const quota = { ...DEFAULTS.quota, ...(optionalObject(`${key}.quota`, o.quota) as Partial<QuotaSpec>) };
-    rejectUnknownKeys(`${key}.quota`, quota, Object.keys(DEFAULTS.quota));
-    validateQuota(`${key}.quota`, quota);
+    const quota = validateQuota(`${key}.quota`, { ...DEFAULTS.quota, ...optionalObject(`${key}.quota`, o.quota) });
     const limits = validateLimitRange(`${key}.limits`, o.limits ?? DEFAULTS.limits);
 
     const api = requireObject(`${key}.apiServer`, o.apiServer);

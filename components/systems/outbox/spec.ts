@@ -220,30 +220,40 @@ const TOP_KEYS = [
 const SERVICE_KEYS = ["image", "replicas", "resources", "autoscaling", "pool", "logLevel"];
 const CONSUMER_GROUP = /^[A-Za-z0-9._-]{1,249}$/;
 
-function validateService<T extends ServiceSpec>(key: string, raw: unknown, defaults: Omit<T, "consumerGroup">, extraKeys: string[]): Record<string, unknown> {
+function consumerGroupOf(key: string, g: unknown): string {
+    if (typeof g !== "string" || !CONSUMER_GROUP.test(g)) {
+        throw new ValidationError(key, `${JSON.stringify(g)} is not allowed; allowed: 1-249 characters of letters, digits, '.', '_' and '-'`);
+    }
+    return g;
+}
+
+/** A service's common settings, read over its defaults, and the merged object for the caller's own keys. */
+function validateService(key: string, raw: unknown, defaults: ServiceSpec, extraKeys: string[]): { service: ServiceSpec; given: Record<string, unknown> } {
     const given = raw === undefined ? {} : requireObject(key, raw);
     rejectUnknownKeys(key, given, [...SERVICE_KEYS, ...extraKeys]);
-    const s = { ...defaults, ...given } as Record<string, unknown>;
-    requirePinnedImage(`${key}.image`, s.image);
-    requireIntInRange(`${key}.replicas`, s.replicas, 1, 20);
-    validateResources(`${key}.resources`, s.resources);
+    const s: Record<string, unknown> = { ...defaults, ...given };
+    const image = requirePinnedImage(`${key}.image`, s.image);
+    const replicas = requireIntInRange(`${key}.replicas`, s.replicas, 1, 20);
+    const resources = validateResources(`${key}.resources`, s.resources);
+    let autoscaling: AutoscalingSpec | undefined;
     if (s.autoscaling !== undefined) {
         const a = requireObject(`${key}.autoscaling`, s.autoscaling);
         rejectUnknownKeys(`${key}.autoscaling`, a, ["minReplicas", "maxReplicas", "targetCPUUtilizationPercentage", "targetMemoryUtilizationPercentage"]);
-        validateAutoscaling(`${key}.autoscaling`, a, 20);
+        autoscaling = validateAutoscaling(`${key}.autoscaling`, a, 20);
     }
-    const pool = requireObject(`${key}.pool`, s.pool);
-    rejectUnknownKeys(`${key}.pool`, pool, ["minConnections", "maxConnections"]);
-    const p = { ...DEFAULT_POOL, ...pool };
-    requireIntInRange(`${key}.pool.minConnections`, p.minConnections, 0, MAX_POOL);
-    requireIntInRange(`${key}.pool.maxConnections`, p.maxConnections, 1, MAX_POOL);
-    if (p.minConnections > p.maxConnections) {
+    const poolRaw = requireObject(`${key}.pool`, s.pool);
+    rejectUnknownKeys(`${key}.pool`, poolRaw, ["minConnections", "maxConnections"]);
+    const p = { ...DEFAULT_POOL, ...poolRaw };
+    const pool: PoolSpec = {
+        minConnections: requireIntInRange(`${key}.pool.minConnections`, p.minConnections, 0, MAX_POOL),
+        maxConnections: requireIntInRange(`${key}.pool.maxConnections`, p.maxConnections, 1, MAX_POOL),
+    };
+    if (pool.minConnections > pool.maxConnections) {
         throw new ValidationError(`${key}.pool.minConnections`,
-            `${p.minConnections} is above maxConnections ${p.maxConnections}; allowed: minConnections <= maxConnections`);
+            `${pool.minConnections} is above maxConnections ${pool.maxConnections}; allowed: minConnections <= maxConnections`);
     }
-    s.pool = p;
-    requireOneOf(`${key}.logLevel`, s.logLevel, LOG_LEVELS);
-    return s;
+    const logLevel = requireOneOf(`${key}.logLevel`, s.logLevel, LOG_LEVELS);
+    return { service: { image, replicas, resources, ...(autoscaling ? { autoscaling } : {}), pool, logLevel }, given: s };
 }
 
 function validateStorage(key: string, raw: unknown, defaults: { size: string }): { size: string; storageClass?: string } {
@@ -279,11 +289,11 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
     if (r.quota === undefined) {
         throw new ValidationError(`${key}.quota`, "missing; allowed: { requestsCpu, requestsMemory, limitsCpu, limitsMemory, requestsStorage, pods, persistentVolumeClaims }");
     }
-    validateQuota(`${key}.quota`, requireObject(`${key}.quota`, r.quota) as unknown as QuotaSpec);
+    const quota = validateQuota(`${key}.quota`, r.quota);
     if (r.limits === undefined) {
         throw new ValidationError(`${key}.limits`, "missing; allowed: { defaultRequest, default, max } each with cpu and memory");
     }
-    validateLimitRange(`${key}.limits`, r.limits);
+    const limits = validateLimitRange(`${key}.limits`, r.limits);
     const ingressNamespace = requireDnsLabel(`${key}.ingressNamespace`, r.ingressNamespace ?? "ingress-nginx", 63);
     if (r.storageClass !== undefined) {
         requireNonEmptyString(`${key}.storageClass`, r.storageClass);
@@ -292,23 +302,24 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
 
     // The three services.
     const d = defaultServices();
-    const rest = validateService(`${key}.restService`, r.restService, d.restService, ["port"]);
-    requireIntInRange(`${key}.restService.port`, rest.port, 1024, 65535);
-    const grpc = validateService(`${key}.grpcService`, r.grpcService, d.grpcService, ["port", "metricsPort", "reflection", "external", "consumerGroup"]);
-    requireDistinctPorts(`${key}.grpcService`, [{ name: "port", port: grpc.port as number }, { name: "metricsPort", port: grpc.metricsPort as number }]);
-    requireIntInRange(`${key}.grpcService.port`, grpc.port, 1024, 65535);
-    requireIntInRange(`${key}.grpcService.metricsPort`, grpc.metricsPort, 1024, 65535);
-    requireBoolean(`${key}.grpcService.reflection`, grpc.reflection);
-    requireBoolean(`${key}.grpcService.external`, grpc.external);
-    grpc.consumerGroup = grpc.consumerGroup ?? `${name}-grpc-service`;
-    const worker = validateService(`${key}.worker`, r.worker, d.worker, ["metricsPort", "consumerGroup"]);
-    requireIntInRange(`${key}.worker.metricsPort`, worker.metricsPort, 1024, 65535);
-    worker.consumerGroup = worker.consumerGroup ?? `${name}-worker`;
-    for (const [k, g] of [["grpcService", grpc.consumerGroup], ["worker", worker.consumerGroup]] as const) {
-        if (typeof g !== "string" || !CONSUMER_GROUP.test(g)) {
-            throw new ValidationError(`${key}.${k}.consumerGroup`, `${JSON.stringify(g)} is not allowed; allowed: 1-249 characters of letters, digits, '.', '_' and '-'`);
-        }
-    }
+    const restRead = validateService(`${key}.restService`, r.restService, d.restService, ["port"]);
+    const rest: RestServiceSpec = { ...restRead.service, port: requireIntInRange(`${key}.restService.port`, restRead.given.port, 1024, 65535) };
+    const grpcRead = validateService(`${key}.grpcService`, r.grpcService, d.grpcService, ["port", "metricsPort", "reflection", "external", "consumerGroup"]);
+    const grpc: GrpcServiceSpec = {
+        ...grpcRead.service,
+        port: requireIntInRange(`${key}.grpcService.port`, grpcRead.given.port, 1024, 65535),
+        metricsPort: requireIntInRange(`${key}.grpcService.metricsPort`, grpcRead.given.metricsPort, 1024, 65535),
+        reflection: requireBoolean(`${key}.grpcService.reflection`, grpcRead.given.reflection),
+        external: requireBoolean(`${key}.grpcService.external`, grpcRead.given.external),
+        consumerGroup: consumerGroupOf(`${key}.grpcService.consumerGroup`, grpcRead.given.consumerGroup ?? `${name}-grpc-service`),
+    };
+    requireDistinctPorts(`${key}.grpcService`, [{ name: "port", port: grpc.port }, { name: "metricsPort", port: grpc.metricsPort }]);
+    const workerRead = validateService(`${key}.worker`, r.worker, d.worker, ["metricsPort", "consumerGroup"]);
+    const worker: WorkerSpec = {
+        ...workerRead.service,
+        metricsPort: requireIntInRange(`${key}.worker.metricsPort`, workerRead.given.metricsPort, 1024, 65535),
+        consumerGroup: consumerGroupOf(`${key}.worker.consumerGroup`, workerRead.given.consumerGroup ?? `${name}-worker`),
+    };
     if (grpc.consumerGroup === worker.consumerGroup) {
         // One group would split every event between the two services instead of giving each a copy.
         throw new ValidationError(`${key}.worker.consumerGroup`,
@@ -393,14 +404,14 @@ export function validateOutboxEventsSpec(key: string, raw: unknown, name = "outb
 
     const resolved: OutboxEventsSpec = {
         namespace,
-        quota: r.quota as QuotaSpec,
-        limits: r.limits as LimitRangeSpec,
+        quota,
+        limits,
         ingressNamespace,
         storageClass: r.storageClass as string | undefined,
         protectData,
-        restService: rest as unknown as RestServiceSpec,
-        grpcService: grpc as unknown as GrpcServiceSpec,
-        worker: worker as unknown as WorkerSpec,
+        restService: rest,
+        grpcService: grpc,
+        worker,
         database,
         backups: parseBackupPolicy(`${key}.backups`, r.backups),
         kafka: { cluster, topics, manageTopics, connection: connRaw },
