@@ -1,2 +1,3 @@
 export * from "./istio";
 export * from "./edge";
+export * from "./sidecar";

@@ -39,7 +39,7 @@ export function isUnknown(v: unknown): boolean {
 export function unwrap<T>(v: T): T {
     if (v !== null && typeof v === "object") {
         try {
-            const obj = v as unknown as Record<string, unknown>;
+            const obj = v as Record<PropertyKey, unknown>;
             if (obj[PROXY_FLAG] === true) {
                 return obj[PROXY_TARGET] as T;
             }

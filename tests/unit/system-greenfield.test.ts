@@ -467,6 +467,12 @@ describe("GreenfieldCluster", () => {
         let gf: GreenfieldCluster;
         before(async () => { ({ res, gf } = await build("greenfield", devArgs())); });
 
+        it("leaves the pods without istio-proxy sizes with the mesh off (nothing injects one)", () => {
+            const annotated = [T.deployment, T.statefulSet, T.job].flatMap(t => ofType(res, t))
+                .filter(r => Object.keys(r.inputs.spec.template.metadata?.annotations ?? {}).some(k => k.startsWith("sidecar.istio.io/proxy")));
+            expect(annotated.map(r => r.name)).to.deep.equal([]);
+        });
+
         it("runs one replica of everything, FastAPI 1-2 on its HPA, no ZooKeeper", () => {
             // The HPA-targeted FastAPI Deployment has no spec.replicas: its HPA minimum counts.
             const replicas = Object.fromEntries(res.filter(r => r.type === T.deployment || r.type === T.statefulSet)
@@ -551,6 +557,22 @@ describe("GreenfieldCluster", () => {
                 namespace: NS, mesh: MESH,
                 fastapi: { image: IMAGE, release: { strategy: "blue-green", activeColor: "blue", greenImage: "ghcr.io/k8s-platform/greenfield-fastapi:1.1.0" } },
             })));
+        });
+
+        it("sizes the istio-proxy of every pod of the system (Deployments, StatefulSets, Jobs, CronJobs) at mesh.sidecarResources, the size the quota check counted", () => {
+            const templates = [
+                ...[T.deployment, T.statefulSet, T.job].flatMap(t => ofType(res, t)).map(r => [r.name, r.inputs.spec.template] as const),
+                ...ofType(res, T.cronJob).map(r => [r.name, r.inputs.spec.jobTemplate.spec.template] as const),
+            ];
+            expect(templates.length).to.be.greaterThan(10);
+            // MESH names no sidecarResources: the default, Istio's own proxy size.
+            const sized = {
+                "sidecar.istio.io/proxyCPU": "100m", "sidecar.istio.io/proxyMemory": "128Mi",
+                "sidecar.istio.io/proxyCPULimit": "2", "sidecar.istio.io/proxyMemoryLimit": "1Gi",
+            };
+            for (const [name, t] of templates) {
+                expect(t.metadata?.annotations ?? {}, name).to.include(sized);
+            }
         });
 
         it("enforces STRICT mutual TLS in the namespace and injects sidecars", () => {

@@ -18,6 +18,7 @@ import { backupPeer, DatabaseBackup, planBackupFlow } from "../../backup/backup"
 import { Database } from "../../database/database";
 import { grafanaBasicAuth, IngressRoutes } from "../../edge/ingress";
 import { MeshEdge } from "../../mesh/edge";
+import { sidecarSizing } from "../../mesh/sidecar";
 import { ENGINES, REDIS_MASTER_NAME, SECRET_KEYS } from "../../database/engines";
 import { secretEnv } from "../../k8s/container";
 import { selectorLabels, standardLabels } from "../../k8s/labels";
@@ -113,7 +114,9 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         const trackName = p.trackName;
         const probeContainer = p.fastapiContainer;
 
-        super("platform:systems:GreenfieldCluster", name, {}, opts);
+        // With the mesh on, every pod of the system carries the istio-proxy size the capacity check counted.
+        super("platform:systems:GreenfieldCluster", name, {}, mesh
+            ? { ...opts, transformations: [...(opts?.transformations ?? []), sidecarSizing(mesh.sidecarResources)] } : opts);
         const child = { parent: this };
 
         const baseline = new NamespaceBaseline(`${name}-namespace`, p.baseline, child);

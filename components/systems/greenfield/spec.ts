@@ -154,9 +154,10 @@ export interface MeshInput {
     timeout?: string;
     retries?: { attempts: number; perTryTimeout: string };
     /**
-     * What the cluster's Istio gives each injected istio-proxy (its `values.global.proxy.resources`;
-     * default Istio's own: requests 100m / 128Mi, limits 2 / 1Gi). Every pod of the namespace carries
-     * one, so the quota and the LimitRange max are checked with it.
+     * The size of the istio-proxy injected into every pod of the system (default Istio's own
+     * `values.global.proxy.resources`: requests 100m / 128Mi, limits 2 / 1Gi). Set on each pod
+     * template as Istio's sidecar.istio.io/proxy* annotations (components/mesh/sidecar.ts), and
+     * counted with every pod against the quota and the LimitRange max.
      */
     sidecarResources?: ResourceSpec;
 }
