@@ -8,19 +8,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerSpec, httpProbe, LIVENESS_TIMING, ResourceSpec } from "../../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
-import { Peer } from "../../k8s/traffic";
+import { networkPolicySpec, Peer, TrafficPlan } from "../../k8s/traffic";
 import { AutoscalingSpec } from "../../k8s/workload";
 import { IngressRoutesArgs } from "../../edge/ingress";
 import { grafanaRootUrl } from "../../edge/spec";
 import { basicAuthPodAnnotations, MeshEdgeArgs } from "../../mesh/edge";
 import { IstioTrafficArgs, MeshPolicyArgs, TrafficSplit, VirtualServiceSpec } from "../../mesh/istio";
 import { GRAFANA_PORT } from "../../observability/grafana";
-import { KafkaClusterArgs } from "../../messaging/kafka";
 import { observabilityPeer } from "../../observability/common";
 import { RedisTarget } from "../../observability/redisExporter";
 import { SealedSecretArgs, SealedSecretsControllerArgs } from "../../secrets/sealed-secrets";
+import { backupPeer, DatabaseBackupArgs, planBackupFlow } from "../../backup/backup";
+import { Database, DatabaseArgs } from "../../database/database";
+import { ENGINES } from "../../database/engines";
+import { KafkaCluster, KafkaClusterArgs } from "../../messaging/kafka";
+import { KafkaTopicsArgs } from "../../messaging/topics";
+import * as k8s from "@pulumi/kubernetes";
 import {
-    BACKUP_STORES, DATA_STORES, DataStore, FASTAPI_ROLLING_UPDATE, GREENFIELD_PART_OF, greenfieldDatabases, greenfieldKafkaCluster, greenfieldTopicSpecs,
+    BACKUP_STORES, BackupStore, DATA_STORES, DataStore, FASTAPI_ROLLING_UPDATE, GREENFIELD_PART_OF, greenfieldDatabases, greenfieldKafkaCluster, greenfieldTopicSpecs,
     ResolvedGreenfield,
 } from "./spec";
 import { databaseLoad, DatabaseSpec } from "../../database/spec";
@@ -34,6 +39,10 @@ import { observabilityLoad, ObservabilityStackArgs } from "../../observability/s
 export const TRACK_LABEL = "platform.io/track";
 /** istiod's xDS and CA port: every sidecar of the mesh talks to it. */
 export const ISTIOD_XDS_PORT = 15012;
+
+function isBackupStore(d: DataStore): d is BackupStore {
+    return (BACKUP_STORES as readonly string[]).includes(d);
+}
 
 /** Names of the children, from the system's name (known before anything exists). */
 export function greenfieldNames(name: string) {
@@ -124,7 +133,11 @@ export interface GreenfieldPlan {
      * the gateway's routes (rate limits; basic auth in front of Grafana, from the Secret
      * `<meshEdge>-grafana-basic-auth` the Grafana pods mount into their sidecar).
      */
-    mesh?: { policy: Checked<MeshPolicyArgs>; traffic: Checked<IstioTrafficArgs>; edge: Checked<MeshEdgeArgs>; grafanaBasicAuthUser?: string };
+    mesh?: {
+        policy: Checked<MeshPolicyArgs>; traffic: Checked<IstioTrafficArgs>; edge: Checked<MeshEdgeArgs>; grafanaBasicAuthUser?: string;
+        /** Every pod's sidecar reaches istiod (xDS and certificates). */
+        istiodEgress(namespace: pulumi.Input<string>): k8s.networking.v1.NetworkPolicyArgs;
+    };
     /**
      * The ingress-nginx routes (mesh off): FastAPI on its host, Grafana (externalAccess) on its own,
      * TLS from cert-manager, rate limits, basic auth in front of Grafana. Undefined with the mesh on:
@@ -132,6 +145,20 @@ export interface GreenfieldPlan {
      */
     edge?: (namespace: pulumi.Input<string>, services: { fastapi: pulumi.Input<string>; grafana: pulumi.Input<string> }) => Checked<IngressRoutesArgs>;
     sealedSecrets?: { controller: SealedSecretsControllerArgs; secrets: [string, SealedSecretArgs][] };
+    /** A data store's Database: FastAPI, the Redis exporter (Redis) and, with backups on, its backup pods connect. */
+    database(d: DataStore, namespace: pulumi.Input<string>): Checked<DatabaseArgs>;
+    /**
+     * With backups on, a store's dump CronJob: its flow (backup pods -> the store's port) joins `traffic`,
+     * and its pods get exactly that rule. Checked once, as greenfield.backups; the names are the system's own.
+     */
+    backup?: (d: BackupStore, namespace: pulumi.Input<string>, store: Pick<Database, "peer" | "host" | "secretName">, traffic: TrafficPlan) => Checked<DatabaseBackupArgs>;
+    /**
+     * test-topic through the explicit kafka provider: an explicit bootstrap list (a broker outside the
+     * cluster), else the in-cluster or external listeners as greenfield.kafka.topics.access says.
+     * `afterBrokers`: topics that live on this cluster's brokers wait for them; a broker outside is not
+     * gated by this cluster's pods (no design orders them: docs/benchmarks.md "Breakdown").
+     */
+    kafkaTopics(brokers: Pick<KafkaCluster, "bootstrapServerList" | "externalBootstrapServerList">): { args: Checked<KafkaTopicsArgs>; afterBrokers: boolean };
 }
 
 export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldPlan {
@@ -189,10 +216,22 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                 ],
             }),
             grafanaBasicAuthUser: grafanaRoute?.basicAuthUser,
+            istiodEgress: namespace => ({
+                metadata: { name: "allow-istiod", namespace, labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": partOf } },
+                spec: {
+                    ...networkPolicySpec({}, {
+                        ingress: [],
+                        egress: [{ peer: { kind: "namespace", namespace: mesh.istiodNamespace, podSelector: mesh.istiodSelector }, ports: [{ port: ISTIOD_XDS_PORT }] }],
+                    }),
+                    podSelector: {},
+                    policyTypes: ["Egress"],
+                },
+            }),
         };
     }
     const r = s.ingress.routes;
     const ss = s.sealedSecrets;
+    const topicSpecs = greenfieldTopicSpecs(s);
     return {
         names: n,
         fastapiId,
@@ -204,7 +243,7 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
         }),
         databases,
         kafka: namespace => checked({ ...greenfieldKafkaCluster(s), namespace, clients: [peers.fastapi], partOf, protect: s.protectData }),
-        topics: greenfieldTopicSpecs(s),
+        topics: topicSpecs,
         // FastAPI -> collector -> Jaeger / Prometheus; Prometheus scrapes FastAPI; Grafana reads both.
         // FastAPI's HTTP metrics (the design's Key Metrics) and the Redis exporter's select the dashboards and alerts.
         observability: (namespace, redis) => ({
@@ -243,6 +282,37 @@ export function planGreenfield(name: string, s: ResolvedGreenfield): GreenfieldP
                 username: grafanaRoute.basicAuthUser, rateLimit: grafanaRoute.rateLimit,
             },
         }),
+        database: (d, namespace) => checked({
+            ...databases[d], namespace, partOf, protect: s.protectData,
+            clients: [peers.fastapi, ...(d === "redis" ? [peers.redisExporter] : []), ...(s.backups && isBackupStore(d) ? [backupPeer(n.backups[d], namespace, partOf)] : [])],
+        }),
+        backup: s.backups && ((d, namespace, store, traffic) => {
+            const b = s.backups!;
+            const port = ENGINES[d].clientPort;
+            const ep = planBackupFlow(traffic, n.backups[d], namespace, partOf, { id: `${partOf}/${n[d]}`, peer: store.peer }, [{ port }]);
+            return checked({
+                namespace, engine: d, host: store.host, port, databaseName: s[d].databaseName,
+                replicaSet: d === "mongodb" && s.mongodb.replicas > 1 ? s.mongodb.replicaSetName : undefined,
+                secretName: store.secretName, traffic: traffic.rulesFor(ep),
+                schedule: b.schedule, retention: b.retention,
+                storage: { size: b.storageSize, storageClass: s.storageClass },
+                partOf, protect: s.protectData,
+            });
+        }),
+        kafkaTopics: brokers => {
+            const k = s.kafka.topics;
+            return {
+                // Checked by resolveGreenfieldSpec (greenfield.kafka.topics and its connection, the cluster's size).
+                args: checked({
+                    enabled: k.enabled,
+                    bootstrapServers: k.bootstrapServers
+                        ?? (k.access === "external" ? brokers.externalBootstrapServerList.apply(l => l!) : brokers.bootstrapServerList),
+                    tls: k.tls, sasl: k.sasl, kafkaVersion: k.kafkaVersion, timeoutSeconds: k.timeoutSeconds,
+                    brokers: s.kafka.brokers, clusterMinInsyncReplicas: s.kafka.minInsyncReplicas, topics: topicSpecs, protect: s.protectData,
+                }),
+                afterBrokers: k.bootstrapServers === undefined,
+            };
+        },
         sealedSecrets: ss && {
             controller: { namespace: ss.namespace, apiServerCidrs: s.apiServer.cidrs, apiServerPorts: s.apiServer.ports, image: ss.image, partOf },
             secrets: Object.entries(ss.secrets).map(([secretName, sec]): [string, SealedSecretArgs] => [secretName, {
