@@ -16,32 +16,27 @@
  * its Secret; the services read it through secretKeyRef (the design's plaintext ConfigMap secrets
  * are not repeated).
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseBackup, planBackupFlow } from "../../backup/backup";
+import { DatabaseBackup } from "../../backup/backup";
 import { Database } from "../../database/database";
 import { IngressRoutes } from "../../edge/ingress";
-import { SECRET_KEYS } from "../../database/engines";
-import { ContainerSpec, httpProbe, secretEnv, tcpProbe, livenessTcp } from "../../k8s/container";
 import { OWNER_LABEL } from "../../k8s/labels";
 import { NamespaceBaseline } from "../../k8s/namespace";
-import { Peer, TrafficPlan, TrafficRule } from "../../k8s/traffic";
-import { checked, imageTag, requireDnsLabel } from "../../k8s/validation";
+import { Peer, TrafficPlan } from "../../k8s/traffic";
+import { requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { KafkaCluster } from "../../messaging/kafka";
-import { outboxTopics } from "../../messaging/spec";
 import { KafkaTopics } from "../../messaging/topics";
-import { OTEL_PORTS } from "../../observability/otel";
-import { ObservabilityStack } from "../../observability/stack";
 import { AlertmanagerTarget } from "../../observability/alerting";
-import { DATABASE_OF, EVENT_FLOW, OUTBOX_SERVICES, OutboxService, planOutbox } from "./plan";
+import { ObservabilityStack } from "../../observability/stack";
+import { DATABASE_OF, OUTBOX_SERVICES, planOutbox } from "./plan";
 import { OutboxDatabase } from "./schema";
-import { OUTBOX_PART_OF, OutboxEventsSpec, PORTS } from "./spec";
-
-import EnvVar = k8s.types.input.core.v1.EnvVar;
+import { kafkaExporterWorkload, ServiceWiring, serviceWorkload } from "./services";
+import { OutboxEventsSpec } from "./spec";
 
 export * from "./spec";
 export * from "./plan";
+export { scrapeAnnotations } from "./services";
 
 /** The label a database carries to name the one service that owns it (the pack's `ownedBySource`). */
 export { OWNER_LABEL };
@@ -62,8 +57,6 @@ export interface OutboxDatabaseOutputs {
     phase: pulumi.Output<string>;
 }
 
-
-const env = (name: string, value: pulumi.Input<string>): EnvVar => ({ name, value });
 
 export class OutboxEvents extends pulumi.ComponentResource {
     /** The validated spec with every default filled in. */
@@ -99,180 +92,38 @@ export class OutboxEvents extends pulumi.ComponentResource {
         const child = { parent: this };
         const p = planOutbox(name, spec);
         const ns = new NamespaceBaseline(`${name}-namespace`, p.baseline, child).name;
-        const protect = spec.protectData;
-        const { ids, exporterId, metricsPort, ingressController } = p;
-        const prometheusPeer = p.prometheusPeer(ns);
-        const collectorPeer = p.collectorPeer(ns);
-        const exporterEnabled = spec.observability.kafkaExporter.enabled;
-        const svcSpec = p.services;
+        this.prometheusPeer = p.prometheusPeer(ns);
 
+        // One PostgreSQL per service, each with its daily backup when backups are on.
         const dbs = {} as Record<OutboxDatabase, Database>;
         for (const s of OUTBOX_SERVICES) {
             dbs[DATABASE_OF[s]] = new Database(`${name}-${DATABASE_OF[s]}`, p.database(s, ns), child);
         }
-        // Backups (outbox-events.md "Backup Strategy": daily full backups of each PostgreSQL).
-        if (spec.backups) {
+        if (p.backup) {
             for (const s of OUTBOX_SERVICES) {
-                const dbName = DATABASE_OF[s];
-                const ep = planBackupFlow(this.backupTraffic, p.backupName(s), ns, OUTBOX_PART_OF,
-                    { id: `${OUTBOX_PART_OF}/${name}-${dbName}`, peer: dbs[dbName].peer }, [{ port: 5432 }]);
-                // The policy was checked once, as outbox.backups; the names are the system's own.
-                this.backups[dbName] = new DatabaseBackup(p.backupName(s), checked({
-                    namespace: ns, engine: "postgresql", host: dbs[dbName].host, port: 5432, databaseName: dbName,
-                    secretName: dbs[dbName].secretName, traffic: this.backupTraffic.rulesFor(ep),
-                    schedule: spec.backups.schedule, retention: spec.backups.retention,
-                    storage: { size: spec.backups.storageSize, storageClass: spec.database.storage.storageClass ?? spec.storageClass },
-                    partOf: OUTBOX_PART_OF, protect,
-                }), child);
+                const db = DATABASE_OF[s];
+                this.backups[db] = new DatabaseBackup(p.backupName(s), p.backup(s, ns, dbs[db], this.backupTraffic), child);
             }
         }
+
+        // Kafka, then the topics through the explicit kafka provider.
         const kafka = new KafkaCluster(`${name}-kafka`, p.kafka(ns), child);
-        const t = spec.kafka.topics;
-        const conn = spec.kafka.connection;
-        // Checked by validateOutboxEventsSpec (outbox.kafka.topics, outbox.kafka.connection, the cluster's size).
-        const topics = new KafkaTopics(`${name}-topics`, checked({
-            enabled: spec.kafka.manageTopics,
-            // An explicit list (a broker outside the cluster), else the choice: in-cluster names or external addresses.
-            bootstrapServers: conn.bootstrapServers
-                ?? (conn.access === "external" ? kafka.externalBootstrapServerList.apply(l => l!) : kafka.bootstrapServerList),
-            tls: conn.tls,
-            sasl: conn.sasl,
-            brokers: spec.kafka.cluster.brokers,
-            clusterMinInsyncReplicas: spec.kafka.cluster.minInsyncReplicas,
-            topics: outboxTopics(t.replicationFactor, t.minInsyncReplicas, t.partitions),
-            protect,
-            // Through the in-cluster brokers: after they are ready. An explicit bootstrap list is a broker
-            // outside the cluster, which this cluster's pods do not gate.
-        }), conn.bootstrapServers ? child : { ...child, dependsOn: [kafka] });
+        const topicPlan = p.kafkaTopics(kafka);
+        const topics = new KafkaTopics(`${name}-topics`, topicPlan.args, topicPlan.afterBrokers ? { ...child, dependsOn: [kafka] } : child);
 
         const obs = new ObservabilityStack(p.obsName, { ...p.observability(ns), alertmanager: args.alertmanager }, child);
-        this.prometheusPeer = prometheusPeer;
-
-        if (exporterEnabled) {
-            const e = spec.observability.kafkaExporter;
-            new Workload(exporterId.name, {
-                namespace: ns,
-                identity: { ...exporterId, version: imageTag(e.image) },
-                kind: "Deployment",
-                replicas: 1,
-                containers: [{
-                    name: "kafka-exporter",
-                    image: e.image,
-                    args: [
-                        ...Array.from({ length: spec.kafka.cluster.brokers }, (_, i) => kafka.bootstrapServerList.apply(l => `--kafka.server=${l[i]}`)),
-                        `--web.listen-address=:${PORTS.kafkaExporter}`,
-                        "--web.telemetry-path=/metrics",
-                    ],
-                    ports: [{ name: "metrics", containerPort: PORTS.kafkaExporter }],
-                    resources: e.resources,
-                    livenessProbe: livenessTcp(PORTS.kafkaExporter),
-                    // Its landing page: served once the exporter is up (/metrics would query Kafka).
-                    readinessProbe: httpProbe("/", PORTS.kafkaExporter, { initialDelaySeconds: 5 }),
-                }],
-                podAnnotations: scrapeAnnotations(PORTS.kafkaExporter),
-                traffic: {
-                    ingress: [{ peer: prometheusPeer, ports: [{ port: PORTS.kafkaExporter }] }],
-                    egress: [kafka.clientEgress],
-                },
-            }, { ...child, dependsOn: [kafka] });
+        if (spec.observability.kafkaExporter.enabled) {
+            new Workload(p.exporterId.name, kafkaExporterWorkload(p, spec, { namespace: ns, prometheus: this.prometheusPeer, kafka }), { ...child, dependsOn: [kafka] });
         }
 
-        // The three services.
-        const common = (s: OutboxService): pulumi.Input<EnvVar>[] => {
-            const db = dbs[DATABASE_OF[s]];
-            const sp = svcSpec[s];
-            const flow = EVENT_FLOW[s];
-            const vars: pulumi.Input<EnvVar>[] = [
-                env("SERVICE_NAME", ids[s].name),
-                env("LOG_LEVEL", sp.logLevel),
-                env("LOG_FORMAT", "json"),
-                env("OTEL_SERVICE_NAME", ids[s].name),
-                env("OTEL_EXPORTER_OTLP_ENDPOINT", obs.otlpGrpcEndpoint),
-                env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-                env("OTEL_RESOURCE_ATTRIBUTES", `service.namespace=${OUTBOX_PART_OF},k8s.namespace.name=${spec.namespace}`),
-                env("DB_HOST", db.host),
-                env("DB_PORT", "5432"),
-                env("DB_NAME", DATABASE_OF[s]),
-                secretEnv("DB_USER", db.secretName, SECRET_KEYS.username),
-                secretEnv("DB_PASSWORD", db.secretName, SECRET_KEYS.password),
-                // The Database serves no TLS yet (see the system's notes).
-                env("DB_SSLMODE", "disable"),
-                env("DB_POOL_MIN_CONNS", String(sp.pool.minConnections)),
-                env("DB_POOL_MAX_CONNS", String(sp.pool.maxConnections)),
-                env("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers),
-                env("KAFKA_CLIENT_ID", ids[s].name),
-                env("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
-            ];
-            if (flow.produces.length) {
-                vars.push(
-                    env("KAFKA_PRODUCE_TOPICS", flow.produces.join(",")),
-                    env("OUTBOX_POLL_INTERVAL_MS", String(spec.outboxProcessor.pollIntervalMs)),
-                    env("OUTBOX_BATCH_SIZE", String(spec.outboxProcessor.batchSize)),
-                );
-            }
-            if (flow.consumes.length) {
-                vars.push(
-                    env("KAFKA_CONSUME_TOPICS", flow.consumes.join(",")),
-                    env("KAFKA_CONSUMER_GROUP", s === "grpc" ? spec.grpcService.consumerGroup : spec.worker.consumerGroup),
-                );
-            }
-            return vars;
+        // The three services, each after its own database (its connection pool opens at start); not
+        // after the topics: outbox-events.md "Decoupling", services do not depend on Kafka availability
+        // (the relay publishes what the outbox table holds).
+        const wiring: ServiceWiring = {
+            namespace: ns, database: s => dbs[DATABASE_OF[s]], kafka, otlpGrpcEndpoint: obs.otlpGrpcEndpoint,
+            prometheus: this.prometheusPeer, collector: p.collectorPeer(ns),
         };
-        const egress = (s: OutboxService): TrafficRule[] => [
-            { peer: dbs[DATABASE_OF[s]].peer, ports: [{ port: 5432 }] },
-            kafka.clientEgress,
-            { peer: collectorPeer, ports: [{ port: OTEL_PORTS.otlpGrpc }, { port: OTEL_PORTS.otlpHttp }] },
-        ];
-        const workload = (s: OutboxService, container: Omit<ContainerSpec, "name" | "image" | "resources" | "env">,
-            extraEnv: EnvVar[], servicePorts: { name: string; port: number }[], ingress: TrafficRule[]): Workload => {
-            const sp = svcSpec[s];
-            return new Workload(ids[s].name, {
-                namespace: ns,
-                identity: { ...ids[s], version: imageTag(sp.image) },
-                kind: "Deployment",
-                replicas: sp.replicas,
-                containers: [{ name: ids[s].app!, image: sp.image, resources: sp.resources, env: [...common(s), ...extraEnv], ...container }],
-                autoscaling: sp.autoscaling,
-                podAnnotations: scrapeAnnotations(metricsPort[s]),
-                servicePorts,
-                traffic: { ingress: [...ingress, { peer: prometheusPeer, ports: [{ port: metricsPort[s] }] }], egress: egress(s) },
-                // "Graceful shutdown": in-flight requests finish and the outbox batch is committed.
-                terminationGracePeriodSeconds: 30,
-                // After the service's database (its connection pool opens at start); not after the
-                // topics: outbox-events.md "Decoupling", services do not depend on Kafka availability
-                // (the relay publishes what the outbox table holds).
-            }, { ...child, dependsOn: [dbs[DATABASE_OF[s]]] });
-        };
-
-        const r = spec.restService;
-        const rest = workload("rest", {
-            ports: [{ name: "http", containerPort: r.port }],
-            livenessProbe: livenessTcp(r.port),
-            readinessProbe: httpProbe("/health", r.port, { initialDelaySeconds: 5 }),
-        }, [env("HTTP_PORT", String(r.port))], [{ name: "http", port: r.port }],
-        [{ peer: ingressController, ports: [{ port: r.port }] }]);
-
-        const g = spec.grpcService;
-        const grpc = workload("grpc", {
-            ports: [{ name: "grpc", containerPort: g.port }, { name: "metrics", containerPort: g.metricsPort }],
-            // The design names no health service: readiness is the gRPC listener accepting
-            // connections, liveness the process answering on its metrics port.
-            livenessProbe: livenessTcp(g.metricsPort),
-            readinessProbe: tcpProbe(g.port, { initialDelaySeconds: 5 }),
-        }, [
-            env("GRPC_PORT", String(g.port)),
-            env("METRICS_PORT", String(g.metricsPort)),
-            env("GRPC_REFLECTION_ENABLED", String(g.reflection)),
-        ], [{ name: "grpc", port: g.port }],
-        g.external ? [{ peer: ingressController, ports: [{ port: g.port }] }] : []);
-
-        const w = spec.worker;
-        // Nobody calls the worker: no Service, only Prometheus reaches its metrics port.
-        workload("worker", {
-            ports: [{ name: "metrics", containerPort: w.metricsPort }],
-            livenessProbe: livenessTcp(w.metricsPort),
-            readinessProbe: httpProbe("/metrics", w.metricsPort, { initialDelaySeconds: 5 }),
-        }, [env("METRICS_PORT", String(w.metricsPort))], [], []);
+        const [rest, grpc] = OUTBOX_SERVICES.map(s => new Workload(p.ids[s].name, serviceWorkload(p, spec, s, wiring), { ...child, dependsOn: [dbs[DATABASE_OF[s]]] }));
 
         // The edge: REST (and gRPC, Grafana when opened) behind ingress-nginx with cert-manager TLS and rate limits.
         this.edge = new IngressRoutes(`${name}-edge`, p.edge(ns, {
@@ -281,14 +132,14 @@ export class OutboxEvents extends pulumi.ComponentResource {
         this.externalUrls = this.edge.urls;
 
         this.namespace = ns;
-        this.restUrl = pulumi.interpolate`http://${rest.host}:${r.port}`;
-        this.grpcAddress = pulumi.interpolate`${grpc.host}:${g.port}`;
+        this.restUrl = pulumi.interpolate`http://${rest.host}:${spec.restService.port}`;
+        this.grpcAddress = pulumi.interpolate`${grpc.host}:${spec.grpcService.port}`;
         this.databases = Object.fromEntries(Object.entries(dbs).map(([db, d]) => [db, {
             host: d.host, port: d.port, secretName: d.secretName, connectionUrl: d.connectionUrl, phase: d.phase,
         }])) as Record<OutboxDatabase, OutboxDatabaseOutputs>;
         this.kafkaBootstrapServers = kafka.bootstrapServers;
         this.topicNames = topics.topicNames;
-        this.consumerGroups = pulumi.output({ grpcService: g.consumerGroup, worker: w.consumerGroup });
+        this.consumerGroups = pulumi.output({ grpcService: spec.grpcService.consumerGroup, worker: spec.worker.consumerGroup });
         this.otlpEndpoint = obs.otlpGrpcEndpoint;
         this.prometheusUrl = obs.prometheusUrl;
         this.grafanaUrl = obs.grafanaUrl;
@@ -300,9 +151,4 @@ export class OutboxEvents extends pulumi.ComponentResource {
             databases: this.databases, externalUrls: this.externalUrls,
         });
     }
-}
-
-/** Pod annotations the Prometheus "kubernetes-pods" job keeps (scrape, port, path). */
-export function scrapeAnnotations(port: number): Record<string, string> {
-    return { "prometheus.io/scrape": "true", "prometheus.io/port": String(port), "prometheus.io/path": "/metrics" };
 }

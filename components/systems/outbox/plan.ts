@@ -4,21 +4,22 @@
  * spec alone. Pure: nothing is registered and nothing is validated again here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { backupPeer } from "../../backup/backup";
+import { backupPeer, DatabaseBackupArgs, planBackupFlow } from "../../backup/backup";
 import { BACKUP_RESOURCES, backupLoad } from "../../backup/policy";
 import { databaseLoad } from "../../database/spec";
 import { Checked, checked } from "../../k8s/validation";
 import { budgetOf, requireLimitRangeFits, requireQuotaFits, withSurge } from "../../k8s/capacity";
 import { ResourceSpec } from "../../k8s/container";
-import { DatabaseArgs } from "../../database/database";
+import { Database, DatabaseArgs } from "../../database/database";
 import { IngressRoutesArgs } from "../../edge/ingress";
 import { grafanaRootUrl } from "../../edge/spec";
 import { GRAFANA_PORT } from "../../observability/grafana";
 import { AppIdentity, LABELS, OWNER_LABEL, selectorLabels } from "../../k8s/labels";
 import { NamespaceBaselineArgs } from "../../k8s/namespace";
-import { Peer, TrafficRule } from "../../k8s/traffic";
-import { KafkaClusterArgs } from "../../messaging/kafka";
-import { kafkaLoad, OUTBOX_TOPIC_NAMES } from "../../messaging/spec";
+import { Peer, TrafficPlan, TrafficRule } from "../../k8s/traffic";
+import { KafkaCluster, KafkaClusterArgs } from "../../messaging/kafka";
+import { kafkaLoad, OUTBOX_TOPIC_NAMES, outboxTopics } from "../../messaging/spec";
+import { KafkaTopicsArgs } from "../../messaging/topics";
 import { KUBERNETES_ALERTS, OUTBOX_ALERTS } from "../../observability/alerts";
 import { Producer } from "../../observability/catalogue";
 import { observabilityPeer } from "../../observability/common";
@@ -75,6 +76,19 @@ export interface OutboxPlan {
      * endpoints the NetworkPolicies open to the ingress controller.
      */
     edge: (ns: pulumi.Input<string>, services: { rest: pulumi.Input<string>; grpc: pulumi.Input<string>; grafana: pulumi.Input<string> }) => Checked<IngressRoutesArgs>;
+    /**
+     * With backups on (outbox-events.md "Backup Strategy": daily full backups of each PostgreSQL), a
+     * service database's pg_dump CronJob: its flow (backup pods -> PostgreSQL) joins `traffic`, and its
+     * pods get exactly that rule. Checked once, as outbox.backups; the names are the system's own.
+     */
+    backup?: (s: OutboxService, ns: pulumi.Input<string>, store: Pick<Database, "peer" | "host" | "secretName">, traffic: TrafficPlan) => Checked<DatabaseBackupArgs>;
+    /**
+     * The topics through the explicit kafka provider: an explicit bootstrap list (a broker outside the
+     * cluster), else the in-cluster or external listeners as outbox.kafka.connection.access says.
+     * `afterBrokers`: topics on this cluster's brokers wait for them; a broker outside is not gated by
+     * this cluster's pods.
+     */
+    kafkaTopics(brokers: Pick<KafkaCluster, "bootstrapServerList" | "externalBootstrapServerList">): { args: Checked<KafkaTopicsArgs>; afterBrokers: boolean };
 }
 
 /**
@@ -199,6 +213,37 @@ export function planOutbox(name: string, spec: OutboxEventsSpec): OutboxPlan {
                 // The three services' metrics (outbox-events.md "Prometheus Metrics") and the lag exporter's.
                 producers: [...OUTBOX_SERVICES.map(s => OUTBOX_APPS[s]), ...(exporterEnabled ? ["kafka-exporter" as const] : [])],
                 protect,
+            };
+        },
+        backup: spec.backups && ((s, ns, store, traffic) => {
+            const b = spec.backups!;
+            const db = DATABASE_OF[s];
+            const ep = planBackupFlow(traffic, backupName(s), ns, OUTBOX_PART_OF, { id: `${OUTBOX_PART_OF}/${name}-${db}`, peer: store.peer }, [{ port: 5432 }]);
+            return checked({
+                namespace: ns, engine: "postgresql", host: store.host, port: 5432, databaseName: db,
+                secretName: store.secretName, traffic: traffic.rulesFor(ep),
+                schedule: b.schedule, retention: b.retention,
+                storage: { size: b.storageSize, storageClass: spec.database.storage.storageClass ?? spec.storageClass },
+                partOf: OUTBOX_PART_OF, protect,
+            });
+        }),
+        kafkaTopics: brokers => {
+            const t = spec.kafka.topics;
+            const conn = spec.kafka.connection;
+            return {
+                // Checked by validateOutboxEventsSpec (outbox.kafka.topics, outbox.kafka.connection, the cluster's size).
+                args: checked({
+                    enabled: spec.kafka.manageTopics,
+                    bootstrapServers: conn.bootstrapServers
+                        ?? (conn.access === "external" ? brokers.externalBootstrapServerList.apply(l => l!) : brokers.bootstrapServerList),
+                    tls: conn.tls,
+                    sasl: conn.sasl,
+                    brokers: spec.kafka.cluster.brokers,
+                    clusterMinInsyncReplicas: spec.kafka.cluster.minInsyncReplicas,
+                    topics: outboxTopics(t.replicationFactor, t.minInsyncReplicas, t.partitions),
+                    protect,
+                }),
+                afterBrokers: conn.bootstrapServers === undefined,
             };
         },
         // Checked by validateOutboxEventsSpec (outbox.ingress: resolveEdgeSpec).
