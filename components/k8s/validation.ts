@@ -77,6 +77,7 @@ export function requireDnsLabel(key: string, value: unknown, maxLength = 40): st
     return value;
 }
 
+const MEBIBYTE = 1024 * 1024;
 const QUANTITY_EXAMPLE: Record<QuantityKind, string> = { cpu: "250m or 1", memory: "512Mi or 10Gi", storage: "512Mi or 10Gi" };
 
 /** Why a parseable quantity is still wrong for its kind (CPU in cores or millicores; bytes never in milli). */
@@ -87,6 +88,10 @@ function quantityKindProblem(text: string, kind: QuantityKind): string | undefin
     }
     if (kind !== "cpu" && suffix === "m") {
         return ` ("m" is milli: ${text} is a thousandth of ${text.slice(0, -1)} bytes; write Mi for mebibytes)`;
+    }
+    // No pod or volume lives in less than a mebibyte: such a size is a unit left out ("2" for 2Gi).
+    if (kind !== "cpu" && parseQuantity(text)! < MEBIBYTE) {
+        return ` (${text} is ${parseQuantity(text)} bytes, less than 1Mi: a unit left out?)`;
     }
     return undefined;
 }

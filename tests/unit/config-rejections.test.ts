@@ -54,6 +54,12 @@ async function loadRejection(extra: Record<string, string>): Promise<Rejection> 
 const refused = (message: string): Rejection => ({ message, registered: 0 });
 
 describe("bad input is refused before any resource registers, naming the config key", () => {
+    it("refuses a size without its unit (2 bytes where 2Gi was meant)", async () => {
+        expect(await rejection(c => { c.restapi.observability.prometheusStorage = 2; })).to.deep.equal(refused(
+            "k8s-platform:restapi.observability.prometheusStorage: 2 is not a storage quantity (2 is 2 bytes, less than 1Mi: a unit left out?); " +
+            "allowed: e.g. 512Mi or 10Gi"));
+    });
+
     it("refuses a memory quantity in millibytes", async () => {
         expect(await rejection(c => { c.cstore.redis.resources.requests.memory = "128m"; })).to.deep.equal(refused(
             "k8s-platform:cstore.redis.resources.requests.memory: \"128m\" is not a memory quantity (\"m\" is milli: 128m is a thousandth " +
