@@ -38,13 +38,6 @@ export function parseBackupPolicy(key: string, raw: unknown): BackupPolicy | und
     };
 }
 
-/** Checks an already-typed policy (a component's args), naming `key`. */
-export function validateBackupPolicy(key: string, p: BackupPolicy): void {
-    requireCronSchedule(`${key}.schedule`, p.schedule);
-    requireIntInRange(`${key}.retention`, p.retention, RETENTION_RANGE[0], RETENTION_RANGE[1]);
-    requireQuantity(`${key}.storageSize`, p.storageSize, "storage");
-}
-
 /** Resources of a backup or restore pod (DatabaseBackup's default). */
 export const BACKUP_RESOURCES: ResourceSpec = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 

@@ -172,8 +172,6 @@ export function isKind(type: string, group: string, ...kinds: string[]): boolean
     return groupOf(type) === group && kinds.includes(kindOf(type) ?? "");
 }
 
-export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"];
-
 export function isWorkloadType(type: string): boolean {
     return (
         isKind(type, "apps", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet") ||

@@ -162,10 +162,3 @@ export function parseNetworkPolicy(res: K8sResource): ParsedPolicy {
 export function networkPoliciesOf(resources: K8sResource[]): ParsedPolicy[] {
     return resources.filter((r) => isNetworkPolicy(r.type)).map(parseNetworkPolicy);
 }
-
-export function describePorts(ports: PortSpec[] | undefined): string {
-    if (!ports) {
-        return "any port";
-    }
-    return ports.map((p) => `${p.protocol}/${p.port ?? "*"}${p.endPort ? `-${p.endPort}` : ""}`).join(", ");
-}

@@ -228,11 +228,3 @@ export const DEFAULT_PLAN: PlanRule[] = [
     },
     { description: "Alertmanager -> its receivers (HTTPS outside)", from: { role: OBS.alertmanager }, to: { outside: true }, ports: tcp(443) },
 ];
-
-export function describeRulePorts(ports: PlanPort[] | undefined): string {
-    return ports ? ports.map((p) => `${p.protocol ?? "TCP"}/${p.port}`).join(", ") : "any";
-}
-
-export function describeViolationPorts(v: PlanViolation): string {
-    return portLabel(v.ports);
-}
