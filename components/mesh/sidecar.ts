@@ -1,10 +1,16 @@
 /**
- * The size of the istio-proxy that Istio injects into a pod, set on the pod itself.
+ * What every pod of a meshed system tells Istio's injector about its istio-proxy.
  *
- * The capacity check (components/systems/greenfield/plan.ts) counts one istio-proxy per pod at
- * `mesh.sidecarResources` against the namespace's quota and LimitRange. Without these annotations
- * the injector would use the cluster's `values.global.proxy.resources`, which may differ from what
- * was checked; with them, every pod gets exactly the checked size, whatever the cluster's default.
+ * - Its size. The capacity check (components/systems/greenfield/plan.ts) counts one istio-proxy per
+ *   pod at `mesh.sidecarResources` against the namespace's quota and LimitRange. Without these
+ *   annotations the injector would use the cluster's `values.global.proxy.resources`, which may
+ *   differ from what was checked; with them, every pod gets exactly the checked size.
+ * - For the pods of Jobs and CronJobs (the backups and their restores), a native sidecar
+ *   (`sidecar.istio.io/nativeSidecar`): an init container with restartPolicy Always, which Kubernetes
+ *   stops when the pod's own containers are done. A classic sidecar never exits, so the Job would
+ *   never complete and, with concurrencyPolicy Forbid, no later backup would start. Istio makes
+ *   native sidecars the default only from 1.27; the README's prerequisite is Istio >= 1.22 on
+ *   Kubernetes >= 1.29 (SidecarContainers).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceSpec } from "../k8s/container";
@@ -18,6 +24,10 @@ export function sidecarResourceAnnotations(r: ResourceSpec): Record<string, stri
         "sidecar.istio.io/proxyMemoryLimit": r.limits.memory,
     };
 }
+
+/** Batch pods: the proxy must stop with the pod's own containers. */
+const NATIVE_SIDECAR = { "sidecar.istio.io/nativeSidecar": "true" };
+const BATCH_TYPES = new Set(["kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"]);
 
 /** Where each kind of workload keeps its pod template's annotations. */
 const POD_ANNOTATIONS_PATH: Record<string, string[]> = {
@@ -42,13 +52,15 @@ function mergeAt(value: unknown, path: string[], add: Record<string, string>): u
 }
 
 /**
- * A transformation for a system's component: every pod template among its descendants gets the
- * sidecar annotations of `r` (pods of Deployments, StatefulSets, DaemonSets, Jobs and CronJobs).
+ * A transformation for a system's component: every pod template among its descendants (of
+ * Deployments, StatefulSets, DaemonSets, Jobs and CronJobs) gets the proxy size `r`, and those of
+ * Jobs and CronJobs a native sidecar.
  */
-export function sidecarSizing(r: ResourceSpec): pulumi.ResourceTransformation {
-    const annotations = sidecarResourceAnnotations(r);
+export function meshPodTemplates(r: ResourceSpec): pulumi.ResourceTransformation {
+    const sized = sidecarResourceAnnotations(r);
     return ({ type, props, opts }) => {
         const path = POD_ANNOTATIONS_PATH[type];
+        const annotations = BATCH_TYPES.has(type) ? { ...sized, ...NATIVE_SIDECAR } : sized;
         return path === undefined ? undefined : { props: mergeAt(props, path, annotations) as pulumi.Inputs, opts };
     };
 }

@@ -575,6 +575,24 @@ describe("GreenfieldCluster", () => {
             }
         });
 
+        it("runs the proxy of the backups' pods (CronJobs) as a native sidecar, so their Jobs complete; long-running pods keep the classic one", async () => {
+            const { res: withBackups } = await build("gfb", prodArgs({
+                namespace: "gfb", mesh: MESH, backups: { schedule: "0 3 * * *", retention: 7, storageSize: "5Gi" },
+                fastapi: { image: IMAGE, release: { strategy: "blue-green", activeColor: "blue", greenImage: "ghcr.io/k8s-platform/greenfield-fastapi:1.1.0" } },
+                quota: { requestsCpu: "24", requestsMemory: "64Gi", limitsCpu: "64", limitsMemory: "128Gi", requestsStorage: "500Gi", pods: 80, persistentVolumeClaims: 40 },
+            }));
+            const native = (annotations: Record<string, string> | undefined) => annotations?.["sidecar.istio.io/nativeSidecar"];
+            const cronJobs = ofType(withBackups, T.cronJob);
+            expect(cronJobs.map(c => c.inputs.metadata.name).sort()).to.deep.equal([
+                "gfb-mongodb-backup", "gfb-mongodb-backup-restore", "gfb-mysql-backup", "gfb-mysql-backup-restore", "gfb-postgresql-backup", "gfb-postgresql-backup-restore",
+            ]);
+            for (const c of cronJobs) {
+                expect(native(c.inputs.spec.jobTemplate.spec.template.metadata.annotations), c.name).to.equal("true");
+            }
+            const longRunning = [T.deployment, T.statefulSet].flatMap(t => ofType(withBackups, t));
+            expect(longRunning.filter(r => native(r.inputs.spec.template.metadata?.annotations) !== undefined).map(r => r.name)).to.deep.equal([]);
+        });
+
         it("enforces STRICT mutual TLS in the namespace and injects sidecars", () => {
             const pa = ofType(res, T.peerAuthentication);
             expect(pa.map(p => [p.inputs.metadata.namespace, p.inputs.metadata.name, p.inputs.spec])).to.deep.equal([[NS, "default", { mtls: { mode: "STRICT" } }]]);

@@ -24,7 +24,7 @@ import { requireDnsLabel } from "../../k8s/validation";
 import { Workload } from "../../k8s/workload";
 import { MeshEdge } from "../../mesh/edge";
 import { IstioTraffic, MeshPolicy } from "../../mesh/istio";
-import { sidecarSizing } from "../../mesh/sidecar";
+import { meshPodTemplates } from "../../mesh/sidecar";
 import { KafkaCluster } from "../../messaging/kafka";
 import { KafkaTopics } from "../../messaging/topics";
 import { AlertmanagerTarget } from "../../observability/alerting";
@@ -100,9 +100,10 @@ export class GreenfieldCluster extends pulumi.ComponentResource {
         const p = planGreenfield(name, s);
         const n = p.names;
         const mesh = s.mesh;
-        // With the mesh on, every pod of the system carries the istio-proxy size the capacity check counted.
+        // With the mesh on, every pod of the system carries the istio-proxy size the capacity check counted,
+        // and the backups' pods a native sidecar (their Jobs complete).
         super("platform:systems:GreenfieldCluster", name, {}, mesh
-            ? { ...opts, transformations: [...(opts?.transformations ?? []), sidecarSizing(mesh.sidecarResources)] } : opts);
+            ? { ...opts, transformations: [...(opts?.transformations ?? []), meshPodTemplates(mesh.sidecarResources)] } : opts);
         const child = { parent: this };
 
         const baseline = new NamespaceBaseline(`${name}-namespace`, p.baseline, child);
