@@ -216,6 +216,23 @@ function redisClusterShrinkJob(ctx: EngineContext, image: string, configMap: k8s
     return { job, peer: { kind: "pods", namespace: ctx.namespace, selector } };
 }
 
+/** The args of a Database built directly (no system's plan checked them), checked before anything registers. */
+function validateDirectArgs(key: string, name: string, args: DatabaseArgs): DatabaseSpec {
+    const spec = validateDatabaseArgs(key, name, args);
+    if (args.snapshotRepository !== undefined) {
+        if (spec.type !== "elasticsearch") {
+            throw new ValidationError(`${key}.snapshotRepository`, `is set for ${spec.type}; allowed: elasticsearch only`);
+        }
+        if (!/^\/[A-Za-z0-9._/-]+$/.test(args.snapshotRepository.path)) {
+            throw new ValidationError(`${key}.snapshotRepository.path`, `${JSON.stringify(args.snapshotRepository.path)} is not allowed; allowed: an absolute path`);
+        }
+    }
+    if (Object.keys(args.initScripts ?? {}).length > 0 && !ENGINES[spec.type].initScriptsPath) {
+        throw new ValidationError(`${key}.initScripts`, `${spec.type} runs no init scripts; allowed for: postgresql, mysql, mongodb`);
+    }
+    return spec;
+}
+
 export class Database extends pulumi.ComponentResource {
     public readonly type: DatabaseType;
     public readonly host: pulumi.Output<string>;
@@ -245,19 +262,7 @@ export class Database extends pulumi.ComponentResource {
 
     constructor(name: string, args: DatabaseArgs | Checked<DatabaseArgs>, opts?: pulumi.ComponentResourceOptions) {
         // Checked once: where the config entered (a system's spec), or here for a Database built directly.
-        const key = `Database(${name})`;
-        let spec: DatabaseSpec = args;
-        if (!isChecked(args)) {
-            spec = validateDatabaseArgs(key, name, args);
-            if (args.snapshotRepository !== undefined) {
-                if (spec.type !== "elasticsearch") {
-                    throw new ValidationError(`${key}.snapshotRepository`, `is set for ${spec.type}; allowed: elasticsearch only`);
-                }
-                if (!/^\/[A-Za-z0-9._/-]+$/.test(args.snapshotRepository.path)) {
-                    throw new ValidationError(`${key}.snapshotRepository.path`, `${JSON.stringify(args.snapshotRepository.path)} is not allowed; allowed: an absolute path`);
-                }
-            }
-        }
+        const spec: DatabaseSpec = isChecked(args) ? args : validateDirectArgs(`Database(${name})`, name, args);
         super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
         const version = spec.version ?? engine.defaultVersion;
@@ -316,9 +321,6 @@ export class Database extends pulumi.ComponentResource {
 
         // Init scripts: the user's (replication needs none: its settings live in the config files).
         const scripts: Record<string, string> = { ...(args.initScripts ?? {}) };
-        if (Object.keys(scripts).length > 0 && !engine.initScriptsPath) {
-            throw new Error(`${key}.initScripts: ${spec.type} runs no init scripts; allowed for: postgresql, mysql, mongodb`);
-        }
         const volumes: k8s.types.input.core.v1.Volume[] = [];
         const engineContainer = engine.container(ctx);
         if (args.snapshotRepository) {

@@ -258,6 +258,22 @@ describe("Database", () => {
             .to.throw("Database(pg-sync1).postgresql.synchronous: true is not allowed with 1 replica; allowed: false, or replicas >= 2 (a commit waits for a standby)");
     });
 
+    it("refuses init scripts for an engine that runs none, before registering anything", async () => {
+        const res = await capture(() => {
+            expect(() => new Database("cache-init", args("redis", { initScripts: { "01.sql": "select 1" } })))
+                .to.throw("Database(cache-init).initScripts: redis runs no init scripts; allowed for: postgresql, mysql, mongodb");
+        });
+        expect(res).to.have.length(0);
+    });
+
+    it("refuses a snapshot repository on an engine other than Elasticsearch, before registering anything", async () => {
+        const res = await capture(() => {
+            expect(() => new Database("pg-snap", args("postgresql", { snapshotRepository: { claimName: "snaps", path: "/snapshots" } })))
+                .to.throw("Database(pg-snap).snapshotRepository: is set for postgresql; allowed: elasticsearch only");
+        });
+        expect(res).to.have.length(0);
+    });
+
     it("refuses a Redis appendOnly that is not a boolean (\"yes\" would have been read as true)", () => {
         expect(() => new Database("aof", args("redis", { redis: { appendOnly: "yes" } } as unknown as Partial<DatabaseArgs>)))
             .to.throw('Database(aof).redis.appendOnly: "yes" is not allowed; allowed: true or false');
