@@ -13,14 +13,15 @@ import { OWNED_ANNOTATIONS } from "../k8s/metadata";
 import { CRUD, PolicyRule, READ } from "../k8s/rbac";
 import { networkPolicySpec, Peer, PortSpec, TrafficRule } from "../k8s/traffic";
 import { Checked, isChecked, ValidationError } from "../k8s/validation";
-import { VolumeClaim, Workload } from "../k8s/workload";
+import { Workload } from "../k8s/workload";
 import { rollingConfigMap } from "../k8s/config";
 import { componentConditions, Phase, WorkloadCondition, workloadPhase } from "../k8s/status";
 import {
-    CONFIG_DIR, credentialFiles, DatabaseType, EngineContext, ENGINES, ES_CONFIG_VOLUME, ES_TLS_VOLUME, esCertificateDnsNames, esSeedConfig, esTlsSecretName, memberHost, mongoMembers, MYSQL_CONF_VOLUME, mysqlConfigure, mysqlReplica, mongoReplsetContainer, REDIS_MASTER_NAME, REDIS_PORT, redisClusterCreate, redisClusterShrink, redisSentinel,
-    SECRET_KEYS, SENTINEL_PORT,
+    CONFIG_DIR, DatabaseType, EngineContext, ENGINES, esCertificateDnsNames, esTlsSecretName, mongoMembers, REDIS_MASTER_NAME, REDIS_PORT,
+    redisClusterShrink, SECRET_KEYS, SENTINEL_PORT,
 } from "./engines";
-import { CONFIG_SIZE_DEFAULT, DatabaseSpec, defaultClusterReplicas, validateDatabaseArgs } from "./spec";
+import { CONFIG_VOLUME, databaseContext, needsKeyfile, planDatabasePod, sqliteDbPath } from "./pod";
+import { DatabaseSpec, validateDatabaseArgs } from "./spec";
 
 /** API group of the Database CRD that the deployer role mirrors. */
 export const DATABASE_GROUP = "database-operator.io";
@@ -37,16 +38,10 @@ export const DATABASE_DEPLOYER_RULES: PolicyRule[] = [
 
 export type DatabasePhase = Phase;
 
-/** SQLite: the path sqld is given as --db-path (a directory it creates on the claim). */
-export function sqliteDbPath(spec: Pick<DatabaseSpec, "sqlite" | "databaseName">): string {
-    return spec.sqlite?.filePath ?? `/data/${spec.databaseName ?? "app"}.db`;
-}
-
 /** The SQLite file sqld keeps its (default namespace's) database in, under --db-path. */
 export const SQLD_DATA_FILE = "dbs/default/data";
 
-/** Volume of the `<name>-config` ConfigMap (the engine's scripts and config files). */
-export const CONFIG_VOLUME = "db-config";
+export { CONFIG_VOLUME, sqliteDbPath };
 
 export interface DatabaseArgs extends DatabaseSpec {
     namespace: pulumi.Input<string>;
@@ -89,45 +84,6 @@ function connectionUrl(type: DatabaseType, user: string, password: string | unde
         case "sqlite":
             return `${scheme}://${host}:${port}`;
     }
-}
-
-/**
- * PostgreSQL members other than ordinal 0 clone the primary on first start (scripts/postgresql/
- * clone-standby.sh); ordinal 0 and initialised members skip it.
- */
-function postgresCloneStandby(ctx: EngineContext, image: string, resources: EngineContext["resources"]): ContainerSpec {
-    return {
-        name: "clone-primary",
-        image,
-        command: ["/bin/sh", `${CONFIG_DIR}/clone-standby.sh`],
-        env: [
-            ...(ENGINES.postgresql.container(ctx).env ?? []),
-            { name: "PRIMARY_HOST", value: memberHost(ctx, 0) },
-            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-        ],
-        // POSTGRES_USER_FILE and POSTGRES_PASSWORD_FILE (the server's env): the script writes a pgpass file.
-        secretFiles: [credentialFiles(ctx)],
-        resources,
-        volumeMounts: [
-            { name: "data", mountPath: ENGINES.postgresql.dataPath },
-            { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true },
-        ],
-    };
-}
-
-/** mongod refuses a key file readable by others: copy it with mode 0400 into an emptyDir. */
-function mongoKeyfileInit(image: string, resources: EngineContext["resources"]): ContainerSpec {
-    return {
-        name: "install-keyfile",
-        image,
-        command: ["sh", "-c", "cp /keyfile-src/keyfile /etc/mongodb-keyfile/keyfile && chmod 0400 /etc/mongodb-keyfile/keyfile"],
-        env: [],
-        resources,
-        volumeMounts: [
-            { name: "mongodb-keyfile-src", mountPath: "/keyfile-src", readOnly: true },
-            { name: "mongodb-keyfile", mountPath: "/etc/mongodb-keyfile" },
-        ],
-    };
 }
 
 export const CERT_MANAGER_API = "cert-manager.io/v1";
@@ -265,30 +221,25 @@ export class Database extends pulumi.ComponentResource {
         const spec: DatabaseSpec = isChecked(args) ? args : validateDirectArgs(`Database(${name})`, name, args);
         super("platform:database:Database", name, {}, opts);
         const engine = ENGINES[spec.type];
-        const version = spec.version ?? engine.defaultVersion;
         const replicas = spec.replicas ?? 1;
-        const image = engine.image(version);
-        const resources = spec.resources ?? engine.defaultResources;
-        const username = spec.credentials?.username ?? engine.defaultUser;
-        const databaseName = spec.databaseName ?? "app";
         const child = { parent: this };
-        const labels = { ...standardLabels({ name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service" }), ...(args.labels ?? {}) };
+        const partOf = args.partOf ?? "database-service";
+        const labels = { ...standardLabels({ name, app: spec.type, component: "database", partOf }), ...(args.labels ?? {}) };
         this.type = spec.type;
 
         // Credentials: an existing Secret, or a generated password kept only in a Secret.
         let secretName: pulumi.Output<string>;
         let password: pulumi.Output<string> | undefined;
-        const needsKeyfile = spec.type === "mongodb" && replicas > 1;
         if (spec.credentials?.existingSecret) {
             secretName = pulumi.output(spec.credentials.existingSecret);
         } else {
             const pw = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, child);
             password = pw.result;
             const stringData: Record<string, pulumi.Input<string>> = {
-                [SECRET_KEYS.username]: username,
+                [SECRET_KEYS.username]: spec.credentials?.username ?? engine.defaultUser,
                 [SECRET_KEYS.password]: pw.result,
             };
-            if (needsKeyfile) {
+            if (needsKeyfile(spec)) {
                 stringData[SECRET_KEYS.keyfile] = new random.RandomPassword(`${name}-keyfile`, { length: 756, special: false }, child).result;
             }
             const secret = new k8s.core.v1.Secret(`${name}-credentials`, {
@@ -299,137 +250,58 @@ export class Database extends pulumi.ComponentResource {
             secretName = secret.metadata.name;
         }
         this.secretName = secretName;
-
-        const headless = `${name}-headless`;
-        const ctx: EngineContext = {
-            name, namespace: args.namespace, version, replicas, secretName, username, databaseName, headless,
-            mongoReplicaSet: spec.mongodb?.replicaSetName ?? "rs0",
-            redisMode: spec.redis?.mode ?? "standalone",
-            redisAppendOnly: spec.redis?.appendOnly ?? true,
-            redisMaxMemory: spec.redis?.maxMemory,
-            redisMaxMemoryPolicy: spec.redis?.maxMemoryPolicy,
-            redisClusterReplicas: spec.redis?.clusterReplicas ?? defaultClusterReplicas(replicas),
-            esClusterName: spec.elasticsearch?.clusterName ?? name,
-            esNodeRoles: spec.elasticsearch?.nodeRoles ?? ["master", "data", "ingest"],
-            esTransportTls: spec.type === "elasticsearch" && (spec.elasticsearch?.transportTls ?? false),
-            sqliteFile: sqliteDbPath(spec),
-            postgresMaxConnections: spec.postgresql?.maxConnections,
-            postgresSynchronous: spec.postgresql?.synchronous ?? false,
-            mysqlSemiSync: spec.mysql?.semiSync ?? false,
-            resources,
-        };
+        const ctx = databaseContext(name, args.namespace, spec, secretName);
 
         // Init scripts: the user's (replication needs none: its settings live in the config files).
-        const scripts: Record<string, string> = { ...(args.initScripts ?? {}) };
-        const volumes: k8s.types.input.core.v1.Volume[] = [];
-        const engineContainer = engine.container(ctx);
-        if (args.snapshotRepository) {
-            // Elasticsearch registers filesystem repositories only under path.repo, on every node.
-            volumes.push({ name: "snapshots", persistentVolumeClaim: { claimName: args.snapshotRepository.claimName } });
-            engineContainer.env = [...(engineContainer.env ?? []), { name: "path.repo", value: args.snapshotRepository.path }];
-        }
-        const mounts: k8s.types.input.core.v1.VolumeMount[] = [...(engineContainer.volumeMounts ?? []), { name: "data", mountPath: engine.dataPath }];
-        (engine.extraClaims ?? []).forEach(c => mounts.push({ name: c.name, mountPath: c.mountPath }));
-        if (args.snapshotRepository) {
-            mounts.push({ name: "snapshots", mountPath: args.snapshotRepository.path });
-        }
-        if (Object.keys(scripts).length > 0) {
-            const cm = new k8s.core.v1.ConfigMap(`${name}-init`, {
-                metadata: { name: `${name}-init`, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS },
-                data: scripts,
-            }, child);
-            volumes.push({ name: "init-scripts", configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
-            mounts.push({ name: "init-scripts", mountPath: engine.initScriptsPath!, readOnly: true });
-        }
+        const scripts = args.initScripts ?? {};
+        const initScripts = Object.keys(scripts).length === 0 ? undefined : new k8s.core.v1.ConfigMap(`${name}-init`, {
+            metadata: { name: `${name}-init`, namespace: args.namespace, labels, annotations: OWNED_ANNOTATIONS },
+            data: { ...scripts },
+        }, child);
         // The engine's scripts and config files: content-named, so a change rolls the pods.
         const configFiles = engine.configFiles?.(ctx) ?? {};
-        let configMap: k8s.core.v1.ConfigMap | undefined;
-        if (Object.keys(configFiles).length > 0) {
-            const cm = rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: configFiles }, child);
-            configMap = cm;
-            volumes.push({ name: CONFIG_VOLUME, configMap: { name: cm.metadata.name, defaultMode: 0o555 } });
-            mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true });
-        }
-        const initContainers: ContainerSpec[] = [];
-        if (spec.type === "postgresql" && replicas > 1) {
-            initContainers.push(postgresCloneStandby(ctx, image, resources));
-        }
-        if (needsKeyfile) {
-            volumes.push({ name: "mongodb-keyfile-src", secret: { secretName, items: [{ key: SECRET_KEYS.keyfile, path: "keyfile" }], defaultMode: 0o400 } });
-            volumes.push({ name: "mongodb-keyfile", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } });
-            initContainers.push(mongoKeyfileInit(image, resources));
-        }
-
-        // Sidecars of the engine (Redis sentinel, Redis cluster-create) run scripts of the config ConfigMap.
-        const configMount = { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true };
-        const sidecars: ContainerSpec[] = [];
-        const sentinel = spec.type === "redis" && ctx.redisMode === "sentinel" ? redisSentinel(ctx, image) : undefined;
-        if (sentinel) {
-            sidecars.push({ ...sentinel, volumeMounts: [configMount] });
-        }
-        if (spec.type === "mysql" && replicas > 1) {
-            volumes.push({ name: MYSQL_CONF_VOLUME, emptyDir: { sizeLimit: "1Mi" } });
-            const configure = mysqlConfigure(ctx, image);
-            initContainers.push({ ...configure, volumeMounts: [...(configure.volumeMounts ?? []), configMount] });
-            sidecars.push({ ...mysqlReplica(ctx, image), volumeMounts: [configMount] });
-        }
+        const configMap = Object.keys(configFiles).length === 0 ? undefined
+            : rollingConfigMap(`${name}-config`, { namespace: args.namespace, labels, data: configFiles }, child);
         const workloadDeps: pulumi.Resource[] = [];
         if (ctx.esTransportTls) {
-            workloadDeps.push(esTransportCertificate(name, headless, replicas, args.namespace, labels, child));
-            volumes.push({ name: ES_TLS_VOLUME, secret: { secretName: esTlsSecretName(name), defaultMode: 0o440 } });
-        }
-        if (spec.type === "elasticsearch") {
-            volumes.push({ name: ES_CONFIG_VOLUME, emptyDir: { sizeLimit: "64Mi" } });
-            const seed = esSeedConfig(image);
-            initContainers.push({ ...seed, volumeMounts: [...(seed.volumeMounts ?? []), configMount] });
-        }
-        if (spec.type === "mongodb" && replicas > 1) {
-            sidecars.push({ ...mongoReplsetContainer(ctx, image), volumeMounts: [configMount] });
-        }
-        if (spec.type === "redis" && ctx.redisMode === "cluster") {
-            sidecars.push({ ...redisClusterCreate(ctx, image), volumeMounts: [configMount] });
-        }
-        const enginePorts = [...engine.ports, ...(engine.extraPorts?.(ctx) ?? [])];
-        const allPorts = [...enginePorts, ...(sentinel?.ports ?? [])];
-        const ports: PortSpec[] = allPorts.map(p => ({ port: p.containerPort }));
-        // Sentinel-aware clients ask a sentinel for the current primary, then connect to that member.
-        const clientPorts: PortSpec[] = [{ port: engine.clientPort }, ...(sentinel ? [{ port: SENTINEL_PORT }] : [])];
-        this.sentinel = !!sentinel;
-        this.clientPorts = clientPorts;
-        const identity = { name, app: spec.type, component: "database", partOf: args.partOf ?? "database-service", version };
-        const self: Peer = { kind: "pods", namespace: args.namespace, selector: selectorLabels(identity) };
-        const ingress: TrafficRule[] = (args.clients ?? []).map(peer => ({ peer, ports: clientPorts }));
-        const egress: TrafficRule[] = [];
-        if (replicas > 1) {
-            // Members replicate among themselves on every engine port.
-            ingress.push({ peer: self, ports });
-            egress.push({ peer: self, ports });
+            workloadDeps.push(esTransportCertificate(name, ctx.headless, replicas, args.namespace, labels, child));
         }
 
+        const identity = { name, app: spec.type, component: "database", partOf, version: ctx.version };
+        const self: Peer = { kind: "pods", namespace: args.namespace, selector: selectorLabels(identity) };
+        const extraIngress: TrafficRule[] = [];
         if (spec.type === "redis" && ctx.redisMode === "cluster") {
             // Scale-down: members leave the cluster (slots moved, forgotten) before their pods go.
-            const shrink = redisClusterShrinkJob(ctx, image, configMap!, self, args.partOf ?? "database-service", child);
+            const shrink = redisClusterShrinkJob(ctx, engine.image(ctx.version), configMap!, self, partOf, child);
             workloadDeps.push(shrink.job);
-            ingress.push({ peer: shrink.peer, ports: [{ port: engine.clientPort }] });
+            extraIngress.push({ peer: shrink.peer, ports: [{ port: engine.clientPort }] });
         }
-
         const isSqlite = spec.type === "sqlite";
-        const storageClass = spec.storage.storageClass;
-        const claims: VolumeClaim[] = isSqlite ? [] : [
-            { name: "data", size: spec.storage.size, storageClass },
-            ...(engine.extraClaims ?? []).map(c => ({ name: c.name, size: spec.storage.configSize ?? CONFIG_SIZE_DEFAULT, storageClass })),
-        ];
-        if (isSqlite) {
-            const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
-                metadata: { name: `${name}-data`, namespace: args.namespace, labels },
-                spec: {
-                    accessModes: ["ReadWriteOnce"],
-                    storageClassName: storageClass,
-                    resources: { requests: { storage: spec.storage.size } },
-                },
-            }, { ...child, protect: args.protect, retainOnDelete: args.protect });
-            volumes.push({ name: "data", persistentVolumeClaim: { claimName: pvc.metadata.name } });
+        const sqliteClaim = !isSqlite ? undefined : new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
+            metadata: { name: `${name}-data`, namespace: args.namespace, labels },
+            spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: spec.storage.storageClass,
+                resources: { requests: { storage: spec.storage.size } },
+            },
+        }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+
+        const pod = planDatabasePod(spec, ctx, {
+            secretName, initScripts: initScripts?.metadata.name, config: configMap?.metadata.name, sqliteClaim: sqliteClaim?.metadata.name,
+        }, args.snapshotRepository);
+        this.sentinel = pod.sentinel;
+        this.clientPorts = pod.clientPorts;
+        // Only the declared clients, on the client ports; members replicate among themselves on every engine port.
+        const ingress: TrafficRule[] = [...(args.clients ?? []).map(peer => ({ peer, ports: pod.clientPorts }))];
+        const egress: TrafficRule[] = [];
+        if (replicas > 1) {
+            ingress.push({ peer: self, ports: pod.memberPorts });
+            egress.push({ peer: self, ports: pod.memberPorts });
         }
+        ingress.push(...extraIngress);
+        // One writable primary that never moves (no automatic promotion): the write Service targets
+        // ordinal 0, the read Service spans every member.
+        const fixedPrimary = replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode);
 
         this.workload = new Workload(`${name}`, {
             namespace: args.namespace,
@@ -439,25 +311,16 @@ export class Database extends pulumi.ComponentResource {
             replicas,
             uidException: engine.uidException,
             profile: engine.profile,
-            containers: [{
-                name: spec.type,
-                image,
-                ...engineContainer,
-                ports: enginePorts,
-                resources,
-                volumeMounts: mounts,
-            }, ...sidecars],
-            initContainers,
-            volumes,
-            volumeClaims: claims,
-            servicePorts: allPorts.map(p => ({ name: p.name, port: p.containerPort })),
+            containers: pod.containers,
+            initContainers: pod.initContainers,
+            volumes: pod.volumes,
+            volumeClaims: pod.claims,
+            servicePorts: pod.servicePorts.map(p => ({ name: p.name, port: p.containerPort })),
             // Sentinel mode: the primary moves on failover, so no Service offers the data port (it
             // could route writes to a replica). The client Service is the sentinels' endpoint.
-            clientServicePorts: sentinel ? [{ name: "sentinel", port: SENTINEL_PORT }] : undefined,
-            // One writable primary that never moves (no automatic promotion): the write Service
-            // targets ordinal 0, the read Service spans every member.
-            primaryOnlyService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
-            readService: replicas > 1 && ["postgresql", "mysql", "redis"].includes(spec.type) && !["cluster", "sentinel"].includes(ctx.redisMode),
+            clientServicePorts: pod.sentinel ? [{ name: "sentinel", port: SENTINEL_PORT }] : undefined,
+            primaryOnlyService: fixedPrimary,
+            readService: fixedPrimary,
             traffic: { ingress, egress },
             recreate: isSqlite,
             protect: args.protect,
@@ -466,6 +329,7 @@ export class Database extends pulumi.ComponentResource {
         this.peer = this.workload.peer;
         this.host = this.workload.host.apply(h => h ?? "");
         this.readHost = this.workload.readHost.apply(h => h ?? "");
+        const sentinel = pod.sentinel;
         this.port = pulumi.output(sentinel ? SENTINEL_PORT : engine.clientPort);
         this.sentinelHost = sentinel ? this.host : pulumi.output(undefined);
         this.sentinelPort = pulumi.output(sentinel ? SENTINEL_PORT : undefined);
@@ -476,12 +340,12 @@ export class Database extends pulumi.ComponentResource {
         // mean "serving its role" (a MongoDB member is ready only as PRIMARY or SECONDARY).
         this.phase = this.workload.status.apply(st => workloadPhase(st));
         this.conditions = this.workload.status.apply(st => componentConditions([st]));
-        this.version = pulumi.output(version);
+        this.version = pulumi.output(ctx.version);
         const replicaSet = spec.type === "mongodb" && replicas > 1 ? ctx.mongoReplicaSet : undefined;
         // A replica set's URL lists its members: the driver finds the primary among them.
         this.connectionUrl = pulumi.secret(pulumi.all([this.host, password ?? pulumi.output(undefined), pulumi.output(args.namespace)])
-            .apply(([h, pw, ns]) => connectionUrl(spec.type, username, pw, replicaSet ? mongoMembers(ctx, ns).join(",") : h,
-                sentinel ? SENTINEL_PORT : engine.clientPort, databaseName, replicaSet, !!sentinel)));
+            .apply(([h, pw, ns]) => connectionUrl(spec.type, ctx.username, pw, replicaSet ? mongoMembers(ctx, ns).join(",") : h,
+                sentinel ? SENTINEL_PORT : engine.clientPort, ctx.databaseName, replicaSet, sentinel)));
 
         this.registerOutputs({
             host: this.host, readHost: this.readHost, port: this.port,
