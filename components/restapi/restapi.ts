@@ -9,17 +9,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { rollingConfigMap, rollingSecret } from "../k8s/config";
-import { httpProbe, livenessTcp } from "../k8s/container";
-import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s/labels";
-import { OWNED_ANNOTATIONS } from "../k8s/metadata";
+import { COLOR_LABEL, standardLabels } from "../k8s/labels";
 import { CRUD, DeployerIdentity, PolicyRule, READ } from "../k8s/rbac";
-import { Endpoint, Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
-import { Workload } from "../k8s/workload";
-import { ReleaseRecord } from "./release";
 import { combinedPhase, componentConditions, Phase, WorkloadCondition } from "../k8s/status";
+import { Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
+import { Workload } from "../k8s/workload";
 import {
-    Color, partImage, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart,
-} from "./spec";
+    INTERNAL_FLOWS, partIdentity, partService, PartsContext, partsTraffic, partWorkload, restApiPartPeer, restApiWorkloadName,
+} from "./parts";
+import { ReleaseRecord } from "./release";
+import { Color, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart } from "./spec";
 
 /** API group of the RestAPI CRD that the deployer role mirrors. */
 export const RESTAPI_GROUP = "restapi-operator.io";
@@ -58,26 +57,7 @@ export interface RestApiArgs extends RestApiSpec {
     deployer?: boolean;
 }
 
-/** Request flow and service communication of restapi-operator.md, as (from, to) pairs. */
-export const INTERNAL_FLOWS: [RestPart, RestPart][] = [
-    ["view", "model"],
-    ["model", "controller"],
-    ["controller", "model"],
-    ["controller", "repository"],
-    ["repository", "controller"],
-    ["controller", "view"],
-];
-
-/** The pods of one part (both colours, or one when `color` is given) as a traffic peer; known before the RestApi exists. */
-export function restApiPartPeer(name: string, part: RestPart, namespace: pulumi.Input<string>, partOf = "restapi", color?: Color): Peer {
-    const selector = selectorLabels({ name: `${name}-${part}`, app: "restapi", component: part, partOf });
-    return { kind: "pods", namespace, selector: color ? { ...selector, [COLOR_LABEL]: color } : selector };
-}
-
-/** Kubernetes name of a part's Deployment (and of its own Service) in a colour, or without blue/green. */
-export function restApiWorkloadName(name: string, part: RestPart, color?: Color): string {
-    return color ? `${name}-${part}-${color}` : `${name}-${part}`;
-}
+export { INTERNAL_FLOWS, restApiPartPeer, restApiWorkloadName };
 
 export class RestApi extends pulumi.ComponentResource {
     public readonly activeEnvironment: pulumi.Output<Color>;
@@ -119,7 +99,7 @@ export class RestApi extends pulumi.ComponentResource {
         const active: Color = spec.blueGreen?.activeEnvironment ?? "blue";
         const colors: (Color | undefined)[] = blueGreen ? ["blue", "green"] : [undefined];
         const parts = REST_PARTS.map(p => resolvePart(spec, p));
-        const identity = (part: RestPart): AppIdentity => ({ name: `${name}-${part}`, app: "restapi", component: part, partOf });
+        const c: PartsContext = { name, namespace: args.namespace, partOf, parts, colors };
         const commonLabels = standardLabels({ name, app: "restapi", component: "restapi", partOf });
 
         // Env: plain values in a ConfigMap, secret values in a Secret; parts find each other by Service name.
@@ -137,42 +117,14 @@ export class RestApi extends pulumi.ComponentResource {
         this.configMapName = cm.metadata.name;
         this.secretName = secret ? secret.metadata.name : pulumi.output(undefined);
 
-        // Traffic plan: the design's flows between parts, callers of the view, scrapers, backends.
-        // With blue/green every colour is a complete environment: its parts talk only to the same
-        // colour's parts, so the idle colour can be previewed without touching the live one.
         this.peers = {} as Record<RestPart, Peer>;
         parts.forEach(p => { this.peers[p.part] = restApiPartPeer(name, p.part, args.namespace, partOf); });
-        const endpoint = (part: RestPart, color?: Color): Endpoint => ({
-            id: `${partOf}/${restApiWorkloadName(name, part, color)}`, peer: restApiPartPeer(name, part, args.namespace, partOf, color),
-        });
-        const port = (part: RestPart) => [{ port: parts.find(p => p.part === part)!.port }];
-        const plan = new TrafficPlan();
-        for (const color of colors) {
-            INTERNAL_FLOWS.forEach(([from, to]) => plan.allow(endpoint(from, color), endpoint(to, color), port(to)));
-            // Outside callers reach the active colour through the stable view Service, the idle one through the preview Service.
-            (args.externalAccess ?? []).forEach((peer, i) => plan.allow({ id: `external-${i}`, peer }, endpoint("view", color), port("view")));
-            (args.metricsScrapers ?? []).forEach((peer, i) =>
-                parts.forEach(p => plan.allow({ id: `scraper-${i}`, peer }, endpoint(p.part, color), port(p.part))));
-            (args.backends ?? []).forEach((b, i) => plan.allow(endpoint("repository", color), { id: `backend-${i}`, peer: b.peer }, b.ports));
-            if (args.telemetry) {
-                const collector = { id: "otel-collector", peer: args.telemetry.peer };
-                parts.forEach(p => plan.allow(endpoint(p.part, color), collector, args.telemetry!.ports));
-            }
-        }
+        const plan = partsTraffic(c, args);
         this.trafficPlan = plan;
-
-        const health = spec.healthCheck ?? {};
-        const probeOpts = {
-            initialDelaySeconds: health.initialDelaySeconds ?? 10,
-            periodSeconds: health.periodSeconds ?? 10,
-            timeoutSeconds: health.timeoutSeconds ?? 3,
-            failureThreshold: health.failureThreshold ?? 3,
-        };
-        const healthPath = health.path ?? "/health";
 
         const repoStorage = { ...REPOSITORY_STORAGE_DEFAULT, ...(spec.repository?.storage ?? {}) };
         const repoPvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-repository-data`, {
-            metadata: { name: `${name}-repository-data`, namespace: args.namespace, labels: standardLabels(identity("repository")) },
+            metadata: { name: `${name}-repository-data`, namespace: args.namespace, labels: standardLabels(partIdentity(c, "repository")) },
             spec: {
                 accessModes: [repoStorage.accessMode],
                 storageClassName: repoStorage.storageClass,
@@ -180,85 +132,23 @@ export class RestApi extends pulumi.ComponentResource {
             },
         }, { ...child, protect: args.protect, retainOnDelete: args.protect });
 
-        // A colour's parts find each other through the colour's own Services (`<name>-<part>-<colour>`):
-        // these values override the ConfigMap's stable URLs, which lead to the active colour.
-        const colourDiscovery = (color: Color) => parts.map(q => ({
-            name: `${q.part.toUpperCase()}_URL`, value: `http://${restApiWorkloadName(name, q.part, color)}:${q.port}`,
-        }));
-        const workloads: { part: RestPart; color?: Color; workload: Workload }[] = [];
-        for (const p of parts) {
-            for (const color of colors) {
-                const image = partImage(spec, p.part, color);
-                const id = { ...identity(p.part), version: image.substring(image.lastIndexOf(":") + 1) };
-                const isRepo = p.part === "repository";
-                const workload = new Workload(restApiWorkloadName(name, p.part, color), {
-                    namespace: args.namespace,
-                    identity: id,
-                    kind: "Deployment",
-                    replicas: p.replicas,
-                    selectorExtra: color ? { [COLOR_LABEL]: color } : undefined,
-                    containers: [{
-                        name: p.part,
-                        image,
-                        ports: [{ name: "http", containerPort: p.port }],
-                        env: [
-                            { name: "COMPONENT", value: p.part },
-                            { name: "PORT", value: String(p.port) },
-                            ...(color ? [{ name: "ENVIRONMENT_COLOR", value: color }, ...colourDiscovery(color)] : []),
-                            ...Object.entries(p.envVars).map(([k, v]) => ({ name: k, value: v })),
-                        ],
-                        envFrom: [
-                            { configMapRef: { name: cm.metadata.name } },
-                            ...(secret ? [{ secretRef: { name: secret.metadata.name } }] : []),
-                        ],
-                        resources: p.resources,
-                        // Liveness: the process holds its port; at least twice as patient as readiness.
-                        livenessProbe: livenessTcp(p.port, {
-                            initialDelaySeconds: probeOpts.initialDelaySeconds,
-                            periodSeconds: Math.max(20, probeOpts.periodSeconds),
-                            timeoutSeconds: probeOpts.timeoutSeconds,
-                            failureThreshold: Math.max(6, 2 * probeOpts.failureThreshold),
-                        }),
-                        readinessProbe: httpProbe(healthPath, p.port, { ...probeOpts, initialDelaySeconds: Math.min(5, probeOpts.initialDelaySeconds) }),
-                        volumeMounts: isRepo ? [{ name: "data", mountPath: "/data" }] : [],
-                    }],
-                    volumes: isRepo ? [{ name: "data", persistentVolumeClaim: { claimName: repoPvc.metadata.name } }] : [],
-                    podAnnotations: {
-                        "prometheus.io/scrape": "true",
-                        "prometheus.io/port": String(p.port),
-                        "prometheus.io/path": "/metrics",
-                    },
-                    autoscaling: p.autoscaling,
-                    traffic: plan.rulesFor(endpoint(p.part, color)),
-                    // Each colour's own Service: how the colour's parts call each other.
-                    servicePorts: color ? [{ name: "http", port: p.port }] : undefined,
-                    rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
-                }, child);
-                workloads.push({ part: p.part, color, workload });
-            }
-        }
+        const refs = { configMap: cm.metadata.name, secret: secret?.metadata.name, repositoryClaim: repoPvc.metadata.name };
+        const workloads = parts.flatMap(p => colors.map(color => ({
+            color, workload: new Workload(restApiWorkloadName(name, p.part, color), partWorkload(c, spec, p, color, refs, plan), child),
+        })));
 
         // Stable Services select the active colour; preview Services the other one. Switching
         // colour changes only these selectors: no Deployment is replaced.
         const idle: Color = active === "blue" ? "green" : "blue";
         this.serviceNames = {} as Record<RestPart, pulumi.Output<string>>;
-        const stableServices: k8s.core.v1.Service[] = [];
-        for (const p of parts) {
-            const base = selectorLabels(identity(p.part));
-            const ports = [{ name: "http", port: p.port, targetPort: p.port, protocol: "TCP" }];
-            const svc = new k8s.core.v1.Service(`${name}-${p.part}`, {
-                metadata: { name: `${name}-${p.part}`, namespace: args.namespace, labels: standardLabels(identity(p.part)), annotations: OWNED_ANNOTATIONS },
-                spec: { type: "ClusterIP", selector: blueGreen ? { ...base, [COLOR_LABEL]: active } : base, ports },
-            }, child);
+        const stableServices = parts.map(p => {
+            const svc = new k8s.core.v1.Service(`${name}-${p.part}`, partService(c, p, `${name}-${p.part}`, blueGreen ? active : undefined), child);
             this.serviceNames[p.part] = svc.metadata.name;
-            stableServices.push(svc);
             if (blueGreen) {
-                new k8s.core.v1.Service(`${name}-${p.part}-preview`, {
-                    metadata: { name: `${name}-${p.part}-preview`, namespace: args.namespace, labels: standardLabels(identity(p.part)), annotations: OWNED_ANNOTATIONS },
-                    spec: { type: "ClusterIP", selector: { ...base, [COLOR_LABEL]: idle }, ports },
-                }, child);
+                new k8s.core.v1.Service(`${name}-${p.part}-preview`, partService(c, p, `${name}-${p.part}-preview`, idle), child);
             }
-        }
+            return svc;
+        });
         // Recorded from the Services' state: an update that failed before the selectors changed records nothing new.
         const viewIndex = parts.findIndex(p => p.part === "view");
         this.release = pulumi.all([pulumi.output(args.namespace), pulumi.all(stableServices.map(s => s.spec.selector))])
