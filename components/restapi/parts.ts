@@ -14,7 +14,7 @@ import { WorkloadArgs } from "../k8s/workload";
 import { Color, partImage, ResolvedPart, RestApiSpec, RestPart } from "./spec";
 
 /** Request flow and service communication of restapi-operator.md, as (from, to) pairs. */
-export const INTERNAL_FLOWS: [RestPart, RestPart][] = [
+const INTERNAL_FLOWS: [RestPart, RestPart][] = [
     ["view", "model"],
     ["model", "controller"],
     ["controller", "model"],

@@ -15,7 +15,7 @@ import { combinedPhase, componentConditions, Phase, WorkloadCondition } from "..
 import { Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
 import { Workload } from "../k8s/workload";
 import {
-    INTERNAL_FLOWS, partIdentity, partService, PartsContext, partsTraffic, partWorkload, restApiPartPeer, restApiWorkloadName,
+    partIdentity, partService, PartsContext, partsTraffic, partWorkload, restApiPartPeer, restApiWorkloadName,
 } from "./parts";
 import { ReleaseRecord } from "./release";
 import { Color, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart } from "./spec";
@@ -57,7 +57,7 @@ export interface RestApiArgs extends RestApiSpec {
     deployer?: boolean;
 }
 
-export { INTERNAL_FLOWS, restApiPartPeer, restApiWorkloadName };
+export { restApiPartPeer };
 
 export class RestApi extends pulumi.ComponentResource {
     public readonly activeEnvironment: pulumi.Output<Color>;

@@ -36,7 +36,6 @@ import { OutboxEventsSpec } from "./spec";
 
 export * from "./spec";
 export * from "./plan";
-export { scrapeAnnotations } from "./services";
 
 /** The label a database carries to name the one service that owns it (the pack's `ownedBySource`). */
 export { OWNER_LABEL };
