@@ -90,7 +90,8 @@ describe("local stack on the local cluster", () => {
             const k = await killUpWhen(() => (inFlight = pendingTopicCreates(stack).filter(topicOnBrokerDisk)).length > 0, "topics created but not recorded");
             console.log(`      topics created but not recorded: ${inFlight.join(", ")}`);
             expect(k.stopped, "no topic create was caught in flight").to.equal(true);
-            expect(k.created).to.be.greaterThan(0);
+            // No count of Kubernetes objects here: the topics wait for nothing (their broker is outside
+            // the cluster), so the kill can come before the first object (a CI run caught it at 0).
             expect(k.left, "processes of the killed up still running").to.deep.equal([]);
         });
 
