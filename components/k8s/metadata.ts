@@ -10,3 +10,11 @@
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 
 export const OWNED_ANNOTATIONS: Readonly<Record<string, string>> = Object.freeze({ [PATCH_FORCE_ANNOTATION]: "true" });
+
+/**
+ * Pod annotations the Prometheus "kubernetes-pods" job keeps (components/observability/prometheus.ts):
+ * scrape this pod on `port` at `path`.
+ */
+export function scrapeAnnotations(port: number, path = "/metrics"): Record<string, string> {
+    return { "prometheus.io/scrape": "true", "prometheus.io/port": String(port), "prometheus.io/path": path };
+}

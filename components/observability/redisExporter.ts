@@ -11,6 +11,7 @@ import { Peer } from "../k8s/traffic";
 import { imageTag } from "../k8s/validation";
 import { Workload } from "../k8s/workload";
 import { identity, rules } from "./common";
+import { scrapeAnnotations } from "../k8s/metadata";
 
 export const REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.62.0";
 export const REDIS_EXPORTER_PORT = 9121;
@@ -70,11 +71,7 @@ export class RedisExporter extends pulumi.ComponentResource {
                 livenessProbe: livenessTcp(REDIS_EXPORTER_PORT),
                 readinessProbe: httpProbe("/health", REDIS_EXPORTER_PORT, { initialDelaySeconds: 5 }),
             }],
-            podAnnotations: {
-                "prometheus.io/scrape": "true",
-                "prometheus.io/port": String(REDIS_EXPORTER_PORT),
-                "prometheus.io/path": "/metrics",
-            },
+            podAnnotations: scrapeAnnotations(REDIS_EXPORTER_PORT),
             servicePorts: [{ name: "metrics", port: REDIS_EXPORTER_PORT }],
             traffic: {
                 ingress: rules(args.scrapers, [{ port: REDIS_EXPORTER_PORT }]),

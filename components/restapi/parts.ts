@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { httpProbe, livenessTcp } from "../k8s/container";
 import { AppIdentity, COLOR_LABEL, selectorLabels, standardLabels } from "../k8s/labels";
-import { OWNED_ANNOTATIONS } from "../k8s/metadata";
+import { OWNED_ANNOTATIONS, scrapeAnnotations } from "../k8s/metadata";
 import { Endpoint, Peer, PortSpec, TrafficPlan } from "../k8s/traffic";
 import { WorkloadArgs } from "../k8s/workload";
 import { Color, partImage, ResolvedPart, RestApiSpec, RestPart } from "./spec";
@@ -144,11 +144,7 @@ export function partWorkload(c: PartsContext, spec: RestApiSpec, p: ResolvedPart
             volumeMounts: isRepo ? [{ name: "data", mountPath: "/data" }] : [],
         }],
         volumes: isRepo ? [{ name: "data", persistentVolumeClaim: { claimName: refs.repositoryClaim } }] : [],
-        podAnnotations: {
-            "prometheus.io/scrape": "true",
-            "prometheus.io/port": String(p.port),
-            "prometheus.io/path": "/metrics",
-        },
+        podAnnotations: scrapeAnnotations(p.port),
         autoscaling: p.autoscaling,
         traffic: traffic.rulesFor(partEndpoint(c, p.part, color)),
         // Each colour's own Service: how the colour's parts call each other.

@@ -62,8 +62,11 @@ describe("local stack on the local cluster", () => {
     describe("faults on the way up", () => {
         let inFlight: string[] = [];
 
-        /** Start an up, SIGKILL its whole process tree once `stop()` says so (or after 240 s); the processes left. */
-        async function killUpWhen(stop: () => boolean, what: string): Promise<{ stopped: boolean; created: number; left: number[] }> {
+        /**
+         * Start an up, SIGKILL its whole process tree once `stop()` says so (or after 240 s). `exit` is -1
+         * when the up ended by the signal (no exit code of its own); `left`: the processes still alive.
+         */
+        async function killUpWhen(stop: () => boolean, what: string): Promise<{ stopped: boolean; exit: number; left: number[] }> {
             const { child, done } = stack.spawn("up");
             const t0 = Date.now();
             let stopped = false;
@@ -80,7 +83,7 @@ describe("local stack on the local cluster", () => {
             for (let i = 0; i < 20 && tree.some(alive); i++) {
                 await sleep(500);
             }
-            return { stopped, created, left: tree.filter(alive) };
+            return { stopped, exit: r.status, left: tree.filter(alive) };
         }
 
         it("an up killed while it creates a Kafka topic (SIGKILL of the whole process tree) leaves no process behind", async () => {
@@ -90,8 +93,9 @@ describe("local stack on the local cluster", () => {
             const k = await killUpWhen(() => (inFlight = pendingTopicCreates(stack).filter(topicOnBrokerDisk)).length > 0, "topics created but not recorded");
             console.log(`      topics created but not recorded: ${inFlight.join(", ")}`);
             expect(k.stopped, "no topic create was caught in flight").to.equal(true);
-            // No count of Kubernetes objects here: the topics wait for nothing (their broker is outside
-            // the cluster), so the kill can come before the first object (a CI run caught it at 0).
+            // Ended by the kill, mid-update. (No count of Kubernetes objects: the topics wait for nothing,
+            // their broker being outside the cluster, so the kill can come before the first object.)
+            expect(k.exit, "the up ended on its own before the kill").to.equal(-1);
             expect(k.left, "processes of the killed up still running").to.deep.equal([]);
         });
 
@@ -132,6 +136,7 @@ describe("local stack on the local cluster", () => {
             const before = liveIn(NAMESPACES).length;
             const k = await killUpWhen(() => liveIn(NAMESPACES).length >= before + 60, `${before} before this up`);
             expect(k.stopped, "the up ended before 60 more objects were live").to.equal(true);
+            expect(k.exit, "the up ended on its own before the kill").to.equal(-1);
             expect(k.left, "processes of the killed up still running").to.deep.equal([]);
             // Through scripts/stack.sh first: this kill too may have cut the checkpoint's .attrs
             // short (a CI run hit it), which a bare `pulumi stack export` cannot load.

@@ -26,6 +26,7 @@ import { KubeStateMetricsArgs, KUBE_STATE_METRICS_PORT } from "../../observabili
 import { PrometheusArgs, PROMETHEUS_PORT } from "../../observability/prometheus";
 import { RedisExporterArgs, REDIS_EXPORTER_PORT } from "../../observability/redisExporter";
 import { dataStoreSpecs, ResolvedCStoreSpec } from "./spec";
+import { scrapeAnnotations } from "../../k8s/metadata";
 
 /** app.kubernetes.io/part-of of every CStore workload: the traffic plan's cstore rules match on it. */
 export const CSTORE_PART_OF = PART_OF.cstore;
@@ -262,11 +263,7 @@ export function planCStore(name: string, spec: ResolvedCStoreSpec, protect?: boo
                 kind: "Deployment",
                 replicas: spec.api.minReplicas,
                 containers: [apiContainer(db)],
-                podAnnotations: {
-                    "prometheus.io/scrape": "true",
-                    "prometheus.io/port": String(spec.api.port),
-                    "prometheus.io/path": spec.api.metricsPath,
-                },
+                podAnnotations: scrapeAnnotations(spec.api.port, spec.api.metricsPath),
                 servicePorts: [{ name: "http", port: spec.api.port }],
                 autoscaling,
                 traffic: { ingress, egress },

@@ -10,7 +10,7 @@ import { Database } from "../../database/database";
 import { REDIS_MASTER_NAME, SECRET_KEYS } from "../../database/engines";
 import { secretEnv } from "../../k8s/container";
 import { selectorLabels, standardLabels } from "../../k8s/labels";
-import { OWNED_ANNOTATIONS } from "../../k8s/metadata";
+import { OWNED_ANNOTATIONS, scrapeAnnotations } from "../../k8s/metadata";
 import { Endpoint, Peer, TrafficPlan, WorkloadTraffic } from "../../k8s/traffic";
 import { imageTag } from "../../k8s/validation";
 import { WorkloadArgs } from "../../k8s/workload";
@@ -101,11 +101,7 @@ export function fastapiWorkload(p: GreenfieldPlan, s: ResolvedGreenfield, t: Tra
         replicas: t.replicas,
         selectorExtra: t.label ? { [t.label.key]: t.label.value } : undefined,
         containers: [{ ...p.fastapiContainer(t.image), env }],
-        podAnnotations: {
-            "prometheus.io/scrape": "true",
-            "prometheus.io/port": String(f.port),
-            "prometheus.io/path": f.metricsPath,
-        },
+        podAnnotations: scrapeAnnotations(f.port, f.metricsPath),
         servicePorts: [{ name: "http", port: f.port }],
         autoscaling: t.autoscaling,
         // Zero-downtime rollouts: one extra pod at a time, never one fewer.

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Database } from "../../database/database";
 import { SECRET_KEYS } from "../../database/engines";
 import { ContainerSpec, httpProbe, livenessTcp, secretEnv, tcpProbe } from "../../k8s/container";
+import { scrapeAnnotations } from "../../k8s/metadata";
 import { Peer, TrafficRule } from "../../k8s/traffic";
 import { imageTag } from "../../k8s/validation";
 import { WorkloadArgs } from "../../k8s/workload";
@@ -27,11 +28,6 @@ export interface ServiceWiring {
     otlpGrpcEndpoint: pulumi.Input<string>;
     prometheus: Peer;
     collector: Peer;
-}
-
-/** Pod annotations the Prometheus "kubernetes-pods" job keeps (scrape, port, path). */
-export function scrapeAnnotations(port: number): Record<string, string> {
-    return { "prometheus.io/scrape": "true", "prometheus.io/port": String(port), "prometheus.io/path": "/metrics" };
 }
 
 const env = (name: string, value: pulumi.Input<string>): EnvVar => ({ name, value });
