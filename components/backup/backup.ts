@@ -29,6 +29,7 @@ import { Endpoint, networkPolicySpec, Peer, PortSpec, TrafficPlan, WorkloadTraff
 import { Checked, isChecked, requireDnsLabel, requireIntInRange, requireNonEmptyString, requireOneOf, requireQuantity, ValidationError } from "../k8s/validation";
 import { requireCronSchedule } from "./cron";
 import { BACKUP_RESOURCES } from "./policy";
+import { dataClaim } from "../k8s/claim";
 
 export const BACKUP_ENGINES = ["postgresql", "mysql", "mongodb", "redis", "elasticsearch", "sqlite"] as const;
 export type BackupEngine = typeof BACKUP_ENGINES[number];
@@ -329,14 +330,10 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         this.peer = { kind: "pods", namespace: args.namespace, selector };
 
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, child);
-        const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-storage`, {
-            metadata: { name: `${name}-storage`, namespace: args.namespace, labels },
-            spec: {
-                accessModes: [args.accessMode ?? "ReadWriteOnce"],
-                storageClassName: args.storage.storageClass,
-                resources: { requests: { storage: args.storage.size } },
-            },
-        }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+        const pvc = dataClaim(`${name}-storage`, {
+            name: `${name}-storage`, namespace: args.namespace, labels, accessMode: args.accessMode ?? "ReadWriteOnce",
+            storageClass: args.storage.storageClass, size: args.storage.size, protect: args.protect,
+        }, child);
 
         // Content-named: a changed script rolls into the next run.
         const scripts = rollingConfigMap(`${name}-scripts`, { namespace: args.namespace, labels, data: { ...scriptFiles } }, child);

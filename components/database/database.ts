@@ -22,6 +22,7 @@ import {
 } from "./engines";
 import { CONFIG_VOLUME, databaseContext, needsKeyfile, planDatabasePod, sqliteDbPath } from "./pod";
 import { DatabaseSpec, validateDatabaseArgs } from "./spec";
+import { dataClaim } from "../k8s/claim";
 
 /** API group of the Database CRD that the deployer role mirrors. */
 export const DATABASE_GROUP = "database-operator.io";
@@ -277,14 +278,10 @@ export class Database extends pulumi.ComponentResource {
             extraIngress.push({ peer: shrink.peer, ports: [{ port: engine.clientPort }] });
         }
         const isSqlite = spec.type === "sqlite";
-        const sqliteClaim = !isSqlite ? undefined : new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
-            metadata: { name: `${name}-data`, namespace: args.namespace, labels },
-            spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: spec.storage.storageClass,
-                resources: { requests: { storage: spec.storage.size } },
-            },
-        }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+        const sqliteClaim = !isSqlite ? undefined : dataClaim(`${name}-data`, {
+            name: `${name}-data`, namespace: args.namespace, labels, accessMode: "ReadWriteOnce",
+            storageClass: spec.storage.storageClass, size: spec.storage.size, protect: args.protect,
+        }, child);
 
         const pod = planDatabasePod(spec, ctx, {
             secretName, initScripts: initScripts?.metadata.name, config: configMap?.metadata.name, sqliteClaim: sqliteClaim?.metadata.name,

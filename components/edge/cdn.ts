@@ -5,7 +5,6 @@
  * filesystem; its nginx.conf is generated and mounted from a ConfigMap.
  */
 import * as crypto from "crypto";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { rollingConfigMap } from "../k8s/config";
 import { httpProbe, ResourceSpec, validateResources, livenessTcp } from "../k8s/container";
@@ -15,6 +14,7 @@ import { requireDnsLabel, requireIntInRange, requirePinnedImage, requireQuantity
 import { Workload } from "../k8s/workload";
 import { CDN_DEFAULTS, cdnNginxConfig, renderNginx } from "./nginx-conf";
 import { requireOrigins } from "./validation";
+import { dataClaim } from "../k8s/claim";
 
 export const CDN_IMAGE = "nginxinc/nginx-unprivileged:1.27.2-alpine";
 export const CDN_PORT = 8080;
@@ -104,14 +104,10 @@ export class CdnNginx extends pulumi.ComponentResource {
         if (args.storage?.existingClaim) {
             claimName = pulumi.output(args.storage.existingClaim);
         } else {
-            const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-assets`, {
-                metadata: { name: `${name}-static-assets`, namespace: args.namespace, labels },
-                spec: {
-                    accessModes: ["ReadWriteMany"],
-                    storageClassName: args.storage?.storageClass,
-                    resources: { requests: { storage: args.storage?.size ?? "10Gi" } },
-                },
-            }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+            const pvc = dataClaim(`${name}-assets`, {
+                name: `${name}-static-assets`, namespace: args.namespace, labels, accessMode: "ReadWriteMany",
+                storageClass: args.storage?.storageClass, size: args.storage?.size ?? "10Gi", protect: args.protect,
+            }, child);
             claimName = pvc.metadata.name;
         }
 

@@ -20,6 +20,7 @@ import { Workload } from "../k8s/workload";
 import { checksum, identity, rules, StorageArgs } from "./common";
 import { DASHBOARDS, DashboardSpec, dashboardJson, JAEGER_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from "./dashboards";
 import { toYaml, YamlValue } from "./yaml";
+import { dataClaim } from "../k8s/claim";
 
 export const GRAFANA_IMAGE = "grafana/grafana:11.2.2";
 export const GRAFANA_PORT = 3000;
@@ -140,14 +141,10 @@ export class Grafana extends pulumi.ComponentResource {
             return { cm, json, uid: d.uid };
         });
 
-        const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
-            metadata: { name: `${name}-data`, namespace: args.namespace, labels },
-            spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: args.storage?.storageClass,
-                resources: { requests: { storage: args.storage?.size ?? GRAFANA_STORAGE_DEFAULT } },
-            },
-        }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+        const pvc = dataClaim(`${name}-data`, {
+            name: `${name}-data`, namespace: args.namespace, labels, accessMode: "ReadWriteOnce",
+            storageClass: args.storage?.storageClass, size: args.storage?.size ?? GRAFANA_STORAGE_DEFAULT, protect: args.protect,
+        }, child);
 
         const subPath = args.rootUrl ? new URL(args.rootUrl).pathname.replace(/\/+$/, "") : "";
         // Grafana reads any setting from a file named by GF_<SECTION>_<KEY>__FILE: the admin credentials

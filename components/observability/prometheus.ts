@@ -23,6 +23,7 @@ import { ALERTMANAGER_PORT, AlertmanagerTarget } from "./alerting";
 import { AlertRuleGroup, alertRulesFile, DEFAULT_ALERT_GROUPS } from "./alerts";
 import { checksum, identity, rules, StorageArgs } from "./common";
 import { toYaml, YamlValue } from "./yaml";
+import { dataClaim } from "../k8s/claim";
 
 export const PROMETHEUS_IMAGE = "prom/prometheus:v2.54.1";
 export const PROMETHEUS_PORT = 9090;
@@ -276,14 +277,10 @@ export class Prometheus extends pulumi.ComponentResource {
         const rulesCm = rollingConfigMap(`${name}-rules`, { namespace: args.namespace, labels, data: { [ALERT_RULES_FILE]: rulesYaml } }, child);
 
         // A Deployment with a ReadWriteOnce volume: a standalone claim and the Recreate strategy.
-        const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
-            metadata: { name: `${name}-data`, namespace: args.namespace, labels },
-            spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: args.storage.storageClass,
-                resources: { requests: { storage: args.storage.size } },
-            },
-        }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+        const pvc = dataClaim(`${name}-data`, {
+            name: `${name}-data`, namespace: args.namespace, labels, accessMode: "ReadWriteOnce",
+            storageClass: args.storage.storageClass, size: args.storage.size, protect: args.protect,
+        }, child);
 
         const apiPorts: PortSpec[] = (args.apiServer.ports ?? [443, 6443]).map(port => ({ port }));
         const egress: TrafficRule[] = [

@@ -19,6 +19,7 @@ import {
 } from "./parts";
 import { ReleaseRecord } from "./release";
 import { Color, REPOSITORY_STORAGE_DEFAULT, REST_PARTS, RestApiSpec, RestPart, resolvePart } from "./spec";
+import { dataClaim } from "../k8s/claim";
 
 /** API group of the RestAPI CRD that the deployer role mirrors. */
 export const RESTAPI_GROUP = "restapi-operator.io";
@@ -123,14 +124,10 @@ export class RestApi extends pulumi.ComponentResource {
         this.trafficPlan = plan;
 
         const repoStorage = { ...REPOSITORY_STORAGE_DEFAULT, ...(spec.repository?.storage ?? {}) };
-        const repoPvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-repository-data`, {
-            metadata: { name: `${name}-repository-data`, namespace: args.namespace, labels: standardLabels(partIdentity(c, "repository")) },
-            spec: {
-                accessModes: [repoStorage.accessMode],
-                storageClassName: repoStorage.storageClass,
-                resources: { requests: { storage: repoStorage.size } },
-            },
-        }, { ...child, protect: args.protect, retainOnDelete: args.protect });
+        const repoPvc = dataClaim(`${name}-repository-data`, {
+            name: `${name}-repository-data`, namespace: args.namespace, labels: standardLabels(partIdentity(c, "repository")),
+            accessMode: repoStorage.accessMode, storageClass: repoStorage.storageClass, size: repoStorage.size, protect: args.protect,
+        }, child);
 
         const refs = { configMap: cm.metadata.name, secret: secret?.metadata.name, repositoryClaim: repoPvc.metadata.name };
         const workloads = parts.flatMap(p => colors.map(color => ({

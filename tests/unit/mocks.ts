@@ -40,6 +40,9 @@ export interface Registration {
     type: string;
     /** "namespace/name" (or "name" for cluster-scoped objects) of a Kubernetes object. */
     k8sName?: string;
+    /** The resource options that keep data: protected in the stack, retained in the cluster on delete. */
+    protect: boolean;
+    retainOnDelete: boolean;
 }
 
 /** Every registration in order, with the URN the real engine would give it (see the monitor patch below). */
@@ -168,7 +171,11 @@ void pulumi.runtime.setMocks({
  * every top-level resource to `pulumi:pulumi:Stack`. The patch gives every resource its engine URN
  * (stack part "dev"; the URN snapshot puts in the stack it built) and records it.
  */
-interface MonitorRequest { getParent(): string; getType(): string; getName(): string }
+interface MonitorRequest {
+    getParent(): string; getType(): string; getName(): string;
+    /** registerResource only (readResource requests carry neither). */
+    getProtect?(): boolean; getRetainondelete?(): boolean;
+}
 interface MonitorResponse { getUrn(): string; getObject?(): { toJavaScript(): any }; getProperties?(): { toJavaScript(): any } }
 type MonitorCallback = (err: unknown, resp?: MonitorResponse) => void;
 interface PatchedMonitor {
@@ -191,7 +198,10 @@ for (const method of ["registerResource", "readResource"] as const) {
             const meta = req.getType().startsWith("kubernetes:") ? state?.metadata : undefined;
             const k8sName = typeof meta?.name === "string"
                 ? (typeof meta.namespace === "string" ? `${meta.namespace}/${meta.name}` : meta.name) : undefined;
-            registrations.push({ urn: resp.getUrn(), type: req.getType(), k8sName });
+            registrations.push({
+                urn: resp.getUrn(), type: req.getType(), k8sName,
+                protect: req.getProtect?.() ?? false, retainOnDelete: req.getRetainondelete?.() ?? false,
+            });
         }
         cb(err, resp);
     });

@@ -23,6 +23,31 @@ function itForcesApplyOnEveryObjectButClaims(resources: () => RecordedResource[]
     });
 }
 
+/** Standalone claims (k8s/claim.ts) of a stack: [k8sName, protected, retained on delete]. */
+async function claimsKept(stack: string): Promise<[string, boolean, boolean][]> {
+    const { registrations } = await build(stack);
+    return registrations.filter(r => r.type === T.pvc).map((r): [string, boolean, boolean] => [r.k8sName!, r.protect, r.retainOnDelete]).sort();
+}
+
+describe("standalone claims and protectData", () => {
+    it("prod (protectData on) protects every standalone claim and retains it on delete", async () => {
+        const claims = await claimsKept("prod");
+        // The Prometheus and Grafana volumes, the RestAPI repository, the CDN assets, SQLite, the backups' storage.
+        expect(claims.map(([n]) => n)).to.include.members([
+            "monitoring/orders-obs-prometheus-data", "restapi/orders-repository-data", "databases/edge-cache-data", "cstore/cstore-cdn-static-assets",
+            "outbox/outbox-restdb-backup-storage",
+        ]);
+        expect(claims.length).to.be.greaterThan(10);
+        expect(claims.filter(([, p, r]) => !p || !r)).to.deep.equal([]);
+    });
+
+    it("dev (protectData off) keeps none", async () => {
+        const claims = await claimsKept("dev");
+        expect(claims.length).to.be.greaterThan(3);
+        expect(claims.filter(([, p, r]) => p || r)).to.deep.equal([]);
+    });
+});
+
 describe("stacks", () => {
     describe("dev", () => {
         let res: RecordedResource[];
